@@ -1,0 +1,58 @@
+// Wires the edges to the service: `createApplication(httpServer, components)`. Everything it needs
+// is passed in, so tests build the whole server on port 0 with their own event, clock and stores.
+import type { Server as HttpServer } from 'node:http';
+import type { Server } from 'socket.io';
+import type { ClientConfig } from '../shared/protocol.ts';
+import { createOrganiserAuth } from './access.ts';
+import type { Clock } from './core/clock.ts';
+import { createHttpApp } from './http/routes.ts';
+import type { Logger } from './logger.ts';
+import type { RaceService } from './race-service.ts';
+import { createSocketServer, type SpectatorNamespace } from './realtime/socket-server.ts';
+import { startTicker, type Ticker } from './realtime/ticker.ts';
+
+export interface AppComponents {
+  service: RaceService;
+  clock: Clock;
+  logger: Logger;
+  organiserToken: string;
+  tickMs: number;
+  mapboxToken: string | null;
+  webRoot: string | null;
+}
+
+export interface Application {
+  io: Server;
+  spectators: SpectatorNamespace;
+  ticker: Ticker;
+  close(): Promise<void>;
+}
+
+export function createApplication(httpServer: HttpServer, components: AppComponents): Application {
+  const { service, clock, logger, tickMs } = components;
+  const organiserAuth = createOrganiserAuth(components.organiserToken);
+  const clientConfig: ClientConfig = { mapboxToken: components.mapboxToken, tickMs };
+  let ready = true;
+  const app = createHttpApp({
+    service,
+    organiserAuth,
+    logger,
+    clientConfig,
+    webRoot: components.webRoot,
+    isReady: () => ready,
+  });
+  httpServer.on('request', app);
+  const { io, spectators } = createSocketServer(httpServer, { service, organiserAuth, logger });
+  const ticker = startTicker({ service, spectators, clock, tickMs, logger });
+  return {
+    io,
+    spectators,
+    ticker,
+    close: async () => {
+      ready = false;
+      ticker.stop();
+      // Closes every socket and the HTTP server it is attached to.
+      await io.close();
+    },
+  };
+}

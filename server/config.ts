@@ -1,0 +1,104 @@
+// The only place that reads the environment and the command line. Everything else receives a
+// checked Config.
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { describeIssues } from './validation.ts';
+
+export const DEMO_EVENT_FILE = fileURLToPath(new URL('./demo/tehrun.event.json', import.meta.url));
+
+const onOff = z
+  .enum(['on', 'off', 'true', 'false', '1', '0'])
+  .transform((v) => v === 'on' || v === 'true' || v === '1');
+
+// Defaults table: what the server does when a variable is unset.
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Bearer token of organisers. Unset: a random one is made at start and printed once. */
+  ORGANISER_TOKEN: z.string().min(16, 'ORGANISER_TOKEN needs at least 16 characters').optional(),
+  /** A public Mapbox token: the map then uses a Mapbox style. Unset: an offline local style. */
+  MAPBOX_TOKEN: z.string().min(1).optional(),
+  /** Milliseconds between deltas of a race. */
+  TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** Simulated runners in the demo (on by default when the built-in demo is loaded). */
+  SIMULATE: onOff.optional(),
+  /** How many times faster than real time the demo runs (clock, runners and checks alike). */
+  DEMO_SPEED: z.coerce.number().min(0.1).max(1000).default(1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  organiserToken: string | null;
+  mapboxToken: string | null;
+  tickMs: number;
+  eventFile: string;
+  isDemoEvent: boolean;
+  simulate: boolean;
+  demoSpeed: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+}
+
+export const usage = `usage: npm start -- [event-file.json] [--no-simulate] [--speed N] [--port N]
+
+  event-file.json   the event to serve (default: the built-in TehRUN demo)
+  --no-simulate     do not move simulated runners (default: simulate for the demo only)
+  --simulate        move simulated runners for any event file
+  --speed N         run the clock and the simulation N times faster than real time
+  --port N          port to listen on (default 8080, or $PORT)
+
+Environment: PORT, HOST, ORGANISER_TOKEN, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL
+(see README.md).`;
+
+export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        simulate: { type: 'boolean' },
+        'no-simulate': { type: 'boolean' },
+        speed: { type: 'string' },
+        port: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (cause) {
+    throw new ConfigError(`${(cause as Error).message}\n\n${usage}`);
+  }
+  if (args.values.help) throw new ConfigError(usage);
+  if (args.positionals.length > 1) throw new ConfigError(`give at most one event file\n\n${usage}`);
+
+  const merged = {
+    ...env,
+    ...(args.values.port !== undefined ? { PORT: args.values.port } : {}),
+    ...(args.values.speed !== undefined ? { DEMO_SPEED: args.values.speed } : {}),
+  };
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n  ${describeIssues(parsed.error).join('\n  ')}`);
+  const e = parsed.data;
+  const eventFile = args.positionals[0] ?? DEMO_EVENT_FILE;
+  const isDemoEvent = args.positionals[0] === undefined;
+  let simulate = e.SIMULATE ?? isDemoEvent;
+  if (args.values.simulate) simulate = true;
+  if (args.values['no-simulate']) simulate = false;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    organiserToken: e.ORGANISER_TOKEN ?? null,
+    mapboxToken: e.MAPBOX_TOKEN ?? null,
+    tickMs: e.TICK_MS,
+    eventFile,
+    isDemoEvent,
+    simulate,
+    demoSpeed: e.DEMO_SPEED,
+    logLevel: e.LOG_LEVEL,
+  };
+}

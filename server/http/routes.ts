@@ -1,0 +1,117 @@
+// HTTP edge: race listing, course and snapshot for joining or re-syncing clients, health, the
+// organiser's device credentials, and the built web pages.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ErrorCodes, errorAck, okAck, type ClientConfig, type ErrorCode } from '../../shared/protocol.ts';
+import type { OrganiserAuth } from '../access.ts';
+import type { Logger } from '../logger.ts';
+import type { RaceEntry, RaceService } from '../race-service.ts';
+
+export interface HttpDeps {
+  service: RaceService;
+  organiserAuth: OrganiserAuth;
+  logger: Logger;
+  clientConfig: ClientConfig;
+  /** Built web pages (Vite's output); absent in tests that need no pages. */
+  webRoot: string | null;
+  isReady: () => boolean;
+}
+
+const statusOf: Partial<Record<ErrorCode, number>> = {
+  MALFORMED_REQUEST: 400,
+  UNKNOWN_RACE: 404,
+  NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+function sendError(res: Response, code: ErrorCode, message: string): void {
+  res.status(statusOf[code] ?? 400).json(errorAck(code, message));
+}
+
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const { service, organiserAuth, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  const isOrganiser = (req: Request): boolean => organiserAuth.isOrganiserHeader(req.get('authorization'));
+
+  /** The race when the caller may see it: public, or private with its key, or an organiser. */
+  const viewableRace = (req: Request, res: Response): RaceEntry | null => {
+    const raceId = req.params['raceId'];
+    const keyParam = req.query['key'];
+    const key = typeof keyParam === 'string' ? keyParam : req.get('x-race-key');
+    const race = typeof raceId === 'string' ? service.findViewableRace(raceId, { key, isOrganiser: isOrganiser(req) }) : null;
+    if (!race) sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race, or it is private and the key is missing or wrong');
+    return race;
+  };
+
+  app.get('/healthz', (_req, res) => {
+    if (deps.isReady()) res.json(okAck({ status: 'ready' }));
+    else sendError(res, ErrorCodes.UNAVAILABLE, 'starting');
+  });
+
+  app.get('/api/config', (_req, res) => {
+    res.json(okAck(deps.clientConfig));
+  });
+
+  app.get('/api/races', (req, res) => {
+    res.json(okAck({ eventName: service.eventName, races: service.listRaces({ includePrivate: isOrganiser(req) }) }));
+  });
+
+  app.get('/api/races/:raceId', (req, res) => {
+    const race = viewableRace(req, res);
+    if (race) res.json(okAck(service.summary(race)));
+  });
+
+  app.get('/api/races/:raceId/course', (req, res) => {
+    const race = viewableRace(req, res);
+    // A course does not change during a race; let browsers keep it briefly.
+    if (race) res.set('cache-control', 'private, max-age=60').json(okAck(service.courseGeometry(race)));
+  });
+
+  app.get('/api/races/:raceId/snapshot', (req, res) => {
+    const race = viewableRace(req, res);
+    if (race) res.set('cache-control', 'no-store').json(okAck(service.snapshot(race)));
+  });
+
+  app.get('/api/organiser/devices', (req, res) => {
+    if (!isOrganiser(req)) {
+      sendError(res, ErrorCodes.UNAUTHORIZED, 'send the organiser token as "Authorization: Bearer <token>"');
+      return;
+    }
+    res.set('cache-control', 'no-store').json(okAck({ devices: service.deviceCredentials() }));
+  });
+
+  app.use('/api', (_req, res) => {
+    sendError(res, ErrorCodes.NOT_FOUND, 'no such API route; see docs/PROTOCOL.md');
+  });
+
+  if (deps.webRoot !== null && existsSync(join(deps.webRoot, 'index.html'))) {
+    const webRoot = deps.webRoot;
+    app.use(express.static(webRoot, { index: 'index.html', maxAge: '1h', setHeaders: noCacheForHtml }));
+  } else if (deps.webRoot !== null) {
+    app.get('/', (_req, res) => {
+      res.status(503).type('text/plain').send('The web pages are not built: run "npm run build" (npm start does it for you).');
+    });
+  }
+
+  app.use((_req: Request, res: Response) => {
+    sendError(res, ErrorCodes.NOT_FOUND, 'not found');
+  });
+  // Express recognises an error handler by its four parameters.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    logger.error({ err }, 'http request failed');
+    if (res.headersSent) return;
+    sendError(res, ErrorCodes.INTERNAL, 'internal error');
+  });
+  return app;
+}
+
+function noCacheForHtml(res: Response, path: string): void {
+  // Pages must pick up a new build at once; hashed assets may be cached.
+  if (path.endsWith('.html')) res.setHeader('cache-control', 'no-cache');
+}

@@ -1,0 +1,90 @@
+// The composition root: reads the configuration, loads the event, picks the stores, starts
+// listening and, for the demo, the simulated runners.
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { startDemoSimulation } from '../simulations/demo-runners.ts';
+import { createApplication } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { scaledClock } from './core/clock.ts';
+import { EventFileError, loadEventFile } from './event/event-file.ts';
+import { createLogger } from './logger.ts';
+import { createMemoryStores } from './ports/stores.ts';
+import { RaceService } from './race-service.ts';
+
+const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, process.argv.slice(2));
+  const logger = createLogger(config.logLevel);
+  const clock = scaledClock(config.demoSpeed);
+  const event = await loadEventFile(config.eventFile);
+  const stores = createMemoryStores();
+  const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs() });
+
+  const organiserToken = config.organiserToken ?? randomBytes(24).toString('base64url');
+  const httpServer = createServer();
+  const app = createApplication(httpServer, {
+    service,
+    clock,
+    logger,
+    organiserToken,
+    tickMs: config.tickMs,
+    mapboxToken: config.mapboxToken,
+    webRoot: WEB_ROOT,
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, resolve);
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+
+  const lines = [
+    `${event.name}: ${event.races.length} races, ${event.races.reduce((n, r) => n + r.participants.length, 0)} participants`,
+    `Spectator map:   ${url}/`,
+  ];
+  for (const race of event.races.filter((r) => r.isPrivate)) {
+    lines.push(`Private race:    ${url}/?race=${race.raceId}&key=${encodeURIComponent(race.key ?? '')}`);
+  }
+  if (config.organiserToken === null) lines.push(`Organiser token: ${organiserToken}  (set ORGANISER_TOKEN to choose one)`);
+  if (config.demoSpeed !== 1) lines.push(`Clock speed:     ${config.demoSpeed}x real time`);
+
+  let simulation: ReturnType<typeof startDemoSimulation> | null = null;
+  if (config.simulate) {
+    simulation = startDemoSimulation({
+      url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+      event,
+      raceStartMs: (raceId) => service.listRaces({ includePrivate: true }).find((r) => r.raceId === raceId)?.startsAtMs ?? 0,
+      clock,
+      speed: config.demoSpeed,
+      onError: (message) => logger.warn({ simulation: true }, message),
+    });
+    lines.push(`Simulation:      on (every participant moves; --no-simulate to turn it off)`);
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    simulation?.stop();
+    app
+      .close()
+      .then(() => stores.close())
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof EventFileError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

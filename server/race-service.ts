@@ -1,0 +1,219 @@
+// The application layer: races, their trackers and the ping pipeline (validate, authenticate,
+// persist, apply, acknowledge). Protocol-free: the Socket.IO and HTTP edges call into it and
+// turn its answers into their own messages.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  ErrorCodes,
+  errorAck,
+  okAck,
+  type Ack,
+  type CourseGeometry,
+  type PositionAccepted,
+  type RaceSnapshot,
+  type RaceSummary,
+} from '../shared/protocol.ts';
+import type { RaceDelta } from '../shared/wire.ts';
+import type { Clock } from './core/clock.ts';
+import { buildCourse } from './core/course.ts';
+import { defaultRaceTrackerOptions, RaceTracker, type RaceTrackerOptions } from './core/race-tracker.ts';
+import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
+import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
+import type { Logger } from './logger.ts';
+import type { Stores } from './ports/stores.ts';
+
+export interface RaceEntry {
+  raceId: string;
+  name: string;
+  isPrivate: boolean;
+  keyDigest: Buffer | null;
+  tracker: RaceTracker;
+}
+
+/** Who a device credential belongs to. */
+export interface DeviceIdentity {
+  raceId: string;
+  participantId: string;
+  bib: string;
+  name: string;
+}
+
+export interface ViewerAccess {
+  key?: string | undefined;
+  isOrganiser: boolean;
+}
+
+export interface RaceServiceDeps {
+  event: LoadedEvent;
+  stores: Stores;
+  clock: Clock;
+  logger: Logger;
+  /** Start time of races that do not set one. */
+  defaultStartMs: number;
+  trackerOptions?: RaceTrackerOptions;
+  fixLimits?: FixLimits;
+}
+
+export class RaceService {
+  readonly eventName: string;
+  private readonly races = new Map<string, RaceEntry>();
+  private readonly devices = new Map<string, DeviceIdentity>();
+  private readonly stores: Stores;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly fixLimits: FixLimits;
+
+  private constructor(deps: RaceServiceDeps) {
+    this.eventName = deps.event.name;
+    this.stores = deps.stores;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.fixLimits = deps.fixLimits ?? defaultFixLimits;
+    for (const race of deps.event.races) {
+      this.races.set(race.raceId, this.buildRace(race, deps));
+      for (const p of race.participants) {
+        this.devices.set(p.deviceToken, { raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name });
+      }
+    }
+  }
+
+  /** Builds the races and picks up runner states a store already holds (a restarted process). */
+  static async create(deps: RaceServiceDeps): Promise<RaceService> {
+    const service = new RaceService(deps);
+    for (const race of service.races.values()) {
+      for (const state of await deps.stores.runnerStates.loadRace(race.raceId)) race.tracker.restoreRunner(state);
+    }
+    return service;
+  }
+
+  private buildRace(race: LoadedRace, deps: RaceServiceDeps): RaceEntry {
+    let course;
+    try {
+      course = buildCourse(race.course, race.distanceM);
+    } catch (cause) {
+      throw new Error(`race ${race.raceId}: ${(cause as Error).message}`, { cause });
+    }
+    const tracker = new RaceTracker(
+      race.raceId,
+      course,
+      race.startsAtMs ?? deps.defaultStartMs,
+      race.participants,
+      deps.trackerOptions ?? defaultRaceTrackerOptions,
+    );
+    return {
+      raceId: race.raceId,
+      name: race.name,
+      isPrivate: race.isPrivate,
+      keyDigest: race.key === null ? null : digest(race.key),
+      tracker,
+    };
+  }
+
+  listRaces(options: { includePrivate: boolean }): RaceSummary[] {
+    return [...this.races.values()]
+      .filter((race) => options.includePrivate || !race.isPrivate)
+      .map((race) => this.summary(race));
+  }
+
+  /** The race if the caller may see it; a private race without the right key is as unknown. */
+  findViewableRace(raceId: string, access: ViewerAccess): RaceEntry | null {
+    const race = this.races.get(raceId);
+    if (!race) return null;
+    if (!race.isPrivate || access.isOrganiser) return race;
+    if (access.key === undefined || race.keyDigest === null) return null;
+    return timingSafeEqual(digest(access.key), race.keyDigest) ? race : null;
+  }
+
+  summary(race: RaceEntry): RaceSummary {
+    const { course } = race.tracker;
+    return {
+      raceId: race.raceId,
+      name: race.name,
+      courseKind: course.kind,
+      raceDistanceM: course.raceDistanceM,
+      startsAtMs: race.tracker.startsAtMs,
+      participantCount: race.tracker.participants.length,
+      isPrivate: race.isPrivate,
+    };
+  }
+
+  courseGeometry(race: RaceEntry): CourseGeometry {
+    const { course } = race.tracker;
+    return {
+      raceId: race.raceId,
+      courseKind: course.kind,
+      lapCoordinates: course.path.coordinates.map(([lon, lat]) => [lon, lat]),
+      lapLengthM: course.lapLengthM,
+      raceDistanceM: course.raceDistanceM,
+    };
+  }
+
+  snapshot(race: RaceEntry): RaceSnapshot {
+    return race.tracker.snapshot(this.clock.nowMs());
+  }
+
+  authenticateDevice(deviceToken: unknown): DeviceIdentity | null {
+    if (typeof deviceToken !== 'string') return null;
+    return this.devices.get(deviceToken) ?? null;
+  }
+
+  /** Every participant's device credential, for organisers to hand out. */
+  deviceCredentials(): Array<DeviceIdentity & { deviceToken: string }> {
+    return [...this.devices.entries()].map(([deviceToken, identity]) => ({ ...identity, deviceToken }));
+  }
+
+  /**
+   * The ping pipeline: validate, persist, apply, acknowledge. A fix is appended to the log before
+   * it is applied and acknowledged, so an acknowledged fix is never lost; a fix that fails
+   * validation changes nothing.
+   */
+  async ingestFix(device: DeviceIdentity, raw: unknown): Promise<Ack<PositionAccepted>> {
+    const receivedAtMs = this.clock.nowMs();
+    const checked = checkFix(raw, receivedAtMs, this.fixLimits);
+    if (!checked.ok) return errorAck(checked.code, checked.message);
+    const race = this.races.get(device.raceId);
+    if (!race || !race.tracker.hasParticipant(device.participantId)) {
+      return errorAck(ErrorCodes.UNKNOWN_DEVICE, 'this device is not registered in any race');
+    }
+    try {
+      await this.stores.pingLog.append({
+        raceId: race.raceId,
+        participantId: device.participantId,
+        receivedAtMs,
+        fix: checked.fix,
+      });
+    } catch (cause) {
+      this.logger.error({ err: cause, raceId: race.raceId }, 'ping log append failed');
+      return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
+    }
+    const result = race.tracker.applyFix(device.participantId, checked.fix);
+    if (result.applied) {
+      const state = race.tracker.runnerState(device.participantId);
+      try {
+        if (state) await this.stores.runnerStates.save(race.raceId, state);
+      } catch (cause) {
+        // The fix is in the log, so the state can be rebuilt; the runner need not resend.
+        this.logger.error({ err: cause, raceId: race.raceId }, 'runner state save failed');
+      }
+    }
+    return okAck(result);
+  }
+
+  /** One delta per race that changed since the last call. */
+  takeDeltas(tickAtMs: number): Array<{ raceId: string; delta: RaceDelta }> {
+    const out: Array<{ raceId: string; delta: RaceDelta }> = [];
+    for (const race of this.races.values()) {
+      const delta = race.tracker.takeDelta(tickAtMs);
+      if (delta) out.push({ raceId: race.raceId, delta });
+    }
+    return out;
+  }
+
+  raceIds(): string[] {
+    return [...this.races.keys()];
+  }
+}
+
+/** Keys are compared as fixed-length digests so the comparison time says nothing about them. */
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}

@@ -1,0 +1,136 @@
+// Socket.IO edge. `/device`: runner devices send fixes and get an acknowledgement for each.
+// `/`: spectators and organisers join races and receive one delta per race per tick.
+// Handlers read as the pipeline they implement; errors become documented codes, never stack
+// traces.
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Namespace, type Socket } from 'socket.io';
+import { z } from 'zod';
+import {
+  ErrorCodes,
+  errorAck,
+  okAck,
+  type DeviceClientToServerEvents,
+  type DeviceServerToClientEvents,
+  type SpectatorClientToServerEvents,
+  type SpectatorServerToClientEvents,
+} from '../../shared/protocol.ts';
+import type { OrganiserAuth } from '../access.ts';
+import type { Logger } from '../logger.ts';
+import type { DeviceIdentity, RaceService } from '../race-service.ts';
+import { describeIssues } from '../validation.ts';
+
+interface DeviceSocketData {
+  device: DeviceIdentity;
+}
+interface SpectatorSocketData {
+  isOrganiser: boolean;
+}
+export type DeviceNamespace = Namespace<DeviceClientToServerEvents, DeviceServerToClientEvents, object, DeviceSocketData>;
+export type SpectatorNamespace = Namespace<
+  SpectatorClientToServerEvents,
+  SpectatorServerToClientEvents,
+  object,
+  SpectatorSocketData
+>;
+
+/** A spectator may watch a few races at once; organisers any number. */
+export const MAX_RACES_PER_SPECTATOR = 8;
+
+export function raceRoom(raceId: string): string {
+  return `race:${raceId}`;
+}
+
+const joinSchema = z.object({ raceId: z.string().min(1).max(64), key: z.string().max(256).optional() }).strict();
+const leaveSchema = z.object({ raceId: z.string().min(1).max(64) }).strict();
+
+/** An Error that Socket.IO passes to the client's `connect_error` with a code in `data`. */
+function connectError(code: string, message: string): Error & { data: { code: string } } {
+  return Object.assign(new Error(message), { data: { code } });
+}
+
+export function createSocketServer(
+  httpServer: HttpServer,
+  deps: { service: RaceService; organiserAuth: OrganiserAuth; logger: Logger },
+): { io: Server; spectators: SpectatorNamespace; devices: DeviceNamespace } {
+  const { service, organiserAuth, logger } = deps;
+  const io = new Server(httpServer, {
+    serveClient: false,
+    // Compression costs far more memory per socket than it saves on small binary deltas.
+    perMessageDeflate: false,
+    maxHttpBufferSize: 64 * 1024,
+  });
+  // The handshake request is kept per socket by default; nothing here needs it afterwards.
+  io.engine.on('connection', (raw: { request: unknown }) => {
+    raw.request = null;
+  });
+
+  const devices: DeviceNamespace = io.of('/device');
+  devices.use((socket, next) => {
+    const device = service.authenticateDevice((socket.handshake.auth as { deviceToken?: unknown }).deviceToken);
+    if (!device) {
+      next(connectError(ErrorCodes.UNKNOWN_DEVICE, 'unknown device token'));
+      return;
+    }
+    socket.data.device = device;
+    next();
+  });
+  devices.on('connection', (socket) => {
+    const { device } = socket.data;
+    socket.emit('welcome', { participantId: device.participantId, raceId: device.raceId, bib: device.bib, name: device.name });
+    socket.on('position', (fix: unknown, ack: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
+      service.ingestFix(device, fix).then(reply, (cause: unknown) => {
+        logger.error({ err: cause, participantId: device.participantId }, 'position failed');
+        reply(errorAck(ErrorCodes.INTERNAL, 'the position could not be processed'));
+      });
+    });
+  });
+
+  const spectators: SpectatorNamespace = io.of('/');
+  spectators.use((socket, next) => {
+    const token = (socket.handshake.auth as { organiserToken?: unknown }).organiserToken;
+    if (token !== undefined && !organiserAuth.isOrganiserToken(token)) {
+      next(connectError(ErrorCodes.UNAUTHORIZED, 'invalid organiser token'));
+      return;
+    }
+    socket.data.isOrganiser = token !== undefined;
+    next();
+  });
+  spectators.on('connection', (socket) => {
+    socket.on('race:join', (request: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return; // a join without an answer is useless to the client
+      ack(joinRace(socket, request));
+    });
+    socket.on('race:leave', (request: unknown, ack: unknown) => {
+      const parsed = leaveSchema.safeParse(request);
+      const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
+      if (!parsed.success) {
+        reply(errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; ')));
+        return;
+      }
+      void socket.leave(raceRoom(parsed.data.raceId));
+      reply(okAck(null));
+    });
+  });
+
+  function joinRace(
+    socket: Socket<SpectatorClientToServerEvents, SpectatorServerToClientEvents, object, SpectatorSocketData>,
+    request: unknown,
+  ) {
+    const parsed = joinSchema.safeParse(request);
+    if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
+    const race = service.findViewableRace(parsed.data.raceId, { key: parsed.data.key, isOrganiser: socket.data.isOrganiser });
+    if (!race) return errorAck(ErrorCodes.UNKNOWN_RACE, 'no such race, or it is private and the key is missing or wrong');
+    const room = raceRoom(race.raceId);
+    const joined = [...socket.rooms].filter((r) => r.startsWith('race:') && r !== room);
+    if (!socket.data.isOrganiser && joined.length >= MAX_RACES_PER_SPECTATOR) {
+      return errorAck(ErrorCodes.RATE_LIMITED, `watch at most ${MAX_RACES_PER_SPECTATOR} races at once; leave one first`);
+    }
+    // Joining and taking the snapshot happen in the same turn of the event loop, so the next
+    // delta this socket receives is exactly snapshot.seq + 1.
+    void socket.join(room);
+    return okAck(service.snapshot(race));
+  }
+
+  return { io, spectators, devices };
+}

@@ -1,0 +1,97 @@
+// A course line with a measure: every vertex knows its distance from the start of the lap.
+// Shared by the server (snapping) and the viewer (turning distances back into points), so both
+// measure the line the same way. All distances come from cheap-ruler at the course's latitude
+// and are scaled to the official lap length: Turf and cheap-ruler disagree by tens of metres over
+// a marathon, and the official distance is what runners and organisers go by.
+import CheapRuler from 'cheap-ruler';
+
+export type LonLat = [number, number];
+
+export class CoursePath {
+  readonly coordinates: readonly LonLat[];
+  readonly ruler: CheapRuler;
+  /** Official length of one lap in metres (the measured length when none is given). */
+  readonly lapLengthM: number;
+  /** Length of the line as cheap-ruler measures it. */
+  readonly measuredLengthM: number;
+  /** Official metres per measured metre. */
+  readonly scale: number;
+  /** Distance from the lap start to each vertex, official metres. */
+  readonly vertexDistancesM: Float64Array;
+  /** Whether the line ends where it starts (a loop or a track). */
+  readonly isClosed: boolean;
+
+  constructor(coordinates: readonly LonLat[], options: { lapLengthM?: number } = {}) {
+    if (coordinates.length < 2) {
+      throw new Error('a course needs at least two coordinates');
+    }
+    let latSum = 0;
+    for (const [lon, lat] of coordinates) {
+      if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+        throw new Error(`course coordinate [${lon}, ${lat}] is not a valid [longitude, latitude]`);
+      }
+      latSum += lat;
+    }
+    this.coordinates = coordinates;
+    this.ruler = new CheapRuler(latSum / coordinates.length, 'meters');
+    const measured = new Float64Array(coordinates.length);
+    for (let i = 1; i < coordinates.length; i++) {
+      measured[i] = measured[i - 1]! + this.ruler.distance(coordinates[i - 1]!, coordinates[i]!);
+    }
+    this.measuredLengthM = measured[coordinates.length - 1]!;
+    if (!(this.measuredLengthM > 0)) throw new Error('a course must have a length');
+    this.lapLengthM = options.lapLengthM ?? this.measuredLengthM;
+    if (!(this.lapLengthM > 0)) throw new Error('the lap length must be positive');
+    this.scale = this.lapLengthM / this.measuredLengthM;
+    this.vertexDistancesM = measured.map((d) => d * this.scale);
+    const first = coordinates[0]!;
+    const last = coordinates[coordinates.length - 1]!;
+    this.isClosed = this.ruler.distance(first, last) < 1;
+  }
+
+  /** Index of the segment that contains the given distance along the lap. */
+  segmentIndexAt(distanceAlongLapM: number): number {
+    const d = this.vertexDistancesM;
+    let lo = 0;
+    let hi = d.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (d[mid]! <= distanceAlongLapM) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** The point at a distance along one lap (clamped to the lap). */
+  pointAtLapDistance(distanceAlongLapM: number): LonLat {
+    const clamped = Math.min(Math.max(distanceAlongLapM, 0), this.lapLengthM);
+    const i = this.segmentIndexAt(clamped);
+    const a = this.coordinates[i]!;
+    const b = this.coordinates[i + 1]!;
+    const start = this.vertexDistancesM[i]!;
+    const length = this.vertexDistancesM[i + 1]! - start;
+    const t = length > 0 ? (clamped - start) / length : 0;
+    return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
+  }
+
+  /**
+   * The point at a distance along the whole race. On a closed course the race wraps round the
+   * lap; on an open one it is clamped to the line.
+   */
+  pointAtRaceDistance(distanceAlongRaceM: number): LonLat {
+    if (!this.isClosed) return this.pointAtLapDistance(distanceAlongRaceM);
+    return this.pointAtLapDistance(wrapToLap(distanceAlongRaceM, this.lapLengthM));
+  }
+}
+
+/** Distance along the current lap for a distance along the race. */
+export function wrapToLap(distanceAlongRaceM: number, lapLengthM: number): number {
+  const wrapped = distanceAlongRaceM % lapLengthM;
+  return wrapped < 0 ? wrapped + lapLengthM : wrapped;
+}
+
+/** 1-based lap number for a distance along the race; the finish line belongs to the last lap. */
+export function lapNumber(distanceAlongRaceM: number, lapLengthM: number, raceDistanceM: number): number {
+  const lapsInRace = Math.max(1, Math.ceil(raceDistanceM / lapLengthM - 1e-9));
+  return Math.min(lapsInRace, Math.floor(distanceAlongRaceM / lapLengthM) + 1);
+}

@@ -1,0 +1,177 @@
+// The wire contract between the server, the web pages and the simulations. Everything a client
+// may send or receive over Socket.IO or HTTP is typed here once; docs/PROTOCOL.md describes it.
+
+/** Every error a client can receive. Stable strings: clients branch on them. */
+export const ErrorCodes = {
+  /** The request body or event payload is not of the documented shape. */
+  MALFORMED_REQUEST: 'MALFORMED_REQUEST',
+  /** A fix is missing a field, or a field is not a finite number of the right unit. */
+  MALFORMED_FIX: 'MALFORMED_FIX',
+  /** Latitude outside -90..90 or longitude outside -180..180. */
+  COORDINATES_OUT_OF_RANGE: 'COORDINATES_OUT_OF_RANGE',
+  /** The fix was recorded later than the server's clock allows (see PROTOCOL.md). */
+  FIX_FROM_FUTURE: 'FIX_FROM_FUTURE',
+  /** The device credential is missing or matches no participant. */
+  UNKNOWN_DEVICE: 'UNKNOWN_DEVICE',
+  /**
+   * No race with that id, or the race is private and the key is missing or wrong. The two are
+   * answered alike so that a private race's existence is not revealed to those without its key.
+   */
+  UNKNOWN_RACE: 'UNKNOWN_RACE',
+  /** An organiser-only operation without a valid bearer token. */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** The client sends faster than the server accepts; retry later. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** A store the server depends on did not answer; the request was not applied; retry. */
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** Anything unexpected. The message never carries internal detail. */
+  INTERNAL: 'INTERNAL',
+  /** HTTP route that does not exist. */
+  NOT_FOUND: 'NOT_FOUND',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The acknowledgement envelope of every Socket.IO request and every HTTP error body. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; code: ErrorCode; message: string };
+
+export function okAck<T>(data: T): Ack<T> {
+  return { ok: true, data };
+}
+
+export function errorAck<T = never>(code: ErrorCode, message: string): Ack<T> {
+  return { ok: false, code, message };
+}
+
+/**
+ * What a runner device reports. Units are in the names; optional fields are omitted rather than
+ * sent as null.
+ */
+export interface FixInput {
+  lat: number;
+  lon: number;
+  /** When the phone measured the position (ms since the Unix epoch), not when it was sent. */
+  recordedAtMs: number;
+  accuracyM?: number;
+  speedMps?: number;
+  headingDeg?: number;
+  batteryPct?: number;
+}
+
+/**
+ * Runner statuses as they travel in deltas (one byte). The numbers are part of the wire format:
+ * append new ones, never renumber.
+ */
+export const RunnerStatus = {
+  notStarted: 0,
+  onCourse: 1,
+  offCourse: 2,
+  finished: 3,
+} as const;
+export type RunnerStatusCode = (typeof RunnerStatus)[keyof typeof RunnerStatus];
+export const runnerStatusNames: Record<RunnerStatusCode, string> = {
+  0: 'not started',
+  1: 'on course',
+  2: 'off course',
+  3: 'finished',
+};
+
+export type CourseKind = 'street' | 'loop' | 'track';
+
+/** A race as listed to spectators. */
+export interface RaceSummary {
+  raceId: string;
+  name: string;
+  courseKind: CourseKind;
+  raceDistanceM: number;
+  startsAtMs: number;
+  participantCount: number;
+  isPrivate: boolean;
+}
+
+/** The course as the viewer needs it to turn distances along the race back into points. */
+export interface CourseGeometry {
+  raceId: string;
+  courseKind: CourseKind;
+  /** One lap (a street course is one lap), [lon, lat] pairs. */
+  lapCoordinates: [number, number][];
+  /** Official length of one lap: the viewer scales the drawn line to it. */
+  lapLengthM: number;
+  raceDistanceM: number;
+}
+
+export interface RunnerSnapshot {
+  /** Position of the runner in every delta of this race. */
+  runnerIndex: number;
+  participantId: string;
+  bib: string;
+  name: string;
+  distanceAlongRaceM: number;
+  /** 1-based lap the runner is on (1 on a street course). */
+  lap: number;
+  status: RunnerStatusCode;
+  /** Snapped position on the course; null until the runner has been placed on it. */
+  lat: number | null;
+  lon: number | null;
+}
+
+export interface RaceSnapshot {
+  raceId: string;
+  /** Sequence number of the last delta already folded into this snapshot. */
+  seq: number;
+  takenAtMs: number;
+  runners: RunnerSnapshot[];
+}
+
+/** What the server answers to an accepted fix. */
+export interface PositionAccepted {
+  /** False when the fix was stored but did not move the runner (older than the last, duplicate). */
+  applied: boolean;
+  distanceAlongRaceM: number;
+  lap: number;
+  status: RunnerStatusCode;
+}
+
+export interface DeviceWelcome {
+  participantId: string;
+  raceId: string;
+  bib: string;
+  name: string;
+}
+
+export interface JoinRaceRequest {
+  raceId: string;
+  key?: string;
+}
+
+// Socket.IO event maps. Namespace `/device` is for runner devices, `/` for spectators and
+// organisers.
+export interface DeviceClientToServerEvents {
+  position: (fix: FixInput, ack: (result: Ack<PositionAccepted>) => void) => void;
+}
+export interface DeviceServerToClientEvents {
+  welcome: (info: DeviceWelcome) => void;
+}
+export interface SpectatorClientToServerEvents {
+  'race:join': (request: JoinRaceRequest, ack: (result: Ack<RaceSnapshot>) => void) => void;
+  'race:leave': (request: { raceId: string }, ack: (result: Ack<null>) => void) => void;
+}
+export interface SpectatorServerToClientEvents {
+  /** One encoded delta (shared/wire.ts) per race per tick. */
+  'race:delta': (raceId: string, delta: Uint8Array) => void;
+}
+
+/** Handshake `auth` of the `/device` namespace. */
+export interface DeviceAuth {
+  deviceToken: string;
+}
+/** Handshake `auth` of the spectator namespace; both fields optional. */
+export interface SpectatorAuth {
+  organiserToken?: string;
+}
+
+/** What the web page learns about the server at start. */
+export interface ClientConfig {
+  /** A public Mapbox token when configured; the page then draws a Mapbox style. */
+  mapboxToken: string | null;
+  tickMs: number;
+}

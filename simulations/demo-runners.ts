@@ -1,0 +1,133 @@
+// Simulated runners for the demo: each participant moves along their course at their own pace,
+// with GPS noise, and sends fixes through the same Socket.IO path a real runner's phone uses.
+import { io as connect, type Socket } from 'socket.io-client';
+import type {
+  Ack,
+  DeviceClientToServerEvents,
+  DeviceServerToClientEvents,
+  FixInput,
+  PositionAccepted,
+} from '../shared/protocol.ts';
+import type { Clock } from '../server/core/clock.ts';
+import { buildCourse, type Course } from '../server/core/course.ts';
+import type { LoadedEvent } from '../server/event/event-file.ts';
+import { seededRandom, type Random } from './random.ts';
+
+export interface DemoSimulationOptions {
+  /** Base URL of the server, e.g. http://127.0.0.1:8080. */
+  url: string;
+  event: LoadedEvent;
+  /** Start time of each race, as the server has it. */
+  raceStartMs: (raceId: string) => number;
+  /** The same clock as the server's (sped up together in a fast demo). */
+  clock: Clock;
+  /** How many times faster than real time the clock runs; fixes are spaced in simulated time. */
+  speed: number;
+  seed?: number;
+  /** Seconds of simulated time between a runner's fixes (phone apps send every 1 to 10 s). */
+  pingEverySec?: number;
+  /** Standard deviation of the GPS noise, metres per axis. */
+  gpsNoiseM?: number;
+  onError?: (message: string) => void;
+}
+
+export interface DemoSimulation {
+  /** Fixes acknowledged with ok so far, and refused. */
+  stats(): { sent: number; accepted: number; refused: number; connected: number };
+  stop(): void;
+}
+
+interface SimulatedRunner {
+  participantId: string;
+  raceId: string;
+  course: Course;
+  paceSecPerKm: number;
+  socket: Socket<DeviceServerToClientEvents, DeviceClientToServerEvents>;
+  nextFixAtMs: number;
+  finishedAtMs: number | null;
+}
+
+/** Typical paces per race kind: elite to back of the field. */
+function paceFor(raceId: string, random: Random): number {
+  const spread = (fast: number, slow: number) => fast + (slow - fast) * random.next() ** 1.6;
+  if (raceId.includes('42k')) return spread(185, 420);
+  if (raceId.includes('21k')) return spread(180, 400);
+  if (raceId.includes('32k')) return spread(260, 440);
+  return spread(175, 420);
+}
+
+export function startDemoSimulation(options: DemoSimulationOptions): DemoSimulation {
+  const random = seededRandom(options.seed ?? 442);
+  const pingEveryMs = (options.pingEverySec ?? Math.max(5, options.speed)) * 1000;
+  const noiseM = options.gpsNoiseM ?? 4;
+  const counters = { sent: 0, accepted: 0, refused: 0, connected: 0 };
+  const reportError = options.onError ?? (() => {});
+  const runners: SimulatedRunner[] = [];
+
+  for (const race of options.event.races) {
+    const course = buildCourse(race.course, race.distanceM);
+    for (const participant of race.participants) {
+      const socket: Socket<DeviceServerToClientEvents, DeviceClientToServerEvents> = connect(`${options.url}/device`, {
+        auth: { deviceToken: participant.deviceToken },
+        transports: ['websocket'],
+      });
+      socket.on('connect', () => {
+        counters.connected += 1;
+      });
+      socket.on('disconnect', () => {
+        counters.connected -= 1;
+      });
+      socket.on('connect_error', (err) => reportError(`${participant.participantId}: ${err.message}`));
+      runners.push({
+        participantId: participant.participantId,
+        raceId: race.raceId,
+        course,
+        paceSecPerKm: paceFor(race.raceId, random),
+        socket,
+        // Spread the fixes over the interval so they do not all arrive in the same millisecond.
+        nextFixAtMs: options.clock.nowMs() + random.next() * pingEveryMs,
+        finishedAtMs: null,
+      });
+    }
+  }
+
+  const step = (): void => {
+    const nowMs = options.clock.nowMs();
+    for (const runner of runners) {
+      if (nowMs < runner.nextFixAtMs || !runner.socket.connected) continue;
+      runner.nextFixAtMs = nowMs + pingEveryMs;
+      // A finished runner keeps their phone on for a minute, then stops sending.
+      if (runner.finishedAtMs !== null && nowMs - runner.finishedAtMs > 60_000) continue;
+      const elapsedSec = Math.max(0, nowMs - options.raceStartMs(runner.raceId)) / 1000;
+      const trueDistanceM = Math.min(runner.course.raceDistanceM, (elapsedSec / runner.paceSecPerKm) * 1000);
+      if (trueDistanceM >= runner.course.raceDistanceM && runner.finishedAtMs === null) runner.finishedAtMs = nowMs;
+      const truePoint = runner.course.path.pointAtRaceDistance(trueDistanceM);
+      const [lon, lat] = runner.course.path.ruler.offset(truePoint, random.gaussian(noiseM), random.gaussian(noiseM));
+      const fix: FixInput = {
+        lat,
+        lon,
+        recordedAtMs: Math.round(nowMs),
+        accuracyM: Math.round(noiseM * 2),
+        speedMps: 1000 / runner.paceSecPerKm,
+      };
+      counters.sent += 1;
+      runner.socket.emit('position', fix, (result: Ack<PositionAccepted>) => {
+        if (result.ok) counters.accepted += 1;
+        else {
+          counters.refused += 1;
+          reportError(`${runner.participantId}: ${result.code} ${result.message}`);
+        }
+      });
+    }
+  };
+  const timer = setInterval(step, 200);
+  timer.unref();
+
+  return {
+    stats: () => ({ ...counters }),
+    stop: () => {
+      clearInterval(timer);
+      for (const runner of runners) runner.socket.disconnect();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// A small event for tests, in the event-file format so that format is exercised too: a street
+// course (the demo's 10 km out-and-back), a 400 m track and a private 700 m loop.
+import { fileURLToPath } from 'node:url';
+import { parseEvent, type LoadedEvent } from '../../server/event/event-file.ts';
+
+const baseDir = fileURLToPath(new URL('../../server/demo/', import.meta.url));
+export const PRIVATE_KEY = 'test-private-race-key-42';
+
+export function testEventJson(startsAtMs: number) {
+  const startsAt = new Date(startsAtMs).toISOString();
+  const runners = (prefix: string, count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      id: `${prefix}-${i + 1}`,
+      bib: `${prefix.toUpperCase()}${i + 1}`,
+      name: `Runner ${prefix} ${i + 1}`,
+      deviceToken: `token-${prefix}-${i + 1}-0123456789`,
+    }));
+  return {
+    name: 'Test event',
+    races: [
+      {
+        id: 'street-10k',
+        name: 'Street 10 km',
+        distanceM: 10000,
+        startsAt,
+        course: { kind: 'street', file: 'courses/street-10k.geojson' },
+        participants: runners('s', 3),
+      },
+      {
+        id: 'track-10k',
+        name: 'Track 10 km',
+        distanceM: 10000,
+        startsAt,
+        course: { kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168, lane: 1 },
+        participants: runners('t', 3),
+      },
+      {
+        id: 'loop-32k',
+        name: 'Private loop 32 km',
+        distanceM: 32000,
+        startsAt,
+        private: true,
+        key: PRIVATE_KEY,
+        course: { kind: 'loop', lapLengthM: 700, file: 'courses/park-loop-700m.geojson' },
+        participants: runners('p', 2),
+      },
+    ],
+  };
+}
+
+export function testEvent(startsAtMs: number): Promise<LoadedEvent> {
+  return parseEvent(testEventJson(startsAtMs), { source: 'test event', baseDir });
+}

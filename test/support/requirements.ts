@@ -1,0 +1,35 @@
+// Parts of the machine some tests need. In CI (CI=true) a missing part fails the run; elsewhere
+// the tests that need it are skipped with a message saying how to get it.
+import { existsSync } from 'node:fs';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+const inCi = process.env['CI'] === 'true';
+
+export interface Requirement {
+  available: boolean;
+  /** How to get the part, for the skip message. */
+  remedy: string;
+}
+
+function requirement(name: string, available: boolean, remedy: string): Requirement {
+  if (!available && inCi) throw new Error(`${name} is required in CI but missing: ${remedy}`);
+  if (!available) console.warn(`skipping tests that need ${name}: ${remedy}`);
+  return { available, remedy };
+}
+
+export function chromium(): Requirement {
+  return requirement('Chromium', existsSync(CHROMIUM_PATH), 'install it with "apt-get install -y chromium"');
+}
+
+/** Flags that work on this machine kind (DESIGN §7). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-swiftshader',
+];

@@ -1,0 +1,89 @@
+// Starts the real server (HTTP, Socket.IO, ticker) on port 0 for a test, with the test's own
+// event, clock and stores.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { io as connect, type Socket } from 'socket.io-client';
+import type {
+  DeviceClientToServerEvents,
+  DeviceServerToClientEvents,
+  SpectatorClientToServerEvents,
+  SpectatorServerToClientEvents,
+} from '../../shared/protocol.ts';
+import { createApplication, type Application } from '../../server/app.ts';
+import { systemClock, type Clock } from '../../server/core/clock.ts';
+import type { LoadedEvent } from '../../server/event/event-file.ts';
+import { silentLogger } from '../../server/logger.ts';
+import { createMemoryStores, type Stores } from '../../server/ports/stores.ts';
+import { RaceService } from '../../server/race-service.ts';
+
+export const WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+export const TEST_ORGANISER_TOKEN = 'test-organiser-token-0123456789';
+
+export interface TestServer {
+  url: string;
+  port: number;
+  service: RaceService;
+  app: Application;
+  stores: Stores;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: {
+  event: LoadedEvent;
+  clock?: Clock;
+  tickMs?: number;
+  defaultStartMs?: number;
+  mapboxToken?: string | null;
+  stores?: Stores;
+}): Promise<TestServer> {
+  const clock = options.clock ?? systemClock;
+  const stores = options.stores ?? createMemoryStores();
+  const service = await RaceService.create({
+    event: options.event,
+    stores,
+    clock,
+    logger: silentLogger,
+    defaultStartMs: options.defaultStartMs ?? clock.nowMs(),
+  });
+  const httpServer = createServer();
+  const app = createApplication(httpServer, {
+    service,
+    clock,
+    logger: silentLogger,
+    organiserToken: TEST_ORGANISER_TOKEN,
+    tickMs: options.tickMs ?? 50,
+    mapboxToken: options.mapboxToken ?? null,
+    webRoot: WEB_ROOT,
+  });
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    service,
+    app,
+    stores,
+    close: () => app.close(),
+  };
+}
+
+export type DeviceSocket = Socket<DeviceServerToClientEvents, DeviceClientToServerEvents>;
+export type SpectatorSocket = Socket<SpectatorServerToClientEvents, SpectatorClientToServerEvents>;
+
+export function connectDevice(url: string, deviceToken: string): DeviceSocket {
+  return connect(`${url}/device`, { auth: { deviceToken }, transports: ['websocket'], reconnection: false, forceNew: true });
+}
+
+export function connectSpectator(url: string, auth: { organiserToken?: string } = {}): SpectatorSocket {
+  return connect(url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+}
+
+/** Resolves when the socket connects; rejects with the server's error (and its code). */
+export function connected(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.connected) resolve();
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (err) => reject(err));
+  });
+}

@@ -1,0 +1,239 @@
+// The spectator page: pick a race, watch its runners on the map, follow one. A private race is
+// reached only through a link carrying its key (?race=…&key=…).
+import './style.css';
+import { io, type Socket } from 'socket.io-client';
+import { CoursePath } from '../../shared/course-path.ts';
+import {
+  runnerStatusNames,
+  type Ack,
+  type ClientConfig,
+  type CourseGeometry,
+  type RaceSnapshot,
+  type RaceSummary,
+  type SpectatorClientToServerEvents,
+  type SpectatorServerToClientEvents,
+} from '../../shared/protocol.ts';
+import { decodeDelta, type RaceDelta } from '../../shared/wire.ts';
+import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
+import { ViewedRace } from './race-state.ts';
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`page is missing #${id}`);
+  return element as T;
+};
+
+const params = new URLSearchParams(location.search);
+const raceKey = params.get('key') ?? undefined;
+
+async function api<T>(path: string): Promise<T> {
+  const headers: Record<string, string> = raceKey ? { 'x-race-key': raceKey } : {};
+  const response = await fetch(path, { headers });
+  const body = (await response.json()) as Ack<T>;
+  if (!body.ok) throw new Error(body.message);
+  return body.data;
+}
+
+function formatKm(distanceM: number): string {
+  return `${(distanceM / 1000).toFixed(2)} km`;
+}
+
+interface Viewing {
+  race: ViewedRace;
+  path: CoursePath;
+  laps: number;
+  /** Deltas that arrived while a snapshot was being fetched. */
+  pending: RaceDelta[] | null;
+}
+
+async function start(): Promise<void> {
+  const config = await api<ClientConfig>('/api/config');
+  const map: RaceMap = await createRaceMap($('map'), config.mapboxToken);
+  document.body.dataset['mapLibrary'] = map.library;
+
+  const socket: Socket<SpectatorServerToClientEvents, SpectatorClientToServerEvents> = io({ transports: ['websocket'] });
+  const select = $<HTMLSelectElement>('race-select');
+  const followInput = $<HTMLInputElement>('follow-input');
+  let viewing: Viewing | null = null;
+  let followedIndex: number | null = null;
+  let renderQueued = false;
+
+  const setMessage = (text: string): void => {
+    $('message').textContent = text;
+  };
+
+  const render = (): void => {
+    renderQueued = false;
+    if (!viewing) return;
+    const { race, path } = viewing;
+    const points: RunnerPoint[] = [];
+    for (const runner of race.runners) {
+      if (runner.status === 0) continue; // not placed on the course yet
+      const [lon, lat] = path.pointAtRaceDistance(runner.distanceAlongRaceM);
+      points.push({ runnerIndex: runner.runnerIndex, lon, lat, status: runner.status, followed: runner.runnerIndex === followedIndex });
+    }
+    map.showRunners(points);
+    document.body.dataset['runnersDrawn'] = String(points.length);
+    document.body.dataset['seq'] = String(race.sequence);
+
+    const leaders = $('leaders');
+    leaders.replaceChildren(
+      ...race.leaders(5).map((r) => {
+        const li = document.createElement('li');
+        li.textContent = `${r.bib} ${r.name} · ${formatKm(r.distanceAlongRaceM)}`;
+        li.addEventListener('click', () => follow(r.runnerIndex));
+        return li;
+      }),
+    );
+    const followed = followedIndex === null ? undefined : race.runner(followedIndex);
+    $('followed').hidden = !followed;
+    if (followed) {
+      $('followed-name').textContent = `${followed.bib} ${followed.name}`;
+      $('followed-distance').textContent = `${formatKm(followed.distanceAlongRaceM)} of ${formatKm(race.raceDistanceM)}`;
+      $('followed-lap').textContent = `${race.lapOf(followed)} of ${viewing.laps}`;
+      $('followed-status').textContent = runnerStatusNames[followed.status];
+    }
+  };
+  const queueRender = (): void => {
+    if (renderQueued) return;
+    renderQueued = true;
+    requestAnimationFrame(render);
+  };
+
+  const follow = (runnerIndex: number | null): void => {
+    followedIndex = runnerIndex;
+    const runner = runnerIndex === null ? undefined : viewing?.race.runner(runnerIndex);
+    followInput.value = runner ? `${runner.bib} ${runner.name}` : '';
+    queueRender();
+  };
+
+  const applySnapshot = (snapshot: RaceSnapshot): void => {
+    if (!viewing || snapshot.raceId !== viewing.race.raceId) return;
+    viewing.race.applySnapshot(snapshot);
+    const pending = viewing.pending ?? [];
+    viewing.pending = null;
+    for (const delta of pending) viewing.race.applyDelta(delta);
+    queueRender();
+  };
+
+  /** A lost delta: fetch the snapshot over HTTP and continue from its sequence number. */
+  const resync = async (): Promise<void> => {
+    if (!viewing || viewing.pending) return;
+    viewing.pending = [];
+    const raceId = viewing.race.raceId;
+    try {
+      applySnapshot(await api<RaceSnapshot>(`/api/races/${encodeURIComponent(raceId)}/snapshot`));
+    } catch (err) {
+      if (viewing) viewing.pending = null;
+      setMessage(`Could not resynchronise: ${(err as Error).message}`);
+    }
+  };
+
+  const view = async (raceId: string): Promise<void> => {
+    if (viewing) socket.emit('race:leave', { raceId: viewing.race.raceId }, () => {});
+    viewing = null;
+    followedIndex = null;
+    setMessage('');
+    const course = await api<CourseGeometry>(`/api/races/${encodeURIComponent(raceId)}/course`);
+    const path = new CoursePath(course.lapCoordinates, { lapLengthM: course.lapLengthM });
+    viewing = {
+      race: new ViewedRace(raceId, course.lapLengthM, course.raceDistanceM),
+      path,
+      laps: Math.ceil(course.raceDistanceM / course.lapLengthM - 1e-9),
+      pending: [],
+    };
+    map.showCourse(course.lapCoordinates);
+    document.body.dataset['courseDrawn'] = raceId;
+    join();
+  };
+
+  const join = (): void => {
+    if (!viewing) return;
+    const raceId = viewing.race.raceId;
+    viewing.pending = [];
+    socket.emit('race:join', { raceId, ...(raceKey ? { key: raceKey } : {}) }, (result) => {
+      if (!result.ok) {
+        setMessage(result.message);
+        return;
+      }
+      applySnapshot(result.data);
+      const list = $('runner-list');
+      list.replaceChildren(
+        ...result.data.runners.map((r) => {
+          const option = document.createElement('option');
+          option.value = `${r.bib} ${r.name}`;
+          return option;
+        }),
+      );
+    });
+  };
+
+  socket.on('race:delta', (raceId, bytes) => {
+    if (!viewing || raceId !== viewing.race.raceId) return;
+    let delta: RaceDelta;
+    try {
+      delta = decodeDelta(bytes);
+    } catch {
+      void resync();
+      return;
+    }
+    if (viewing.pending) {
+      viewing.pending.push(delta);
+      return;
+    }
+    if (viewing.race.applyDelta(delta) === 'needsSnapshot') void resync();
+    else queueRender();
+  });
+  socket.on('connect', () => {
+    $('connection').textContent = 'live';
+    // After a reconnection the room membership is gone: join again, which sends a snapshot.
+    join();
+  });
+  socket.on('disconnect', () => {
+    $('connection').textContent = 'reconnecting…';
+  });
+
+  followInput.addEventListener('change', () => {
+    const runner = viewing?.race.find(followInput.value);
+    if (runner) follow(runner.runnerIndex);
+    else setMessage(followInput.value ? `No runner matches “${followInput.value}”.` : '');
+  });
+  $('unfollow').addEventListener('click', () => follow(null));
+  map.onRunnerClick((runnerIndex) => follow(runnerIndex));
+
+  const { eventName, races } = await api<{ eventName: string; races: RaceSummary[] }>('/api/races');
+  $('event-name').textContent = eventName;
+  document.title = `${eventName} · live`;
+  const requested = params.get('race');
+  if (requested && !races.some((r) => r.raceId === requested)) {
+    // A private race is not listed; it is reachable with its key.
+    try {
+      races.push(await api<RaceSummary>(`/api/races/${encodeURIComponent(requested)}`));
+    } catch (err) {
+      setMessage((err as Error).message);
+    }
+  }
+  select.replaceChildren(
+    ...races.map((r) => {
+      const option = document.createElement('option');
+      option.value = r.raceId;
+      option.textContent = r.isPrivate ? `${r.name} (private)` : r.name;
+      return option;
+    }),
+  );
+  const initial = races.find((r) => r.raceId === requested) ?? races[0];
+  select.addEventListener('change', () => {
+    params.set('race', select.value);
+    history.replaceState(null, '', `?${params.toString()}`);
+    void view(select.value).catch((err: unknown) => setMessage((err as Error).message));
+  });
+  if (initial) {
+    select.value = initial.raceId;
+    await view(initial.raceId);
+  }
+}
+
+start().catch((err: unknown) => {
+  const message = document.getElementById('message');
+  if (message) message.textContent = `The map could not start: ${(err as Error).message}`;
+});

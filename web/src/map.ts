@@ -1,0 +1,135 @@
+// The one map module. With a Mapbox token it draws a Mapbox style with mapbox-gl v3; without one
+// it draws a local style (background, course, runners; no tiles, no network) with maplibre-gl,
+// because mapbox-gl v3 renders nothing without a token. Both libraries share the API used here.
+import type { Feature, FeatureCollection, LineString, Point } from 'geojson';
+import type { RunnerStatusCode } from '../../shared/protocol.ts';
+
+export interface RunnerPoint {
+  runnerIndex: number;
+  lon: number;
+  lat: number;
+  status: RunnerStatusCode;
+  followed: boolean;
+}
+
+export interface RaceMap {
+  readonly library: 'mapbox-gl' | 'maplibre-gl';
+  showCourse(lapCoordinates: [number, number][]): void;
+  showRunners(runners: readonly RunnerPoint[]): void;
+  onRunnerClick(listener: (runnerIndex: number) => void): void;
+}
+
+/** The part of the map API both libraries share, as used here. */
+interface MapApi {
+  on(type: 'load', listener: () => void): unknown;
+  on(type: 'click', layerId: string, listener: (event: { features?: Array<{ properties: unknown }> }) => void): unknown;
+  addSource(id: string, source: { type: 'geojson'; data: FeatureCollection }): unknown;
+  addLayer(layer: Record<string, unknown>): unknown;
+  getSource(id: string): unknown;
+  fitBounds(bounds: [[number, number], [number, number]], options: { padding: number; animate: boolean }): unknown;
+  getCanvas(): HTMLCanvasElement;
+}
+
+const COURSE_COLOUR = '#e8590c';
+const RUNNER_COLOURS: Record<RunnerStatusCode, string> = {
+  0: '#adb5bd',
+  1: '#1c7ed6',
+  2: '#868e96',
+  3: '#2f9e44',
+};
+const FOLLOWED_COLOUR = '#c2255c';
+
+const emptyCollection = (): FeatureCollection => ({ type: 'FeatureCollection', features: [] });
+
+/** A style with no tiles: nothing is fetched, and it draws without any token. */
+const localStyle = {
+  version: 8 as const,
+  sources: {},
+  layers: [{ id: 'background', type: 'background' as const, paint: { 'background-color': '#f1efe9' } }],
+};
+
+export async function createRaceMap(container: HTMLElement, mapboxToken: string | null): Promise<RaceMap> {
+  let map: MapApi;
+  let library: RaceMap['library'];
+  const common = { container, center: [51.39, 35.7] as [number, number], zoom: 11, attributionControl: false as const };
+  if (mapboxToken) {
+    const [{ default: mapboxgl }] = await Promise.all([import('mapbox-gl'), import('mapbox-gl/dist/mapbox-gl.css')]);
+    mapboxgl.accessToken = mapboxToken;
+    map = new mapboxgl.Map({ ...common, style: 'mapbox://styles/mapbox/light-v11' }) as unknown as MapApi;
+    library = 'mapbox-gl';
+  } else {
+    const [maplibre] = await Promise.all([import('maplibre-gl'), import('maplibre-gl/dist/maplibre-gl.css')]);
+    map = new maplibre.Map({ ...common, style: localStyle }) as unknown as MapApi;
+    library = 'maplibre-gl';
+  }
+  await new Promise<void>((resolve) => map.on('load', () => resolve()));
+
+  map.addSource('course', { type: 'geojson', data: emptyCollection() });
+  map.addSource('runners', { type: 'geojson', data: emptyCollection() });
+  map.addLayer({
+    id: 'course',
+    type: 'line',
+    source: 'course',
+    layout: { 'line-join': 'round', 'line-cap': 'round' },
+    paint: { 'line-color': COURSE_COLOUR, 'line-width': 4 },
+  });
+  map.addLayer({
+    id: 'runners',
+    type: 'circle',
+    source: 'runners',
+    paint: {
+      'circle-radius': ['case', ['get', 'followed'], 9, 5],
+      'circle-color': ['case', ['get', 'followed'], FOLLOWED_COLOUR, ['get', 'colour']],
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': 1.5,
+    },
+  });
+  const setData = (sourceId: string, data: FeatureCollection): void => {
+    (map.getSource(sourceId) as { setData(d: FeatureCollection): void }).setData(data);
+  };
+
+  return {
+    library,
+    showCourse(lapCoordinates) {
+      const line: Feature<LineString> = {
+        type: 'Feature',
+        properties: {},
+        geometry: { type: 'LineString', coordinates: lapCoordinates },
+      };
+      setData('course', { type: 'FeatureCollection', features: [line] });
+      let west = Infinity;
+      let south = Infinity;
+      let east = -Infinity;
+      let north = -Infinity;
+      for (const [lon, lat] of lapCoordinates) {
+        west = Math.min(west, lon);
+        east = Math.max(east, lon);
+        south = Math.min(south, lat);
+        north = Math.max(north, lat);
+      }
+      map.fitBounds(
+        [
+          [west, south],
+          [east, north],
+        ],
+        { padding: 40, animate: false },
+      );
+    },
+    showRunners(runners) {
+      // The followed runner last, so it is drawn on top.
+      const ordered = [...runners].sort((a, b) => Number(a.followed) - Number(b.followed));
+      const features: Feature<Point>[] = ordered.map((r) => ({
+        type: 'Feature',
+        properties: { runnerIndex: r.runnerIndex, followed: r.followed, colour: RUNNER_COLOURS[r.status] },
+        geometry: { type: 'Point', coordinates: [r.lon, r.lat] },
+      }));
+      setData('runners', { type: 'FeatureCollection', features });
+    },
+    onRunnerClick(listener) {
+      map.on('click', 'runners', (event) => {
+        const properties = event.features?.[0]?.properties as { runnerIndex?: unknown } | undefined;
+        if (typeof properties?.runnerIndex === 'number') listener(properties.runnerIndex);
+      });
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// What the viewer knows of one race: the roster and each runner's course-relative position, kept
+// in step with the server by a snapshot and then deltas in sequence. A gap in the sequence means
+// a lost delta: the viewer must fetch a new snapshot (the caller does, on `needsSnapshot`).
+import { lapNumber } from '../../shared/course-path.ts';
+import type { RaceSnapshot, RunnerStatusCode } from '../../shared/protocol.ts';
+import type { RaceDelta } from '../../shared/wire.ts';
+
+export interface ViewedRunner {
+  runnerIndex: number;
+  bib: string;
+  name: string;
+  distanceAlongRaceM: number;
+  status: RunnerStatusCode;
+}
+
+export type DeltaOutcome = 'applied' | 'stale' | 'needsSnapshot';
+
+export class ViewedRace {
+  private runnersByIndex = new Map<number, ViewedRunner>();
+  private seq = -1;
+
+  constructor(
+    readonly raceId: string,
+    readonly lapLengthM: number,
+    readonly raceDistanceM: number,
+  ) {}
+
+  get sequence(): number {
+    return this.seq;
+  }
+
+  get runners(): ViewedRunner[] {
+    return [...this.runnersByIndex.values()];
+  }
+
+  runner(runnerIndex: number): ViewedRunner | undefined {
+    return this.runnersByIndex.get(runnerIndex);
+  }
+
+  lapOf(runner: ViewedRunner): number {
+    return lapNumber(runner.distanceAlongRaceM, this.lapLengthM, this.raceDistanceM);
+  }
+
+  applySnapshot(snapshot: RaceSnapshot): void {
+    this.runnersByIndex = new Map(
+      snapshot.runners.map((r) => [
+        r.runnerIndex,
+        { runnerIndex: r.runnerIndex, bib: r.bib, name: r.name, distanceAlongRaceM: r.distanceAlongRaceM, status: r.status },
+      ]),
+    );
+    this.seq = snapshot.seq;
+  }
+
+  applyDelta(delta: RaceDelta): DeltaOutcome {
+    if (delta.seq <= this.seq) return 'stale';
+    if (this.seq < 0 || delta.seq !== this.seq + 1) return 'needsSnapshot';
+    for (const entry of delta.entries) {
+      const runner = this.runnersByIndex.get(entry.runnerIndex);
+      // An index the roster does not know means the roster changed: resync.
+      if (!runner) return 'needsSnapshot';
+      runner.distanceAlongRaceM = entry.distanceAlongRaceM;
+      runner.status = entry.status;
+    }
+    this.seq = delta.seq;
+    return 'applied';
+  }
+
+  /** Runners ahead first: finished, then by distance along the race. */
+  leaders(count: number): ViewedRunner[] {
+    return this.runners
+      .filter((r) => r.status !== 0)
+      .sort((a, b) => b.distanceAlongRaceM - a.distanceAlongRaceM || a.runnerIndex - b.runnerIndex)
+      .slice(0, count);
+  }
+
+  /** Finds a runner by exact bib, then by a name that contains the query. */
+  find(query: string): ViewedRunner | undefined {
+    const q = query.trim().toLowerCase();
+    if (q === '') return undefined;
+    const runners = this.runners;
+    return (
+      runners.find((r) => r.bib.toLowerCase() === q) ??
+      runners.find((r) => `${r.bib} ${r.name}`.toLowerCase() === q) ??
+      runners.find((r) => r.name.toLowerCase().includes(q))
+    );
+  }
+}
