@@ -2,7 +2,6 @@
 // is passed in, so tests build the whole server on port 0 with their own event, clock and stores.
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'socket.io';
-import type { ClientConfig } from '../shared/protocol.ts';
 import { createOrganiserAuth } from './access.ts';
 import type { Clock } from './core/clock.ts';
 import { createHttpApp } from './http/routes.ts';
@@ -31,13 +30,14 @@ export interface Application {
 export function createApplication(httpServer: HttpServer, components: AppComponents): Application {
   const { service, clock, logger, tickMs } = components;
   const organiserAuth = createOrganiserAuth(components.organiserToken);
-  const clientConfig: ClientConfig = { mapboxToken: components.mapboxToken, tickMs };
+  const clientConfig = { mapboxToken: components.mapboxToken, tickMs };
   let ready = true;
   const app = createHttpApp({
     service,
     organiserAuth,
     logger,
     clientConfig,
+    clock,
     webRoot: components.webRoot,
     isReady: () => ready,
   });

@@ -174,4 +174,6 @@ export interface ClientConfig {
   /** A public Mapbox token when configured; the page then draws a Mapbox style. */
   mapboxToken: string | null;
   tickMs: number;
+  /** The server's clock when it answered (a demo may run it faster than real time). */
+  serverNowMs: number;
 }

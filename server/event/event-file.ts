@@ -224,11 +224,13 @@ export function lineFromGeoJson(geojson: unknown): { coordinates: LonLat[] } | {
   }
   const coordinates = (lines[0] as number[][]).map((p): LonLat => [p[0]!, p[1]!]);
   const problems: string[] = [];
-  coordinates.forEach(([lon, lat], i) => {
-    if (Math.abs(lon) > 180 || Math.abs(lat) > 90) {
-      problems.push(`coordinate ${i} [${lon}, ${lat}] is outside longitude -180..180 / latitude -90..90 (GeoJSON is [longitude, latitude])`);
-    }
-  });
+  const outside = coordinates.flatMap(([lon, lat], i) => (Math.abs(lon) > 180 || Math.abs(lat) > 90 ? [i] : []));
+  // A line written [lat, lon] has every coordinate wrong: name a few, count the rest.
+  for (const i of outside.slice(0, 3)) {
+    const [lon, lat] = coordinates[i]!;
+    problems.push(`coordinate ${i} [${lon}, ${lat}] is outside longitude -180..180 / latitude -90..90 (GeoJSON is [longitude, latitude])`);
+  }
+  if (outside.length > 3) problems.push(`and ${outside.length - 3} more coordinates outside the range`);
   if (coordinates.length < 2) problems.push('a course line needs at least two positions');
   return problems.length > 0 ? { problems } : { coordinates };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ErrorCodes, errorAck, okAck, type ClientConfig, type ErrorCode } from '../../shared/protocol.ts';
 import type { OrganiserAuth } from '../access.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
 import type { RaceEntry, RaceService } from '../race-service.ts';
 
@@ -12,7 +13,8 @@ export interface HttpDeps {
   service: RaceService;
   organiserAuth: OrganiserAuth;
   logger: Logger;
-  clientConfig: ClientConfig;
+  clientConfig: Omit<ClientConfig, 'serverNowMs'>;
+  clock: Clock;
   /** Built web pages (Vite's output); absent in tests that need no pages. */
   webRoot: string | null;
   isReady: () => boolean;
@@ -55,7 +57,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   app.get('/api/config', (_req, res) => {
-    res.json(okAck(deps.clientConfig));
+    const config: ClientConfig = { ...deps.clientConfig, serverNowMs: deps.clock.nowMs() };
+    res.set('cache-control', 'no-store').json(okAck(config));
   });
 
   app.get('/api/races', (req, res) => {

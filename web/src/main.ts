@@ -38,6 +38,11 @@ function formatKm(distanceM: number): string {
   return `${(distanceM / 1000).toFixed(2)} km`;
 }
 
+/** An official distance as organisers write it: 42.195 km, 10 km. */
+function formatRaceKm(distanceM: number): string {
+  return `${Number((distanceM / 1000).toFixed(3))} km`;
+}
+
 interface Viewing {
   race: ViewedRace;
   path: CoursePath;
@@ -89,7 +94,7 @@ async function start(): Promise<void> {
     $('followed').hidden = !followed;
     if (followed) {
       $('followed-name').textContent = `${followed.bib} ${followed.name}`;
-      $('followed-distance').textContent = `${formatKm(followed.distanceAlongRaceM)} of ${formatKm(race.raceDistanceM)}`;
+      $('followed-distance').textContent = `${formatKm(followed.distanceAlongRaceM)} of ${formatRaceKm(race.raceDistanceM)}`;
       $('followed-lap').textContent = `${race.lapOf(followed)} of ${viewing.laps}`;
       $('followed-status').textContent = runnerStatusNames[followed.status];
     }
@@ -205,12 +210,13 @@ async function start(): Promise<void> {
   $('event-name').textContent = eventName;
   document.title = `${eventName} · live`;
   const requested = params.get('race');
+  let startupMessage = '';
   if (requested && !races.some((r) => r.raceId === requested)) {
     // A private race is not listed; it is reachable with its key.
     try {
       races.push(await api<RaceSummary>(`/api/races/${encodeURIComponent(requested)}`));
     } catch (err) {
-      setMessage((err as Error).message);
+      startupMessage = `“${requested}”: ${(err as Error).message}.`;
     }
   }
   select.replaceChildren(
@@ -231,6 +237,7 @@ async function start(): Promise<void> {
     select.value = initial.raceId;
     await view(initial.raceId);
   }
+  if (startupMessage) setMessage(startupMessage);
 }
 
 start().catch((err: unknown) => {

@@ -3,6 +3,7 @@
 // because mapbox-gl v3 renders nothing without a token. Both libraries share the API used here.
 import type { Feature, FeatureCollection, LineString, Point } from 'geojson';
 import type { RunnerStatusCode } from '../../shared/protocol.ts';
+import { BACKGROUND_COLOUR, COURSE_COLOUR, FOLLOWED_COLOUR, RUNNER_COLOURS } from './colours.ts';
 
 export interface RunnerPoint {
   runnerIndex: number;
@@ -30,14 +31,6 @@ interface MapApi {
   getCanvas(): HTMLCanvasElement;
 }
 
-const COURSE_COLOUR = '#e8590c';
-const RUNNER_COLOURS: Record<RunnerStatusCode, string> = {
-  0: '#adb5bd',
-  1: '#1c7ed6',
-  2: '#868e96',
-  3: '#2f9e44',
-};
-const FOLLOWED_COLOUR = '#c2255c';
 
 const emptyCollection = (): FeatureCollection => ({ type: 'FeatureCollection', features: [] });
 
@@ -45,7 +38,7 @@ const emptyCollection = (): FeatureCollection => ({ type: 'FeatureCollection', f
 const localStyle = {
   version: 8 as const,
   sources: {},
-  layers: [{ id: 'background', type: 'background' as const, paint: { 'background-color': '#f1efe9' } }],
+  layers: [{ id: 'background', type: 'background' as const, paint: { 'background-color': BACKGROUND_COLOUR } }],
 };
 
 export async function createRaceMap(container: HTMLElement, mapboxToken: string | null): Promise<RaceMap> {

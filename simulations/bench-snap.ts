@@ -1,0 +1,77 @@
+// Snapping speed: the engine's windowed search against Turf's nearestPointOnLine over the whole
+// course, on the demo marathon (42.195 km, 3,951 vertices), in the same process. Also the memory
+// a runner's state costs. Run with `npm run bench`.
+import * as turf from '@turf/turf';
+import { DEMO_EVENT_FILE } from '../server/config.ts';
+import { buildCourse } from '../server/core/course.ts';
+import { RaceTracker } from '../server/core/race-tracker.ts';
+import { snapToCourse, type SnapPrior } from '../server/core/snap.ts';
+import { loadEventFile } from '../server/event/event-file.ts';
+import { noisyRun } from './noisy-run.ts';
+import { seededRandom } from './random.ts';
+
+const event = await loadEventFile(DEMO_EVENT_FILE);
+const marathon = event.races.find((r) => r.raceId === 'men-42k')!;
+const course = buildCourse(marathon.course, marathon.distanceM);
+const startMs = 0;
+// Ten runners at different paces, a fix every 5 s: the fixes a phone would send.
+const runs = Array.from({ length: 10 }, (_, i) =>
+  noisyRun(course, { startMs, paceSecPerKm: 200 + i * 25, intervalSec: 5, noiseM: 8, random: seededRandom(100 + i) }),
+);
+const fixCount = runs.reduce((n, r) => n + r.length, 0);
+
+function timeIt(label: string, minMs: number, body: () => number): number {
+  let done = 0;
+  const t0 = process.hrtime.bigint();
+  let elapsedMs = 0;
+  while (elapsedMs < minMs) {
+    done += body();
+    elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  }
+  const perSec = (done / elapsedMs) * 1000;
+  process.stdout.write(`  ${label.padEnd(44)} ${Math.round(perSec).toLocaleString('en').padStart(12)} fixes/s\n`);
+  return perSec;
+}
+
+process.stdout.write(`snapping on ${marathon.name}: ${course.path.coordinates.length} vertices, ${fixCount} fixes per pass\n`);
+let sink = 0;
+const engine = timeIt('engine (windowed, cheap-ruler flat-earth)', 2000, () => {
+  for (const run of runs) {
+    let prior: SnapPrior | null = null;
+    for (const { fix } of run) {
+      const snap = snapToCourse(course, fix, prior, startMs);
+      if (snap.onCourse) {
+        const d = Math.max(prior?.distanceAlongRaceM ?? 0, snap.distanceAlongRaceM);
+        prior = { distanceAlongRaceM: d, recordedAtMs: fix.recordedAtMs, lon: fix.lon, lat: fix.lat };
+      }
+      sink += snap.offsetM;
+    }
+  }
+  return fixCount;
+});
+const line = turf.lineString(course.path.coordinates.map((c) => [...c]));
+const sample = runs[0]!.filter((_, i) => i % 10 === 0).map((r) => r.fix);
+const naive = timeIt('turf.nearestPointOnLine, whole course', 2000, () => {
+  for (const fix of sample) sink += turf.nearestPointOnLine(line, [fix.lon, fix.lat]).properties.dist ?? 0;
+  return sample.length;
+});
+process.stdout.write(`  ratio engine / Turf: ${Math.round(engine / naive).toLocaleString('en')}x\n`);
+
+// Memory per runner state: heap growth per runner of a race with 60,000 placed runners.
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc) {
+  const runners = 60_000;
+  const participants = Array.from({ length: runners }, (_, i) => ({ participantId: `p${i}`, bib: String(i), name: `Runner ${i}` }));
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const tracker = new RaceTracker('bench', course, startMs, participants);
+  const [lon, lat] = course.path.pointAtRaceDistance(500);
+  for (const p of participants) tracker.applyFix(p.participantId, { lon, lat, recordedAtMs: 180_000, accuracyM: 5 });
+  gc();
+  const bytesPerRunner = (process.memoryUsage().heapUsed - before) / runners;
+  process.stdout.write(`  memory per runner state (tracker, placed): ${Math.round(bytesPerRunner)} bytes\n`);
+  sink += tracker.sequence;
+} else {
+  process.stdout.write('  memory per runner state: run with node --expose-gc (npm run bench does)\n');
+}
+if (sink === 42) process.stdout.write('\n');

@@ -1,0 +1,78 @@
+// `npm run sim -- <command>`: simulations run against the product's own code.
+//
+//   demo [event.json] --url http://127.0.0.1:8080 [--speed N] [--organiser-token T] [--seed N]
+//       Moves every participant of the event file against a running server, through the same
+//       Socket.IO path a runner's phone uses. Device tokens come from the event file. Use the
+//       server's own speed (a server started with --speed 10 needs --speed 10 here).
+import { parseArgs } from 'node:util';
+import { DEMO_EVENT_FILE } from '../server/config.ts';
+import { systemClock, scaledClock } from '../server/core/clock.ts';
+import { loadEventFile } from '../server/event/event-file.ts';
+import type { Ack, ClientConfig, RaceSummary } from '../shared/protocol.ts';
+import { startDemoSimulation } from './demo-runners.ts';
+
+const usage = `usage: npm run sim -- demo [event.json] [--url URL] [--speed N] [--organiser-token T] [--seed N]`;
+
+async function demo(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:8080' },
+      speed: { type: 'string', default: '1' },
+      'organiser-token': { type: 'string' },
+      seed: { type: 'string', default: '442' },
+    },
+  });
+  const speed = Number(values.speed);
+  const seed = Number(values.seed);
+  if (!(speed > 0) || !Number.isInteger(seed)) throw new Error(`--speed must be positive and --seed a whole number\n${usage}`);
+  const event = await loadEventFile(positionals[0] ?? DEMO_EVENT_FILE);
+  const configResponse = (await (await fetch(`${values.url}/api/config`)).json()) as Ack<ClientConfig>;
+  if (!configResponse.ok) throw new Error(`the server refused its configuration: ${configResponse.message}`);
+  const serverNowMs = configResponse.data.serverNowMs;
+  const token = values['organiser-token'];
+  const response = await fetch(`${values.url}/api/races`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  const body = (await response.json()) as Ack<{ races: RaceSummary[] }>;
+  if (!body.ok) throw new Error(`the server refused the race list: ${body.message}`);
+  const starts = new Map(body.data.races.map((r) => [r.raceId, r.startsAtMs]));
+  // Private races are listed only to organisers; without the token they are left out.
+  const races = event.races.filter((r) => starts.has(r.raceId));
+  const skipped = event.races.length - races.length;
+  const simulation = startDemoSimulation({
+    url: values.url,
+    event: { ...event, races },
+    raceStartMs: (raceId) => starts.get(raceId)!,
+    // A sped-up server clock is ahead of the wall clock: run ours from the server's time.
+    clock: speed === 1 ? systemClock : scaledClock(speed, serverNowMs),
+    speed,
+    seed,
+    onError: (message) => process.stderr.write(`${message}\n`),
+  });
+  process.stdout.write(
+    `simulating ${races.reduce((n, r) => n + r.participants.length, 0)} runners in ${races.length} races against ${values.url}` +
+      (skipped > 0 ? ` (${skipped} private races left out: pass --organiser-token)` : '') +
+      '\n',
+  );
+  const timer = setInterval(() => {
+    const s = simulation.stats();
+    process.stdout.write(`connected ${s.connected}, fixes sent ${s.sent}, accepted ${s.accepted}, refused ${s.refused}\n`);
+  }, 5000);
+  process.on('SIGINT', () => {
+    clearInterval(timer);
+    simulation.stop();
+    process.exit(0);
+  });
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const commands: Record<string, (argv: string[]) => Promise<void>> = { demo };
+const run = command === undefined ? undefined : commands[command];
+if (!run) {
+  process.stderr.write(`${usage}\n`);
+  process.exit(2);
+}
+run(rest).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,37 @@
+// A runner moving along a course at a steady pace, reporting noisy GPS fixes: the ground truth
+// for snapping tests and evaluations.
+import type { Course } from '../server/core/course.ts';
+import type { Fix } from '../server/core/race-tracker.ts';
+import type { Random } from './random.ts';
+
+export interface NoisyRunOptions {
+  startMs: number;
+  paceSecPerKm: number;
+  intervalSec: number;
+  /** Standard deviation of the GPS error per axis, metres. */
+  noiseM: number;
+  random: Random;
+  /** Keep reporting this long after the finish (a phone left on). */
+  afterFinishSec?: number;
+}
+
+export interface NoisyFix {
+  fix: Fix;
+  trueDistanceAlongRaceM: number;
+}
+
+export function noisyRun(course: Course, options: NoisyRunOptions): NoisyFix[] {
+  const speedMps = 1000 / options.paceSecPerKm;
+  const durationSec = course.raceDistanceM / speedMps + (options.afterFinishSec ?? 0);
+  const out: NoisyFix[] = [];
+  for (let t = options.intervalSec; t <= durationSec; t += options.intervalSec) {
+    const trueDistanceAlongRaceM = Math.min(course.raceDistanceM, t * speedMps);
+    const point = course.path.pointAtRaceDistance(trueDistanceAlongRaceM);
+    const [lon, lat] = course.path.ruler.offset(point, options.random.gaussian(options.noiseM), options.random.gaussian(options.noiseM));
+    out.push({
+      fix: { lon, lat, recordedAtMs: options.startMs + t * 1000, accuracyM: Math.max(3, Math.round(options.noiseM * 1.5)) },
+      trueDistanceAlongRaceM,
+    });
+  }
+  return out;
+}

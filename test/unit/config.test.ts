@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEMO_EVENT_FILE, loadConfig } from '../../server/config.ts';
+
+describe('configuration', () => {
+  it('defaults to the demo on 127.0.0.1:8080 with the simulation on', () => {
+    expect(loadConfig({}, [])).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      eventFile: DEMO_EVENT_FILE,
+      isDemoEvent: true,
+      simulate: true,
+      demoSpeed: 1,
+      tickMs: 1000,
+      organiserToken: null,
+      mapboxToken: null,
+    });
+  });
+
+  it('takes an event file, flags and the environment', () => {
+    const config = loadConfig({ PORT: '9000', ORGANISER_TOKEN: 'a-long-organiser-token', SIMULATE: 'on' }, ['my-event.json', '--speed', '20']);
+    expect(config).toMatchObject({ port: 9000, eventFile: 'my-event.json', isDemoEvent: false, simulate: true, demoSpeed: 20 });
+    expect(loadConfig({}, ['my-event.json']).simulate).toBe(false);
+    expect(loadConfig({}, ['--no-simulate']).simulate).toBe(false);
+    expect(loadConfig({}, ['--port', '0']).port).toBe(0);
+  });
+
+  it('refuses bad values with a message naming them', () => {
+    expect(() => loadConfig({ PORT: 'eighty' }, [])).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: '70000' }, [])).toThrow(/PORT/);
+    expect(() => loadConfig({ ORGANISER_TOKEN: 'short' }, [])).toThrow(/ORGANISER_TOKEN needs at least 16/);
+    expect(() => loadConfig({ TICK_MS: '5' }, [])).toThrow(/TICK_MS/);
+    expect(() => loadConfig({}, ['--bogus'])).toThrow(/usage/);
+    expect(() => loadConfig({}, ['a.json', 'b.json'])).toThrow(/at most one event file/);
+  });
+});

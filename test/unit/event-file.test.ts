@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_EVENT_FILE } from '../../server/config.ts';
+import { EventFileError, loadEventFile, parseEvent } from '../../server/event/event-file.ts';
+import { testEventJson } from '../support/fixtures.ts';
+
+const baseDir = join(DEMO_EVENT_FILE, '..');
+const parse = (json: unknown) => parseEvent(json, { source: 'event.json', baseDir });
+
+/** The problems an invalid event is reported with. */
+async function problemsOf(json: unknown): Promise<string[]> {
+  try {
+    await parse(json);
+  } catch (err) {
+    if (err instanceof EventFileError) return err.problems;
+    throw err;
+  }
+  throw new Error('the event was accepted');
+}
+
+describe('the built-in TehRUN demo', () => {
+  it('has the races the demo promises, about 442 participants, about 160 of them women', async () => {
+    const event = await loadEventFile(DEMO_EVENT_FILE);
+    const byId = new Map(event.races.map((r) => [r.raceId, r]));
+    expect([...byId.keys()]).toEqual(['men-42k', 'men-21k', 'men-10k', 'women-10k-stadium', 'women-32k-park']);
+    expect(byId.get('men-42k')!.distanceM).toBe(42195);
+    expect(byId.get('women-10k-stadium')!.course).toMatchObject({ kind: 'track', lane: 1 });
+    expect(byId.get('women-32k-park')).toMatchObject({ isPrivate: true, course: { kind: 'loop', lapLengthM: 700 } });
+    const count = (prefix: string) =>
+      event.races.filter((r) => r.raceId.startsWith(prefix)).reduce((n, r) => n + r.participants.length, 0);
+    expect(count('men') + count('women')).toBe(442);
+    expect(count('women')).toBe(160);
+  });
+});
+
+describe('event file validation', () => {
+  it('accepts the test event', async () => {
+    const event = await parse(testEventJson(Date.UTC(2026, 0, 1)));
+    expect(event.races.map((r) => r.raceId)).toEqual(['street-10k', 'track-10k', 'loop-32k']);
+    expect(event.races[0]!.startsAtMs).toBe(Date.UTC(2026, 0, 1));
+  });
+
+  it('says where each problem is', async () => {
+    const json = testEventJson(0);
+    const races = json.races as Array<Record<string, unknown>>;
+    delete races[2]!['key'];
+    races[1]!['distanceM'] = -5;
+    (races[0]!['participants'] as Array<Record<string, unknown>>)[1]!['id'] = 'Not An Id';
+    const problems = await problemsOf(json);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^races\[2\]\.key: a private race needs a key/),
+        expect.stringMatching(/^races\[1\]\.distanceM: /),
+        expect.stringMatching(/^races\[0\]\.participants\[1\]\.id: use 1 to 64 lower-case/),
+      ]),
+    );
+  });
+
+  it('refuses duplicate race and participant ids and shared device tokens', async () => {
+    const json = testEventJson(0);
+    const races = json.races as Array<{ id: string; participants: Array<{ id: string; deviceToken: string }> }>;
+    races[1]!.id = 'street-10k';
+    races[2]!.participants[0]!.id = 's-1';
+    races[2]!.participants[1]!.deviceToken = races[0]!.participants[0]!.deviceToken;
+    const problems = await problemsOf(json);
+    expect(problems).toEqual([
+      'races[1].id: race id "street-10k" is used twice',
+      'races[2].participants[0].id: participant id "s-1" is used twice',
+      'races[2].participants[1].deviceToken: used by another participant',
+    ]);
+  });
+
+  it('reports malformed GeoJSON with what is wrong and where', async () => {
+    const json = testEventJson(0);
+    const races = json.races as Array<{ course: Record<string, unknown> }>;
+    races[0]!.course = { kind: 'street', geojson: { type: 'LineString', coordinates: [[51.3, 35.7], ['x', 35.7]] } };
+    races[2]!.course = { kind: 'loop', geojson: { type: 'Point', coordinates: [51.3, 35.7] } };
+    const problems = await problemsOf(json);
+    expect(problems[0]).toMatch(/^races\[0\]\.course\.geojson: invalid GeoJSON: at 1: Position must only contain numbers/);
+    expect(problems[1]).toBe('races[2].course.geojson: needs exactly one LineString (found 0)');
+  });
+
+  it('catches [lat, lon] written the wrong way round and unreadable course files', async () => {
+    const json = testEventJson(0);
+    const races = json.races as Array<{ course: Record<string, unknown> }>;
+    const swapped = Array.from({ length: 10 }, (_, i) => [35.7, 151.3 + i / 1000]);
+    races[0]!.course = { kind: 'street', geojson: { type: 'LineString', coordinates: swapped } };
+    races[2]!.course = { kind: 'loop', file: 'courses/missing.geojson' };
+    const problems = await problemsOf(json);
+    expect(problems[0]).toMatch(/coordinate 0 \[35\.7, 151\.3\] is outside/);
+    expect(problems[3]).toBe('races[0].course.geojson: and 7 more coordinates outside the range');
+    expect(problems[4]).toMatch(/^races\[2\]\.course\.file \(courses\/missing\.geojson\): cannot be read/);
+  });
+
+  it('reports a file that is not JSON, or missing, without throwing anything else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'event-'));
+    writeFileSync(join(dir, 'bad.json'), '{ "name": ');
+    await expect(loadEventFile(join(dir, 'bad.json'))).rejects.toThrow(/is not JSON/);
+    await expect(loadEventFile(join(dir, 'none.json'))).rejects.toThrow(/cannot be read \(ENOENT\)/);
+    await expect(parse({ name: 'x', races: [] })).rejects.toThrow(/races/);
+    await expect(parse({ name: 'x', races: [{}], extra: 1 })).rejects.toBeInstanceOf(EventFileError);
+  });
+});

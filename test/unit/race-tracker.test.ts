@@ -1,0 +1,164 @@
+// Snapping and runner state on the demo's courses, with seeded GPS noise so a failure replays.
+import * as turf from '@turf/turf';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RunnerStatus } from '../../shared/protocol.ts';
+import { DEMO_EVENT_FILE } from '../../server/config.ts';
+import { buildCourse, type Course } from '../../server/core/course.ts';
+import { RaceTracker } from '../../server/core/race-tracker.ts';
+import { loadEventFile, type LoadedEvent } from '../../server/event/event-file.ts';
+import { noisyRun } from '../../simulations/noisy-run.ts';
+import { seededRandom } from '../../simulations/random.ts';
+
+const START_MS = Date.UTC(2026, 10, 22, 6, 0);
+let event: LoadedEvent;
+const courseOf = (raceId: string): Course => {
+  const race = event.races.find((r) => r.raceId === raceId)!;
+  return buildCourse(race.course, race.distanceM);
+};
+const tracker = (course: Course) =>
+  new RaceTracker('race', course, START_MS, [{ participantId: 'p1', bib: '1', name: 'Runner One' }]);
+
+beforeAll(async () => {
+  event = await loadEventFile(DEMO_EVENT_FILE);
+});
+
+/** Runs one noisy runner through a tracker and measures what was published. */
+function evaluate(course: Course, seed: number, noiseM: number, paceSecPerKm: number, intervalSec: number) {
+  const t = tracker(course);
+  const fixes = noisyRun(course, { startMs: START_MS, paceSecPerKm, intervalSec, noiseM, random: seededRandom(seed) });
+  let within20 = 0;
+  let maxErrorM = 0;
+  let backwardSteps = 0;
+  let falseFinishes = 0;
+  let previousM = 0;
+  for (const { fix, trueDistanceAlongRaceM } of fixes) {
+    const result = t.applyFix('p1', fix);
+    if (result.distanceAlongRaceM < previousM) backwardSteps++;
+    previousM = result.distanceAlongRaceM;
+    if (result.status === RunnerStatus.finished && trueDistanceAlongRaceM < course.raceDistanceM - 25) falseFinishes++;
+    const errorM = Math.abs(result.distanceAlongRaceM - trueDistanceAlongRaceM);
+    if (errorM <= 20) within20++;
+    maxErrorM = Math.max(maxErrorM, errorM);
+  }
+  const last = t.runnerState('p1')!;
+  return { share: within20 / fixes.length, maxErrorM, backwardSteps, falseFinishes, finished: last.status === RunnerStatus.finished, count: fixes.length };
+}
+
+describe('snapping with the runner\'s progress', () => {
+  it.each([1, 2, 3])('keeps a runner on the right leg of the 15 m out-and-back at 8 m noise (seed %i)', (seed) => {
+    const result = evaluate(courseOf('men-10k'), seed, 8, 300, 5);
+    // The other leg is 15 m away but hundreds to thousands of metres along the race: a fix put
+    // there would be off by far more than GPS noise alone explains.
+    expect(result.maxErrorM).toBeLessThan(45);
+    // 8 m of noise per axis puts about 1.2% of raw fixes over 20 m along the line; smoothing with
+    // the runner's pace is the course-engine issue's work.
+    expect(result.share).toBeGreaterThanOrEqual(0.97);
+    expect(result.backwardSteps).toBe(0);
+    expect(result.falseFinishes).toBe(0);
+    expect(result.finished).toBe(true);
+  });
+
+  it('does better than the nearest point on the whole line, which jumps legs', () => {
+    const course = courseOf('men-10k');
+    const fixes = noisyRun(course, { startMs: START_MS, paceSecPerKm: 300, intervalSec: 5, noiseM: 8, random: seededRandom(4) });
+    const line = turf.lineString(course.path.coordinates.map((c) => [...c]));
+    let naiveWithin20 = 0;
+    for (const { fix, trueDistanceAlongRaceM } of fixes.filter((_, i) => i % 4 === 0)) {
+      const nearest = turf.nearestPointOnLine(line, [fix.lon, fix.lat], { units: 'meters' });
+      const alongM = (nearest.properties.location ?? 0) * course.path.scale;
+      if (Math.abs(alongM - trueDistanceAlongRaceM) <= 20) naiveWithin20++;
+    }
+    const naiveShare = naiveWithin20 / Math.ceil(fixes.length / 4);
+    expect(naiveShare).toBeLessThan(0.95);
+    expect(evaluate(course, 4, 8, 300, 5).share).toBeGreaterThan(naiveShare);
+  });
+
+  it('counts 25 laps of the track exactly and finishes only at the end', () => {
+    const course = courseOf('women-10k-stadium');
+    const result = evaluate(course, 11, 5, 270, 5);
+    expect(result.share).toBeGreaterThanOrEqual(0.99);
+    expect(result.falseFinishes).toBe(0);
+    expect(result.finished).toBe(true);
+    const t = tracker(course);
+    const fixes = noisyRun(course, { startMs: START_MS, paceSecPerKm: 270, intervalSec: 5, noiseM: 5, random: seededRandom(12) });
+    const lapAt = (m: number) => Math.min(25, Math.floor(m / 400) + 1);
+    let lapsRight = 0;
+    for (const { fix, trueDistanceAlongRaceM } of fixes) {
+      const result = t.applyFix('p1', fix);
+      if (result.lap === lapAt(trueDistanceAlongRaceM)) lapsRight++;
+    }
+    expect(lapsRight / fixes.length).toBeGreaterThan(0.97); // only fixes near the line can disagree
+    expect(t.snapshot(0).runners[0]!.lap).toBe(25);
+  });
+
+  it('follows the private 700 m loop for all 46 laps without jumping a lap', () => {
+    const result = evaluate(courseOf('women-32k-park'), 21, 6, 360, 10);
+    expect(result.share).toBeGreaterThanOrEqual(0.99);
+    expect(result.backwardSteps).toBe(0);
+    expect(result.falseFinishes).toBe(0);
+    expect(result.finished).toBe(true);
+  });
+});
+
+describe('runner state', () => {
+  it('marks a fix far from the course off course without publishing it, and takes the runner back', () => {
+    const course = courseOf('men-10k');
+    const t = tracker(course);
+    const at = (m: number, sec: number) => {
+      const [lon, lat] = course.path.pointAtRaceDistance(m);
+      return { lon, lat, recordedAtMs: START_MS + sec * 1000 };
+    };
+    expect(t.applyFix('p1', at(300, 100))).toMatchObject({ applied: true, status: RunnerStatus.onCourse });
+    const [lon, lat] = course.path.pointAtRaceDistance(320);
+    const away = course.path.ruler.offset([lon, lat], 0, 250);
+    const off = t.applyFix('p1', { lon: away[0], lat: away[1], recordedAtMs: START_MS + 105_000 });
+    expect(off.status).toBe(RunnerStatus.offCourse);
+    expect(off.distanceAlongRaceM).toBeCloseTo(300, 0);
+    expect(t.snapshot(0).runners[0]).toMatchObject({ status: RunnerStatus.offCourse });
+    const back = t.applyFix('p1', at(420, 130));
+    expect(back.status).toBe(RunnerStatus.onCourse);
+    expect(back.distanceAlongRaceM).toBeCloseTo(420, 0);
+  });
+
+  it('ignores fixes before the start and older than the last one, and never moves backwards', () => {
+    const course = courseOf('men-10k');
+    const t = tracker(course);
+    const [lon, lat] = course.path.pointAtRaceDistance(0);
+    expect(t.applyFix('p1', { lon, lat, recordedAtMs: START_MS - 60_000 })).toMatchObject({
+      applied: false,
+      status: RunnerStatus.notStarted,
+    });
+    const at = (m: number, sec: number) => {
+      const [x, y] = course.path.pointAtRaceDistance(m);
+      return { lon: x, lat: y, recordedAtMs: START_MS + sec * 1000 };
+    };
+    t.applyFix('p1', at(500, 150));
+    expect(t.applyFix('p1', at(900, 140))).toMatchObject({ applied: false, distanceAlongRaceM: 500 });
+    expect(t.applyFix('p1', at(500, 150))).toMatchObject({ applied: false });
+    expect(t.applyFix('p1', at(485, 155)).distanceAlongRaceM).toBe(500);
+  });
+
+  it('sends each changed runner once per delta with consecutive sequence numbers', () => {
+    const course = courseOf('women-10k-stadium');
+    const t = new RaceTracker('race', course, START_MS, [
+      { participantId: 'a', bib: '1', name: 'A' },
+      { participantId: 'b', bib: '2', name: 'B' },
+    ]);
+    expect(t.takeDelta(1)).toBeNull();
+    const at = (m: number, sec: number) => {
+      const [lon, lat] = course.path.pointAtRaceDistance(m);
+      return { lon, lat, recordedAtMs: START_MS + sec * 1000 };
+    };
+    t.applyFix('b', at(10, 5));
+    t.applyFix('b', at(30, 10));
+    t.applyFix('a', at(20, 6));
+    const first = t.takeDelta(2)!;
+    expect(first.seq).toBe(1);
+    expect(first.entries.map((e) => e.runnerIndex)).toEqual([0, 1]);
+    expect(first.entries[1]!.distanceAlongRaceM).toBeCloseTo(30, 0);
+    expect(t.takeDelta(3)).toBeNull();
+    t.applyFix('a', at(45, 12));
+    expect(t.takeDelta(4)!.seq).toBe(2);
+    expect(t.snapshot(5).seq).toBe(2);
+  });
+});

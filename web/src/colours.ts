@@ -1,0 +1,12 @@
+// Map colours, shared with the browser tests that look for them in screenshots.
+import type { RunnerStatusCode } from '../../shared/protocol.ts';
+
+export const COURSE_COLOUR = '#e8590c';
+export const RUNNER_COLOURS: Record<RunnerStatusCode, string> = {
+  0: '#adb5bd',
+  1: '#1c7ed6',
+  2: '#868e96',
+  3: '#2f9e44',
+};
+export const FOLLOWED_COLOUR = '#c2255c';
+export const BACKGROUND_COLOUR = '#f1efe9';
