@@ -15,7 +15,7 @@ import {
 import type { RaceDelta } from '../shared/wire.ts';
 import type { Clock } from './core/clock.ts';
 import { buildCourse } from './core/course.ts';
-import { defaultRaceTrackerOptions, RaceTracker, type RaceTrackerOptions } from './core/race-tracker.ts';
+import { defaultEngineOptions, RaceTracker, type EngineOptions } from './core/race-tracker.ts';
 import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
@@ -49,7 +49,7 @@ export interface RaceServiceDeps {
   logger: Logger;
   /** Start time of races that do not set one. */
   defaultStartMs: number;
-  trackerOptions?: RaceTrackerOptions;
+  engineOptions?: EngineOptions;
   fixLimits?: FixLimits;
 }
 
@@ -97,7 +97,7 @@ export class RaceService {
       course,
       race.startsAtMs ?? deps.defaultStartMs,
       race.participants,
-      deps.trackerOptions ?? defaultRaceTrackerOptions,
+      deps.engineOptions ?? defaultEngineOptions,
     );
     return {
       raceId: race.raceId,

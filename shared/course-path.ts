@@ -82,6 +82,13 @@ export class CoursePath {
     if (!this.isClosed) return this.pointAtLapDistance(distanceAlongRaceM);
     return this.pointAtLapDistance(wrapToLap(distanceAlongRaceM, this.lapLengthM));
   }
+
+  /** Direction of the course at a distance along the race, degrees clockwise from north. */
+  bearingAtRaceDistance(distanceAlongRaceM: number): number {
+    const local = this.isClosed ? wrapToLap(distanceAlongRaceM, this.lapLengthM) : distanceAlongRaceM;
+    const i = this.segmentIndexAt(Math.min(Math.max(local, 0), this.lapLengthM));
+    return this.ruler.bearing(this.coordinates[i]!, this.coordinates[i + 1]!);
+  }
 }
 
 /** Distance along the current lap for a distance along the race. */

@@ -5,7 +5,6 @@ import * as turf from '@turf/turf';
 import { DEMO_EVENT_FILE } from '../server/config.ts';
 import { buildCourse } from '../server/core/course.ts';
 import { RaceTracker } from '../server/core/race-tracker.ts';
-import { snapToCourse, type SnapPrior } from '../server/core/snap.ts';
 import { loadEventFile } from '../server/event/event-file.ts';
 import { noisyRun } from './noisy-run.ts';
 import { seededRandom } from './random.ts';
@@ -35,24 +34,19 @@ function timeIt(label: string, minMs: number, body: () => number): number {
 
 process.stdout.write(`snapping on ${marathon.name}: ${course.path.coordinates.length} vertices, ${fixCount} fixes per pass\n`);
 let sink = 0;
-const engine = timeIt('engine (windowed, cheap-ruler flat-earth)', 2000, () => {
-  for (const run of runs) {
-    let prior: SnapPrior | null = null;
-    for (const { fix } of run) {
-      const snap = snapToCourse(course, fix, prior, startMs);
-      if (snap.onCourse) {
-        const d = Math.max(prior?.distanceAlongRaceM ?? 0, snap.distanceAlongRaceM);
-        prior = { distanceAlongRaceM: d, recordedAtMs: fix.recordedAtMs, lon: fix.lon, lat: fix.lat };
-      }
-      sink += snap.offsetM;
-    }
+// The engine as the race tracker runs it: the windowed search plus the progress filter, with
+// each runner's state carried from fix to fix.
+const engine = timeIt('engine (windowed search + progress filter)', 2000, () => {
+  for (const [r, run] of runs.entries()) {
+    const tracker = new RaceTracker('bench', course, startMs, [{ participantId: `p${r}`, bib: '1', name: 'x' }]);
+    for (const { fix } of run) sink += tracker.applyFix(`p${r}`, fix).distanceAlongRaceM;
   }
   return fixCount;
 });
 const line = turf.lineString(course.path.coordinates.map((c) => [...c]));
 const sample = runs[0]!.filter((_, i) => i % 10 === 0).map((r) => r.fix);
 const naive = timeIt('turf.nearestPointOnLine, whole course', 2000, () => {
-  for (const fix of sample) sink += turf.nearestPointOnLine(line, [fix.lon, fix.lat]).properties.dist ?? 0;
+  for (const fix of sample) sink += turf.nearestPointOnLine(line, [fix.lon, fix.lat]).properties.pointDistance;
   return sample.length;
 });
 process.stdout.write(`  ratio engine / Turf: ${Math.round(engine / naive).toLocaleString('en')}x\n`);

@@ -1,5 +1,9 @@
 // `npm run sim -- <command>`: simulations run against the product's own code.
 //
+//   accuracy [--json] [--seed N] [--only NAME]
+//       The course engine's accuracy evaluation (simulations/accuracy.ts): seeded scenarios,
+//       the engine beside the naive baseline, and the targets it misses.
+//
 //   demo [event.json] --url http://127.0.0.1:8080 [--speed N] [--organiser-token T] [--seed N]
 //       Moves every participant of the event file against a running server, through the same
 //       Socket.IO path a runner's phone uses. Device tokens come from the event file. Use the
@@ -9,9 +13,34 @@ import { DEMO_EVENT_FILE } from '../server/config.ts';
 import { systemClock, scaledClock } from '../server/core/clock.ts';
 import { loadEventFile } from '../server/event/event-file.ts';
 import type { Ack, ClientConfig, RaceSummary } from '../shared/protocol.ts';
+import { formatTable, missedTargets, runScenario, scenarios, type ScenarioResult } from './accuracy.ts';
 import { startDemoSimulation } from './demo-runners.ts';
 
-const usage = `usage: npm run sim -- demo [event.json] [--url URL] [--speed N] [--organiser-token T] [--seed N]`;
+const usage = `usage: npm run sim -- demo [event.json] [--url URL] [--speed N] [--organiser-token T] [--seed N]
+       npm run sim -- accuracy [--json] [--seed N] [--only NAME]`;
+
+async function accuracy(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, seed: { type: 'string', default: '2016' }, only: { type: 'string' } },
+  });
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new Error(`--seed must be a whole number\n${usage}`);
+  const chosen = scenarios.filter((s) => values.only === undefined || s.name.includes(values.only));
+  if (chosen.length === 0) throw new Error(`no scenario matches "${values.only}"; scenarios: ${scenarios.map((s) => s.name).join(', ')}`);
+  const results: ScenarioResult[] = [];
+  for (const [i, scenario] of chosen.entries()) {
+    if (!values.json) process.stderr.write(`[${i + 1}/${chosen.length}] ${scenario.name}…\n`);
+    results.push(runScenario(scenario, seed + i));
+  }
+  const missed = missedTargets(results);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ seed, accurateWithinM: 20, results, missedTargets: missed }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${formatTable(results)}\n\nseed ${seed}. Targets: >= 99.5% within 20 m on every scenario, 100% exact laps, 0 false finishes, 0 backward steps.\n`);
+  process.stdout.write(missed.length === 0 ? 'All targets met.\n' : `Missed:\n  ${missed.join('\n  ')}\n`);
+}
 
 async function demo(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -66,7 +95,7 @@ async function demo(argv: string[]): Promise<void> {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-const commands: Record<string, (argv: string[]) => Promise<void>> = { demo };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { demo, accuracy };
 const run = command === undefined ? undefined : commands[command];
 if (!run) {
   process.stderr.write(`${usage}\n`);

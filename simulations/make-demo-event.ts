@@ -9,98 +9,12 @@
 // - Women's 32 km: 700 m loop in Beheshte Madaran park, private.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import CheapRuler from 'cheap-ruler';
 import type { LonLat } from '../shared/course-path.ts';
+import { outAndBack, parkLoop } from './course-shapes.ts';
 import { seededRandom } from './random.ts';
 
 const outDir = fileURLToPath(new URL('../server/demo/', import.meta.url));
 const random = seededRandom(20161104);
-
-// Centre line of the street axis, west to east (approximate).
-const streetAxis: LonLat[] = [
-  [51.338, 35.6997], // Azadi Square
-  [51.3525, 35.7003],
-  [51.3702, 35.7008],
-  [51.3913, 35.7009], // Enghelab Square
-  [51.4065, 35.7012],
-  [51.4188, 35.7017], // Ferdowsi Square
-  [51.4447, 35.7021], // Imam Hossein Square
-  [51.462, 35.7046],
-  [51.4805, 35.7083],
-  [51.4985, 35.7131],
-  [51.5152, 35.7178],
-  [51.5301, 35.7232],
-  [51.5452, 35.7288],
-  [51.5611, 35.7335],
-  [51.5753, 35.7381],
-];
-const ruler = new CheapRuler(35.71, 'meters');
-const CARRIAGEWAY_GAP_M = 15;
-const VERTEX_SPACING_M = 10.7;
-
-/** The axis densified to a vertex every few metres, as a traced course would be. */
-function densify(line: LonLat[], spacingM: number): LonLat[] {
-  const out: LonLat[] = [line[0]!];
-  for (let i = 1; i < line.length; i++) {
-    const a = line[i - 1]!;
-    const b = line[i]!;
-    const steps = Math.max(1, Math.round(ruler.distance(a, b) / spacingM));
-    for (let s = 1; s <= steps; s++) out.push([a[0] + ((b[0] - a[0]) * s) / steps, a[1] + ((b[1] - a[1]) * s) / steps]);
-  }
-  return out;
-}
-
-/** Shifts a line sideways: positive to the left of its direction. */
-function offsetLine(line: LonLat[], leftM: number): LonLat[] {
-  return line.map((p, i) => {
-    const a = line[Math.max(0, i - 1)]!;
-    const b = line[Math.min(line.length - 1, i + 1)]!;
-    const bearingRad = (ruler.bearing(a, b) * Math.PI) / 180;
-    // Left of a bearing: rotate by -90 degrees.
-    return ruler.offset(p, -Math.cos(bearingRad) * leftM, Math.sin(bearingRad) * leftM) as LonLat;
-  });
-}
-
-function round(line: LonLat[]): LonLat[] {
-  return line.map(([lon, lat]) => [Math.round(lon * 1e7) / 1e7, Math.round(lat * 1e7) / 1e7]);
-}
-
-/** Out along the southern carriageway for half the distance, a U-turn, back on the northern one. */
-function outAndBack(distanceM: number): LonLat[] {
-  const axis = densify(streetAxis, VERTEX_SPACING_M);
-  const halfM = distanceM / 2 - (Math.PI * CARRIAGEWAY_GAP_M) / 4; // the U-turn covers the rest
-  const outLeg = ruler.lineSliceAlong(0, halfM, axis) as LonLat[];
-  const southern = offsetLine(outLeg, -CARRIAGEWAY_GAP_M / 2);
-  const northern = offsetLine(outLeg, CARRIAGEWAY_GAP_M / 2).reverse();
-  // The U-turn: a half circle round the end of the out leg.
-  const end = outLeg[outLeg.length - 1]!;
-  const bearing = ruler.bearing(outLeg[outLeg.length - 2]!, end);
-  const turn: LonLat[] = [];
-  for (let k = 1; k < 8; k++) {
-    const angle = bearing + 90 - (180 * k) / 8; // from the right side round the front to the left
-    turn.push(ruler.destination(end, CARRIAGEWAY_GAP_M / 2, angle) as LonLat);
-  }
-  return round([...southern, ...turn, ...northern]);
-}
-
-function parkLoop(): LonLat[] {
-  const centre: LonLat = [51.4577, 35.7596];
-  const semiMajorM = 133;
-  const semiMinorM = 87;
-  const rotationRad = (25 * Math.PI) / 180;
-  const points: LonLat[] = [];
-  const steps = 140;
-  for (let k = 0; k <= steps; k++) {
-    const t = (2 * Math.PI * k) / steps;
-    const x = semiMajorM * Math.cos(t);
-    const y = semiMinorM * Math.sin(t);
-    const east = x * Math.cos(rotationRad) - y * Math.sin(rotationRad);
-    const north = x * Math.sin(rotationRad) + y * Math.cos(rotationRad);
-    points.push(ruler.offset(centre, east, north) as LonLat);
-  }
-  points[points.length - 1] = points[0]!;
-  return round(points);
-}
 
 const firstNamesMen = [
   'Arash', 'Kian', 'Dariush', 'Babak', 'Omid', 'Reza', 'Farid', 'Navid', 'Tomas', 'Lukas', 'Mateo',
@@ -151,21 +65,21 @@ const event = {
       id: 'men-42k',
       name: "Men's marathon 42.195 km",
       distanceM: 42195,
-      course: { kind: 'street', file: courseFile('street-42k', outAndBack(42195)) },
+      course: { kind: 'street', file: courseFile('street-42k', outAndBack(42195, 15)) },
       participants: participants('m42', 1001, 110, firstNamesMen),
     },
     {
       id: 'men-21k',
       name: "Men's half marathon 21.1 km",
       distanceM: 21097.5,
-      course: { kind: 'street', file: courseFile('street-21k', outAndBack(21097.5)) },
+      course: { kind: 'street', file: courseFile('street-21k', outAndBack(21097.5, 15)) },
       participants: participants('m21', 2001, 92, firstNamesMen),
     },
     {
       id: 'men-10k',
       name: "Men's 10 km",
       distanceM: 10000,
-      course: { kind: 'street', file: courseFile('street-10k', outAndBack(10000)) },
+      course: { kind: 'street', file: courseFile('street-10k', outAndBack(10000, 15)) },
       participants: participants('m10', 3001, 80, firstNamesMen),
     },
     {

@@ -3,6 +3,7 @@
 // distance needs, possibly ending part-way round.
 import { CoursePath, type LonLat } from '../../shared/course-path.ts';
 import type { CourseKind } from '../../shared/protocol.ts';
+import { CourseIndex } from './course-index.ts';
 import { trackLapCoordinates, trackLapLengthM, type TrackDefinition } from './track.ts';
 
 export interface Course {
@@ -12,6 +13,7 @@ export interface Course {
   lapLengthM: number;
   /** Whether the race goes round the line more than once (loop and track). */
   isLapped: boolean;
+  index: CourseIndex;
 }
 
 export type CourseDefinition =
@@ -30,17 +32,17 @@ export function buildCourse(definition: CourseDefinition, raceDistanceM: number)
     case 'street': {
       // The drawn line is scaled to the official distance: that is what the runners run.
       const path = new CoursePath(definition.coordinates, { lapLengthM: raceDistanceM });
-      return { kind: 'street', path, raceDistanceM, lapLengthM: raceDistanceM, isLapped: false };
+      return { kind: 'street', path, raceDistanceM, lapLengthM: raceDistanceM, isLapped: false, index: new CourseIndex(path) };
     }
     case 'loop': {
       const coordinates = closeLoop(definition.coordinates);
       const path = new CoursePath(coordinates, { lapLengthM: definition.lapLengthM });
-      return { kind: 'loop', path, raceDistanceM, lapLengthM: path.lapLengthM, isLapped: true };
+      return { kind: 'loop', path, raceDistanceM, lapLengthM: path.lapLengthM, isLapped: true, index: new CourseIndex(path) };
     }
     case 'track': {
       const lapLengthM = trackLapLengthM(definition.lane);
       const path = new CoursePath(trackLapCoordinates(definition), { lapLengthM });
-      return { kind: 'track', path, raceDistanceM, lapLengthM, isLapped: true };
+      return { kind: 'track', path, raceDistanceM, lapLengthM, isLapped: true, index: new CourseIndex(path) };
     }
   }
 }

@@ -10,7 +10,8 @@ import {
 } from '../../shared/protocol.ts';
 import type { RaceDelta } from '../../shared/wire.ts';
 import type { Course } from './course.ts';
-import { defaultSnapOptions, snapToCourse, type SnapOptions, type SnapPrior } from './snap.ts';
+import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
+import { searchCourse } from './snap.ts';
 
 export interface Participant {
   participantId: string;
@@ -35,23 +36,78 @@ export interface RunnerState {
   status: RunnerStatusCode;
   /** Published progress; never decreases. */
   distanceAlongRaceM: number;
-  /** Last placement on the course, the prior for the next snap. */
-  lastPlacement: SnapPrior | null;
+  /** The filtered estimate of progress; null until the runner is first placed on the course. */
+  progress: Progress | null;
   /** Recorded time of the newest fix seen, on course or not. */
   lastFixAtMs: number | null;
+  /** Fixes in a row that could not be used (off the corridor, or implausible). */
+  rejectedInARow: number;
+  /** Recorded time of the first of the current run of fixes off the corridor. */
+  offCorridorSinceMs: number | null;
   batteryPct: number | null;
   finishedAtMs: number | null;
 }
 
-export interface RaceTrackerOptions {
-  snap: SnapOptions;
-  /** A runner this close to the race distance has crossed the finish. */
+/**
+ * Tuning of the course engine. Defaults in `defaultEngineOptions`, each with the reason for its
+ * value.
+ */
+export interface EngineOptions {
+  /** A fix farther than this from every reachable point of the course is off the corridor. */
+  corridorM: number;
+  /** Fastest plausible running speed; bounds how far along the course a runner can be. */
+  maxSpeedMps: number;
+  /** Speed assumed for a runner seen for the first time, and its uncertainty. */
+  typicalSpeedMps: number;
+  /** How far behind the last estimate a fix may be placed (noise along the line). */
+  backwardToleranceM: number;
+  /** Slack added to the reachable window, for noise and clock error. */
+  windowMarginM: number;
+  /** Accuracy assumed when a fix reports none, and the bounds put on reported accuracies. */
+  defaultAccuracyM: number;
+  minAccuracyM: number;
+  maxAccuracyM: number;
+  /** Kalman process noise, m²/s³. */
+  accelerationNoise: number;
+  /** A fix more than this many standard deviations from where the runner should be is an outlier. */
+  outlierGateSigma: number;
+  /** After this many unusable fixes in a row the runner is lost and found again from scratch. */
+  lostAfterRejections: number;
+  /** Fixes off the corridor for this long make the runner off course. */
+  offCourseAfterMs: number;
+  /** The estimate this close to the race distance means the runner has finished. */
   finishToleranceM: number;
+  /** Windows longer than this many segments are searched through the spatial index. */
+  indexAboveSegments: number;
+  /** Error of a speed reported by the phone (Doppler), m/s. */
+  reportedSpeedSigmaMps: number;
+  /** Below this reported speed the phone's heading is noise and is not used. */
+  headingMinSpeedMps: number;
+  /** Cost (in the same units as an offset of one standard deviation squared, halved) of running against a segment's direction. */
+  headingWeight: number;
+  /** Published progress stays within this many fix errors of the latest fix, so a runner who stops is not shown running on. */
+  publishAheadOfFixSigmas: number;
 }
 
-export const defaultRaceTrackerOptions: RaceTrackerOptions = {
-  snap: defaultSnapOptions,
-  finishToleranceM: 5,
+export const defaultEngineOptions: EngineOptions = {
+  corridorM: 50, // wider than GPS noise in a street canyon, narrower than the next street
+  maxSpeedMps: 7, // 2:23 per km: faster than any sustained running pace
+  typicalSpeedMps: 3, // 5:33 per km, the middle of a mass-participation field
+  backwardToleranceM: 30,
+  windowMarginM: 60,
+  defaultAccuracyM: 10,
+  minAccuracyM: 3, // phones report 1-3 m in open sky, which is optimistic
+  maxAccuracyM: 50,
+  accelerationNoise: 0.02, // speed wanders by about 0.35 m/s a minute
+  outlierGateSigma: 4,
+  lostAfterRejections: 3,
+  offCourseAfterMs: 20_000, // one bad fix is a GPS glitch, not a runner leaving the course
+  finishToleranceM: 3,
+  indexAboveSegments: 300,
+  reportedSpeedSigmaMps: 0.5,
+  headingMinSpeedMps: 1.5,
+  headingWeight: 8,
+  publishAheadOfFixSigmas: 2,
 };
 
 export class RaceTracker {
@@ -65,7 +121,7 @@ export class RaceTracker {
     readonly course: Course,
     readonly startsAtMs: number,
     readonly participants: readonly Participant[],
-    private readonly options: RaceTrackerOptions = defaultRaceTrackerOptions,
+    private readonly options: EngineOptions = defaultEngineOptions,
   ) {
     if (participants.length > 0xffff) throw new Error('a race holds at most 65,535 participants');
     this.runners = participants.map((p, index) => {
@@ -105,36 +161,139 @@ export class RaceTracker {
       return this.accepted(runner, false);
     }
     runner.lastFixAtMs = fix.recordedAtMs;
-
-    const snap = snapToCourse(this.course, fix, runner.lastPlacement, this.startsAtMs, this.options.snap);
-    if (!snap.onCourse) {
-      // Never published as a position: the runner keeps their last distance, marked off course.
-      if (runner.status !== RunnerStatus.offCourse) {
-        runner.status = RunnerStatus.offCourse;
-        this.dirty.add(index);
-      }
-      return this.accepted(runner, true);
-    }
-
     const previousM = runner.distanceAlongRaceM;
     const previousStatus = runner.status;
-    let distanceM = Math.max(previousM, snap.distanceAlongRaceM);
-    let status: RunnerStatusCode = RunnerStatus.onCourse;
-    if (distanceM >= this.course.raceDistanceM - this.options.finishToleranceM) {
-      distanceM = this.course.raceDistanceM;
-      status = RunnerStatus.finished;
+    this.advance(runner, fix);
+    if (runner.distanceAlongRaceM !== previousM || runner.status !== previousStatus) this.dirty.add(index);
+    return this.accepted(runner, true);
+  }
+
+  /** Moves a runner's estimate with one new fix and sets what is published. */
+  private advance(runner: RunnerState, fix: Fix): void {
+    const o = this.options;
+    const { raceDistanceM } = this.course;
+    const fixSigmaM = Math.min(Math.max(fix.accuracyM ?? o.defaultAccuracyM, o.minAccuracyM), o.maxAccuracyM);
+    const lost = runner.progress === null || runner.rejectedInARow >= o.lostAfterRejections;
+    const moving = fix.headingDeg !== undefined && (fix.speedMps ?? 0) >= o.headingMinSpeedMps;
+    const searchOptions = {
+      fixSigmaM,
+      maxOffsetM: o.corridorM,
+      indexAboveSegments: o.indexAboveSegments,
+      headingDeg: moving ? fix.headingDeg : undefined,
+      headingWeight: o.headingWeight,
+    };
+    const maxSpeedVar = (o.maxSpeedMps / 2) ** 2;
+
+    let predicted: Progress | null = null;
+    let candidate;
+    if (lost) {
+      // Found from scratch: anywhere the runner can have reached, preferring the distance a
+      // typical pace would have taken them since their last estimate (or the start).
+      const sinceM = runner.progress ? Math.max(runner.distanceAlongRaceM - o.backwardToleranceM, 0) : 0;
+      const sinceMs = runner.progress ? runner.progress.atMs : this.startsAtMs;
+      const elapsedSec = Math.max(0, fix.recordedAtMs - sinceMs) / 1000;
+      const expectedM = (runner.progress ? runner.distanceAlongRaceM : 0) + elapsedSec * o.typicalSpeedMps;
+      candidate = searchCourse(
+        this.course,
+        fix,
+        sinceM,
+        sinceM + o.backwardToleranceM + elapsedSec * o.maxSpeedMps + o.windowMarginM,
+        { distanceAlongRaceM: expectedM, sigmaM: Math.max(100, elapsedSec * o.typicalSpeedMps * 0.5) },
+        searchOptions,
+      );
+    } else {
+      const progress = runner.progress!;
+      predicted = predictProgress(progress, fix.recordedAtMs, o.accelerationNoise, maxSpeedVar);
+      const elapsedSec = (fix.recordedAtMs - progress.atMs) / 1000;
+      const spreadM = o.outlierGateSigma * Math.sqrt(predicted.varDD + fixSigmaM * fixSigmaM) + o.windowMarginM;
+      // Reachable since the last estimate, and not absurdly far from the prediction.
+      const fromM = Math.max(progress.distanceM - o.backwardToleranceM, predicted.distanceM - spreadM);
+      const toM = Math.min(progress.distanceM + elapsedSec * o.maxSpeedMps + o.windowMarginM, predicted.distanceM + spreadM);
+      candidate = searchCourse(
+        this.course,
+        fix,
+        fromM,
+        toM,
+        { distanceAlongRaceM: predicted.distanceM, sigmaM: Math.sqrt(predicted.varDD + fixSigmaM * fixSigmaM) },
+        searchOptions,
+      );
+    }
+
+    if (!candidate) {
+      // Off the corridor: never published as a position. One such fix is a glitch; a run of them
+      // for long enough means the runner has left the course.
+      runner.offCorridorSinceMs ??= fix.recordedAtMs;
+      if (runner.progress === null) return; // never placed: nothing to show, nothing to carry on
+      if (fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs) runner.status = RunnerStatus.offCourse;
+      this.reject(runner, fix, predicted);
+      return;
+    }
+    runner.offCorridorSinceMs = null;
+
+    const varianceM2 = fixSigmaM * fixSigmaM;
+    if (predicted) {
+      const innovation = candidate.distanceAlongRaceM - predicted.distanceM;
+      const innovationVar = predicted.varDD + varianceM2;
+      if (innovation * innovation > o.outlierGateSigma ** 2 * innovationVar) {
+        // On the course but not where the runner can be: a reflected or jumped fix.
+        this.reject(runner, fix, predicted);
+        return;
+      }
+      // A surprise of more than two standard deviations suggests the runner changed pace (a
+      // stop, a sprint): let the speed estimate move faster than the model alone would.
+      const surprised = innovation * innovation > 4 * innovationVar;
+      const adapted = surprised ? { ...predicted, covDV: predicted.covDV * 2, varVV: Math.min(predicted.varVV * 4, maxSpeedVar) } : predicted;
+      runner.progress = updateProgress(adapted, candidate.distanceAlongRaceM, varianceM2, o.maxSpeedMps);
+    } else {
+      runner.progress = startProgress(candidate.distanceAlongRaceM, varianceM2, fix.recordedAtMs, o.typicalSpeedMps, o.typicalSpeedMps);
+    }
+    runner.rejectedInARow = 0;
+    runner.progress = this.withReportedSpeed(runner.progress, fix);
+
+    // The filtered estimate, but never far ahead of what the latest fix shows.
+    const estimateM = Math.min(
+      Math.max(runner.progress.distanceM, 0),
+      candidate.distanceAlongRaceM + o.publishAheadOfFixSigmas * fixSigmaM,
+      raceDistanceM,
+    );
+    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, estimateM);
+    runner.status = RunnerStatus.onCourse;
+    if (runner.distanceAlongRaceM >= raceDistanceM - o.finishToleranceM) {
+      runner.distanceAlongRaceM = raceDistanceM;
+      runner.status = RunnerStatus.finished;
       runner.finishedAtMs = fix.recordedAtMs;
     }
-    runner.distanceAlongRaceM = distanceM;
-    runner.status = status;
-    runner.lastPlacement = {
-      distanceAlongRaceM: distanceM,
-      recordedAtMs: fix.recordedAtMs,
-      lon: fix.lon,
-      lat: fix.lat,
-    };
-    if (distanceM !== previousM || status !== previousStatus) this.dirty.add(index);
-    return this.accepted(runner, true);
+  }
+
+  /**
+   * A fix that could not be used. For a short while the runner is carried on at their pace
+   * (dead reckoning, with the phone's own speed when it reports one), so a single bad fix does
+   * not make them fall behind; after that they are lost and found again from scratch.
+   */
+  private reject(runner: RunnerState, fix: Fix, predicted: Progress | null): void {
+    const o = this.options;
+    runner.rejectedInARow += 1;
+    if (!predicted || !runner.progress || runner.status === RunnerStatus.offCourse) return;
+    if (runner.rejectedInARow >= o.lostAfterRejections) return;
+    if (fix.recordedAtMs - runner.progress.atMs > o.offCourseAfterMs) return;
+    runner.progress = this.withReportedSpeed(predicted, fix);
+    const limitM = this.course.raceDistanceM - o.finishToleranceM - 1; // never finish by reckoning
+    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, Math.min(runner.progress.distanceM, limitM));
+  }
+
+  /** Folds in the phone's speed, keeping only the part along the course. */
+  private withReportedSpeed(progress: Progress, fix: Fix): Progress {
+    if (fix.speedMps === undefined) return progress;
+    let alongMps = fix.speedMps;
+    if (fix.headingDeg !== undefined) {
+      // A runner walking off to the side makes no progress, however fast they walk.
+      const courseBearingDeg = this.course.path.bearingAtRaceDistance(progress.distanceM);
+      // Headings are noisy by several degrees: up to 20 degrees off counts as straight along,
+      // so that noise does not read as slowing down.
+      const cosAngle = Math.cos(((fix.headingDeg - courseBearingDeg) * Math.PI) / 180);
+      alongMps = fix.speedMps * Math.min(1, Math.max(0, cosAngle / Math.cos((20 * Math.PI) / 180)));
+    }
+    return updateSpeed(progress, alongMps, this.options.reportedSpeedSigmaMps ** 2, this.options.maxSpeedMps);
   }
 
   /** Restores a runner from a store (a restarted process continues the race). */
@@ -196,8 +355,10 @@ export function initialRunnerState(participantId: string): RunnerState {
     participantId,
     status: RunnerStatus.notStarted,
     distanceAlongRaceM: 0,
-    lastPlacement: null,
+    progress: null,
     lastFixAtMs: null,
+    rejectedInARow: 0,
+    offCorridorSinceMs: null,
     batteryPct: null,
     finishedAtMs: null,
   };

@@ -46,7 +46,7 @@ export function storeContract(name: string, createStores: () => Promise<Stores>)
         ...initialRunnerState('p1'),
         status: RunnerStatus.onCourse,
         distanceAlongRaceM: 1234.5,
-        lastPlacement: { distanceAlongRaceM: 1234.5, recordedAtMs: 99, lon: 51.3, lat: 35.7 },
+        progress: { distanceM: 1234.5, speedMps: 3.1, varDD: 16, covDV: 0.5, varVV: 0.2, atMs: 99 },
         lastFixAtMs: 99,
       };
       await stores.runnerStates.save('a', state);
