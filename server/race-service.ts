@@ -14,7 +14,6 @@ import {
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
 import type { Clock } from './core/clock.ts';
-import { buildCourse } from './core/course.ts';
 import { defaultEngineOptions, RaceTracker, type EngineOptions } from './core/race-tracker.ts';
 import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
@@ -86,15 +85,9 @@ export class RaceService {
   }
 
   private buildRace(race: LoadedRace, deps: RaceServiceDeps): RaceEntry {
-    let course;
-    try {
-      course = buildCourse(race.course, race.distanceM);
-    } catch (cause) {
-      throw new Error(`race ${race.raceId}: ${(cause as Error).message}`, { cause });
-    }
     const tracker = new RaceTracker(
       race.raceId,
-      course,
+      race.course,
       race.startsAtMs ?? deps.defaultStartMs,
       race.participants,
       deps.engineOptions ?? defaultEngineOptions,

@@ -112,6 +112,8 @@ export interface RunnerSnapshot {
   /** Snapped position on the course; null until the runner has been placed on it. */
   lat: number | null;
   lon: number | null;
+  /** When the runner crossed the finish (the recorded time of the fix that showed it), or null. */
+  finishedAtMs: number | null;
 }
 
 export interface RaceSnapshot {

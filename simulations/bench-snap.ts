@@ -3,7 +3,6 @@
 // a runner's state costs. Run with `npm run bench`.
 import * as turf from '@turf/turf';
 import { DEMO_EVENT_FILE } from '../server/config.ts';
-import { buildCourse } from '../server/core/course.ts';
 import { RaceTracker } from '../server/core/race-tracker.ts';
 import { loadEventFile } from '../server/event/event-file.ts';
 import { noisyRun } from './noisy-run.ts';
@@ -11,7 +10,7 @@ import { seededRandom } from './random.ts';
 
 const event = await loadEventFile(DEMO_EVENT_FILE);
 const marathon = event.races.find((r) => r.raceId === 'men-42k')!;
-const course = buildCourse(marathon.course, marathon.distanceM);
+const { course } = marathon;
 const startMs = 0;
 // Ten runners at different paces, a fix every 5 s: the fixes a phone would send.
 const runs = Array.from({ length: 10 }, (_, i) =>

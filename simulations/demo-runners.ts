@@ -9,7 +9,7 @@ import type {
   PositionAccepted,
 } from '../shared/protocol.ts';
 import type { Clock } from '../server/core/clock.ts';
-import { buildCourse, type Course } from '../server/core/course.ts';
+import type { Course } from '../server/core/course.ts';
 import type { LoadedEvent } from '../server/event/event-file.ts';
 import { seededRandom, type Random } from './random.ts';
 
@@ -65,7 +65,7 @@ export function startDemoSimulation(options: DemoSimulationOptions): DemoSimulat
   const runners: SimulatedRunner[] = [];
 
   for (const race of options.event.races) {
-    const course = buildCourse(race.course, race.distanceM);
+    const { course } = race;
     for (const participant of race.participants) {
       const socket: Socket<DeviceServerToClientEvents, DeviceClientToServerEvents> = connect(`${options.url}/device`, {
         auth: { deviceToken: participant.deviceToken },

@@ -154,10 +154,11 @@ export class RaceTracker {
     const index = this.indexById.get(participantId);
     if (index === undefined) throw new Error(`participant ${participantId} is not in race ${this.raceId}`);
     const runner = this.runners[index]!;
-    if (fix.batteryPct !== undefined) runner.batteryPct = fix.batteryPct;
-
     const isStale = runner.lastFixAtMs !== null && fix.recordedAtMs <= runner.lastFixAtMs;
-    if (isStale || runner.status === RunnerStatus.finished || fix.recordedAtMs < this.startsAtMs) {
+    if (isStale) return this.accepted(runner, false);
+    // The newest battery reading, even from a fix that places no one (before the start, finished).
+    if (fix.batteryPct !== undefined) runner.batteryPct = fix.batteryPct;
+    if (runner.status === RunnerStatus.finished || fix.recordedAtMs < this.startsAtMs) {
       return this.accepted(runner, false);
     }
     runner.lastFixAtMs = fix.recordedAtMs;
@@ -192,13 +193,16 @@ export class RaceTracker {
       const sinceM = runner.progress ? Math.max(runner.distanceAlongRaceM - o.backwardToleranceM, 0) : 0;
       const sinceMs = runner.progress ? runner.progress.atMs : this.startsAtMs;
       const elapsedSec = Math.max(0, fix.recordedAtMs - sinceMs) / 1000;
-      const expectedM = (runner.progress ? runner.distanceAlongRaceM : 0) + elapsedSec * o.typicalSpeedMps;
+      // The phone's own speed is the best guess of the pace so far; on a lapped course it is
+      // what picks the lap of a runner first seen mid-race.
+      const paceGuessMps = fix.speedMps !== undefined && fix.speedMps >= o.headingMinSpeedMps ? fix.speedMps : o.typicalSpeedMps;
+      const expectedM = (runner.progress ? runner.distanceAlongRaceM : 0) + elapsedSec * paceGuessMps;
       candidate = searchCourse(
         this.course,
         fix,
         sinceM,
         sinceM + o.backwardToleranceM + elapsedSec * o.maxSpeedMps + o.windowMarginM,
-        { distanceAlongRaceM: expectedM, sigmaM: Math.max(100, elapsedSec * o.typicalSpeedMps * 0.5) },
+        { distanceAlongRaceM: expectedM, sigmaM: Math.max(100, elapsedSec * paceGuessMps * 0.25) },
         searchOptions,
       );
     } else {
@@ -331,6 +335,7 @@ export class RaceTracker {
         status: state.status,
         lon: point ? point[0] : null,
         lat: point ? point[1] : null,
+        finishedAtMs: state.finishedAtMs,
       };
     });
     return { raceId: this.raceId, seq: this.seq, takenAtMs, runners };

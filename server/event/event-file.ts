@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import gjv from 'geojson-validation';
 import { z } from 'zod';
 import type { LonLat } from '../../shared/course-path.ts';
-import type { CourseDefinition } from '../core/course.ts';
+import { buildCourse, type Course, type CourseDefinition } from '../core/course.ts';
 import { TRACK_LANES } from '../core/track.ts';
 import { describeIssues } from '../validation.ts';
 
@@ -88,7 +88,8 @@ export interface LoadedRace {
   startsAtMs: number | null;
   isPrivate: boolean;
   key: string | null;
-  course: CourseDefinition;
+  /** The course built and checked (a definition can be valid JSON and still not a course). */
+  course: Course;
   participants: LoadedParticipant[];
 }
 
@@ -147,14 +148,22 @@ export async function parseEvent(json: unknown, options: { source: string; baseD
       tokens.add(deviceToken);
       participants.push({ participantId: p.id, bib: p.bib, name: p.name, deviceToken });
     }
-    let course: CourseDefinition | null = null;
+    let definition: CourseDefinition | null = null;
     const c = race.course;
     if (c.kind === 'track') {
-      course = { kind: 'track', centre: c.centre, homeStraightBearingDeg: c.homeStraightBearingDeg, lane: c.lane };
+      definition = { kind: 'track', centre: c.centre, homeStraightBearingDeg: c.homeStraightBearingDeg, lane: c.lane };
     } else {
       const coordinates = await readLineCoordinates(c, options.baseDir, `${at}.course`, problems);
       if (coordinates) {
-        course = c.kind === 'loop' ? { kind: 'loop', coordinates, lapLengthM: c.lapLengthM } : { kind: 'street', coordinates };
+        definition = c.kind === 'loop' ? { kind: 'loop', coordinates, lapLengthM: c.lapLengthM } : { kind: 'street', coordinates };
+      }
+    }
+    let course: Course | null = null;
+    if (definition) {
+      try {
+        course = buildCourse(definition, race.distanceM);
+      } catch (cause) {
+        problems.push(`${at}.course: ${(cause as Error).message}`);
       }
     }
     if (course) {

@@ -107,8 +107,14 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
   // Express recognises an error handler by its four parameters.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    logger.error({ err }, 'http request failed');
     if (res.headersSent) return;
+    // Express marks the client's own mistakes (an undecodable URL, an unreadable body) with a 4xx.
+    const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json(errorAck(ErrorCodes.MALFORMED_REQUEST, (err as Error).message || 'malformed request'));
+      return;
+    }
+    logger.error({ err }, 'http request failed');
     sendError(res, ErrorCodes.INTERNAL, 'internal error');
   });
   return app;

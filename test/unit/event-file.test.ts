@@ -26,8 +26,8 @@ describe('the built-in TehRUN demo', () => {
     const byId = new Map(event.races.map((r) => [r.raceId, r]));
     expect([...byId.keys()]).toEqual(['men-42k', 'men-21k', 'men-10k', 'women-10k-stadium', 'women-32k-park']);
     expect(byId.get('men-42k')!.distanceM).toBe(42195);
-    expect(byId.get('women-10k-stadium')!.course).toMatchObject({ kind: 'track', lane: 1 });
-    expect(byId.get('women-32k-park')).toMatchObject({ isPrivate: true, course: { kind: 'loop', lapLengthM: 700 } });
+    expect(byId.get('women-10k-stadium')!.course).toMatchObject({ kind: 'track', lapLengthM: expect.closeTo(400, 2) });
+    expect(byId.get('women-32k-park')).toMatchObject({ isPrivate: true, course: { kind: 'loop', lapLengthM: 700, isLapped: true } });
     const count = (prefix: string) =>
       event.races.filter((r) => r.raceId.startsWith(prefix)).reduce((n, r) => n + r.participants.length, 0);
     expect(count('men') + count('women')).toBe(442);
@@ -92,6 +92,17 @@ describe('event file validation', () => {
     expect(problems[0]).toMatch(/coordinate 0 \[35\.7, 151\.3\] is outside/);
     expect(problems[3]).toBe('races[0].course.geojson: and 7 more coordinates outside the range');
     expect(problems[4]).toMatch(/^races\[2\]\.course\.file \(courses\/missing\.geojson\): cannot be read/);
+  });
+
+  it('reports lines that are valid GeoJSON but not courses, with every problem at once', async () => {
+    const json = testEventJson(0);
+    const races = json.races as Array<{ course: Record<string, unknown> }>;
+    races[0]!.course = { kind: 'street', geojson: { type: 'LineString', coordinates: [[51.3, 35.7], [51.3, 35.7]] } };
+    races[2]!.course = { kind: 'loop', geojson: { type: 'LineString', coordinates: [[51.3, 35.7], [51.31, 35.7], [51.31, 35.71]] } };
+    expect(await problemsOf(json)).toEqual([
+      'races[0].course: a course must have a length',
+      expect.stringMatching(/^races\[2\]\.course: a loop course must end where it starts; its ends are \d+ m apart/),
+    ]);
   });
 
   it('reports a file that is not JSON, or missing, without throwing anything else', async () => {

@@ -3,7 +3,7 @@ import * as turf from '@turf/turf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunnerStatus } from '../../shared/protocol.ts';
 import { DEMO_EVENT_FILE } from '../../server/config.ts';
-import { buildCourse, type Course } from '../../server/core/course.ts';
+import type { Course } from '../../server/core/course.ts';
 import { RaceTracker } from '../../server/core/race-tracker.ts';
 import { loadEventFile, type LoadedEvent } from '../../server/event/event-file.ts';
 import { noisyRun } from '../../simulations/noisy-run.ts';
@@ -13,7 +13,7 @@ const START_MS = Date.UTC(2026, 10, 22, 6, 0);
 let event: LoadedEvent;
 const courseOf = (raceId: string): Course => {
   const race = event.races.find((r) => r.raceId === raceId)!;
-  return buildCourse(race.course, race.distanceM);
+  return race.course;
 };
 const tracker = (course: Course) =>
   new RaceTracker('race', course, START_MS, [{ participantId: 'p1', bib: '1', name: 'Runner One' }]);
@@ -100,6 +100,42 @@ describe('snapping with the runner\'s progress', () => {
   });
 });
 
+describe('gaps and late first fixes', () => {
+  /** A runner at a steady speed, seen only at the given seconds (exact positions). */
+  function publishedAt(raceId: string, speedMps: number, seconds: number[], withSpeed = false) {
+    const course = courseOf(raceId);
+    const t = tracker(course);
+    return seconds.map((sec) => {
+      const truthM = Math.min(course.raceDistanceM, sec * speedMps);
+      const [lon, lat] = course.path.pointAtRaceDistance(truthM);
+      const fix = { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 5, ...(withSpeed ? { speedMps } : {}) };
+      return { truthM, publishedM: t.applyFix('p1', fix).distanceAlongRaceM };
+    });
+  }
+
+  it.each([
+    ['women-10k-stadium', 4, [5, 10, 15, 20, 120, 125, 130]], // 100 s on a 400 m track: a lap
+    ['women-32k-park', 3.2, [5, 10, 15, 255, 260, 265]], // 4 min on the 700 m loop
+    ['men-10k', 3, [5, 10, 15, 615, 620, 1995, 2000]], // 10 min, then across the turn-around
+  ] as const)('keeps the lap and the leg after a gap in fixes (%s)', (raceId, speedMps, seconds) => {
+    for (const { truthM, publishedM } of publishedAt(raceId, speedMps, [...seconds])) {
+      expect(Math.abs(publishedM - truthM)).toBeLessThan(5);
+    }
+  });
+
+  it('counts every lap of a track runner seen only every 100 s', () => {
+    const seconds = Array.from({ length: 26 }, (_, i) => 100 * (i + 1));
+    const results = publishedAt('women-10k-stadium', 4, seconds);
+    for (const { truthM, publishedM } of results) expect(Math.abs(publishedM - truthM)).toBeLessThan(5);
+    expect(results[results.length - 1]!.publishedM).toBe(10000);
+  });
+
+  it("places a runner first seen mid-race on the lap their phone's speed points to", () => {
+    const results = publishedAt('women-10k-stadium', 4, [1750, 1755, 1760], true);
+    for (const { truthM, publishedM } of results) expect(Math.abs(publishedM - truthM)).toBeLessThan(5);
+  });
+});
+
 describe('runner state', () => {
   it('marks a runner off course only after fixes off the corridor for a while, never publishing them', () => {
     const course = courseOf('men-10k');
@@ -136,6 +172,16 @@ describe('runner state', () => {
     expect(back.status).toBe(RunnerStatus.onCourse);
     expect(back.distanceAlongRaceM).toBeGreaterThan(350);
     expect(back.distanceAlongRaceM).toBeLessThan(400);
+  });
+
+  it('does not place or publish a runner whose only fixes are off the course', () => {
+    const course = courseOf('men-10k');
+    const t = tracker(course);
+    const [lon, lat] = course.path.ruler.offset(course.path.pointAtRaceDistance(0), 0, -300);
+    t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + 30_000 });
+    t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + 60_000 });
+    expect(t.snapshot(0).runners[0]).toMatchObject({ status: RunnerStatus.notStarted, lat: null, lon: null });
+    expect(t.takeDelta(1)).toBeNull();
   });
 
   it('ignores fixes before the start and older than the last one, and never moves backwards', () => {

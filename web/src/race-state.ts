@@ -2,7 +2,7 @@
 // in step with the server by a snapshot and then deltas in sequence. A gap in the sequence means
 // a lost delta: the viewer must fetch a new snapshot (the caller does, on `needsSnapshot`).
 import { lapNumber } from '../../shared/course-path.ts';
-import type { RaceSnapshot, RunnerStatusCode } from '../../shared/protocol.ts';
+import { RunnerStatus, type RaceSnapshot, type RunnerStatusCode } from '../../shared/protocol.ts';
 import type { RaceDelta } from '../../shared/wire.ts';
 
 export interface ViewedRunner {
@@ -11,6 +11,8 @@ export interface ViewedRunner {
   name: string;
   distanceAlongRaceM: number;
   status: RunnerStatusCode;
+  /** From the snapshot; for a finish seen in a delta, the tick that brought it (finish order). */
+  finishedAtMs: number | null;
 }
 
 export type DeltaOutcome = 'applied' | 'stale' | 'needsSnapshot';
@@ -45,7 +47,14 @@ export class ViewedRace {
     this.runnersByIndex = new Map(
       snapshot.runners.map((r) => [
         r.runnerIndex,
-        { runnerIndex: r.runnerIndex, bib: r.bib, name: r.name, distanceAlongRaceM: r.distanceAlongRaceM, status: r.status },
+        {
+          runnerIndex: r.runnerIndex,
+          bib: r.bib,
+          name: r.name,
+          distanceAlongRaceM: r.distanceAlongRaceM,
+          status: r.status,
+          finishedAtMs: r.finishedAtMs,
+        },
       ]),
     );
     this.seq = snapshot.seq;
@@ -60,16 +69,21 @@ export class ViewedRace {
       if (!runner) return 'needsSnapshot';
       runner.distanceAlongRaceM = entry.distanceAlongRaceM;
       runner.status = entry.status;
+      if (entry.status === RunnerStatus.finished) runner.finishedAtMs ??= delta.tickAtMs;
     }
     this.seq = delta.seq;
     return 'applied';
   }
 
-  /** Runners ahead first: finished, then by distance along the race. */
+  /** Runners ahead first: finishers in the order they finished, then by distance along the race. */
   leaders(count: number): ViewedRunner[] {
+    const finishOrder = (r: ViewedRunner) => r.finishedAtMs ?? Infinity;
     return this.runners
-      .filter((r) => r.status !== 0)
-      .sort((a, b) => b.distanceAlongRaceM - a.distanceAlongRaceM || a.runnerIndex - b.runnerIndex)
+      .filter((r) => r.status !== RunnerStatus.notStarted)
+      .sort(
+        (a, b) =>
+          finishOrder(a) - finishOrder(b) || b.distanceAlongRaceM - a.distanceAlongRaceM || a.runnerIndex - b.runnerIndex,
+      )
       .slice(0, count);
   }
 
