@@ -7,7 +7,7 @@ import type { Clock } from './core/clock.ts';
 import { createHttpApp } from './http/routes.ts';
 import type { Logger } from './logger.ts';
 import type { RaceService } from './race-service.ts';
-import { createSocketServer, type SpectatorNamespace } from './realtime/socket-server.ts';
+import { createSocketServer, raceRoom, type SpectatorNamespace } from './realtime/socket-server.ts';
 import { startTicker, type Ticker } from './realtime/ticker.ts';
 
 export interface AppComponents {
@@ -44,6 +44,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
   httpServer.on('request', app);
   const { io, spectators } = createSocketServer(httpServer, { service, organiserAuth, logger });
   const ticker = startTicker({ service, spectators, clock, tickMs, logger });
+  service.onRaceChanged((change) => spectators.to(raceRoom(change.raceId)).emit('race:changed', change));
   return {
     io,
     spectators,

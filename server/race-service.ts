@@ -14,6 +14,7 @@ import {
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
 import type { Clock } from './core/clock.ts';
+import type { Course } from './core/course.ts';
 import { defaultEngineOptions, RaceTracker, type EngineOptions } from './core/race-tracker.ts';
 import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
@@ -25,7 +26,15 @@ export interface RaceEntry {
   name: string;
   isPrivate: boolean;
   keyDigest: Buffer | null;
+  engineOptions: EngineOptions;
+  /** Replaced, not mutated, when the race changes (a new course). */
   tracker: RaceTracker;
+}
+
+/** What changed in a race, for the edges to tell the race's room. */
+export interface RaceChange {
+  raceId: string;
+  what: 'course';
 }
 
 /** Who a device credential belongs to. */
@@ -60,6 +69,7 @@ export class RaceService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly fixLimits: FixLimits;
+  private readonly changeListeners: Array<(change: RaceChange) => void> = [];
 
   private constructor(deps: RaceServiceDeps) {
     this.eventName = deps.event.name;
@@ -85,20 +95,47 @@ export class RaceService {
   }
 
   private buildRace(race: LoadedRace, deps: RaceServiceDeps): RaceEntry {
+    const base = deps.engineOptions ?? defaultEngineOptions;
+    const engineOptions = race.corridorM === null ? base : { ...base, corridorM: race.corridorM };
     const tracker = new RaceTracker(
       race.raceId,
       race.course,
       race.startsAtMs ?? deps.defaultStartMs,
       race.participants,
-      deps.engineOptions ?? defaultEngineOptions,
+      engineOptions,
     );
     return {
       raceId: race.raceId,
       name: race.name,
       isPrivate: race.isPrivate,
       keyDigest: race.key === null ? null : digest(race.key),
+      engineOptions,
       tracker,
     };
+  }
+
+  /** Any race (private included), for organiser operations. */
+  race(raceId: string): RaceEntry | null {
+    return this.races.get(raceId) ?? null;
+  }
+
+  onRaceChanged(listener: (change: RaceChange) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /**
+   * Puts a race on a new course. Positions on the old line mean nothing on the new one, so every
+   * runner is placed afresh from their next fix (found where their pace since the start puts
+   * them); the ping log keeps everything sent so far. The sequence of deltas continues.
+   */
+  async replaceCourse(race: RaceEntry, course: Course): Promise<void> {
+    const old = race.tracker;
+    race.tracker = new RaceTracker(race.raceId, course, old.startsAtMs, old.participants, race.engineOptions, old.sequence);
+    for (const p of old.participants) {
+      await this.stores.runnerStates.save(race.raceId, race.tracker.runnerState(p.participantId)!);
+    }
+    this.logger.info({ raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length }, 'course replaced');
+    for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'course' });
   }
 
   listRaces(options: { includePrivate: boolean }): RaceSummary[] {

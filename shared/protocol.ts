@@ -28,6 +28,8 @@ export const ErrorCodes = {
   INTERNAL: 'INTERNAL',
   /** HTTP route that does not exist. */
   NOT_FOUND: 'NOT_FOUND',
+  /** An uploaded course is not a usable course; `problems` in the body says what and where. */
+  INVALID_COURSE: 'INVALID_COURSE',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -160,6 +162,8 @@ export interface SpectatorClientToServerEvents {
 export interface SpectatorServerToClientEvents {
   /** One encoded delta (shared/wire.ts) per race per tick. */
   'race:delta': (raceId: string, delta: Uint8Array) => void;
+  /** The race changed in a way deltas cannot say (a new course): fetch the course and join again. */
+  'race:changed': (change: { raceId: string; what: 'course' }) => void;
 }
 
 /** Handshake `auth` of the `/device` namespace. */

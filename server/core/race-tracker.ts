@@ -122,7 +122,10 @@ export class RaceTracker {
     readonly startsAtMs: number,
     readonly participants: readonly Participant[],
     private readonly options: EngineOptions = defaultEngineOptions,
+    /** Sequence number to continue from (a race whose tracker was replaced keeps counting). */
+    initialSeq = 0,
   ) {
+    this.seq = initialSeq;
     if (participants.length > 0xffff) throw new Error('a race holds at most 65,535 participants');
     this.runners = participants.map((p, index) => {
       if (this.indexById.has(p.participantId)) {

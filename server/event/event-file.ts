@@ -4,12 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import gjv from 'geojson-validation';
 import { z } from 'zod';
 import type { LonLat } from '../../shared/course-path.ts';
 import { buildCourse, type Course, type CourseDefinition } from '../core/course.ts';
 import { TRACK_LANES } from '../core/track.ts';
 import { describeIssues } from '../validation.ts';
+import { lineFromGeoJson, lineFromGpx, type LineResult } from './course-import.ts';
 
 const idSchema = z
   .string()
@@ -18,7 +18,7 @@ const idSchema = z
 const geoCourseFields = {
   /** A GeoJSON LineString, a Feature holding one, or a FeatureCollection with exactly one. */
   geojson: z.unknown().optional(),
-  /** A GeoJSON file, relative to the event file. */
+  /** A GeoJSON file, or a GPX file named *.gpx, relative to the event file. */
   file: z.string().min(1).optional(),
 };
 
@@ -58,6 +58,8 @@ const raceSchema = z
     /** Spectators of a private race need this key. */
     key: z.string().min(16, 'a race key has at least 16 characters').max(128).optional(),
     course: courseSchema,
+    /** How far from the course a fix may be and still count as on it, metres (default 50). */
+    corridorM: z.number().min(10).max(500).optional(),
     participants: z.array(participantSchema).max(0xffff),
   })
   .strict()
@@ -90,6 +92,8 @@ export interface LoadedRace {
   key: string | null;
   /** The course built and checked (a definition can be valid JSON and still not a course). */
   course: Course;
+  /** How far from the course a fix may be before it is off course; null for the default. */
+  corridorM: number | null;
   participants: LoadedParticipant[];
 }
 
@@ -148,24 +152,7 @@ export async function parseEvent(json: unknown, options: { source: string; baseD
       tokens.add(deviceToken);
       participants.push({ participantId: p.id, bib: p.bib, name: p.name, deviceToken });
     }
-    let definition: CourseDefinition | null = null;
-    const c = race.course;
-    if (c.kind === 'track') {
-      definition = { kind: 'track', centre: c.centre, homeStraightBearingDeg: c.homeStraightBearingDeg, lane: c.lane };
-    } else {
-      const coordinates = await readLineCoordinates(c, options.baseDir, `${at}.course`, problems);
-      if (coordinates) {
-        definition = c.kind === 'loop' ? { kind: 'loop', coordinates, lapLengthM: c.lapLengthM } : { kind: 'street', coordinates };
-      }
-    }
-    let course: Course | null = null;
-    if (definition) {
-      try {
-        course = buildCourse(definition, race.distanceM);
-      } catch (cause) {
-        problems.push(`${at}.course: ${(cause as Error).message}`);
-      }
-    }
+    const course = await buildCourseFrom(race.course, race.distanceM, options.baseDir, `${at}.course`, problems);
     if (course) {
       races.push({
         raceId: race.id,
@@ -174,6 +161,7 @@ export async function parseEvent(json: unknown, options: { source: string; baseD
         startsAtMs: race.startsAt === undefined ? null : Date.parse(race.startsAt),
         isPrivate: race.private,
         key: race.key ?? null,
+        corridorM: race.corridorM ?? null,
         course,
         participants,
       });
@@ -181,6 +169,64 @@ export async function parseEvent(json: unknown, options: { source: string; baseD
   }
   if (problems.length > 0) throw new EventFileError(options.source, problems);
   return { name: event.name, races };
+}
+
+type CourseInput = z.infer<typeof courseSchema>;
+
+/**
+ * Builds a course from its definition in the event-file format. Course files are read relative
+ * to `baseDir`; with `baseDir` null (an upload) a definition may not name a file.
+ */
+async function buildCourseFrom(
+  c: CourseInput,
+  distanceM: number,
+  baseDir: string | null,
+  at: string,
+  problems: string[],
+): Promise<Course | null> {
+  let definition: CourseDefinition | null = null;
+  if (c.kind === 'track') {
+    definition = { kind: 'track', centre: c.centre, homeStraightBearingDeg: c.homeStraightBearingDeg, lane: c.lane };
+  } else if (baseDir === null && c.file !== undefined) {
+    problems.push(`${at}.file: an upload carries its line inline ("geojson") or as the request body, not as a file name`);
+  } else {
+    const coordinates = await readLineCoordinates(c, baseDir ?? '.', at, problems);
+    if (coordinates) {
+      definition = c.kind === 'loop' ? { kind: 'loop', coordinates, lapLengthM: c.lapLengthM } : { kind: 'street', coordinates };
+    }
+  }
+  if (!definition) return null;
+  try {
+    return buildCourse(definition, distanceM);
+  } catch (cause) {
+    problems.push(`${at}: ${(cause as Error).message}`);
+    return null;
+  }
+}
+
+/** A course definition sent in a request (the event file's `course` object, line inline). */
+export async function courseFromDefinition(json: unknown, distanceM: number): Promise<{ course: Course } | { problems: string[] }> {
+  const parsed = courseSchema.safeParse(json);
+  if (!parsed.success) return { problems: describeIssues(parsed.error, 'course') };
+  const problems: string[] = [];
+  const course = await buildCourseFrom(parsed.data, distanceM, null, 'course', problems);
+  return course ? { course } : { problems };
+}
+
+/** A course from a bare line (GeoJSON or GPX) and the kind of course it is. */
+export function courseFromLine(
+  line: LineResult,
+  shape: { kind: 'street' } | { kind: 'loop'; lapLengthM?: number },
+  distanceM: number,
+): { course: Course } | { problems: string[] } {
+  if ('problems' in line) return line;
+  try {
+    const definition: CourseDefinition =
+      shape.kind === 'loop' ? { kind: 'loop', coordinates: line.coordinates, lapLengthM: shape.lapLengthM } : { kind: 'street', coordinates: line.coordinates };
+    return { course: buildCourse(definition, distanceM) };
+  } catch (cause) {
+    return { problems: [(cause as Error).message] };
+  }
 }
 
 async function readLineCoordinates(
@@ -193,53 +239,32 @@ async function readLineCoordinates(
     problems.push(`${at}: give the course line either inline as "geojson" or as a "file", not both or neither`);
     return null;
   }
-  let geojson = course.geojson;
+  let result: LineResult;
   let where = `${at}.geojson`;
   if (course.file !== undefined) {
     where = `${at}.file (${course.file})`;
+    let text: string;
     try {
-      geojson = JSON.parse(await readFile(resolve(baseDir, course.file), 'utf8'));
+      text = await readFile(resolve(baseDir, course.file), 'utf8');
     } catch (cause) {
-      problems.push(`${where}: cannot be read as JSON (${(cause as Error).message})`);
+      problems.push(`${where}: cannot be read (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message})`);
       return null;
     }
+    if (/\.gpx$/i.test(course.file)) {
+      result = lineFromGpx(text);
+    } else {
+      try {
+        result = lineFromGeoJson(JSON.parse(text));
+      } catch (cause) {
+        result = { problems: [`is not JSON (${(cause as Error).message}); a course file is GeoJSON, or GPX named *.gpx`] };
+      }
+    }
+  } else {
+    result = lineFromGeoJson(course.geojson);
   }
-  const result = lineFromGeoJson(geojson);
   if ('problems' in result) {
     problems.push(...result.problems.map((p) => `${where}: ${p}`));
     return null;
   }
   return result.coordinates;
-}
-
-/**
- * The one LineString of a GeoJSON document. The document is checked with geojson-validation first,
- * so a malformed one is reported as such rather than as a missing line.
- */
-export function lineFromGeoJson(geojson: unknown): { coordinates: LonLat[] } | { problems: string[] } {
-  const errors = gjv.valid(geojson, true);
-  if (errors.length > 0) return { problems: errors.map((e) => `invalid GeoJSON: ${e}`) };
-  const lines: unknown[] = [];
-  const collect = (g: unknown): void => {
-    if (typeof g !== 'object' || g === null) return;
-    const o = g as { type?: unknown; geometry?: unknown; features?: unknown; coordinates?: unknown };
-    if (o.type === 'LineString') lines.push(o.coordinates);
-    else if (o.type === 'Feature') collect(o.geometry);
-    else if (o.type === 'FeatureCollection' && Array.isArray(o.features)) o.features.forEach(collect);
-  };
-  collect(geojson);
-  if (lines.length !== 1) {
-    return { problems: [`needs exactly one LineString (found ${lines.length})`] };
-  }
-  const coordinates = (lines[0] as number[][]).map((p): LonLat => [p[0]!, p[1]!]);
-  const problems: string[] = [];
-  const outside = coordinates.flatMap(([lon, lat], i) => (Math.abs(lon) > 180 || Math.abs(lat) > 90 ? [i] : []));
-  // A line written [lat, lon] has every coordinate wrong: name a few, count the rest.
-  for (const i of outside.slice(0, 3)) {
-    const [lon, lat] = coordinates[i]!;
-    problems.push(`coordinate ${i} [${lon}, ${lat}] is outside longitude -180..180 / latitude -90..90 (GeoJSON is [longitude, latitude])`);
-  }
-  if (outside.length > 3) problems.push(`and ${outside.length - 3} more coordinates outside the range`);
-  if (coordinates.length < 2) problems.push('a course line needs at least two positions');
-  return problems.length > 0 ? { problems } : { coordinates };
 }

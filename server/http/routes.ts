@@ -3,11 +3,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { ErrorCodes, errorAck, okAck, type ClientConfig, type ErrorCode } from '../../shared/protocol.ts';
 import type { OrganiserAuth } from '../access.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
+import type { Course } from '../core/course.ts';
+import { lineFromGeoJson, lineFromGpx, type LineResult } from '../event/course-import.ts';
+import { courseFromDefinition, courseFromLine } from '../event/event-file.ts';
 import type { RaceEntry, RaceService } from '../race-service.ts';
+import { describeIssues } from '../validation.ts';
 
 export interface HttpDeps {
   service: RaceService;
@@ -26,6 +31,7 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   UNAUTHORIZED: 401,
   UNAVAILABLE: 503,
+  INVALID_COURSE: 400,
   INTERNAL: 500,
 };
 
@@ -89,6 +95,31 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.set('cache-control', 'no-store').json(okAck({ devices: service.deviceCredentials() }));
   });
 
+  // Course import: a GeoJSON or GPX line (with ?kind=street|loop and, for a loop, ?lapLengthM=),
+  // or a JSON course definition as in the event file (a track, or a line inline).
+  const courseBodies = [
+    express.json({ type: ['application/json', 'application/geo+json'], limit: COURSE_UPLOAD_LIMIT }),
+    express.text({ type: ['application/gpx+xml', 'application/xml', 'text/xml'], limit: COURSE_UPLOAD_LIMIT }),
+  ];
+  app.put('/api/organiser/races/:raceId/course', ...courseBodies, async (req, res) => {
+    if (!isOrganiser(req)) {
+      sendError(res, ErrorCodes.UNAUTHORIZED, 'send the organiser token as "Authorization: Bearer <token>"');
+      return;
+    }
+    const race = service.race(String(req.params['raceId']));
+    if (!race) {
+      sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race');
+      return;
+    }
+    const result = await courseFromUpload(req, race.tracker.course);
+    if ('problems' in result) {
+      res.status(400).json({ ...errorAck(ErrorCodes.INVALID_COURSE, result.problems.join('; ')), problems: result.problems });
+      return;
+    }
+    await service.replaceCourse(race, result.course);
+    res.json(okAck(service.courseGeometry(race)));
+  });
+
   app.use('/api', (_req, res) => {
     sendError(res, ErrorCodes.NOT_FOUND, 'no such API route; see docs/PROTOCOL.md');
   });
@@ -118,6 +149,40 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     sendError(res, ErrorCodes.INTERNAL, 'internal error');
   });
   return app;
+}
+
+const COURSE_UPLOAD_LIMIT = '5mb';
+
+const uploadShape = z.object({
+  kind: z.enum(['street', 'loop']).optional(),
+  lapLengthM: z.coerce.number().positive().max(100_000).optional(),
+});
+
+/** The course an organiser's upload describes, or what is wrong with it. */
+async function courseFromUpload(req: Request, current: Course): Promise<{ course: Course } | { problems: string[] }> {
+  const distanceM = current.raceDistanceM;
+  const shape = uploadShape.safeParse(req.query);
+  if (!shape.success) return { problems: describeIssues(shape.error, 'query') };
+  if (typeof req.body === 'string') {
+    return withShape(lineFromGpx(req.body), shape.data, current, distanceM);
+  }
+  if (typeof req.body !== 'object' || req.body === null || Object.keys(req.body as object).length === 0) {
+    return { problems: ['send a GeoJSON line (Content-Type: application/geo+json), a GPX file (application/gpx+xml) or a course definition (application/json)'] };
+  }
+  if ('kind' in (req.body as object)) return courseFromDefinition(req.body, distanceM);
+  return withShape(lineFromGeoJson(req.body), shape.data, current, distanceM);
+}
+
+function withShape(
+  line: LineResult,
+  shape: z.infer<typeof uploadShape>,
+  current: Course,
+  distanceM: number,
+): { course: Course } | { problems: string[] } {
+  // Without ?kind the race keeps the kind of course it has; a track is generated, not drawn.
+  const kind = shape.kind ?? (current.kind === 'track' ? null : current.kind);
+  if (kind === null) return { problems: ['this race is on a track: send ?kind=street or ?kind=loop with a line'] };
+  return courseFromLine(line, kind === 'loop' ? { kind, lapLengthM: shape.lapLengthM } : { kind }, distanceM);
 }
 
 function noCacheForHtml(res: Response, path: string): void {

@@ -189,6 +189,15 @@ async function start(): Promise<void> {
     if (viewing.race.applyDelta(delta) === 'needsSnapshot') void resync();
     else queueRender();
   });
+  socket.on('race:changed', ({ raceId }) => {
+    // A new course: positions on the old one mean nothing; load the course and join again.
+    if (viewing && raceId === viewing.race.raceId) {
+      const followed = followedIndex;
+      void view(raceId)
+        .then(() => follow(followed))
+        .catch((err: unknown) => setMessage((err as Error).message));
+    }
+  });
   socket.on('connect', () => {
     $('connection').textContent = 'live';
     // After a reconnection the room membership is gone: join again, which sends a snapshot.

@@ -1,0 +1,71 @@
+// The fast path against the reference: the engine's flat-earth search (cheap-ruler) agrees with
+// Turf's nearestPointOnLine on the same line, within a stated tolerance.
+import * as turf from '@turf/turf';
+import { describe, expect, it } from 'vitest';
+import type { LonLat } from '../../shared/course-path.ts';
+import { buildCourse, type Course } from '../../server/core/course.ts';
+import { searchCourse } from '../../server/core/snap.ts';
+import { outAndBack } from '../../simulations/course-shapes.ts';
+import { seededRandom } from '../../simulations/random.ts';
+
+/**
+ * Tolerances: offsets within 0.3 m; distances along within 0.5 m + 0.2% (Turf's sphere against
+ * cheap-ruler's ellipsoid, both scaled to the official distance).
+ */
+const OFFSET_TOLERANCE_M = 0.3;
+const ALONG_TOLERANCE = 0.002;
+const ALONG_TOLERANCE_M = 0.5;
+
+function compare(course: Course, seed: number, samples: number) {
+  const line = turf.lineString(course.path.coordinates.map((c) => [...c]));
+  const officialPerTurfM = course.lapLengthM / turf.length(line, { units: 'meters' });
+  const random = seededRandom(seed);
+  let worstAlongM = 0;
+  let worstOffsetM = 0;
+  for (let i = 0; i < samples; i++) {
+    const alongM = random.between(0, course.lapLengthM);
+    const point = course.path.ruler.offset(course.path.pointAtLapDistance(alongM), random.gaussian(15), random.gaussian(15)) as LonLat;
+    const fast = searchCourse(course, { lon: point[0], lat: point[1] }, 0, course.lapLengthM, null, {
+      fixSigmaM: 10,
+      maxOffsetM: 1000,
+      indexAboveSegments: Infinity,
+    });
+    const reference = turf.nearestPointOnLine(line, point, { units: 'meters' });
+    if (!fast) throw new Error('no candidate');
+    const refAlongM = reference.properties.totalDistance * officialPerTurfM;
+    worstAlongM = Math.max(worstAlongM, Math.abs(fast.distanceAlongRaceM - refAlongM) - ALONG_TOLERANCE * refAlongM - ALONG_TOLERANCE_M);
+    worstOffsetM = Math.max(worstOffsetM, Math.abs(fast.offsetM - reference.properties.pointDistance));
+  }
+  return { worstAlongM, worstOffsetM };
+}
+
+describe('snapping agrees with Turf', () => {
+  it('on a 5 km street line', () => {
+    const outLeg = outAndBack(10000, 15).slice(0, 470);
+    const course = buildCourse({ kind: 'street', coordinates: outLeg }, 5000);
+    const { worstAlongM, worstOffsetM } = compare(course, 1, 300);
+    expect(worstAlongM).toBeLessThanOrEqual(0);
+    expect(worstOffsetM).toBeLessThan(OFFSET_TOLERANCE_M);
+  });
+
+  it('round a 400 m track', () => {
+    const course = buildCourse({ kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168, lane: 1 }, 10000);
+    const { worstAlongM, worstOffsetM } = compare(course, 2, 300);
+    expect(worstAlongM).toBeLessThanOrEqual(0);
+    expect(worstOffsetM).toBeLessThan(OFFSET_TOLERANCE_M);
+  });
+
+  it('finds the same segments through the spatial index as by scanning the window', () => {
+    const course = buildCourse({ kind: 'street', coordinates: outAndBack(21097.5, 15) }, 21097.5);
+    const random = seededRandom(3);
+    for (let i = 0; i < 200; i++) {
+      const alongM = random.between(0, course.raceDistanceM);
+      const [lon, lat] = course.path.ruler.offset(course.path.pointAtRaceDistance(alongM), random.gaussian(10), random.gaussian(10));
+      const expectation = { distanceAlongRaceM: alongM + random.gaussian(200), sigmaM: 300 };
+      const options = { fixSigmaM: 10, maxOffsetM: 50 };
+      const scanned = searchCourse(course, { lon, lat }, 0, course.raceDistanceM, expectation, { ...options, indexAboveSegments: Infinity });
+      const indexed = searchCourse(course, { lon, lat }, 0, course.raceDistanceM, expectation, { ...options, indexAboveSegments: 0 });
+      expect(indexed).toEqual(scanned);
+    }
+  });
+});
