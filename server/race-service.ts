@@ -1,7 +1,7 @@
 // The application layer: races, their trackers and the ping pipeline (validate, authenticate,
 // persist, apply, acknowledge). Protocol-free: the Socket.IO and HTTP edges call into it and
 // turn its answers into their own messages.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   ErrorCodes,
   errorAck,
@@ -64,12 +64,16 @@ export interface RaceServiceDeps {
 export class RaceService {
   readonly eventName: string;
   private readonly races = new Map<string, RaceEntry>();
+  /** Device token → who it belongs to; and each participant's current token (null: revoked). */
   private readonly devices = new Map<string, DeviceIdentity>();
+  private readonly tokenOf = new Map<string, string | null>();
+  private readonly participants = new Map<string, DeviceIdentity>();
   private readonly stores: Stores;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly fixLimits: FixLimits;
   private readonly changeListeners: Array<(change: RaceChange) => void> = [];
+  private readonly deviceListeners: Array<(participantId: string) => void> = [];
 
   private constructor(deps: RaceServiceDeps) {
     this.eventName = deps.event.name;
@@ -80,7 +84,10 @@ export class RaceService {
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
       for (const p of race.participants) {
-        this.devices.set(p.deviceToken, { raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name });
+        const identity = { raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name };
+        this.participants.set(p.participantId, identity);
+        this.devices.set(p.deviceToken, identity);
+        this.tokenOf.set(p.participantId, p.deviceToken);
       }
     }
   }
@@ -186,9 +193,65 @@ export class RaceService {
     return this.devices.get(deviceToken) ?? null;
   }
 
-  /** Every participant's device credential, for organisers to hand out. */
-  deviceCredentials(): Array<DeviceIdentity & { deviceToken: string }> {
-    return [...this.devices.entries()].map(([deviceToken, identity]) => ({ ...identity, deviceToken }));
+  /** OwnTracks' HTTP Basic credentials: the participant id as user, the device token as password. */
+  authenticateBasic(user: string, password: string): DeviceIdentity | null {
+    const token = this.tokenOf.get(user);
+    if (token === undefined || token === null) return null;
+    return timingSafeEqual(digest(password), digest(token)) ? (this.devices.get(token) ?? null) : null;
+  }
+
+  /** Every participant's device credential (null when revoked), for organisers to hand out. */
+  deviceCredentials(): Array<DeviceIdentity & { deviceToken: string | null }> {
+    return [...this.participants.values()].map((identity) => ({ ...identity, deviceToken: this.tokenOf.get(identity.participantId) ?? null }));
+  }
+
+  participant(participantId: string): DeviceIdentity | null {
+    return this.participants.get(participantId) ?? null;
+  }
+
+  /** A new device token for a participant; the old one stops working at once. */
+  issueDeviceToken(participantId: string): string | null {
+    const identity = this.participants.get(participantId);
+    if (!identity) return null;
+    this.dropToken(participantId);
+    const token = randomBytes(18).toString('base64url');
+    this.devices.set(token, identity);
+    this.tokenOf.set(participantId, token);
+    this.logger.info({ participantId }, 'device token issued');
+    return token;
+  }
+
+  /** Revokes a participant's device token: no device of theirs is accepted until a new one is issued. */
+  revokeDeviceToken(participantId: string): boolean {
+    if (!this.participants.has(participantId)) return false;
+    this.dropToken(participantId);
+    this.tokenOf.set(participantId, null);
+    this.logger.info({ participantId }, 'device token revoked');
+    return true;
+  }
+
+  private dropToken(participantId: string): void {
+    const old = this.tokenOf.get(participantId);
+    if (old) this.devices.delete(old);
+    for (const listener of this.deviceListeners) listener(participantId);
+  }
+
+  /** Called with a participant id whenever their device token stops being valid. */
+  onDeviceTokenDropped(listener: (participantId: string) => void): void {
+    this.deviceListeners.push(listener);
+  }
+
+  /**
+   * Several fixes from one device (a tracker app's offline buffer): applied in the order they
+   * were recorded, each answered on its own.
+   */
+  async ingestFixes(device: DeviceIdentity, raws: readonly unknown[]): Promise<Array<Ack<PositionAccepted>>> {
+    const order = raws
+      .map((raw, index) => ({ raw, index, at: recordedAtOf(raw) }))
+      .sort((a, b) => a.at - b.at || a.index - b.index);
+    const answers: Array<Ack<PositionAccepted>> = new Array(raws.length);
+    for (const { raw, index } of order) answers[index] = await this.ingestFix(device, raw);
+    return answers;
   }
 
   /**
@@ -241,6 +304,12 @@ export class RaceService {
   raceIds(): string[] {
     return [...this.races.keys()];
   }
+}
+
+/** The recorded time of a raw fix, for ordering a batch; anything unreadable sorts first. */
+function recordedAtOf(raw: unknown): number {
+  const at = typeof raw === 'object' && raw !== null ? (raw as { recordedAtMs?: unknown }).recordedAtMs : undefined;
+  return typeof at === 'number' && Number.isFinite(at) ? at : -Infinity;
 }
 
 /** Keys are compared as fixed-length digests so the comparison time says nothing about them. */

@@ -18,6 +18,8 @@ export const ErrorCodes = {
    * answered alike so that a private race's existence is not revealed to those without its key.
    */
   UNKNOWN_RACE: 'UNKNOWN_RACE',
+  /** No participant with that id. */
+  UNKNOWN_PARTICIPANT: 'UNKNOWN_PARTICIPANT',
   /** An organiser-only operation without a valid bearer token. */
   UNAUTHORIZED: 'UNAUTHORIZED',
   /** The client sends faster than the server accepts; retry later. */

@@ -13,6 +13,7 @@ import { lineFromGeoJson, lineFromGpx, type LineResult } from '../event/course-i
 import { courseFromDefinition, courseFromLine } from '../event/event-file.ts';
 import type { RaceEntry, RaceService } from '../race-service.ts';
 import { describeIssues } from '../validation.ts';
+import { createIngestRouter } from './ingest-routes.ts';
 
 export interface HttpDeps {
   service: RaceService;
@@ -30,6 +31,8 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   UNKNOWN_RACE: 404,
   NOT_FOUND: 404,
   UNAUTHORIZED: 401,
+  UNKNOWN_DEVICE: 401,
+  UNKNOWN_PARTICIPANT: 404,
   UNAVAILABLE: 503,
   INVALID_COURSE: 400,
   INTERNAL: 500,
@@ -46,6 +49,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.set('query parser', 'simple');
 
   const isOrganiser = (req: Request): boolean => organiserAuth.isOrganiserHeader(req.get('authorization'));
+  const deviceOf = (req: Request) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+    return match ? service.authenticateDevice(match[1]) : null;
+  };
 
   /** The race when the caller may see it: public, or private with its key, or an organiser. */
   const viewableRace = (req: Request, res: Response): RaceEntry | null => {
@@ -87,12 +94,38 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (race) res.set('cache-control', 'no-store').json(okAck(service.snapshot(race)));
   });
 
-  app.get('/api/organiser/devices', (req, res) => {
-    if (!isOrganiser(req)) {
-      sendError(res, ErrorCodes.UNAUTHORIZED, 'send the organiser token as "Authorization: Bearer <token>"');
-      return;
-    }
+  app.use('/ingest', createIngestRouter({ service, logger }));
+
+  /** Organiser-only routes answer 401 to anyone else. */
+  const organiserOnly = (req: Request, res: Response, next: NextFunction): void => {
+    if (isOrganiser(req)) next();
+    else sendError(res, ErrorCodes.UNAUTHORIZED, 'send the organiser token as "Authorization: Bearer <token>"');
+  };
+  app.use('/api/organiser', organiserOnly);
+
+  app.get('/api/organiser/devices', (_req, res) => {
     res.set('cache-control', 'no-store').json(okAck({ devices: service.deviceCredentials() }));
+  });
+
+  // Issuing a token replaces the participant's old one; revoking leaves them without any.
+  app.post('/api/organiser/participants/:participantId/device-token', (req, res) => {
+    const token = service.issueDeviceToken(String(req.params['participantId']));
+    if (token === null) return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
+    res.set('cache-control', 'no-store').json(okAck({ participantId: req.params['participantId'], deviceToken: token }));
+  });
+  app.delete('/api/organiser/participants/:participantId/device-token', (req, res) => {
+    if (!service.revokeDeviceToken(String(req.params['participantId']))) {
+      return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
+    }
+    res.json(okAck(null));
+  });
+
+  // What a runner's own device token unlocks: who they are, for the setup and runner pages.
+  app.get('/api/device/me', (req, res) => {
+    const device = deviceOf(req);
+    if (!device) return sendError(res, ErrorCodes.UNKNOWN_DEVICE, 'send the device token as "Authorization: Bearer <token>"');
+    const race = service.race(device.raceId)!;
+    res.set('cache-control', 'no-store').json(okAck({ ...device, raceName: race.name, isPrivate: race.isPrivate }));
   });
 
   // Course import: a GeoJSON or GPX line (with ?kind=street|loop and, for a loop, ?lapLengthM=),

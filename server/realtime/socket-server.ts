@@ -36,6 +36,10 @@ export type SpectatorNamespace = Namespace<
 /** A spectator may watch a few races at once; organisers any number. */
 export const MAX_RACES_PER_SPECTATOR = 8;
 
+function deviceRoom(participantId: string): string {
+  return `device:${participantId}`;
+}
+
 export function raceRoom(raceId: string): string {
   return `race:${raceId}`;
 }
@@ -74,8 +78,11 @@ export function createSocketServer(
     socket.data.device = device;
     next();
   });
+  // A revoked or replaced token ends the connections that were opened with it.
+  service.onDeviceTokenDropped((participantId) => devices.in(deviceRoom(participantId)).disconnectSockets(true));
   devices.on('connection', (socket) => {
     const { device } = socket.data;
+    void socket.join(deviceRoom(device.participantId));
     socket.emit('welcome', { participantId: device.participantId, raceId: device.raceId, bib: device.bib, name: device.name });
     socket.on('position', (fix: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};

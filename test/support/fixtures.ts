@@ -6,7 +6,7 @@ import { parseEvent, type LoadedEvent } from '../../server/event/event-file.ts';
 const baseDir = fileURLToPath(new URL('../../server/demo/', import.meta.url));
 export const PRIVATE_KEY = 'test-private-race-key-42';
 
-export function testEventJson(startsAtMs: number) {
+export function testEventJson(startsAtMs: number, runnersPerRace = 3) {
   const startsAt = new Date(startsAtMs).toISOString();
   const runners = (prefix: string, count: number) =>
     Array.from({ length: count }, (_, i) => ({
@@ -24,7 +24,7 @@ export function testEventJson(startsAtMs: number) {
         distanceM: 10000,
         startsAt,
         course: { kind: 'street', file: 'courses/street-10k.geojson' },
-        participants: runners('s', 3),
+        participants: runners('s', runnersPerRace),
       },
       {
         id: 'track-10k',
@@ -32,7 +32,7 @@ export function testEventJson(startsAtMs: number) {
         distanceM: 10000,
         startsAt,
         course: { kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168, lane: 1 },
-        participants: runners('t', 3),
+        participants: runners('t', runnersPerRace),
       },
       {
         id: 'loop-32k',
@@ -48,6 +48,6 @@ export function testEventJson(startsAtMs: number) {
   };
 }
 
-export function testEvent(startsAtMs: number): Promise<LoadedEvent> {
-  return parseEvent(testEventJson(startsAtMs), { source: 'test event', baseDir });
+export function testEvent(startsAtMs: number, runnersPerRace = 3): Promise<LoadedEvent> {
+  return parseEvent(testEventJson(startsAtMs, runnersPerRace), { source: 'test event', baseDir });
 }

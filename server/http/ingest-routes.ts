@@ -1,0 +1,106 @@
+// HTTP ingest for the tracker apps runners already have (docs/trackers/). Each request is parsed
+// by its protocol into fixes, then goes through the same pipeline as the runner page's Socket.IO
+// fixes: validate, authenticate, persist, apply, acknowledge.
+import express, { type Request, type Response, type Router } from 'express';
+import { ErrorCodes, errorAck, okAck, type Ack, type ErrorCode, type PositionAccepted } from '../../shared/protocol.ts';
+import { parseOsmAnd, parseOwnTracks, parseTraccarJson } from '../ingest/tracker-protocols.ts';
+import type { Logger } from '../logger.ts';
+import type { DeviceIdentity, RaceService } from '../race-service.ts';
+
+const statusOf = (code: ErrorCode): number => (code === ErrorCodes.UNAVAILABLE ? 503 : code === ErrorCodes.INTERNAL ? 500 : 400);
+
+function refuse(res: Response, code: ErrorCode, message: string): void {
+  res.status(statusOf(code)).json(errorAck(code, message));
+}
+
+/** One answer for a request that carried one fix or several. */
+function answer(res: Response, acks: Array<Ack<PositionAccepted>>): void {
+  const refused = acks.flatMap((ack, index) => (ack.ok ? [] : [{ index, code: ack.code, message: ack.message }]));
+  const first = acks[0];
+  if (acks.length === 1 && first) {
+    // One fix: the same answer the runner page gets over Socket.IO.
+    if (first.ok) res.status(200).json(first);
+    else refuse(res, first.code, first.message);
+    return;
+  }
+  if (refused.length === acks.length) {
+    // A whole batch refused: answer with the first reason (the app keeps its buffer and retries).
+    refuse(res, refused[0]!.code, `${refused.length} fixes refused; first: ${refused[0]!.message}`);
+    return;
+  }
+  // Part of a batch accepted: it is stored; the refused ones are listed so they can be inspected.
+  res.status(200).json(okAck({ accepted: acks.length - refused.length, refused }));
+}
+
+export function createIngestRouter(deps: { service: RaceService; logger: Logger }): Router {
+  const { service, logger } = deps;
+  const router = express.Router();
+  const small = { limit: '16kb' };
+  router.use(express.urlencoded({ ...small, extended: false }));
+  // Traccar Client 9 sends its offline buffer in one request.
+  router.use(express.json({ limit: '2mb', type: ['application/json', 'text/json'] }));
+
+  const authenticate = (deviceId: string, res: Response): DeviceIdentity | null => {
+    const device = service.authenticateDevice(deviceId);
+    if (!device) refuse(res, ErrorCodes.UNKNOWN_DEVICE, 'unknown device id');
+    return device;
+  };
+
+  // OsmAnd / Traccar Client (classic) / GPSLogger: GET query string or form POST, one fix.
+  // Traccar Client 9+: POST JSON, one fix or a batch.
+  const osmand = async (req: Request, res: Response): Promise<void> => {
+    if (req.is('application/json') || req.is('text/json')) {
+      const parsed = parseTraccarJson(req.body);
+      if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
+      const device = authenticate(parsed.value.deviceId, res);
+      if (!device) return;
+      if (parsed.value.fixes.length === 0) return void res.status(200).json(okAck({ accepted: 0, refused: [] }));
+      return answer(res, await service.ingestFixes(device, parsed.value.fixes));
+    }
+    const fields = { ...(req.query as Record<string, unknown>), ...(typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {}) };
+    const parsed = parseOsmAnd(fields);
+    if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
+    const device = authenticate(parsed.value.deviceId, res);
+    if (!device) return;
+    return answer(res, [await service.ingestFix(device, parsed.value.fix)]);
+  };
+  router.get('/osmand', osmand);
+  router.post('/osmand', osmand);
+
+  // OwnTracks, HTTP mode: POST JSON, HTTP Basic; the answer is a JSON array (commands to the app).
+  router.post('/owntracks', async (req, res) => {
+    const credentials = basicCredentials(req.get('authorization'));
+    const device = credentials ? service.authenticateBasic(credentials.user, credentials.password) : null;
+    if (!device) {
+      res.set('www-authenticate', 'Basic realm="race tracker"');
+      refuse(res, ErrorCodes.UNKNOWN_DEVICE, 'HTTP Basic authentication with the participant id and device token is required');
+      return;
+    }
+    // ?u=&d= or X-Limit-U / X-Limit-D name the user and device; the user must be the one authenticated.
+    const user = (typeof req.query['u'] === 'string' ? req.query['u'] : undefined) ?? req.get('x-limit-u');
+    if (user !== undefined && user !== credentials!.user) {
+      refuse(res, ErrorCodes.UNKNOWN_DEVICE, 'the user in the URL or X-Limit-U differs from the authenticated one');
+      return;
+    }
+    const parsed = parseOwnTracks(req.body);
+    if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
+    if (parsed.value !== null) {
+      const ack = await service.ingestFix(device, parsed.value);
+      if (!ack.ok) return refuse(res, ack.code, ack.message);
+    } else {
+      logger.debug({ participantId: device.participantId }, 'owntracks message without a fix');
+    }
+    res.status(200).json([]);
+  });
+
+  return router;
+}
+
+function basicCredentials(header: string | undefined): { user: string; password: string } | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!match) return null;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}

@@ -1,0 +1,164 @@
+// Parsers for the tracker apps runners already have. Each turns one HTTP request's fields into
+// the one `FixInput` every protocol shares (units converted here, at the edge), or says what is
+// wrong. They read plain values and never touch state: the pipeline after them is protocol-free.
+import { z } from 'zod';
+import { ErrorCodes, type ErrorCode, type FixInput } from '../../shared/protocol.ts';
+import { describeIssues } from '../validation.ts';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
+
+const KNOTS_TO_MPS = 1852 / 3600;
+const KMH_TO_MPS = 1 / 3.6;
+/** OsmAnd's convention: a timestamp below 2^31 is in seconds, above it in milliseconds. */
+const SECONDS_LIMIT = 2 ** 31;
+
+const malformed = (message: string): Parsed<never> => ({ ok: false, code: ErrorCodes.MALFORMED_FIX, message });
+
+/** A number written in a query string or a form: finite, or absent when empty. */
+function numberField(fields: Record<string, unknown>, name: string): number | undefined | Error {
+  const raw = fields[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : new Error(`${name} must be a finite number`);
+  if (typeof raw !== 'string' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())) {
+    return new Error(`${name} must be a number, got ${JSON.stringify(raw).slice(0, 40)}`);
+  }
+  return Number(raw);
+}
+
+/** OsmAnd's `timestamp`: seconds below 2^31, otherwise milliseconds, or ISO-8601. */
+export function parseOsmAndTimestamp(raw: unknown): number | Error {
+  if (typeof raw !== 'string' && typeof raw !== 'number') return new Error('timestamp is required');
+  const text = String(raw).trim();
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const value = Number(text);
+    return value < SECONDS_LIMIT ? Math.round(value * 1000) : Math.round(value);
+  }
+  const parsed = Date.parse(text);
+  if (Number.isNaN(parsed) || !/^\d{4}-\d{2}-\d{2}T/.test(text)) {
+    return new Error(`timestamp must be seconds, milliseconds or ISO-8601, got ${JSON.stringify(text).slice(0, 40)}`);
+  }
+  return parsed;
+}
+
+export interface DeviceFix {
+  /** The credential the request carries (OsmAnd `id`, Traccar `device_id`). */
+  deviceId: string;
+  fix: FixInput;
+}
+
+/**
+ * The OsmAnd protocol as OsmAnd and Traccar Client (classic) send it, and GPSLogger through a
+ * custom URL: one fix per request, in the query string or a form body. Speed is in knots, except
+ * `speedMps` (GPSLogger's %SPD, documented in docs/trackers/gpslogger.md).
+ */
+export function parseOsmAnd(fields: Record<string, unknown>): Parsed<DeviceFix> {
+  const deviceId = fields['id'] ?? fields['deviceid'];
+  if (typeof deviceId !== 'string' || deviceId === '') {
+    return { ok: false, code: ErrorCodes.UNKNOWN_DEVICE, message: 'id (or deviceid) is required' };
+  }
+  let lat: number | undefined | Error;
+  let lon: number | undefined | Error;
+  if (typeof fields['location'] === 'string' && fields['lat'] === undefined) {
+    const [a, b, ...rest] = fields['location'].split(',');
+    if (rest.length > 0 || a === undefined || b === undefined) return malformed('location must be "lat,lon"');
+    lat = numberField({ lat: a }, 'lat');
+    lon = numberField({ lon: b }, 'lon');
+  } else {
+    lat = numberField(fields, 'lat');
+    lon = numberField(fields, 'lon');
+  }
+  if (lat === undefined || lon === undefined) return malformed('lat and lon (or location=lat,lon) are required');
+  const recordedAtMs = parseOsmAndTimestamp(fields['timestamp']);
+  const optional = {
+    accuracyM: numberField(fields, 'accuracy'),
+    speedKnots: numberField(fields, 'speed'),
+    speedMps: numberField(fields, 'speedMps'),
+    headingDeg: numberField(fields, 'bearing') ?? numberField(fields, 'heading'),
+    batteryPct: numberField(fields, 'batt'),
+  };
+  for (const value of [lat, lon, recordedAtMs, ...Object.values(optional)]) {
+    if (value instanceof Error) return malformed(value.message);
+  }
+  const fix: FixInput = { lat: lat as number, lon: lon as number, recordedAtMs: recordedAtMs as number };
+  const { accuracyM, speedKnots, speedMps, headingDeg, batteryPct } = optional as Record<string, number | undefined>;
+  if (accuracyM !== undefined) fix.accuracyM = accuracyM;
+  if (speedMps !== undefined) fix.speedMps = speedMps;
+  else if (speedKnots !== undefined) fix.speedMps = speedKnots * KNOTS_TO_MPS;
+  if (headingDeg !== undefined) fix.headingDeg = headingDeg;
+  if (batteryPct !== undefined) fix.batteryPct = batteryPct;
+  return { ok: true, value: { deviceId, fix } };
+}
+
+// Traccar Client 9 and later post JSON: one location, or a batch of them after being offline.
+const traccarLocation = z.object({
+  timestamp: z.iso.datetime({ offset: true }),
+  coords: z.object({
+    latitude: z.number(),
+    longitude: z.number(),
+    accuracy: z.number().optional(),
+    speed: z.number().optional(),
+    heading: z.number().optional(),
+    altitude: z.number().optional(),
+  }),
+  battery: z.object({ level: z.number().optional(), is_charging: z.boolean().optional() }).optional(),
+  is_moving: z.boolean().optional(),
+  event: z.string().optional(),
+});
+const traccarBody = z.object({
+  device_id: z.string().min(1),
+  location: z.union([traccarLocation, z.array(traccarLocation).max(10_000)]),
+});
+
+/** A Traccar Client 9+ JSON body: the device id and its fixes. */
+export function parseTraccarJson(body: unknown): Parsed<{ deviceId: string; fixes: FixInput[] }> {
+  if (typeof body === 'object' && body !== null && !('device_id' in body)) {
+    return { ok: false, code: ErrorCodes.UNKNOWN_DEVICE, message: 'device_id is required' };
+  }
+  const parsed = traccarBody.safeParse(body);
+  if (!parsed.success) return malformed(describeIssues(parsed.error).join('; '));
+  const locations = Array.isArray(parsed.data.location) ? parsed.data.location : [parsed.data.location];
+  const fixes = locations.map((location): FixInput => {
+    const { coords } = location;
+    const fix: FixInput = { lat: coords.latitude, lon: coords.longitude, recordedAtMs: Date.parse(location.timestamp) };
+    // The SDK reports -1 for what it does not know.
+    if (coords.accuracy !== undefined && coords.accuracy >= 0) fix.accuracyM = coords.accuracy;
+    if (coords.speed !== undefined && coords.speed >= 0) fix.speedMps = coords.speed;
+    if (coords.heading !== undefined && coords.heading >= 0) fix.headingDeg = coords.heading;
+    const level = location.battery?.level;
+    if (level !== undefined && level >= 0) fix.batteryPct = Math.round(level * 1000) / 10;
+    return fix;
+  });
+  return { ok: true, value: { deviceId: parsed.data.device_id, fixes } };
+}
+
+// OwnTracks posts one message per request; only `location` messages carry a fix. Zero-valued
+// fields are left out by the app, so every field but lat, lon and tst is optional.
+const ownTracksLocation = z.object({
+  _type: z.literal('location'),
+  lat: z.number(),
+  lon: z.number(),
+  tst: z.number().int().positive(),
+  acc: z.number().optional(),
+  vel: z.number().optional(),
+  cog: z.number().optional(),
+  batt: z.number().optional(),
+  tid: z.string().optional(),
+});
+
+/** An OwnTracks message: a fix for `location`, null for any other type or an empty body. */
+export function parseOwnTracks(body: unknown): Parsed<FixInput | null> {
+  if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) {
+    return { ok: true, value: null };
+  }
+  if (typeof body !== 'object' || Array.isArray(body)) return malformed('an OwnTracks message is a JSON object');
+  if ((body as { _type?: unknown })['_type'] !== 'location') return { ok: true, value: null };
+  const parsed = ownTracksLocation.safeParse(body);
+  if (!parsed.success) return malformed(describeIssues(parsed.error).join('; '));
+  const m = parsed.data;
+  const fix: FixInput = { lat: m.lat, lon: m.lon, recordedAtMs: m.tst * 1000 };
+  if (m.acc !== undefined) fix.accuracyM = m.acc;
+  if (m.vel !== undefined) fix.speedMps = m.vel * KMH_TO_MPS;
+  if (m.cog !== undefined) fix.headingDeg = m.cog;
+  if (m.batt !== undefined) fix.batteryPct = m.batt;
+  return { ok: true, value: fix };
+}
