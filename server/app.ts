@@ -7,6 +7,7 @@ import type { Clock } from './core/clock.ts';
 import { createHttpApp } from './http/routes.ts';
 import type { Logger } from './logger.ts';
 import type { RaceService } from './race-service.ts';
+import type { ShareLinks } from './share-links.ts';
 import { createSocketServer, raceRoom, type SpectatorNamespace } from './realtime/socket-server.ts';
 import { startTicker, type Ticker } from './realtime/ticker.ts';
 
@@ -18,6 +19,7 @@ export interface AppComponents {
   tickMs: number;
   mapboxToken: string | null;
   webRoot: string | null;
+  shareLinks: ShareLinks;
 }
 
 export interface Application {
@@ -34,6 +36,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
   let ready = true;
   const app = createHttpApp({
     service,
+    shareLinks: components.shareLinks,
     organiserAuth,
     logger,
     clientConfig,
@@ -42,7 +45,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     isReady: () => ready,
   });
   httpServer.on('request', app);
-  const { io, spectators } = createSocketServer(httpServer, { service, organiserAuth, logger });
+  const { io, spectators } = createSocketServer(httpServer, { service, organiserAuth, logger, shareLinks: components.shareLinks, clock });
   const ticker = startTicker({ service, spectators, clock, tickMs, logger });
   service.onRaceChanged((change) => spectators.to(raceRoom(change.raceId)).emit('race:changed', change));
   return {

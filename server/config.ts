@@ -26,6 +26,10 @@ const envSchema = z.object({
   /** How many times faster than real time the demo runs (clock, runners and checks alike). */
   DEMO_SPEED: z.coerce.number().min(0.1).max(1000).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Secret that signs private live links. Unset: a random one, so links end when the server restarts. */
+  LINK_SECRET: z.string().min(32, 'LINK_SECRET needs at least 32 characters').optional(),
+  /** The address phones reach the server at, for the setup page (default: the address the page was loaded from). */
+  PUBLIC_URL: z.url().optional(),
 });
 
 export interface Config {
@@ -39,6 +43,8 @@ export interface Config {
   simulate: boolean;
   demoSpeed: number;
   logLevel: string;
+  linkSecret: string | null;
+  publicUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -53,7 +59,8 @@ export const usage = `usage: npm start -- [event-file.json] [--no-simulate] [--s
   --speed N         run the clock and the simulation N times faster than real time
   --port N          port to listen on (default 8080, or $PORT)
 
-Environment: PORT, HOST, ORGANISER_TOKEN, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL
+Environment: PORT, HOST, ORGANISER_TOKEN, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL,
+LINK_SECRET, PUBLIC_URL
 (see README.md).`;
 
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
@@ -100,5 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     simulate,
     demoSpeed: e.DEMO_SPEED,
     logLevel: e.LOG_LEVEL,
+    linkSecret: e.LINK_SECRET ?? null,
+    publicUrl: e.PUBLIC_URL ?? null,
   };
 }

@@ -12,6 +12,7 @@ import { EventFileError, loadEventFile } from './event/event-file.ts';
 import { createLogger } from './logger.ts';
 import { createMemoryStores } from './ports/stores.ts';
 import { RaceService } from './race-service.ts';
+import { ShareLinks } from './share-links.ts';
 
 const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     tickMs: config.tickMs,
     mapboxToken: config.mapboxToken,
     webRoot: WEB_ROOT,
+    shareLinks: new ShareLinks(config.linkSecret === null ? randomBytes(32) : Buffer.from(config.linkSecret)),
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

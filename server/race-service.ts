@@ -8,6 +8,7 @@ import {
   okAck,
   type Ack,
   type CourseGeometry,
+  type FollowSnapshot,
   type PositionAccepted,
   type RaceSnapshot,
   type RaceSummary,
@@ -184,6 +185,14 @@ export class RaceService {
     };
   }
 
+  /** One runner and the course, for a live link; null when they are no longer in that race. */
+  followSnapshot(raceId: string, participantId: string, linkExpiresAtMs: number): FollowSnapshot | null {
+    const race = this.races.get(raceId);
+    const runner = race?.tracker.runnerSnapshot(participantId);
+    if (!race || !runner) return null;
+    return { raceId, raceName: race.name, linkExpiresAtMs, course: this.courseGeometry(race), seq: race.tracker.sequence, runner };
+  }
+
   snapshot(race: RaceEntry): RaceSnapshot {
     return race.tracker.snapshot(this.clock.nowMs());
   }
@@ -292,11 +301,12 @@ export class RaceService {
   }
 
   /** One delta per race that changed since the last call. */
-  takeDeltas(tickAtMs: number): Array<{ raceId: string; delta: RaceDelta }> {
-    const out: Array<{ raceId: string; delta: RaceDelta }> = [];
+  takeDeltas(tickAtMs: number): Array<{ raceId: string; delta: RaceDelta; participantIdAt: (runnerIndex: number) => string }> {
+    const out: Array<{ raceId: string; delta: RaceDelta; participantIdAt: (runnerIndex: number) => string }> = [];
     for (const race of this.races.values()) {
-      const delta = race.tracker.takeDelta(tickAtMs);
-      if (delta) out.push({ raceId: race.raceId, delta });
+      const { tracker } = race;
+      const delta = tracker.takeDelta(tickAtMs);
+      if (delta) out.push({ raceId: race.raceId, delta, participantIdAt: (i) => tracker.participants[i]!.participantId });
     }
     return out;
   }

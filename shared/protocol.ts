@@ -32,6 +32,12 @@ export const ErrorCodes = {
   NOT_FOUND: 'NOT_FOUND',
   /** An uploaded course is not a usable course; `problems` in the body says what and where. */
   INVALID_COURSE: 'INVALID_COURSE',
+  /** A live link that was altered, signed by another server, or names a runner no longer in its race. */
+  LINK_INVALID: 'LINK_INVALID',
+  /** A live link past its expiry. */
+  LINK_EXPIRED: 'LINK_EXPIRED',
+  /** A live link its runner or the organisers revoked. */
+  LINK_REVOKED: 'LINK_REVOKED',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -144,6 +150,24 @@ export interface DeviceWelcome {
   name: string;
 }
 
+/** What a private live link shows: one runner, and the course to place them on. */
+export interface FollowSnapshot {
+  raceId: string;
+  raceName: string;
+  linkExpiresAtMs: number;
+  course: CourseGeometry;
+  seq: number;
+  runner: RunnerSnapshot;
+}
+
+/** A live link as its runner sees it. */
+export interface ShareLinkInfo {
+  linkId: string;
+  expiresAtMs: number;
+  /** Path and query of the follow page, to put after the server's address. */
+  path: string;
+}
+
 export interface JoinRaceRequest {
   raceId: string;
   key?: string;
@@ -160,12 +184,18 @@ export interface DeviceServerToClientEvents {
 export interface SpectatorClientToServerEvents {
   'race:join': (request: JoinRaceRequest, ack: (result: Ack<RaceSnapshot>) => void) => void;
   'race:leave': (request: { raceId: string }, ack: (result: Ack<null>) => void) => void;
+  /** Follow one runner through a private live link. */
+  'follow:join': (request: { link: string }, ack: (result: Ack<FollowSnapshot>) => void) => void;
 }
 export interface SpectatorServerToClientEvents {
   /** One encoded delta (shared/wire.ts) per race per tick. */
   'race:delta': (raceId: string, delta: Uint8Array) => void;
   /** The race changed in a way deltas cannot say (a new course): fetch the course and join again. */
   'race:changed': (change: { raceId: string; what: 'course' }) => void;
+  /** The followed runner's entry of a race delta (same encoding, one entry), when they moved. */
+  'follow:delta': (raceId: string, delta: Uint8Array) => void;
+  /** The link stopped working (expired or revoked); nothing more will come. */
+  'follow:ended': (reason: { code: ErrorCode; message: string }) => void;
 }
 
 /** Handshake `auth` of the `/device` namespace. */

@@ -11,11 +11,11 @@ export const systemClock: Clock = { nowMs: () => Date.now() };
  * A clock that runs `speed` times faster than the wall clock from `originMs` on. The demo uses it
  * to replay a race faster: runners, server checks and ticks all agree on the same time.
  */
-export function scaledClock(speed: number, originMs: number = Date.now(), base: Clock = systemClock): Clock {
+export function scaledClock(speed: number, originMs: number = Date.now(), base: Clock = systemClock): Clock & { speed: number } {
   if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`clock speed must be a positive number, got ${speed}`);
-  if (speed === 1) return base;
   const baseOriginMs = base.nowMs();
-  return { nowMs: () => originMs + (base.nowMs() - baseOriginMs) * speed };
+  if (speed === 1 && originMs === baseOriginMs) return { nowMs: () => base.nowMs(), speed };
+  return { nowMs: () => originMs + (base.nowMs() - baseOriginMs) * speed, speed };
 }
 
 /** A clock that moves only when told to; for tests. */

@@ -324,25 +324,35 @@ export class RaceTracker {
   }
 
   snapshot(takenAtMs: number): RaceSnapshot {
-    const runners: RunnerSnapshot[] = this.participants.map((p, runnerIndex) => {
-      const state = this.runners[runnerIndex]!;
-      const placed = state.status !== RunnerStatus.notStarted;
-      const point = placed ? this.course.path.pointAtRaceDistance(state.distanceAlongRaceM) : null;
-      return {
-        runnerIndex,
-        participantId: p.participantId,
-        bib: p.bib,
-        name: p.name,
-        distanceAlongRaceM: roundDm(state.distanceAlongRaceM),
-        lap: this.lapOf(state.distanceAlongRaceM),
-        status: state.status,
-        lon: point ? point[0] : null,
-        lat: point ? point[1] : null,
-        finishedAtMs: state.finishedAtMs,
-      };
-    });
+    const runners = this.participants.map((_, runnerIndex) => this.runnerSnapshotAt(runnerIndex));
     return { raceId: this.raceId, seq: this.seq, takenAtMs, runners };
   }
+
+  /** One runner as a snapshot shows them; undefined for someone not in the race. */
+  runnerSnapshot(participantId: string): RunnerSnapshot | undefined {
+    const index = this.indexById.get(participantId);
+    return index === undefined ? undefined : this.runnerSnapshotAt(index);
+  }
+
+  private runnerSnapshotAt(runnerIndex: number): RunnerSnapshot {
+    const p = this.participants[runnerIndex]!;
+    const state = this.runners[runnerIndex]!;
+    const placed = state.status !== RunnerStatus.notStarted;
+    const point = placed ? this.course.path.pointAtRaceDistance(state.distanceAlongRaceM) : null;
+    return {
+      runnerIndex,
+      participantId: p.participantId,
+      bib: p.bib,
+      name: p.name,
+      distanceAlongRaceM: roundDm(state.distanceAlongRaceM),
+      lap: this.lapOf(state.distanceAlongRaceM),
+      status: state.status,
+      lon: point ? point[0] : null,
+      lat: point ? point[1] : null,
+      finishedAtMs: state.finishedAtMs,
+    };
+  }
+
 
   private lapOf(distanceAlongRaceM: number): number {
     return lapNumber(distanceAlongRaceM, this.course.lapLengthM, this.course.raceDistanceM);

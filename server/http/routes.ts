@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { ErrorCodes, errorAck, okAck, type ClientConfig, type ErrorCode } from '../../shared/protocol.ts';
+import { ErrorCodes, errorAck, okAck, type ClientConfig, type ErrorCode, type ShareLinkInfo } from '../../shared/protocol.ts';
 import type { OrganiserAuth } from '../access.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
@@ -12,11 +12,13 @@ import type { Course } from '../core/course.ts';
 import { lineFromGeoJson, lineFromGpx, type LineResult } from '../event/course-import.ts';
 import { courseFromDefinition, courseFromLine } from '../event/event-file.ts';
 import type { RaceEntry, RaceService } from '../race-service.ts';
+import { MAX_LINK_TTL_MS, type ShareLinks } from '../share-links.ts';
 import { describeIssues } from '../validation.ts';
 import { createIngestRouter } from './ingest-routes.ts';
 
 export interface HttpDeps {
   service: RaceService;
+  shareLinks: ShareLinks;
   organiserAuth: OrganiserAuth;
   logger: Logger;
   clientConfig: Omit<ClientConfig, 'serverNowMs'>;
@@ -33,6 +35,9 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
   UNKNOWN_DEVICE: 401,
   UNKNOWN_PARTICIPANT: 404,
+  LINK_INVALID: 403,
+  LINK_EXPIRED: 410,
+  LINK_REVOKED: 410,
   UNAVAILABLE: 503,
   INVALID_COURSE: 400,
   INTERNAL: 500,
@@ -43,7 +48,7 @@ function sendError(res: Response, code: ErrorCode, message: string): void {
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
-  const { service, organiserAuth, logger } = deps;
+  const { service, organiserAuth, logger, clock } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -120,6 +125,57 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.json(okAck(null));
   });
 
+  // Private live links: created and revoked by the runner (device token) or by organisers.
+  const linkInfo = (link: { linkId: string; expiresAtMs: number }, token?: string): ShareLinkInfo & { link?: string } => ({
+    linkId: link.linkId,
+    expiresAtMs: link.expiresAtMs,
+    path: token ? `/follow.html?link=${encodeURIComponent(token)}` : '',
+    ...(token ? { link: token } : {}),
+  });
+  const issueLink = (req: Request, res: Response, participantId: string) => {
+    const body = linkRequest.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
+    const participant = service.participant(participantId);
+    if (!participant) return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
+    const link = deps.shareLinks.issue(participant.raceId, participantId, clock.nowMs() + body.data.validForHours * 3600_000);
+    res.status(201).set('cache-control', 'no-store').json(okAck(linkInfo(link, link.token)));
+  };
+  const jsonBody = express.json({ limit: '4kb' });
+  app.post('/api/device/share-links', jsonBody, (req, res) => {
+    const device = deviceOf(req);
+    if (!device) return sendError(res, ErrorCodes.UNKNOWN_DEVICE, 'send the device token as "Authorization: Bearer <token>"');
+    issueLink(req, res, device.participantId);
+  });
+  app.get('/api/device/share-links', (req, res) => {
+    const device = deviceOf(req);
+    if (!device) return sendError(res, ErrorCodes.UNKNOWN_DEVICE, 'send the device token as "Authorization: Bearer <token>"');
+    res.set('cache-control', 'no-store').json(okAck({ links: deps.shareLinks.linksOf(device.participantId, clock.nowMs()).map((l) => linkInfo(l)) }));
+  });
+  app.delete('/api/device/share-links/:linkId', (req, res) => {
+    const device = deviceOf(req);
+    if (!device) return sendError(res, ErrorCodes.UNKNOWN_DEVICE, 'send the device token as "Authorization: Bearer <token>"');
+    // A runner revokes only their own links.
+    const own = deps.shareLinks.linksOf(device.participantId, Number.NEGATIVE_INFINITY).some((l) => l.linkId === req.params['linkId']);
+    if (!own || !deps.shareLinks.revoke(String(req.params['linkId']))) return sendError(res, ErrorCodes.NOT_FOUND, 'no such link of yours');
+    res.json(okAck(null));
+  });
+  app.post('/api/organiser/participants/:participantId/share-links', jsonBody, (req, res) => {
+    issueLink(req, res, String(req.params['participantId']));
+  });
+  app.delete('/api/organiser/share-links/:linkId', (req, res) => {
+    if (!deps.shareLinks.revoke(String(req.params['linkId']))) return sendError(res, ErrorCodes.NOT_FOUND, 'no such active link');
+    res.json(okAck(null));
+  });
+  // What a link shows, over HTTP (the page then follows live over Socket.IO).
+  app.get('/api/follow', (req, res) => {
+    const checked = deps.shareLinks.check(req.query['link'], clock.nowMs());
+    if (!checked.ok) return sendError(res, checked.code, checked.message);
+    const { raceId, participantId, expiresAtMs } = checked.claims;
+    const snapshot = service.followSnapshot(raceId, participantId, expiresAtMs);
+    if (!snapshot) return sendError(res, ErrorCodes.LINK_INVALID, 'the runner of this link is no longer in its race');
+    res.set('cache-control', 'no-store').json(okAck(snapshot));
+  });
+
   // What a runner's own device token unlocks: who they are, for the setup and runner pages.
   app.get('/api/device/me', (req, res) => {
     const device = deviceOf(req);
@@ -185,6 +241,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 }
 
 const COURSE_UPLOAD_LIMIT = '5mb';
+
+const linkRequest = z
+  .object({ validForHours: z.number().positive().max(MAX_LINK_TTL_MS / 3600_000).default(24) })
+  .strict();
 
 const uploadShape = z.object({
   kind: z.enum(['street', 'loop']).optional(),

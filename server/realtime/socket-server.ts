@@ -15,6 +15,8 @@ import {
   type SpectatorServerToClientEvents,
 } from '../../shared/protocol.ts';
 import type { OrganiserAuth } from '../access.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ShareLinks } from '../share-links.ts';
 import type { Logger } from '../logger.ts';
 import type { DeviceIdentity, RaceService } from '../race-service.ts';
 import { describeIssues } from '../validation.ts';
@@ -24,6 +26,8 @@ interface DeviceSocketData {
 }
 interface SpectatorSocketData {
   isOrganiser: boolean;
+  /** Rooms joined through each live link, by the link's room. */
+  follows?: Map<string, string[]>;
 }
 export type DeviceNamespace = Namespace<DeviceClientToServerEvents, DeviceServerToClientEvents, object, DeviceSocketData>;
 export type SpectatorNamespace = Namespace<
@@ -46,6 +50,22 @@ export function raceRoom(raceId: string): string {
 
 const joinSchema = z.object({ raceId: z.string().min(1).max(64), key: z.string().max(256).optional() }).strict();
 const leaveSchema = z.object({ raceId: z.string().min(1).max(64) }).strict();
+const followSchema = z.object({ link: z.string().min(1).max(512) }).strict();
+
+/** Room of the holders of one live link (so revoking it reaches them). */
+function linkRoom(linkId: string): string {
+  return `link:${linkId}`;
+}
+
+/** Room of those following one runner through any link. */
+export function followRoom(raceId: string, participantId: string): string {
+  return `follow:${raceId}:${participantId}`;
+}
+
+/** How many times faster than the wall clock the clock runs (a sped-up demo). */
+function clockSpeed(clock: Clock): number {
+  return 'speed' in clock && typeof clock.speed === 'number' ? clock.speed : 1;
+}
 
 /** An Error that Socket.IO passes to the client's `connect_error` with a code in `data`. */
 function connectError(code: string, message: string): Error & { data: { code: string } } {
@@ -54,9 +74,9 @@ function connectError(code: string, message: string): Error & { data: { code: st
 
 export function createSocketServer(
   httpServer: HttpServer,
-  deps: { service: RaceService; organiserAuth: OrganiserAuth; logger: Logger },
+  deps: { service: RaceService; organiserAuth: OrganiserAuth; logger: Logger; shareLinks: ShareLinks; clock: Clock },
 ): { io: Server; spectators: SpectatorNamespace; devices: DeviceNamespace } {
-  const { service, organiserAuth, logger } = deps;
+  const { service, organiserAuth, logger, shareLinks, clock } = deps;
   const io = new Server(httpServer, {
     serveClient: false,
     // Compression costs far more memory per socket than it saves on small binary deltas.
@@ -108,6 +128,10 @@ export function createSocketServer(
       if (typeof ack !== 'function') return; // a join without an answer is useless to the client
       ack(joinRace(socket, request));
     });
+    socket.on('follow:join', (request: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      ack(followRunner(socket, request));
+    });
     socket.on('race:leave', (request: unknown, ack: unknown) => {
       const parsed = leaveSchema.safeParse(request);
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
@@ -119,6 +143,44 @@ export function createSocketServer(
       reply(okAck(null));
     });
   });
+
+  // A revoked link ends what its holders were following, wherever they are connected.
+  shareLinks.onRevoked((linkId) => {
+    const room = linkRoom(linkId);
+    spectators.in(room).emit('follow:ended', { code: ErrorCodes.LINK_REVOKED, message: 'this link was revoked' });
+    void spectators
+      .in(room)
+      .fetchSockets()
+      .then((sockets) => {
+        for (const s of sockets) for (const r of s.data.follows?.get(room) ?? [room]) s.leave(r);
+      });
+  });
+
+  function followRunner(
+    socket: Socket<SpectatorClientToServerEvents, SpectatorServerToClientEvents, object, SpectatorSocketData>,
+    request: unknown,
+  ) {
+    const parsed = followSchema.safeParse(request);
+    if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
+    const nowMs = clock.nowMs();
+    const checked = shareLinks.check(parsed.data.link, nowMs);
+    if (!checked.ok) return errorAck(checked.code, checked.message);
+    const { linkId, raceId, participantId, expiresAtMs } = checked.claims;
+    const snapshot = service.followSnapshot(raceId, participantId, expiresAtMs);
+    if (!snapshot) return errorAck(ErrorCodes.LINK_INVALID, 'the runner of this link is no longer in its race');
+    const rooms = [linkRoom(linkId), followRoom(raceId, participantId)];
+    void socket.join(rooms);
+    (socket.data.follows ??= new Map()).set(linkRoom(linkId), rooms);
+    // The link stops working at its expiry, for those already following too. The clock may run
+    // faster than the wall (a sped-up demo), so the wait is measured in its time.
+    const timer = setTimeout(() => {
+      socket.emit('follow:ended', { code: ErrorCodes.LINK_EXPIRED, message: 'this link has expired' });
+      void socket.leave(rooms[0]!);
+      void socket.leave(rooms[1]!);
+    }, Math.min(Math.max(0, expiresAtMs - nowMs) / clockSpeed(clock), 2 ** 31 - 1));
+    socket.once('disconnect', () => clearTimeout(timer));
+    return okAck(snapshot);
+  }
 
   function joinRace(
     socket: Socket<SpectatorClientToServerEvents, SpectatorServerToClientEvents, object, SpectatorSocketData>,

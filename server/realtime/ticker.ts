@@ -3,7 +3,7 @@ import { encodeDelta } from '../../shared/wire.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
 import type { RaceService } from '../race-service.ts';
-import { raceRoom, type SpectatorNamespace } from './socket-server.ts';
+import { followRoom, raceRoom, type SpectatorNamespace } from './socket-server.ts';
 
 export interface Ticker {
   /** Sends the pending deltas now; the interval calls this. */
@@ -21,8 +21,14 @@ export function startTicker(deps: {
   const { service, spectators, clock, logger } = deps;
   const tick = (): void => {
     try {
-      for (const { raceId, delta } of service.takeDeltas(clock.nowMs())) {
+      for (const { raceId, delta, participantIdAt } of service.takeDeltas(clock.nowMs())) {
         spectators.to(raceRoom(raceId)).emit('race:delta', raceId, encodeDelta(delta));
+        // Followers of one runner (live links) get that runner's entry only, and only if they are here.
+        for (const entry of delta.entries) {
+          const room = followRoom(raceId, participantIdAt(entry.runnerIndex));
+          if (!spectators.adapter.rooms.has(room)) continue;
+          spectators.to(room).emit('follow:delta', raceId, encodeDelta({ ...delta, entries: [entry] }));
+        }
       }
     } catch (cause) {
       logger.error({ err: cause }, 'tick failed');

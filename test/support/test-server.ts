@@ -1,5 +1,6 @@
 // Starts the real server (HTTP, Socket.IO, ticker) on port 0 for a test, with the test's own
 // event, clock and stores.
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ import type { LoadedEvent } from '../../server/event/event-file.ts';
 import { silentLogger } from '../../server/logger.ts';
 import { createMemoryStores, type Stores } from '../../server/ports/stores.ts';
 import { RaceService } from '../../server/race-service.ts';
+import { ShareLinks } from '../../server/share-links.ts';
 
 export const WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 export const TEST_ORGANISER_TOKEN = 'test-organiser-token-0123456789';
@@ -26,6 +28,7 @@ export interface TestServer {
   service: RaceService;
   app: Application;
   stores: Stores;
+  shareLinks: ShareLinks;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function startTestServer(options: {
   defaultStartMs?: number;
   mapboxToken?: string | null;
   stores?: Stores;
+  shareLinks?: ShareLinks;
 }): Promise<TestServer> {
   const clock = options.clock ?? systemClock;
   const stores = options.stores ?? createMemoryStores();
@@ -46,6 +50,7 @@ export async function startTestServer(options: {
     logger: silentLogger,
     defaultStartMs: options.defaultStartMs ?? clock.nowMs(),
   });
+  const shareLinks = options.shareLinks ?? new ShareLinks(randomBytes(32));
   const httpServer = createServer();
   const app = createApplication(httpServer, {
     service,
@@ -55,6 +60,7 @@ export async function startTestServer(options: {
     tickMs: options.tickMs ?? 50,
     mapboxToken: options.mapboxToken ?? null,
     webRoot: WEB_ROOT,
+    shareLinks,
   });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = httpServer.address() as AddressInfo;
@@ -64,6 +70,7 @@ export async function startTestServer(options: {
     service,
     app,
     stores,
+    shareLinks,
     close: () => app.close(),
   };
 }
