@@ -8,7 +8,7 @@ import { createHttpApp } from './http/routes.ts';
 import type { Logger } from './logger.ts';
 import type { RaceService } from './race-service.ts';
 import type { ShareLinks } from './share-links.ts';
-import { createSocketServer, raceRoom, type SpectatorNamespace } from './realtime/socket-server.ts';
+import { createSocketServer, followRoom, raceRoom, type SpectatorNamespace } from './realtime/socket-server.ts';
 import { startTicker, type Ticker } from './realtime/ticker.ts';
 
 export interface AppComponents {
@@ -20,6 +20,8 @@ export interface AppComponents {
   mapboxToken: string | null;
   webRoot: string | null;
   shareLinks: ShareLinks;
+  /** The address phones reach the server at, for the setup page; absent: the page's own. */
+  publicUrl?: string | null;
 }
 
 export interface Application {
@@ -32,7 +34,7 @@ export interface Application {
 export function createApplication(httpServer: HttpServer, components: AppComponents): Application {
   const { service, clock, logger, tickMs } = components;
   const organiserAuth = createOrganiserAuth(components.organiserToken);
-  const clientConfig = { mapboxToken: components.mapboxToken, tickMs };
+  const clientConfig = { mapboxToken: components.mapboxToken, publicUrl: components.publicUrl ?? null, tickMs };
   let ready = true;
   const app = createHttpApp({
     service,
@@ -47,7 +49,11 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
   httpServer.on('request', app);
   const { io, spectators } = createSocketServer(httpServer, { service, organiserAuth, logger, shareLinks: components.shareLinks, clock });
   const ticker = startTicker({ service, spectators, clock, tickMs, logger });
-  service.onRaceChanged((change) => spectators.to(raceRoom(change.raceId)).emit('race:changed', change));
+  service.onRaceChanged((change) => {
+    // The race's room and whoever follows one of its runners through a live link.
+    const followers = service.race(change.raceId)?.tracker.participants.map((p) => followRoom(change.raceId, p.participantId)) ?? [];
+    spectators.to([raceRoom(change.raceId), ...followers]).emit('race:changed', change);
+  });
   return {
     io,
     spectators,

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     tickMs: config.tickMs,
     mapboxToken: config.mapboxToken,
     webRoot: WEB_ROOT,
+    publicUrl: config.publicUrl,
     shareLinks: new ShareLinks(config.linkSecret === null ? randomBytes(32) : Buffer.from(config.linkSecret)),
   });
   await new Promise<void>((resolve, reject) => {

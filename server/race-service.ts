@@ -2,11 +2,13 @@
 // persist, apply, acknowledge). Protocol-free: the Socket.IO and HTTP edges call into it and
 // turn its answers into their own messages.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import {
   ErrorCodes,
   errorAck,
   okAck,
   type Ack,
+  type Alert,
   type CourseGeometry,
   type FollowSnapshot,
   type PositionAccepted,
@@ -21,6 +23,15 @@ import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
 import type { Stores } from './ports/stores.ts';
+import { describeIssues } from './validation.ts';
+
+const sosSchema = z
+  .object({
+    recordedAtMs: z.number().int().positive(),
+    lat: z.number().min(-90).max(90).optional(),
+    lon: z.number().min(-180).max(180).optional(),
+  })
+  .strict();
 
 export interface RaceEntry {
   raceId: string;
@@ -75,6 +86,8 @@ export class RaceService {
   private readonly fixLimits: FixLimits;
   private readonly changeListeners: Array<(change: RaceChange) => void> = [];
   private readonly deviceListeners: Array<(participantId: string) => void> = [];
+  private readonly alertListeners: Array<(alert: Alert) => void> = [];
+  private readonly alerts: Alert[] = [];
 
   private constructor(deps: RaceServiceDeps) {
     this.eventName = deps.event.name;
@@ -298,6 +311,39 @@ export class RaceService {
       }
     }
     return okAck(result);
+  }
+
+  /**
+   * A runner's SOS: recorded and passed at once to every organiser connected. Raw coordinates go
+   * to organisers only, never to a race's room.
+   */
+  raiseSos(device: DeviceIdentity, raw: unknown): Ack<{ alertId: string }> {
+    const parsed = sosSchema.safeParse(raw);
+    if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
+    const alert: Alert = {
+      alertId: randomBytes(6).toString('base64url'),
+      kind: 'sos',
+      raceId: device.raceId,
+      participantId: device.participantId,
+      bib: device.bib,
+      name: device.name,
+      raisedAtMs: parsed.data.recordedAtMs,
+      lat: parsed.data.lat ?? null,
+      lon: parsed.data.lon ?? null,
+    };
+    this.alerts.push(alert);
+    if (this.alerts.length > 10_000) this.alerts.shift();
+    this.logger.warn({ alert }, 'SOS');
+    for (const listener of this.alertListeners) listener(alert);
+    return okAck({ alertId: alert.alertId });
+  }
+
+  recentAlerts(): Alert[] {
+    return [...this.alerts];
+  }
+
+  onAlert(listener: (alert: Alert) => void): void {
+    this.alertListeners.push(listener);
   }
 
   /** One delta per race that changed since the last call. */

@@ -173,10 +173,32 @@ export interface JoinRaceRequest {
   key?: string;
 }
 
+/** A runner's call for help, as organisers receive it. */
+export interface Alert {
+  alertId: string;
+  kind: 'sos';
+  raceId: string;
+  participantId: string;
+  bib: string;
+  name: string;
+  raisedAtMs: number;
+  /** Where the phone was, when it knew; raw coordinates, for organisers only. */
+  lat: number | null;
+  lon: number | null;
+}
+
+export interface SosRequest {
+  recordedAtMs: number;
+  lat?: number;
+  lon?: number;
+}
+
 // Socket.IO event maps. Namespace `/device` is for runner devices, `/` for spectators and
 // organisers.
 export interface DeviceClientToServerEvents {
   position: (fix: FixInput, ack: (result: Ack<PositionAccepted>) => void) => void;
+  /** Asks the organisers for help. */
+  sos: (request: SosRequest, ack: (result: Ack<{ alertId: string }>) => void) => void;
 }
 export interface DeviceServerToClientEvents {
   welcome: (info: DeviceWelcome) => void;
@@ -194,6 +216,8 @@ export interface SpectatorServerToClientEvents {
   'race:changed': (change: { raceId: string; what: 'course' }) => void;
   /** The followed runner's entry of a race delta (same encoding, one entry), when they moved. */
   'follow:delta': (raceId: string, delta: Uint8Array) => void;
+  /** To organisers: a runner asked for help. */
+  alert: (alert: Alert) => void;
   /** The link stopped working (expired or revoked); nothing more will come. */
   'follow:ended': (reason: { code: ErrorCode; message: string }) => void;
 }
@@ -211,6 +235,8 @@ export interface SpectatorAuth {
 export interface ClientConfig {
   /** A public Mapbox token when configured; the page then draws a Mapbox style. */
   mapboxToken: string | null;
+  /** The address phones reach the server at, when configured (PUBLIC_URL). */
+  publicUrl: string | null;
   tickMs: number;
   /** The server's clock when it answered (a demo may run it faster than real time). */
   serverNowMs: number;

@@ -11,6 +11,14 @@ export default defineConfig({
   base: '/',
   build: {
     outDir: 'dist',
+    rollupOptions: {
+      input: {
+        spectator: `${root}index.html`,
+        runner: `${root}runner.html`,
+        setup: `${root}setup.html`,
+        follow: `${root}follow.html`,
+      },
+    },
     emptyOutDir: true,
     // The map libraries are large by nature; each is loaded only on the path that needs it.
     chunkSizeWarningLimit: 2500,

@@ -108,6 +108,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   };
   app.use('/api/organiser', organiserOnly);
 
+  app.get('/api/organiser/alerts', (_req, res) => {
+    res.set('cache-control', 'no-store').json(okAck({ alerts: service.recentAlerts() }));
+  });
+
   app.get('/api/organiser/devices', (_req, res) => {
     res.set('cache-control', 'no-store').json(okAck({ devices: service.deviceCredentials() }));
   });

@@ -37,6 +37,8 @@ export type SpectatorNamespace = Namespace<
   SpectatorSocketData
 >;
 
+const ORGANISERS_ROOM = 'organisers';
+
 /** A spectator may watch a few races at once; organisers any number. */
 export const MAX_RACES_PER_SPECTATOR = 8;
 
@@ -104,6 +106,10 @@ export function createSocketServer(
     const { device } = socket.data;
     void socket.join(deviceRoom(device.participantId));
     socket.emit('welcome', { participantId: device.participantId, raceId: device.raceId, bib: device.bib, name: device.name });
+    socket.on('sos', (request: unknown, ack: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
+      reply(service.raiseSos(device, request));
+    });
     socket.on('position', (fix: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
       service.ingestFix(device, fix).then(reply, (cause: unknown) => {
@@ -123,7 +129,10 @@ export function createSocketServer(
     socket.data.isOrganiser = token !== undefined;
     next();
   });
+  // Organisers hear every alert wherever they are connected.
+  service.onAlert((alert) => spectators.to(ORGANISERS_ROOM).emit('alert', alert));
   spectators.on('connection', (socket) => {
+    if (socket.data.isOrganiser) void socket.join(ORGANISERS_ROOM);
     socket.on('race:join', (request: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return; // a join without an answer is useless to the client
       ack(joinRace(socket, request));

@@ -1,0 +1,200 @@
+// The runner page: shares the phone's position with the race over Socket.IO, keeps what it
+// could not send in browser storage (surviving a reload), and shows the runner what the server
+// sees. Reached with the runner's own token: /runner.html?token=…
+import './runner.css';
+import { io, type Socket } from 'socket.io-client';
+import {
+  ErrorCodes,
+  runnerStatusNames,
+  type Ack,
+  type DeviceClientToServerEvents,
+  type DeviceServerToClientEvents,
+  type FixInput,
+  type PositionAccepted,
+} from '../../../shared/protocol.ts';
+import { FixQueue } from './fix-queue.ts';
+
+const $ = (id: string): HTMLElement => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`page is missing #${id}`);
+  return element;
+};
+const params = new URLSearchParams(location.search);
+const token = params.get('token') ?? '';
+const queue = new FixQueue(localStorage, `runner:${token.slice(0, 8)}:queue`);
+const sharingKey = `runner:${token.slice(0, 8)}:sharing`;
+/** Refusals that sending again cannot fix: the fix is dropped rather than retried forever. */
+const final = new Set<string>([ErrorCodes.MALFORMED_FIX, ErrorCodes.COORDINATES_OUT_OF_RANGE, ErrorCodes.FIX_FROM_FUTURE]);
+
+const setText = (id: string, text: string): void => {
+  $(id).textContent = text;
+  delete $(id).dataset['source'];
+};
+
+function locationProblem(err: GeolocationPositionError): string {
+  const text =
+    err.code === err.PERMISSION_DENIED
+      ? 'Location is not allowed for this page: allow it in the browser settings, then start again.'
+      : err.code === err.POSITION_UNAVAILABLE
+        ? 'No position yet: go outside, in sight of the sky.'
+        : 'Still waiting for a position…';
+  queueMicrotask(() => {
+    $('message').dataset['source'] = 'location';
+  });
+  return text;
+}
+
+async function start(): Promise<void> {
+  if (!token) {
+    setText('message', 'This page needs your personal link (…/runner.html?token=…). Ask the organisers for it.');
+    return;
+  }
+  const me = await fetch('/api/device/me', { headers: { authorization: `Bearer ${token}` } })
+    .then((r) => r.json() as Promise<Ack<{ name: string; bib: string; raceName: string }>>)
+    .catch(() => null);
+  if (me && !me.ok) {
+    setText('message', 'This link is no longer valid. Ask the organisers for a new one.');
+    return;
+  }
+  if (me?.ok) {
+    setText('who', `${me.data.bib} ${me.data.name}`);
+    setText('race', me.data.raceName);
+  }
+
+  const socket: Socket<DeviceServerToClientEvents, DeviceClientToServerEvents> = io('/device', {
+    auth: { deviceToken: token },
+    transports: ['websocket'],
+  });
+  const shareButton = $('share') as HTMLButtonElement;
+  let watchId: number | null = null;
+  let wakeLock: { release(): Promise<void> } | null = null;
+  let sending = false;
+  const history: Array<{ atMs: number; distanceM: number }> = [];
+
+  const showQueue = (): void => {
+    setText('queue', queue.size === 0 ? '' : `${queue.size} position${queue.size === 1 ? '' : 's'} waiting to be sent`);
+    document.body.dataset['queued'] = String(queue.size);
+  };
+
+  const showAccepted = (fix: FixInput, accepted: PositionAccepted): void => {
+    setText('distance', `${(accepted.distanceAlongRaceM / 1000).toFixed(2)} km`);
+    setText('lap', String(accepted.lap));
+    setText('status', runnerStatusNames[accepted.status]);
+    document.body.dataset['distance'] = String(accepted.distanceAlongRaceM);
+    history.push({ atMs: fix.recordedAtMs, distanceM: accepted.distanceAlongRaceM });
+    while (history.length > 2 && history[history.length - 1]!.atMs - history[1]!.atMs > 120_000) history.shift();
+    const first = history[0]!;
+    const last = history[history.length - 1]!;
+    const metres = last.distanceM - first.distanceM;
+    if (metres > 20 && last.atMs - first.atMs >= 20_000) {
+      const secPerKm = ((last.atMs - first.atMs) / 1000 / metres) * 1000;
+      setText('pace', `${Math.floor(secPerKm / 60)}:${String(Math.round(secPerKm % 60)).padStart(2, '0')} /km`);
+    }
+  };
+
+  /** Sends what is queued, oldest first, one at a time; stops at the first failure to retry later. */
+  const flush = async (): Promise<void> => {
+    if (sending) return;
+    sending = true;
+    try {
+      for (let fix = queue.peek(); fix && socket.connected; fix = queue.peek()) {
+        let result: Ack<PositionAccepted>;
+        try {
+          result = await socket.timeout(10_000).emitWithAck('position', fix);
+        } catch {
+          break; // no answer: keep it and try again when connected
+        }
+        if (result.ok) showAccepted(fix, result.data);
+        else if (!final.has(result.code)) break; // e.g. UNAVAILABLE: retry later
+        else setText('message', `A position was refused: ${result.message}`);
+        queue.removeOldest(fix.recordedAtMs);
+        showQueue();
+      }
+    } finally {
+      sending = false;
+    }
+  };
+
+  const onPosition = (position: GeolocationPosition): void => {
+    const { coords } = position;
+    const fix: FixInput = { lat: coords.latitude, lon: coords.longitude, recordedAtMs: Math.round(position.timestamp) };
+    if (Number.isFinite(coords.accuracy)) fix.accuracyM = Math.min(coords.accuracy, 100_000);
+    if (coords.speed !== null && Number.isFinite(coords.speed) && coords.speed >= 0) fix.speedMps = coords.speed;
+    if (coords.heading !== null && Number.isFinite(coords.heading)) fix.headingDeg = coords.heading;
+    queue.add(fix);
+    showQueue();
+    if ($('message').dataset['source'] === 'location') setText('message', '');
+    void flush();
+  };
+
+  const keepAwake = async (): Promise<void> => {
+    const wake = (navigator as Navigator & { wakeLock?: { request(type: 'screen'): Promise<{ release(): Promise<void> }> } }).wakeLock;
+    try {
+      wakeLock = (await wake?.request('screen')) ?? null;
+    } catch {
+      wakeLock = null; // not allowed here (battery saver, no user gesture): sharing still works
+    }
+  };
+
+  const setSharing = (on: boolean): void => {
+    localStorage.setItem(sharingKey, on ? '1' : '0');
+    if (on && watchId === null) {
+      watchId = navigator.geolocation.watchPosition(onPosition, (err) => setText('message', locationProblem(err)), {
+        enableHighAccuracy: true,
+        maximumAge: 0,
+        timeout: 60_000,
+      });
+      void keepAwake();
+    } else if (!on && watchId !== null) {
+      navigator.geolocation.clearWatch(watchId);
+      watchId = null;
+      void wakeLock?.release();
+      wakeLock = null;
+    }
+    shareButton.textContent = on ? 'Stop sharing' : 'Start sharing';
+    shareButton.className = `big ${on ? 'stop' : 'start'}`;
+    document.body.dataset['sharing'] = on ? 'on' : 'off';
+  };
+
+  shareButton.addEventListener('click', () => setSharing(watchId === null));
+  document.addEventListener('visibilitychange', () => {
+    // Browsers release the wake lock when the page is hidden; take it again on return.
+    if (document.visibilityState === 'visible' && watchId !== null) void keepAwake();
+  });
+  $('sos').addEventListener('click', () => {
+    if (!confirm('Send an SOS to the organisers now?')) return;
+    const last = queue.peek();
+    navigator.geolocation.getCurrentPosition(
+      (p) => sendSos({ recordedAtMs: Date.now(), lat: p.coords.latitude, lon: p.coords.longitude }),
+      () => sendSos(last ? { recordedAtMs: Date.now(), lat: last.lat, lon: last.lon } : { recordedAtMs: Date.now() }),
+      { maximumAge: 30_000, timeout: 5000 },
+    );
+  });
+  const sendSos = (request: { recordedAtMs: number; lat?: number; lon?: number }): void => {
+    setText('message', 'Sending SOS…');
+    // Socket.IO buffers the event until the connection is back if it is down now.
+    socket.emit('sos', request, (result) => {
+      setText('message', result.ok ? 'SOS sent. The organisers have been alerted.' : `SOS failed: ${result.message}`);
+      document.body.dataset['sos'] = result.ok ? 'sent' : 'failed';
+    });
+  };
+
+  socket.on('connect', () => {
+    setText('connection', 'connected');
+    void flush();
+  });
+  socket.on('disconnect', () => setText('connection', 'offline – positions are kept'));
+  socket.on('connect_error', (err) => {
+    const code = (err as Error & { data?: { code?: string } }).data?.code;
+    setText('connection', code === ErrorCodes.UNKNOWN_DEVICE ? 'this link is no longer valid' : 'offline – positions are kept');
+  });
+  window.addEventListener('online', () => void flush());
+
+  shareButton.disabled = false;
+  showQueue();
+  // Sharing survives a reload: a runner whose page reloaded mid-race keeps being tracked.
+  if (localStorage.getItem(sharingKey) === '1') setSharing(true);
+  document.body.dataset['ready'] = '1';
+}
+
+start().catch((err: unknown) => setText('message', `The page could not start: ${(err as Error).message}`));

@@ -1,0 +1,79 @@
+// A participant's setup page (/setup.html?token=…): the exact values each tracker app needs, a QR
+// code for the runner page, and the runner's private live links.
+import './setup.css';
+import QRCode from 'qrcode';
+import type { Ack, ClientConfig, ShareLinkInfo } from '../../../shared/protocol.ts';
+import { trackerUrls } from './tracker-urls.ts';
+
+const $ = (id: string): HTMLElement => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`page is missing #${id}`);
+  return element;
+};
+const token = new URLSearchParams(location.search).get('token') ?? '';
+const auth = { authorization: `Bearer ${token}` };
+
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(path, { ...init, headers: { ...auth, ...(init.headers ?? {}) } });
+  const body = (await response.json()) as Ack<T>;
+  if (!body.ok) throw new Error(body.message);
+  return body.data;
+}
+
+async function start(): Promise<void> {
+  const config = await api<ClientConfig>('/api/config');
+  const me = await api<{ participantId: string; bib: string; name: string; raceName: string }>('/api/device/me');
+  $('who').textContent = `${me.bib} ${me.name}: set up your tracker`;
+  $('race').textContent = me.raceName;
+  const urls = trackerUrls(config.publicUrl ?? location.origin, token, me.participantId);
+  const runnerLink = $('runner-link') as HTMLAnchorElement;
+  runnerLink.href = urls.runnerPage;
+  runnerLink.textContent = urls.runnerPage;
+  await QRCode.toCanvas($('qr') as HTMLCanvasElement, urls.runnerPage, { width: 220, margin: 2 });
+  $('traccar-url').textContent = urls.traccarServer;
+  $('osmand-url').textContent = urls.osmand;
+  $('owntracks-url').textContent = urls.ownTracks;
+  $('owntracks-user').textContent = me.participantId;
+  $('gpslogger-url').textContent = urls.gpsLogger;
+  for (const element of document.querySelectorAll('.device-id')) element.textContent = token;
+
+  const showLinks = async (): Promise<void> => {
+    const { links } = await api<{ links: ShareLinkInfo[] }>('/api/device/share-links');
+    $('links').replaceChildren(
+      ...links.map((link) => {
+        const li = document.createElement('li');
+        li.textContent = `Link ${link.linkId}, valid until ${new Date(link.expiresAtMs).toLocaleString()} `;
+        const revoke = document.createElement('button');
+        revoke.type = 'button';
+        revoke.textContent = 'Revoke';
+        revoke.addEventListener('click', () => {
+          void api(`/api/device/share-links/${encodeURIComponent(link.linkId)}`, { method: 'DELETE' }).then(showLinks);
+        });
+        li.append(revoke);
+        return li;
+      }),
+    );
+  };
+  $('new-link').addEventListener('click', () => {
+    const validForHours = Number(($('link-hours') as HTMLSelectElement).value);
+    void api<ShareLinkInfo>('/api/device/share-links', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ validForHours }),
+    }).then((link) => {
+      const a = $('created-link') as HTMLAnchorElement;
+      a.href = `${config.publicUrl ?? location.origin}${link.path}`;
+      a.textContent = a.href;
+      a.hidden = false;
+      return showLinks();
+    });
+  });
+  await showLinks();
+  document.body.dataset['ready'] = '1';
+}
+
+start().catch((err: unknown) => {
+  $('message').textContent = token
+    ? `This setup link does not work: ${(err as Error).message}`
+    : 'This page needs your personal setup link (…/setup.html?token=…).';
+});
