@@ -145,14 +145,15 @@ export class RaceService {
   }
 
   /**
-   * Puts a race on a new course. Positions on the old line mean nothing on the new one, so every
-   * runner is placed afresh from their next fix (found where their pace since the start puts
-   * them); the ping log keeps everything sent so far. The sequence of deltas continues.
+   * Puts a race on a new course. Where a runner is on the new line is found afresh from their
+   * next fix, from the distance already published (which never goes back); finishes stay. The
+   * ping log keeps everything sent so far; the sequence of deltas continues.
    */
   async replaceCourse(race: RaceEntry, course: Course): Promise<void> {
     const old = race.tracker;
     race.tracker = new RaceTracker(race.raceId, course, old.startsAtMs, old.participants, race.engineOptions, old.sequence);
     for (const p of old.participants) {
+      race.tracker.carryOver(old.runnerState(p.participantId)!);
       await this.stores.runnerStates.save(race.raceId, race.tracker.runnerState(p.participantId)!);
     }
     this.logger.info({ raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length }, 'course replaced');

@@ -11,6 +11,9 @@ import { seededRandom, type Random } from './random.ts';
 
 /** A fix within this of the true distance along the race counts as accurate. */
 export const ACCURATE_WITHIN_M = 20;
+/** A finish shown while the runner is more than this short of the line is a false finish. */
+export const FALSE_FINISH_SHORT_M = 3;
+const WALK_MPS = 1.2;
 
 export interface Scenario {
   name: string;
@@ -166,6 +169,47 @@ export const scenarios: Scenario[] = [
     stop: { atM: 6000, forSec: 300 },
   },
   {
+    name: 'stops-short-of-finish',
+    description: '10 km street, 8 m noise, stops 10 m before the line for 5 min, then crosses it',
+    course: street(10000, 15),
+    runners: 4,
+    paceSecPerKm: [200, 420],
+    intervalSec: 5,
+    noiseM: 8,
+    stop: { atM: 9990, forSec: 300 },
+  },
+  {
+    name: 'stops-short-of-finish-no-speed',
+    description: 'as "stops-short-of-finish", with fixes that carry no speed or heading',
+    course: street(10000, 15),
+    runners: 4,
+    paceSecPerKm: [200, 420],
+    intervalSec: 5,
+    noiseM: 8,
+    stop: { atM: 9990, forSec: 300 },
+    reportsSpeed: false,
+  },
+  {
+    name: 'park-loop-leaves-and-returns',
+    description: '32 km park loop, 6 m noise, 4 min 150 m off the loop at 10 km, back at the same place',
+    course: loop32k,
+    runners: 3,
+    paceSecPerKm: [270, 420],
+    intervalSec: 5,
+    noiseM: 6,
+    excursion: { atM: 10000, forSec: 240, awayM: 150 },
+  },
+  {
+    name: 'stadium-track-gaps-60-600s',
+    description: '10 km on the 400 m track, 8 m noise, a fix every 5 s with gaps of 60-600 s',
+    course: track10k,
+    runners: 4,
+    paceSecPerKm: [190, 400],
+    intervalSec: 5,
+    noiseM: 8,
+    gapsSec: [60, 600],
+  },
+  {
     name: 'stops-no-speed-reported',
     description: 'as "stops", with fixes that carry no speed or heading (a browser without them)',
     course: street(10000, 15),
@@ -182,6 +226,8 @@ export const scenarios: Scenario[] = [
 export interface Truth {
   distanceAtSec: Float64Array;
   offsetAtSec: Float64Array;
+  /** Metres walked past the finish line (down the finish chute). */
+  beyondAtSec: Float64Array;
   finishSec: number;
 }
 
@@ -193,6 +239,7 @@ export function simulateTruth(course: Course, scenario: Scenario, random: Random
   const phase = random.between(0, 2 * Math.PI);
   const distances: number[] = [0];
   const offsets: number[] = [0];
+  const beyond: number[] = [0];
   let distanceM = 0;
   let finishSec = -1;
   let pauseLeftSec = 0;
@@ -228,8 +275,15 @@ export function simulateTruth(course: Course, scenario: Scenario, random: Random
     }
     distances.push(distanceM);
     offsets.push(offsetM);
+    // Past the line the runner walks on down the finish chute for half a minute, then stands.
+    beyond.push(finishSec < 0 ? 0 : Math.min(t - finishSec, 30) * WALK_MPS);
   }
-  return { distanceAtSec: Float64Array.from(distances), offsetAtSec: Float64Array.from(offsets), finishSec };
+  return {
+    distanceAtSec: Float64Array.from(distances),
+    offsetAtSec: Float64Array.from(offsets),
+    beyondAtSec: Float64Array.from(beyond),
+    finishSec,
+  };
 }
 
 export interface SimulatedFix {
@@ -264,6 +318,12 @@ export function simulateFixes(course: Course, scenario: Scenario, truth: Truth, 
     const distanceM = truth.distanceAtSec[second]!;
     let point = path.pointAtRaceDistance(distanceM);
     const offsetM = truth.offsetAtSec[second]!;
+    const beyondM = truth.beyondAtSec[second]!;
+    if (beyondM > 0) {
+      point = course.isLapped
+        ? path.pointAtRaceDistance(course.raceDistanceM + beyondM)
+        : (path.ruler.destination(point, beyondM, path.bearingAtRaceDistance(course.raceDistanceM)) as LonLat);
+    }
     if (offsetM > 0) {
       const ahead = path.pointAtRaceDistance(Math.min(distanceM + 1, course.raceDistanceM));
       const bearing = path.ruler.bearing(point, ahead);
@@ -272,7 +332,8 @@ export function simulateFixes(course: Course, scenario: Scenario, truth: Truth, 
     // Doppler speed and heading: along the course, or across it while the runner is off it.
     const previous = Math.max(0, second - 1);
     const courseBearing = path.bearingAtRaceDistance(distanceM);
-    const alongMps = truth.distanceAtSec[second]! - truth.distanceAtSec[previous]!;
+    const alongMps =
+      truth.distanceAtSec[second]! - truth.distanceAtSec[previous]! + truth.beyondAtSec[second]! - truth.beyondAtSec[previous]!;
     const acrossMps = truth.offsetAtSec[second]! - truth.offsetAtSec[previous]!;
     const speedMps = Math.max(0, Math.hypot(alongMps, acrossMps) + random.gaussian(0.3));
     const headingDeg = (((Math.atan2(-acrossMps, alongMps) * 180) / Math.PI + courseBearing + random.gaussian(8)) % 360 + 360) % 360;
@@ -342,7 +403,7 @@ function record(tally: Tally, course: Course, publishedM: number, truthM: number
   tally.errors.push(Math.abs(publishedM - truthM));
   if (publishedM < state.previousM - 1e-9) tally.backwardSteps++;
   state.previousM = publishedM;
-  if (finished && truthM < course.raceDistanceM - ACCURATE_WITHIN_M && !state.falseFinish) {
+  if (finished && truthM < course.raceDistanceM - FALSE_FINISH_SHORT_M && !state.falseFinish) {
     state.falseFinish = true;
     tally.falseFinishes++;
   }
@@ -408,6 +469,9 @@ export function runScenario(scenario: Scenario, seed: number, naiveSample = 300,
       newestSec = Math.max(newestSec, recordedSec);
       const truthM = run.truth.distanceAtSec[Math.min(run.truth.distanceAtSec.length - 1, Math.round(newestSec))]!;
       const result = tracker.applyFix(`r${r}`, fix);
+      // After the finish only the fixes that show it count; a runner standing at the line for
+      // minutes would otherwise pad the figures with easy zeros.
+      if (newestSec > run.truth.finishSec + Math.max(60, scenario.intervalSec)) continue;
       record(engine, course, result.distanceAlongRaceM, truthM, result.status === RunnerStatus.finished, engineState);
       if (counter++ % naiveEvery === 0) {
         const naiveM = baseline.place(fix);

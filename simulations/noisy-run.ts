@@ -11,7 +11,7 @@ export interface NoisyRunOptions {
   /** Standard deviation of the GPS error per axis, metres. */
   noiseM: number;
   random: Random;
-  /** Keep reporting this long after the finish (a phone left on). */
+  /** Keep reporting this long after the finish (a phone left on); default a minute, at least three fixes. */
   afterFinishSec?: number;
 }
 
@@ -22,11 +22,17 @@ export interface NoisyFix {
 
 export function noisyRun(course: Course, options: NoisyRunOptions): NoisyFix[] {
   const speedMps = 1000 / options.paceSecPerKm;
-  const durationSec = course.raceDistanceM / speedMps + (options.afterFinishSec ?? 0);
+  const durationSec = course.raceDistanceM / speedMps + (options.afterFinishSec ?? Math.max(60, 3 * options.intervalSec));
   const out: NoisyFix[] = [];
+  const finishSec = course.raceDistanceM / speedMps;
   for (let t = options.intervalSec; t <= durationSec; t += options.intervalSec) {
     const trueDistanceAlongRaceM = Math.min(course.raceDistanceM, t * speedMps);
-    const point = course.path.pointAtRaceDistance(trueDistanceAlongRaceM);
+    // Past the line the runner walks on down the finish chute, as runners do.
+    const beyondM = Math.min(Math.max(0, t - finishSec), 30) * 1.2;
+    const point =
+      beyondM === 0 || course.isLapped
+        ? course.path.pointAtRaceDistance(trueDistanceAlongRaceM + beyondM)
+        : course.path.ruler.destination(course.path.pointAtRaceDistance(course.raceDistanceM), beyondM, course.path.bearingAtRaceDistance(course.raceDistanceM));
     const [lon, lat] = course.path.ruler.offset(point, options.random.gaussian(options.noiseM), options.random.gaussian(options.noiseM));
     out.push({
       fix: { lon, lat, recordedAtMs: options.startMs + t * 1000, accuracyM: Math.max(3, Math.round(options.noiseM * 1.5)) },

@@ -20,18 +20,27 @@ export function startProgress(distanceM: number, varianceM2: number, atMs: numbe
 
 /**
  * The estimate carried forward to `atMs`. `accelerationNoise` (m²/s³) is how quickly a runner's
- * speed may wander: larger follows surges and stops sooner, smaller smooths noise better.
+ * speed may wander from one fix to the next: larger follows surges and stops sooner, smaller
+ * smooths noise better. Over a long gap a random walk would let the speed wander without bound;
+ * a runner's pace does not, so the wander is capped at `paceDriftSigmaMps`, which keeps a runner
+ * found after ten minutes on the right lap of a track.
  */
-export function predictProgress(p: Progress, atMs: number, accelerationNoise: number, maxSpeedVar: number): Progress {
+export function predictProgress(
+  p: Progress,
+  atMs: number,
+  accelerationNoise: number,
+  maxSpeedVar: number,
+  paceDriftSigmaMps: number,
+): Progress {
   const dt = Math.max(0, atMs - p.atMs) / 1000;
   const q = accelerationNoise;
-  const varVV = Math.min(p.varVV + q * dt, maxSpeedVar);
+  const drift2 = paceDriftSigmaMps * paceDriftSigmaMps;
   return {
     distanceM: p.distanceM + p.speedMps * dt,
     speedMps: p.speedMps,
-    varDD: p.varDD + 2 * dt * p.covDV + dt * dt * p.varVV + (q * dt * dt * dt) / 3,
-    covDV: p.covDV + dt * p.varVV + (q * dt * dt) / 2,
-    varVV,
+    varDD: p.varDD + 2 * dt * p.covDV + dt * dt * p.varVV + Math.min((q * dt * dt * dt) / 3, drift2 * dt * dt),
+    covDV: p.covDV + dt * p.varVV + Math.min((q * dt * dt) / 2, drift2 * dt),
+    varVV: Math.min(p.varVV + Math.min(q * dt, drift2), maxSpeedVar),
     atMs,
   };
 }

@@ -44,6 +44,13 @@ export interface RunnerState {
   rejectedInARow: number;
   /** Recorded time of the first of the current run of fixes off the corridor. */
   offCorridorSinceMs: number | null;
+  /** When the smoothed estimate reached the race's end (null while it is short of it). */
+  reachedEndAtMs: number | null;
+  /** Fixes in a row placed at the end while moving (two make a finish) or standing (five do). */
+  movingAtEnd: number;
+  standingAtEnd: number;
+  /** Recorded time of the first of the fixes standing at the end. */
+  standingAtEndSinceMs: number | null;
   batteryPct: number | null;
   finishedAtMs: number | null;
 }
@@ -63,12 +70,16 @@ export interface EngineOptions {
   backwardToleranceM: number;
   /** Slack added to the reachable window, for noise and clock error. */
   windowMarginM: number;
+  /** Least uncertainty of where a lost runner is expected to be found again. */
+  reacquireSigmaM: number;
   /** Accuracy assumed when a fix reports none, and the bounds put on reported accuracies. */
   defaultAccuracyM: number;
   minAccuracyM: number;
   maxAccuracyM: number;
   /** Kalman process noise, m²/s³. */
   accelerationNoise: number;
+  /** How far a runner's pace can drift over a long gap, m/s (caps the process noise). */
+  paceDriftSigmaMps: number;
   /** A fix more than this many standard deviations from where the runner should be is an outlier. */
   outlierGateSigma: number;
   /** After this many unusable fixes in a row the runner is lost and found again from scratch. */
@@ -83,6 +94,10 @@ export interface EngineOptions {
   reportedSpeedSigmaMps: number;
   /** Below this reported speed the phone's heading is noise and is not used. */
   headingMinSpeedMps: number;
+  /** A reported speed below this is a phone standing still. */
+  standingBelowMps: number;
+  /** A runner this fast at the line is running through it (see the finish rule). */
+  finishMovingMps: number;
   /** Cost (in the same units as an offset of one standard deviation squared, halved) of running against a segment's direction. */
   headingWeight: number;
   /** Published progress stays within this many fix errors of the latest fix, so a runner who stops is not shown running on. */
@@ -95,10 +110,12 @@ export const defaultEngineOptions: EngineOptions = {
   typicalSpeedMps: 3, // 5:33 per km, the middle of a mass-participation field
   backwardToleranceM: 30,
   windowMarginM: 60,
+  reacquireSigmaM: 50,
   defaultAccuracyM: 10,
   minAccuracyM: 3, // phones report 1-3 m in open sky, which is optimistic
   maxAccuracyM: 50,
   accelerationNoise: 0.02, // speed wanders by about 0.35 m/s a minute
+  paceDriftSigmaMps: 0.5, // but a pace held for ten minutes is within about 15%
   outlierGateSigma: 4,
   lostAfterRejections: 3,
   offCourseAfterMs: 20_000, // one bad fix is a GPS glitch, not a runner leaving the course
@@ -106,6 +123,8 @@ export const defaultEngineOptions: EngineOptions = {
   indexAboveSegments: 300,
   reportedSpeedSigmaMps: 0.5,
   headingMinSpeedMps: 1.5,
+  standingBelowMps: 0.5,
+  finishMovingMps: 1,
   headingWeight: 8,
   publishAheadOfFixSigmas: 2,
 };
@@ -178,7 +197,9 @@ export class RaceTracker {
     const { raceDistanceM } = this.course;
     const fixSigmaM = Math.min(Math.max(fix.accuracyM ?? o.defaultAccuracyM, o.minAccuracyM), o.maxAccuracyM);
     const lost = runner.progress === null || runner.rejectedInARow >= o.lostAfterRejections;
-    const moving = fix.headingDeg !== undefined && (fix.speedMps ?? 0) >= o.headingMinSpeedMps;
+    // A reported speed no runner can reach is a glitch of the phone: not used at all.
+    const reportedMps = fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps ? fix.speedMps : undefined;
+    const moving = fix.headingDeg !== undefined && (reportedMps ?? 0) >= o.headingMinSpeedMps;
     const searchOptions = {
       fixSigmaM,
       maxOffsetM: o.corridorM,
@@ -191,26 +212,45 @@ export class RaceTracker {
     let predicted: Progress | null = null;
     let candidate;
     if (lost) {
-      // Found from scratch: anywhere the runner can have reached, preferring the distance a
-      // typical pace would have taken them since their last estimate (or the start).
-      const sinceM = runner.progress ? Math.max(runner.distanceAlongRaceM - o.backwardToleranceM, 0) : 0;
-      const sinceMs = runner.progress ? runner.progress.atMs : this.startsAtMs;
-      const elapsedSec = Math.max(0, fix.recordedAtMs - sinceMs) / 1000;
-      // The phone's own speed is the best guess of the pace so far; on a lapped course it is
-      // what picks the lap of a runner first seen mid-race.
-      const paceGuessMps = fix.speedMps !== undefined && fix.speedMps >= o.headingMinSpeedMps ? fix.speedMps : o.typicalSpeedMps;
-      const expectedM = (runner.progress ? runner.distanceAlongRaceM : 0) + elapsedSec * paceGuessMps;
+      // Found from scratch: anywhere the runner can have reached since their last placement (or
+      // the start), preferring where their pace would have taken them. Time spent off the
+      // corridor is not counted as running: a runner back from a detour on a loop is on the lap
+      // they left, not the next one.
+      const sinceM = Math.max(runner.distanceAlongRaceM - o.backwardToleranceM, 0);
+      const placedAtMs = runner.progress?.atMs ?? this.startsAtMs;
+      const elapsedSec = Math.max(0, fix.recordedAtMs - placedAtMs) / 1000;
+      const runningSec = Math.max(0, (runner.offCorridorSinceMs ?? fix.recordedAtMs) - placedAtMs) / 1000;
+      // The runner's own pace when known; for a first fix, the phone's speed (on a lapped course
+      // it is what picks the lap of a runner first seen mid-race), else a typical pace.
+      const paceMps = runner.progress
+        ? Math.min(Math.max(runner.progress.speedMps, 0), o.maxSpeedMps)
+        : reportedMps !== undefined && reportedMps >= o.headingMinSpeedMps
+          ? reportedMps
+          : o.typicalSpeedMps;
+      const expectedM = runner.distanceAlongRaceM + runningSec * paceMps;
+      const sigmaM = Math.max(o.reacquireSigmaM, runningSec * paceMps * 0.25);
       candidate = searchCourse(
         this.course,
         fix,
         sinceM,
         sinceM + o.backwardToleranceM + elapsedSec * o.maxSpeedMps + o.windowMarginM,
-        { distanceAlongRaceM: expectedM, sigmaM: Math.max(100, elapsedSec * paceGuessMps * 0.25) },
+        { distanceAlongRaceM: expectedM, sigmaM },
         searchOptions,
       );
+      // Found, but far from where the runner can be expected: a fix from across a loop's infield
+      // or a detour that brushes another part of the course. Not taken: the runner stays lost
+      // until a fix agrees with their pace (a shortcut is not progress).
+      if (runner.progress && candidate && Math.abs(candidate.distanceAlongRaceM - expectedM) > o.outlierGateSigma * sigmaM) {
+        runner.rejectedInARow += 1;
+        runner.offCorridorSinceMs ??= fix.recordedAtMs;
+        if (fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs) runner.status = RunnerStatus.offCourse;
+        return;
+      }
     } else {
       const progress = runner.progress!;
-      predicted = predictProgress(progress, fix.recordedAtMs, o.accelerationNoise, maxSpeedVar);
+      predicted = predictProgress(progress, fix.recordedAtMs, o.accelerationNoise, maxSpeedVar, o.paceDriftSigmaMps);
+      // Nobody is further along the race than its end, however fast they were going.
+      if (predicted.distanceM > raceDistanceM) predicted = { ...predicted, distanceM: raceDistanceM };
       const elapsedSec = (fix.recordedAtMs - progress.atMs) / 1000;
       const spreadM = o.outlierGateSigma * Math.sqrt(predicted.varDD + fixSigmaM * fixSigmaM) + o.windowMarginM;
       // Reachable since the last estimate, and not absurdly far from the prediction.
@@ -263,13 +303,43 @@ export class RaceTracker {
       candidate.distanceAlongRaceM + o.publishAheadOfFixSigmas * fixSigmaM,
       raceDistanceM,
     );
-    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, estimateM);
     runner.status = RunnerStatus.onCourse;
-    if (runner.distanceAlongRaceM >= raceDistanceM - o.finishToleranceM) {
+    // The finish. The search never goes past the end, so a runner beyond the line is placed on
+    // it; but so is, now and then, a noisy fix of a runner who stopped (or collapsed) a few
+    // metres short of it. So: a runner whose phone reports them moving through the line finishes
+    // on two fixes in a row placed at the end, with the smoothed estimate there too; otherwise
+    // five fixes in a row at the very end are needed (or two spanning two minutes). Never on a fix that has just found a lost runner. The
+    // finish time is when the smoothed estimate reached the line.
+    const endM = raceDistanceM - o.finishToleranceM;
+    if (runner.progress.distanceM < endM || lost) {
+      runner.reachedEndAtMs = null;
+      runner.movingAtEnd = 0;
+      runner.standingAtEnd = 0;
+      runner.standingAtEndSinceMs = null;
+    } else {
+      runner.reachedEndAtMs ??= fix.recordedAtMs;
+      const movingMps = reportedMps ?? runner.progress.speedMps;
+      const atEnd = candidate.distanceAlongRaceM >= endM;
+      runner.movingAtEnd = atEnd && movingMps >= o.finishMovingMps ? runner.movingAtEnd + 1 : 0;
+      const standing = candidate.distanceAlongRaceM >= raceDistanceM - 1;
+      runner.standingAtEnd = standing ? runner.standingAtEnd + 1 : 0;
+      runner.standingAtEndSinceMs = standing ? (runner.standingAtEndSinceMs ?? fix.recordedAtMs) : null;
+    }
+    // Standing: five fixes in a row, or (for a phone that reports every few minutes) two spanning two minutes.
+    const stoodAtEnd =
+      runner.standingAtEnd >= 5 ||
+      (runner.standingAtEnd >= 2 && fix.recordedAtMs - (runner.standingAtEndSinceMs ?? fix.recordedAtMs) >= 120_000);
+    // Only the phone's own speed tells a runner going through the line from one stopping at it:
+    // the estimate's speed lags a stop. Without it, the standing rule decides.
+    const movedThrough = reportedMps !== undefined && runner.movingAtEnd >= 2;
+    if (runner.reachedEndAtMs !== null && (movedThrough || stoodAtEnd)) {
       runner.distanceAlongRaceM = raceDistanceM;
       runner.status = RunnerStatus.finished;
-      runner.finishedAtMs = fix.recordedAtMs;
+      runner.finishedAtMs = runner.reachedEndAtMs;
+      return;
     }
+    // Not finished: the published distance stays short of the line until the finish is certain.
+    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, Math.min(estimateM, raceDistanceM - o.finishToleranceM - 0.1));
   }
 
   /**
@@ -290,24 +360,43 @@ export class RaceTracker {
 
   /** Folds in the phone's speed, keeping only the part along the course. */
   private withReportedSpeed(progress: Progress, fix: Fix): Progress {
-    if (fix.speedMps === undefined) return progress;
-    let alongMps = fix.speedMps;
+    if (fix.speedMps === undefined || fix.speedMps > this.options.maxSpeedMps) return progress;
+    // A phone standing still reports a small speed in a random direction, never a negative one:
+    // below a slow walk it means standing, or the estimate would creep forward.
+    let alongMps = fix.speedMps < this.options.standingBelowMps ? 0 : fix.speedMps;
     if (fix.headingDeg !== undefined) {
       // A runner walking off to the side makes no progress, however fast they walk.
       const courseBearingDeg = this.course.path.bearingAtRaceDistance(progress.distanceM);
       // Headings are noisy by several degrees: up to 20 degrees off counts as straight along,
       // so that noise does not read as slowing down.
       const cosAngle = Math.cos(((fix.headingDeg - courseBearingDeg) * Math.PI) / 180);
-      alongMps = fix.speedMps * Math.min(1, Math.max(0, cosAngle / Math.cos((20 * Math.PI) / 180)));
+      alongMps *= Math.min(1, Math.max(0, cosAngle / Math.cos((20 * Math.PI) / 180)));
     }
     return updateSpeed(progress, alongMps, this.options.reportedSpeedSigmaMps ** 2, this.options.maxSpeedMps);
   }
 
-  /** Restores a runner from a store (a restarted process continues the race). */
-  restoreRunner(state: RunnerState): void {
-    const index = this.indexById.get(state.participantId);
+  /**
+   * Restores a runner from a store (a restarted process continues the race). A state of another
+   * shape (an older version's) keeps what can be trusted, the published distance, status and
+   * finish, and places the runner afresh from their next fix.
+   */
+  restoreRunner(saved: RunnerState): void {
+    const index = this.indexById.get(saved.participantId);
     if (index === undefined) return;
-    this.runners[index] = { ...state };
+    this.runners[index] = normaliseRunnerState(saved, this.course.raceDistanceM);
+    this.dirty.add(index);
+  }
+
+  /**
+   * Takes over a runner from the race's previous course: their published distance (never to go
+   * back) and finish are kept; where they are on the new line is found from their next fix.
+   */
+  carryOver(previous: RunnerState): void {
+    const index = this.indexById.get(previous.participantId);
+    if (index === undefined) return;
+    const state = normaliseRunnerState(previous, this.course.raceDistanceM);
+    if (state.status !== RunnerStatus.finished && state.progress) state.rejectedInARow = this.options.lostAfterRejections;
+    this.runners[index] = state;
     this.dirty.add(index);
   }
 
@@ -377,9 +466,37 @@ export function initialRunnerState(participantId: string): RunnerState {
     lastFixAtMs: null,
     rejectedInARow: 0,
     offCorridorSinceMs: null,
+    reachedEndAtMs: null,
+    movingAtEnd: 0,
+    standingAtEnd: 0,
+    standingAtEndSinceMs: null,
     batteryPct: null,
     finishedAtMs: null,
   };
+}
+
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** A saved state made safe to continue from, whatever version saved it. */
+function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM: number): RunnerState {
+  const state = initialRunnerState(String(saved.participantId));
+  const knownStatuses: number[] = Object.values(RunnerStatus);
+  if (finite(saved.status) && knownStatuses.includes(saved.status)) state.status = saved.status;
+  if (finite(saved.distanceAlongRaceM)) state.distanceAlongRaceM = Math.min(Math.max(saved.distanceAlongRaceM, 0), raceDistanceM);
+  if (finite(saved.lastFixAtMs)) state.lastFixAtMs = saved.lastFixAtMs;
+  if (finite(saved.batteryPct)) state.batteryPct = saved.batteryPct;
+  if (finite(saved.finishedAtMs)) state.finishedAtMs = saved.finishedAtMs;
+  if (state.status === RunnerStatus.finished) state.distanceAlongRaceM = raceDistanceM;
+  const p = saved.progress;
+  if (p && [p.distanceM, p.speedMps, p.varDD, p.covDV, p.varVV, p.atMs].every(finite) && p.varDD > 0 && p.varVV > 0) {
+    state.progress = { ...p };
+    state.rejectedInARow = finite(saved.rejectedInARow) ? saved.rejectedInARow : 0;
+    state.offCorridorSinceMs = finite(saved.offCorridorSinceMs) ? saved.offCorridorSinceMs : null;
+  } else if (state.status === RunnerStatus.onCourse || state.status === RunnerStatus.offCourse) {
+    // Placed before, but with nothing to predict from: found again from the published distance.
+    state.progress = null;
+  }
+  return state;
 }
 
 /** The wire carries decimetres; answers use the same precision so both agree. */

@@ -5,6 +5,7 @@ import { CoursePath, lapNumber, type LonLat } from '../../shared/course-path.ts'
 import { buildCourse } from '../../server/core/course.ts';
 import { laneRadiusM, trackLapCoordinates, trackLapLengthM } from '../../server/core/track.ts';
 import { loadEventFile } from '../../server/event/event-file.ts';
+import { parkLoop } from '../../simulations/course-shapes.ts';
 import { DEMO_EVENT_FILE } from '../../server/config.ts';
 
 const azadi = { centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168, lane: 1 };
@@ -90,8 +91,7 @@ describe('course path', () => {
 
 describe('building courses', () => {
   it('builds a loop run round many times, ending part-way round', () => {
-    const loop = trackLapCoordinates(azadi);
-    const course = buildCourse({ kind: 'loop', coordinates: loop, lapLengthM: 700 }, 32000);
+    const course = buildCourse({ kind: 'loop', coordinates: parkLoop(), lapLengthM: 700 }, 32000);
     expect(course.isLapped).toBe(true);
     expect(course.lapLengthM).toBe(700);
     expect(course.raceDistanceM / course.lapLengthM).toBeCloseTo(45.714, 3);
@@ -99,6 +99,19 @@ describe('building courses', () => {
     const end = course.path.pointAtRaceDistance(32000);
     const sameSpot = course.path.pointAtLapDistance(32000 - 45 * 700);
     expect(end).toEqual(sameSpot);
+  });
+
+  it('refuses lines that cannot be the course they claim to be', () => {
+    const loop = parkLoop();
+    expect(() => buildCourse({ kind: 'loop', coordinates: loop, lapLengthM: 400 }, 10000)).toThrow(
+      /drawn line is 69\d m long but the official lap length is 400 m/,
+    );
+    expect(() => buildCourse({ kind: 'street', coordinates: loop.slice(0, 20) }, 10000)).toThrow(/more than 20% apart/);
+    expect(() => buildCourse({ kind: 'loop', coordinates: [[179.9995, 0], [-179.9995, 0], [-179.9995, 0.0005], [179.9995, 0]] }, 1000)).toThrow(
+      /antimeridian/,
+    );
+    const tiny = Array.from({ length: 20 }, (_, i) => [51.4 + 0.0001 * Math.cos((i / 19) * 2 * Math.PI), 35.7 + 0.0001 * Math.sin((i / 19) * 2 * Math.PI)] as LonLat);
+    expect(() => buildCourse({ kind: 'loop', coordinates: tiny }, 1000)).toThrow(/at least 100 m/);
   });
 
   it('closes a loop whose ends nearly meet and refuses one whose ends are far apart', () => {

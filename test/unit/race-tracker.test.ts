@@ -124,7 +124,7 @@ describe('gaps and late first fixes', () => {
   });
 
   it('counts every lap of a track runner seen only every 100 s', () => {
-    const seconds = Array.from({ length: 26 }, (_, i) => 100 * (i + 1));
+    const seconds = Array.from({ length: 28 }, (_, i) => 100 * (i + 1)); // the last three standing at the line
     const results = publishedAt('women-10k-stadium', 4, seconds);
     for (const { truthM, publishedM } of results) expect(Math.abs(publishedM - truthM)).toBeLessThan(5);
     expect(results[results.length - 1]!.publishedM).toBe(10000);
@@ -172,6 +172,64 @@ describe('runner state', () => {
     expect(back.status).toBe(RunnerStatus.onCourse);
     expect(back.distanceAlongRaceM).toBeGreaterThan(350);
     expect(back.distanceAlongRaceM).toBeLessThan(400);
+  });
+
+  it('ignores a reported speed no runner can reach', () => {
+    const course = courseOf('women-32k-park');
+    const t = tracker(course);
+    const at = (m: number, sec: number, speedMps?: number) => {
+      const [lon, lat] = course.path.pointAtRaceDistance(m);
+      return { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 5, ...(speedMps === undefined ? {} : { speedMps }) };
+    };
+    for (let sec = 100; sec <= 200; sec += 5) t.applyFix('p1', at(sec * 3, sec, 3));
+    const spiked = t.applyFix('p1', at(603, 201, 150));
+    expect(Math.abs(spiked.distanceAlongRaceM - 603)).toBeLessThan(10);
+    for (let sec = 205; sec <= 230; sec += 5) {
+      const result = t.applyFix('p1', at(sec * 3, sec, 3));
+      expect(Math.abs(result.distanceAlongRaceM - sec * 3)).toBeLessThan(10);
+    }
+  });
+
+  it('continues from a state saved by an older version, or a damaged one, without failing', () => {
+    const course = courseOf('men-10k');
+    const t = tracker(course);
+    const old = { participantId: 'p1', status: RunnerStatus.onCourse, distanceAlongRaceM: 1200, lastPlacement: { distanceAlongRaceM: 1200 }, lastFixAtMs: START_MS + 400_000 };
+    t.restoreRunner(old as unknown as Parameters<typeof t.restoreRunner>[0]);
+    expect(t.snapshot(0).runners[0]).toMatchObject({ distanceAlongRaceM: 1200, status: RunnerStatus.onCourse });
+    const [lon, lat] = course.path.pointAtRaceDistance(1230);
+    const next = t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + 410_000, accuracyM: 5 });
+    expect(next).toMatchObject({ applied: true, status: RunnerStatus.onCourse });
+    expect(Math.abs(next.distanceAlongRaceM - 1230)).toBeLessThan(10);
+    const damaged = { ...t.runnerState('p1')!, progress: { distanceM: Number.NaN, speedMps: 3, varDD: 1, covDV: 0, varVV: 1, atMs: 0 } };
+    t.restoreRunner(damaged);
+    const [lon2, lat2] = course.path.pointAtRaceDistance(1260);
+    expect(Math.abs(t.applyFix('p1', { lon: lon2, lat: lat2, recordedAtMs: START_MS + 420_000, accuracyM: 5 }).distanceAlongRaceM - 1260)).toBeLessThan(10);
+  });
+
+  it('keeps published distances and finishes when the course is replaced', () => {
+    const course = courseOf('men-10k');
+    const old = new RaceTracker('race', course, START_MS, [
+      { participantId: 'a', bib: '1', name: 'A' },
+      { participantId: 'b', bib: '2', name: 'B' },
+    ]);
+    const at = (m: number, sec: number) => {
+      const [lon, lat] = course.path.pointAtRaceDistance(m);
+      return { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 5 };
+    };
+    for (let sec = 5; sec <= 600; sec += 5) old.applyFix('a', at(sec * 3, sec));
+    old.restoreRunner({ ...old.runnerState('b')!, status: RunnerStatus.finished, distanceAlongRaceM: 10000, finishedAtMs: START_MS + 1 });
+    const replaced = new RaceTracker('race', courseOf('men-21k'), START_MS, old.participants, undefined, old.sequence);
+    replaced.carryOver(old.runnerState('a')!);
+    replaced.carryOver(old.runnerState('b')!);
+    expect(replaced.snapshot(0).runners.map((r) => [r.distanceAlongRaceM, r.status, r.finishedAtMs])).toEqual([
+      [old.snapshot(0).runners[0]!.distanceAlongRaceM, RunnerStatus.onCourse, null],
+      [21097.5, RunnerStatus.finished, START_MS + 1], // finished: at the end of the (new) race
+    ]);
+    // The next fix on the new line (the half marathon shares its first 5 km) moves on from there.
+    const [lon, lat] = courseOf('men-21k').path.pointAtRaceDistance(1815);
+    const next = replaced.applyFix('a', { lon, lat, recordedAtMs: START_MS + 605_000, accuracyM: 5 });
+    expect(next.distanceAlongRaceM).toBeGreaterThanOrEqual(old.snapshot(0).runners[0]!.distanceAlongRaceM);
+    expect(Math.abs(next.distanceAlongRaceM - 1815)).toBeLessThan(10);
   });
 
   it('does not place or publish a runner whose only fixes are off the course', () => {
