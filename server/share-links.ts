@@ -56,6 +56,9 @@ export class ShareLinks {
     const [, linkId, raceId, participantId, expiresAtMs] = fields as [number, string, string, string, number];
     if (this.revoked.has(linkId)) return { ok: false, code: ErrorCodes.LINK_REVOKED, message: 'this link was revoked by the runner or the organisers' };
     if (nowMs >= expiresAtMs) return { ok: false, code: ErrorCodes.LINK_EXPIRED, message: 'this link has expired; ask the runner for a new one' };
+    // Links and their revocations are kept in memory: a link this server does not know (issued
+    // before a restart) might have been revoked since, so it is refused rather than trusted.
+    if (!this.active.has(linkId)) return { ok: false, code: ErrorCodes.LINK_INVALID, message: 'this link is no longer known here (the server restarted); ask the runner for a new one' };
     return { ok: true, claims: { linkId, raceId, participantId, expiresAtMs } };
   }
 

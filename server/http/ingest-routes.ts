@@ -2,7 +2,7 @@
 // by its protocol into fixes, then goes through the same pipeline as the runner page's Socket.IO
 // fixes: validate, authenticate, persist, apply, acknowledge.
 import express, { type Request, type Response, type Router } from 'express';
-import { ErrorCodes, errorAck, okAck, type Ack, type ErrorCode, type PositionAccepted } from '../../shared/protocol.ts';
+import { ErrorCodes, errorAck, okAck, type Ack, type ErrorCode, type FixInput, type PositionAccepted } from '../../shared/protocol.ts';
 import { parseOsmAnd, parseOwnTracks, parseTraccarJson } from '../ingest/tracker-protocols.ts';
 import type { Logger } from '../logger.ts';
 import type { DeviceIdentity, RaceService } from '../race-service.ts';
@@ -21,6 +21,13 @@ function answer(res: Response, acks: Array<Ack<PositionAccepted>>): void {
     // One fix: the same answer the runner page gets over Socket.IO.
     if (first.ok) res.status(200).json(first);
     else refuse(res, first.code, first.message);
+    return;
+  }
+  // Any fix that could not be stored: the whole request is answered "send again" (503), so the
+  // app keeps its buffer. Resending is harmless: fixes already stored come back as not applied.
+  const retry = refused.find((r) => r.code === ErrorCodes.UNAVAILABLE || r.code === ErrorCodes.INTERNAL);
+  if (retry) {
+    refuse(res, retry.code, `${refused.length} of ${acks.length} fixes could not be stored; send them again`);
     return;
   }
   if (refused.length === acks.length) {
@@ -55,14 +62,14 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger 
       const device = authenticate(parsed.value.deviceId, res);
       if (!device) return;
       if (parsed.value.fixes.length === 0) return void res.status(200).json(okAck({ accepted: 0, refused: [] }));
-      return answer(res, await service.ingestFixes(device, parsed.value.fixes));
+      return answer(res, await service.ingestFixes(device, parsed.value.fixes.map(withoutGlitches)));
     }
     const fields = { ...(req.query as Record<string, unknown>), ...(typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {}) };
     const parsed = parseOsmAnd(fields);
     if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
     const device = authenticate(parsed.value.deviceId, res);
     if (!device) return;
-    return answer(res, [await service.ingestFix(device, parsed.value.fix)]);
+    return answer(res, [await service.ingestFix(device, withoutGlitches(parsed.value.fix))]);
   };
   router.get('/osmand', osmand);
   router.post('/osmand', osmand);
@@ -85,7 +92,7 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger 
     const parsed = parseOwnTracks(req.body);
     if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
     if (parsed.value !== null) {
-      const ack = await service.ingestFix(device, parsed.value);
+      const ack = await service.ingestFix(device, withoutGlitches(parsed.value));
       if (!ack.ok) return refuse(res, ack.code, ack.message);
     } else {
       logger.debug({ participantId: device.participantId }, 'owntracks message without a fix');
@@ -94,6 +101,20 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger 
   });
 
   return router;
+}
+
+/**
+ * Tracker apps retry a refused fix until it is accepted, so one fix refused for a glitch in an
+ * optional field (a speed of 300 knots) would block every fix behind it. Such fields are left
+ * out instead; the position itself is still checked and refused when wrong.
+ */
+function withoutGlitches(fix: FixInput): FixInput {
+  const out = { ...fix };
+  if (out.speedMps !== undefined && !(out.speedMps >= 0 && out.speedMps <= 150)) delete out.speedMps;
+  if (out.accuracyM !== undefined && !(out.accuracyM >= 0 && out.accuracyM <= 100_000)) delete out.accuracyM;
+  if (out.headingDeg !== undefined && !(out.headingDeg >= 0 && out.headingDeg <= 360)) delete out.headingDeg;
+  if (out.batteryPct !== undefined && !(out.batteryPct >= 0 && out.batteryPct <= 100)) delete out.batteryPct;
+  return out;
 }
 
 function basicCredentials(header: string | undefined): { user: string; password: string } | null {

@@ -9,6 +9,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; m
 
 const KNOTS_TO_MPS = 1852 / 3600;
 const KMH_TO_MPS = 1 / 3.6;
+const HDOP_TO_M = 5;
 /** OsmAnd's convention: a timestamp below 2^31 is in seconds, above it in milliseconds. */
 const SECONDS_LIMIT = 2 ** 31;
 
@@ -34,8 +35,9 @@ export function parseOsmAndTimestamp(raw: unknown): number | Error {
     return value < SECONDS_LIMIT ? Math.round(value * 1000) : Math.round(value);
   }
   const parsed = Date.parse(text);
-  if (Number.isNaN(parsed) || !/^\d{4}-\d{2}-\d{2}T/.test(text)) {
-    return new Error(`timestamp must be seconds, milliseconds or ISO-8601, got ${JSON.stringify(text).slice(0, 40)}`);
+  // A time without Z or an offset would be read in the server's time zone: refused.
+  if (Number.isNaN(parsed) || !/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/.test(text)) {
+    return new Error(`timestamp must be seconds, milliseconds or ISO-8601 with Z or an offset, got ${JSON.stringify(text).slice(0, 40)}`);
   }
   return parsed;
 }
@@ -69,8 +71,10 @@ export function parseOsmAnd(fields: Record<string, unknown>): Parsed<DeviceFix> 
   }
   if (lat === undefined || lon === undefined) return malformed('lat and lon (or location=lat,lon) are required');
   const recordedAtMs = parseOsmAndTimestamp(fields['timestamp']);
+  const hdop = numberField(fields, 'hdop');
   const optional = {
-    accuracyM: numberField(fields, 'accuracy'),
+    // OsmAnd sends HDOP rather than metres: about 5 m of error per unit is the usual reading.
+    accuracyM: numberField(fields, 'accuracy') ?? (typeof hdop === 'number' ? hdop * HDOP_TO_M : hdop),
     speedKnots: numberField(fields, 'speed'),
     speedMps: numberField(fields, 'speedMps'),
     headingDeg: numberField(fields, 'bearing') ?? numberField(fields, 'heading'),

@@ -13,6 +13,7 @@ import {
   type DeviceServerToClientEvents,
   type SpectatorClientToServerEvents,
   type SpectatorServerToClientEvents,
+  type ErrorCode,
 } from '../../shared/protocol.ts';
 import type { OrganiserAuth } from '../access.ts';
 import type { Clock } from '../core/clock.ts';
@@ -26,8 +27,6 @@ interface DeviceSocketData {
 }
 interface SpectatorSocketData {
   isOrganiser: boolean;
-  /** Rooms joined through each live link, by the link's room. */
-  follows?: Map<string, string[]>;
 }
 export type DeviceNamespace = Namespace<DeviceClientToServerEvents, DeviceServerToClientEvents, object, DeviceSocketData>;
 export type SpectatorNamespace = Namespace<
@@ -38,6 +37,9 @@ export type SpectatorNamespace = Namespace<
 >;
 
 const ORGANISERS_ROOM = 'organisers';
+
+/** Live links one connection may follow at once. */
+export const MAX_FOLLOWS_PER_SOCKET = 8;
 
 /** A spectator may watch a few races at once; organisers any number. */
 export const MAX_RACES_PER_SPECTATOR = 8;
@@ -153,16 +155,28 @@ export function createSocketServer(
     });
   });
 
-  // A revoked link ends what its holders were following, wherever they are connected.
+  /** Per socket: the links it follows through, with the runner's room and the expiry timer. */
+  const follows = new Map<string, Map<string, { runnerRoom: string; timer: NodeJS.Timeout }>>();
+
+  /** Stops one link for one socket; the runner's room is left only if no other link needs it. */
+  const endFollow = (socketId: string, linkRoomName: string, reason: { code: ErrorCode; message: string }): void => {
+    const socket = spectators.sockets.get(socketId);
+    const mine = follows.get(socketId);
+    const entry = mine?.get(linkRoomName);
+    if (!socket || !mine || !entry) return;
+    clearTimeout(entry.timer);
+    mine.delete(linkRoomName);
+    socket.emit('follow:ended', reason);
+    void socket.leave(linkRoomName);
+    if (![...mine.values()].some((other) => other.runnerRoom === entry.runnerRoom)) void socket.leave(entry.runnerRoom);
+  };
+
+  // A revoked link ends what its holders were following.
   shareLinks.onRevoked((linkId) => {
     const room = linkRoom(linkId);
-    spectators.in(room).emit('follow:ended', { code: ErrorCodes.LINK_REVOKED, message: 'this link was revoked' });
-    void spectators
-      .in(room)
-      .fetchSockets()
-      .then((sockets) => {
-        for (const s of sockets) for (const r of s.data.follows?.get(room) ?? [room]) s.leave(r);
-      });
+    for (const socketId of [...(spectators.adapter.rooms.get(room) ?? [])]) {
+      endFollow(socketId, room, { code: ErrorCodes.LINK_REVOKED, message: 'this link was revoked' });
+    }
   });
 
   function followRunner(
@@ -177,17 +191,29 @@ export function createSocketServer(
     const { linkId, raceId, participantId, expiresAtMs } = checked.claims;
     const snapshot = service.followSnapshot(raceId, participantId, expiresAtMs);
     if (!snapshot) return errorAck(ErrorCodes.LINK_INVALID, 'the runner of this link is no longer in its race');
-    const rooms = [linkRoom(linkId), followRoom(raceId, participantId)];
-    void socket.join(rooms);
-    (socket.data.follows ??= new Map()).set(linkRoom(linkId), rooms);
+    let mine = follows.get(socket.id);
+    if (!mine) {
+      mine = new Map();
+      follows.set(socket.id, mine);
+      socket.once('disconnect', () => {
+        for (const entry of follows.get(socket.id)?.values() ?? []) clearTimeout(entry.timer);
+        follows.delete(socket.id);
+      });
+    }
+    const room = linkRoom(linkId);
+    if (!mine.has(room) && mine.size >= MAX_FOLLOWS_PER_SOCKET) {
+      return errorAck(ErrorCodes.RATE_LIMITED, `follow at most ${MAX_FOLLOWS_PER_SOCKET} links at once`);
+    }
+    clearTimeout(mine.get(room)?.timer);
+    const runnerRoom = followRoom(raceId, participantId);
+    void socket.join([room, runnerRoom]);
     // The link stops working at its expiry, for those already following too. The clock may run
     // faster than the wall (a sped-up demo), so the wait is measured in its time.
-    const timer = setTimeout(() => {
-      socket.emit('follow:ended', { code: ErrorCodes.LINK_EXPIRED, message: 'this link has expired' });
-      void socket.leave(rooms[0]!);
-      void socket.leave(rooms[1]!);
-    }, Math.min(Math.max(0, expiresAtMs - nowMs) / clockSpeed(clock), 2 ** 31 - 1));
-    socket.once('disconnect', () => clearTimeout(timer));
+    const timer = setTimeout(
+      () => endFollow(socket.id, room, { code: ErrorCodes.LINK_EXPIRED, message: 'this link has expired' }),
+      Math.min(Math.max(0, expiresAtMs - nowMs) / clockSpeed(clock), 2 ** 31 - 1),
+    );
+    mine.set(room, { runnerRoom, timer });
     return okAck(snapshot);
   }
 

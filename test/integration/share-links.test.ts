@@ -156,6 +156,25 @@ describe('private live links', () => {
     expect(again.joined).toMatchObject({ ok: false, code: ErrorCodes.LINK_REVOKED });
   });
 
+  it('keeps following through a second link when the first is revoked', async () => {
+    const token = runner('street-10k', 1).deviceToken;
+    const first = await createLink(token);
+    const second = await createLink(token);
+    const { socket, deltas } = await follower(first.link);
+    expect(await socket.emitWithAck('follow:join', { link: second.link })).toMatchObject({ ok: true });
+    await fetch(`${server.url}/api/device/share-links/${first.linkId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    await new Promise((r) => setTimeout(r, 100));
+    await move('street-10k', 1, 450);
+    await until(() => deltas.length > 0);
+    expect(deltas.at(-1)!.entries[0]!.runnerIndex).toBe(1);
+  });
+
+  it('is refused by a server that did not issue it, even with the same secret (revocations are not shared)', () => {
+    const secret = randomBytes(32);
+    const before = new ShareLinks(secret).issue('street-10k', 's-1', Date.now() + 3600_000);
+    expect(new ShareLinks(secret).check(before.token, Date.now())).toMatchObject({ ok: false, code: ErrorCodes.LINK_INVALID });
+  });
+
   it('can be created and revoked by organisers for a runner', async () => {
     const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}`, 'content-type': 'application/json' };
     const created = await fetch(`${server.url}/api/organiser/participants/t-1/share-links`, { method: 'POST', headers: organiser, body: '{"validForHours": 2}' });

@@ -149,9 +149,9 @@ describe('bad requests from trackers', () => {
       [`id=${v.deviceId}&timestamp=yesterday&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX],
       [`id=${v.deviceId}&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX],
       [`id=${v.deviceId}&${base}&speed=fast`, 400, ErrorCodes.MALFORMED_FIX],
-      [`id=${v.deviceId}&${base}&batt=250`, 400, ErrorCodes.MALFORMED_FIX],
       [`id=${v.deviceId}&timestamp=${v.timestampSec + 7200}&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.FIX_FROM_FUTURE],
       [`id=${v.deviceId}&timestamp=${v.timestampSec}&location=${v.lat}`, 400, ErrorCodes.MALFORMED_FIX],
+      [`id=${v.deviceId}&timestamp=2026-11-22T06:30:00&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX], // no zone
     ];
     for (const [query, status, code] of cases) {
       const result = await get(query);
@@ -173,6 +173,21 @@ describe('bad requests from trackers', () => {
     expect(await server.stores.pingLog.count('street-10k')).toBe(logged);
   });
 
+  it('leaves out a glitch in an optional field rather than refusing the position (apps retry refusals forever)', async () => {
+    const v = valuesFor(11, 1500);
+    const response = await fetch(`${server.url}/ingest/osmand?id=${v.deviceId}&timestamp=${v.timestampSec}&lat=${v.lat}&lon=${v.lon}&speed=300&batt=250&accuracy=7`);
+    expect(response.status).toBe(200);
+    const logged = (await server.stores.pingLog.read('street-10k')).filter((p) => p.participantId === 's-12');
+    expect(logged.at(-1)!.fix).toEqual({ lat: Number(v.lat), lon: Number(v.lon), recordedAtMs: v.timestampSec * 1000, accuracyM: 7 });
+  });
+
+  it('reads OsmAnd HDOP as an accuracy', async () => {
+    const response = await sendRaw(server.port, renderFixture('osmand.http', valuesFor(2, 1530)));
+    expect(response.status).toBe(200);
+    const logged = (await server.stores.pingLog.read('street-10k')).filter((p) => p.participantId === 's-3');
+    expect(logged.at(-1)!.fix.accuracyM).toBe(30); // hdop 6.0 × 5 m
+  });
+
   it('refuses OwnTracks without the right credentials', async () => {
     const v = valuesFor(9, 1500);
     const wrongPassword = { ...v, basicAuth: Buffer.from(`${v.user}:not-the-token`).toString('base64') };
@@ -181,7 +196,9 @@ describe('bad requests from trackers', () => {
     expect(response.headers['www-authenticate']).toMatch(/^Basic/);
     const otherUser = { ...v, user: 's-1' }; // the URL names another participant than the credentials
     expect((await sendRaw(server.port, renderFixture('owntracks.http', otherUser))).status).toBe(400);
+    await new Promise((r) => setTimeout(r, 200)); // several ticks
     expect(seen.has(9)).toBe(false);
+    expect((await server.stores.pingLog.read('street-10k')).some((p) => p.participantId === 's-10')).toBe(false);
   });
 });
 
@@ -218,5 +235,29 @@ describe('device credentials', () => {
     };
     expect(devices.data.devices.find((d) => d.participantId === participant.participantId)!.deviceToken).toBeNull();
     expect((await fetch(`${server.url}/api/organiser/participants/nobody/device-token`, { method: 'POST', headers: organiser })).status).toBe(404);
+  });
+});
+
+describe('a store that fails', () => {
+  it('answers a batch "send again" (503) when any of its fixes could not be stored', async () => {
+    const { createMemoryStores, MemoryPingLog } = await import('../../server/ports/stores.ts');
+    const stores = createMemoryStores();
+    let appends = 0;
+    // A ping log that fails after its first write, as a store going away would.
+    stores.pingLog = Object.assign(new MemoryPingLog(), {
+      append: async function (this: InstanceType<typeof MemoryPingLog>, ping: Parameters<InstanceType<typeof MemoryPingLog>['append']>[0]) {
+        if (++appends > 1) throw new Error('store unavailable');
+        return MemoryPingLog.prototype.append.call(this, ping);
+      },
+    });
+    const failing = await startTestServer({ event, stores });
+    try {
+      const request = renderFixture('traccar-client-9-batch.http', { ...valuesFor(5, 1600), host: `127.0.0.1:${failing.port}` });
+      const response = await sendRaw(failing.port, request);
+      expect(response.status).toBe(503);
+      expect(JSON.parse(response.body)).toMatchObject({ ok: false, code: ErrorCodes.UNAVAILABLE });
+    } finally {
+      await failing.close();
+    }
   });
 });

@@ -21,8 +21,9 @@ const $ = (id: string): HTMLElement => {
 };
 const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? '';
-const queue = new FixQueue(localStorage, `runner:${token.slice(0, 8)}:queue`);
-const sharingKey = `runner:${token.slice(0, 8)}:sharing`;
+// Keyed by the whole token: two runners sharing a browser never mix their positions.
+const queue = new FixQueue(localStorage, `runner:${token}:queue`);
+const sharingKey = `runner:${token}:sharing`;
 /** Refusals that sending again cannot fix: the fix is dropped rather than retried forever. */
 const final = new Set<string>([ErrorCodes.MALFORMED_FIX, ErrorCodes.COORDINATES_OUT_OF_RANGE, ErrorCodes.FIX_FROM_FUTURE]);
 
@@ -70,6 +71,8 @@ async function start(): Promise<void> {
   let wakeLock: { release(): Promise<void> } | null = null;
   let sending = false;
   const history: Array<{ atMs: number; distanceM: number }> = [];
+  /** The newest position the browser gave, for an SOS when a fresh one cannot be had. */
+  let lastFix: FixInput | null = null;
 
   const showQueue = (): void => {
     setText('queue', queue.size === 0 ? '' : `${queue.size} position${queue.size === 1 ? '' : 's'} waiting to be sent`);
@@ -121,6 +124,7 @@ async function start(): Promise<void> {
     if (Number.isFinite(coords.accuracy)) fix.accuracyM = Math.min(coords.accuracy, 100_000);
     if (coords.speed !== null && Number.isFinite(coords.speed) && coords.speed >= 0) fix.speedMps = coords.speed;
     if (coords.heading !== null && Number.isFinite(coords.heading)) fix.headingDeg = coords.heading;
+    lastFix = fix;
     queue.add(fix);
     showQueue();
     if ($('message').dataset['source'] === 'location') setText('message', '');
@@ -163,10 +167,10 @@ async function start(): Promise<void> {
   });
   $('sos').addEventListener('click', () => {
     if (!confirm('Send an SOS to the organisers now?')) return;
-    const last = queue.peek();
     navigator.geolocation.getCurrentPosition(
-      (p) => sendSos({ recordedAtMs: Date.now(), lat: p.coords.latitude, lon: p.coords.longitude }),
-      () => sendSos(last ? { recordedAtMs: Date.now(), lat: last.lat, lon: last.lon } : { recordedAtMs: Date.now() }),
+      (p) => sendSos({ recordedAtMs: Math.round(p.timestamp), lat: p.coords.latitude, lon: p.coords.longitude }),
+      // No fresh position: the newest known one, with its own time, so organisers see its age.
+      () => sendSos(lastFix ? { recordedAtMs: lastFix.recordedAtMs, lat: lastFix.lat, lon: lastFix.lon } : { recordedAtMs: Date.now() }),
       { maximumAge: 30_000, timeout: 5000 },
     );
   });
