@@ -16,12 +16,8 @@ import {
 import { decodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
+import { $ } from './dom.ts';
 
-const $ = <T extends HTMLElement>(id: string): T => {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`page is missing #${id}`);
-  return element as T;
-};
 
 const params = new URLSearchParams(location.search);
 const raceKey = params.get('key') ?? undefined;

@@ -14,12 +14,8 @@ import {
 } from '../../../shared/protocol.ts';
 import { decodeDelta } from '../../../shared/wire.ts';
 import { createRaceMap } from '../map.ts';
+import { $ } from '../dom.ts';
 
-const $ = (id: string): HTMLElement => {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`page is missing #${id}`);
-  return element;
-};
 const link = new URLSearchParams(location.search).get('link') ?? '';
 
 async function start(): Promise<void> {

@@ -13,12 +13,8 @@ import {
   type PositionAccepted,
 } from '../../../shared/protocol.ts';
 import { FixQueue } from './fix-queue.ts';
+import { $ } from '../dom.ts';
 
-const $ = (id: string): HTMLElement => {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`page is missing #${id}`);
-  return element;
-};
 const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? '';
 // Keyed by the whole token: two runners sharing a browser never mix their positions.

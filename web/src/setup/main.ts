@@ -4,12 +4,8 @@ import './setup.css';
 import QRCode from 'qrcode';
 import type { Ack, ClientConfig, ShareLinkInfo } from '../../../shared/protocol.ts';
 import { trackerUrls } from './tracker-urls.ts';
+import { $ } from '../dom.ts';
 
-const $ = (id: string): HTMLElement => {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`page is missing #${id}`);
-  return element;
-};
 const token = new URLSearchParams(location.search).get('token') ?? '';
 const auth = { authorization: `Bearer ${token}` };
 
