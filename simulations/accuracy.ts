@@ -59,6 +59,33 @@ const track10k = cachedCourse(
   10000,
 );
 
+const stops: Scenario = {
+    name: 'stops',
+    description: '10 km street, 6 m noise, stops for 5 min at 6 km',
+    course: street(10000, 15),
+    runners: 4,
+    paceSecPerKm: [200, 420],
+    intervalSec: 5,
+    noiseM: 6,
+    stop: { atM: 6000, forSec: 300 },
+  };
+
+const stopsShortOfFinish: Scenario = {
+    name: 'stops-short-of-finish',
+    description: '10 km street, 8 m noise, stops 10 m before the line for 5 min, then crosses it',
+    course: street(10000, 15),
+    runners: 4,
+    paceSecPerKm: [200, 420],
+    intervalSec: 5,
+    noiseM: 8,
+    stop: { atM: 9990, forSec: 300 },
+  };
+
+/** The same scenario with fixes that carry no speed or heading (a browser without them). */
+function withoutSpeed(scenario: Scenario, name: string): Scenario {
+  return { ...scenario, name, description: `as "${scenario.name}", with fixes that carry no speed or heading`, reportsSpeed: false };
+}
+
 export const scenarios: Scenario[] = [
   ...[10, 15, 20].flatMap((gapM) =>
     [5, 8, 12].map(
@@ -158,37 +185,9 @@ export const scenarios: Scenario[] = [
     noiseM: 6,
     excursion: { atM: 4000, forSec: 240, awayM: 150 },
   },
-  {
-    name: 'stops',
-    description: '10 km street, 6 m noise, stops for 5 min at 6 km',
-    course: street(10000, 15),
-    runners: 4,
-    paceSecPerKm: [200, 420],
-    intervalSec: 5,
-    noiseM: 6,
-    stop: { atM: 6000, forSec: 300 },
-  },
-  {
-    name: 'stops-short-of-finish',
-    description: '10 km street, 8 m noise, stops 10 m before the line for 5 min, then crosses it',
-    course: street(10000, 15),
-    runners: 4,
-    paceSecPerKm: [200, 420],
-    intervalSec: 5,
-    noiseM: 8,
-    stop: { atM: 9990, forSec: 300 },
-  },
-  {
-    name: 'stops-short-of-finish-no-speed',
-    description: 'as "stops-short-of-finish", with fixes that carry no speed or heading',
-    course: street(10000, 15),
-    runners: 4,
-    paceSecPerKm: [200, 420],
-    intervalSec: 5,
-    noiseM: 8,
-    stop: { atM: 9990, forSec: 300 },
-    reportsSpeed: false,
-  },
+  stops,
+  stopsShortOfFinish,
+  withoutSpeed(stopsShortOfFinish, 'stops-short-of-finish-no-speed'),
   {
     name: 'park-loop-leaves-and-returns',
     description: '32 km park loop, 6 m noise, 4 min 150 m off the loop at 10 km, back at the same place',
@@ -209,17 +208,7 @@ export const scenarios: Scenario[] = [
     noiseM: 8,
     gapsSec: [60, 600],
   },
-  {
-    name: 'stops-no-speed-reported',
-    description: 'as "stops", with fixes that carry no speed or heading (a browser without them)',
-    course: street(10000, 15),
-    runners: 4,
-    paceSecPerKm: [200, 420],
-    intervalSec: 5,
-    noiseM: 6,
-    stop: { atM: 6000, forSec: 300 },
-    reportsSpeed: false,
-  },
+  withoutSpeed(stops, 'stops-no-speed-reported'),
 ];
 
 /** The truth: where a runner is each second, along the race and off it. */
