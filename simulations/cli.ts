@@ -1,5 +1,9 @@
 // `npm run sim -- <command>`: simulations run against the product's own code.
 //
+//   closures [--json] [--seed N] [--tick SECONDS]
+//       The demo's street races at simulated speed: per road section, when it became ready to
+//       reopen, the planned time, and how far the predictions 30 and 10 minutes earlier were.
+//
 //   accuracy [--json] [--seed N] [--only NAME]
 //       The course engine's accuracy evaluation (simulations/accuracy.ts): seeded scenarios,
 //       the engine beside the naive baseline, and the targets it misses.
@@ -14,10 +18,12 @@ import { systemClock, scaledClock } from '../server/core/clock.ts';
 import { loadEventFile } from '../server/event/event-file.ts';
 import type { Ack, ClientConfig, RaceSummary } from '../shared/protocol.ts';
 import { formatTable, missedTargets, runScenario, scenarios, type ScenarioResult } from './accuracy.ts';
+import { formatClosures, runClosures } from './closures.ts';
 import { startDemoSimulation } from './demo-runners.ts';
 
 const usage = `usage: npm run sim -- demo [event.json] [--url URL] [--speed N] [--organiser-token T] [--seed N]
-       npm run sim -- accuracy [--json] [--seed N] [--only NAME] [--seeds COUNT]`;
+       npm run sim -- accuracy [--json] [--seed N] [--only NAME] [--seeds COUNT]
+       npm run sim -- closures [--json] [--seed N] [--tick SECONDS]`;
 
 async function accuracy(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -123,7 +129,19 @@ async function demo(argv: string[]): Promise<void> {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-const commands: Record<string, (argv: string[]) => Promise<void>> = { demo, accuracy };
+async function closures(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, seed: { type: 'string', default: '1' }, tick: { type: 'string', default: '10' } },
+  });
+  const seed = Number(values.seed);
+  const tickSec = Number(values.tick);
+  if (!Number.isInteger(seed) || !(tickSec >= 1)) throw new Error(`--seed must be a whole number and --tick at least 1\n${usage}`);
+  const result = runClosures(await loadEventFile(DEMO_EVENT_FILE), { seed, tickSec });
+  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatClosures(result)}\n`);
+}
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = { demo, accuracy, closures };
 const run = command === undefined ? undefined : commands[command];
 if (!run) {
   process.stderr.write(`${usage}\n`);

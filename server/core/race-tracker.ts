@@ -98,6 +98,8 @@ export interface EngineOptions {
   standingBelowMps: number;
   /** A runner this fast at the line is running through it (see the finish rule). */
   finishMovingMps: number;
+  /** How far past the line the finish area reaches (the chute runners walk down). */
+  finishAreaM: number;
   /** Cost (in the same units as an offset of one standard deviation squared, halved) of running against a segment's direction. */
   headingWeight: number;
   /** Published progress stays within this many fix errors of the latest fix, so a runner who stops is not shown running on. */
@@ -125,6 +127,7 @@ export const defaultEngineOptions: EngineOptions = {
   headingMinSpeedMps: 1.5,
   standingBelowMps: 0.5,
   finishMovingMps: 1,
+  finishAreaM: 100,
   headingWeight: 8,
   publishAheadOfFixSigmas: 2,
 };
@@ -264,6 +267,16 @@ export class RaceTracker {
         { distanceAlongRaceM: predicted.distanceM, sigmaM: Math.sqrt(predicted.varDD + fixSigmaM * fixSigmaM) },
         searchOptions,
       );
+    }
+
+    if (!candidate && predicted && predicted.distanceM >= raceDistanceM - o.finishAreaM) {
+      // Past the finish, runners walk on down the chute, off the end of the line: near the end,
+      // a fix up to the finish area's reach beyond the line is still a fix at the finish.
+      candidate = searchCourse(this.course, fix, raceDistanceM - 1, raceDistanceM, null, {
+        ...searchOptions,
+        maxOffsetM: o.corridorM + o.finishAreaM,
+        headingDeg: undefined,
+      });
     }
 
     if (!candidate) {
