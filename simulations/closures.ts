@@ -234,7 +234,7 @@ export function runClosures(event: LoadedEvent, options: ClosuresOptions): Closu
   const predictionBefore = (sectionId: string, readyMs: number, beforeMs: number): number | null => {
     const history = predictions.get(sectionId) ?? [];
     const at = history.filter((h) => h.atMs <= readyMs - beforeMs).at(-1);
-    return at?.predictedMs == null ? null : at.predictedMs - readyMs;
+    return at === undefined || at.predictedMs === null ? null : at.predictedMs - readyMs;
   };
   const notShownFinished = simulations.flatMap(({ tracker, runners }) =>
     runners
