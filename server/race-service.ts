@@ -17,6 +17,7 @@ import {
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
 import type { Clock } from './core/clock.ts';
+import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
 import type { Course } from './core/course.ts';
 import { defaultEngineOptions, RaceTracker, type EngineOptions } from './core/race-tracker.ts';
 import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
@@ -88,22 +89,73 @@ export class RaceService {
   private readonly deviceListeners: Array<(participantId: string) => void> = [];
   private readonly alertListeners: Array<(alert: Alert) => void> = [];
   private readonly alerts: Alert[] = [];
+  private readonly sections: SectionDefinition[];
+  private readonly reopenedAtMs = new Map<string, number>();
+  private readonly sweepers = new Set<string>();
+  private readonly cutoffPaces = new Map<string, number | null>();
 
   private constructor(deps: RaceServiceDeps) {
     this.eventName = deps.event.name;
+    this.sections = RaceService.sectionsOf(deps.event);
     this.stores = deps.stores;
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.fixLimits = deps.fixLimits ?? defaultFixLimits;
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
+      this.cutoffPaces.set(race.raceId, race.cutoffPaceSecPerKm);
       for (const p of race.participants) {
+        if (p.isSweeper) this.sweepers.add(p.participantId);
         const identity = { raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name };
         this.participants.set(p.participantId, identity);
         this.devices.set(p.deviceToken, identity);
         this.tokenOf.set(p.participantId, p.deviceToken);
       }
     }
+  }
+
+  /** Sections of the event file, and a section per kilometre of each street race none covers. */
+  private static sectionsOf(event: LoadedEvent): SectionDefinition[] {
+    const covered = new Set(event.sections.flatMap((s) => s.spans.map((span) => span.raceId)));
+    const perKm = event.races
+      .filter((r) => r.course.kind === 'street' && !covered.has(r.raceId))
+      .flatMap((r) => sectionsPerKilometre(r.raceId, r.name, r.distanceM));
+    return [...event.sections, ...perKm];
+  }
+
+  /** Every road section's state now (docs/CLOSURES.md). */
+  sectionStatuses(): SectionStatus[] {
+    const nowMs = this.clock.nowMs();
+    const views = new Map<string, ClosureRace>();
+    for (const race of this.races.values()) {
+      const { tracker } = race;
+      views.set(race.raceId, {
+        raceId: race.raceId,
+        startsAtMs: tracker.startsAtMs,
+        raceDistanceM: tracker.course.raceDistanceM,
+        cutoffPaceSecPerKm: this.cutoffPaces.get(race.raceId) ?? null,
+        runners: tracker.participants.map((p) => {
+          const state = tracker.runnerState(p.participantId)!;
+          return {
+            participantId: p.participantId,
+            distanceAlongRaceM: state.distanceAlongRaceM,
+            status: state.status,
+            abandoned: false,
+            isSweeper: this.sweepers.has(p.participantId),
+            speedMps: state.progress?.speedMps ?? null,
+          };
+        }),
+      });
+    }
+    return this.sections.map((s) => sectionStatus(s, views, nowMs, this.reopenedAtMs.get(s.sectionId) ?? null));
+  }
+
+  /** An organiser reopens a section: from now on a runner found on it is an alert. */
+  reopenSection(sectionId: string): boolean {
+    if (!this.sections.some((s) => s.sectionId === sectionId)) return false;
+    if (!this.reopenedAtMs.has(sectionId)) this.reopenedAtMs.set(sectionId, this.clock.nowMs());
+    this.logger.info({ sectionId }, 'section reopened');
+    return true;
   }
 
   /** Builds the races and picks up runner states a store already holds (a restarted process). */

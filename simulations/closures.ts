@@ -15,12 +15,11 @@ export const DEMO_CUTOFF_SEC_PER_KM: Record<string, number> = { 'men-42k': 497, 
  * each, both carriageways. Every race that runs over a kilometre uses it twice, out and back, at
  * its own distances along the race.
  */
-export function demoSections(event: LoadedEvent, startsAtMs: number): SectionDefinition[] {
-  const streetRaces = event.races.filter((r) => r.course.kind === 'street' && r.raceId in DEMO_CUTOFF_SEC_PER_KM);
-  const longestHalfM = Math.max(...streetRaces.map((r) => r.distanceM / 2));
-  const sections: SectionDefinition[] = [];
+export function axisSections(races: ReadonlyArray<{ raceId: string; distanceM: number }>): Array<Pick<SectionDefinition, 'sectionId' | 'name' | 'spans'>> {
+  const longestHalfM = Math.max(...races.map((r) => r.distanceM / 2));
+  const sections: Array<Pick<SectionDefinition, 'sectionId' | 'name' | 'spans'>> = [];
   for (let k = 0; k * 1000 < longestHalfM; k++) {
-    const spans = streetRaces.flatMap((race) => {
+    const spans = races.flatMap((race) => {
       const halfM = race.distanceM / 2;
       if (k * 1000 >= halfM) return [];
       const outToM = Math.min(halfM, (k + 1) * 1000);
@@ -29,13 +28,20 @@ export function demoSections(event: LoadedEvent, startsAtMs: number): SectionDef
         { raceId: race.raceId, fromM: race.distanceM - outToM, toM: race.distanceM - k * 1000 },
       ];
     });
-    // Planned: the road reopens when the slowest allowed runner of the last race has passed.
-    const plannedReopenAtMs = Math.max(
-      ...spans.map((s) => startsAtMs + (s.toM / 1000) * DEMO_CUTOFF_SEC_PER_KM[s.raceId]! * 1000),
-    );
-    sections.push({ sectionId: `axis-km${k + 1}`, name: `Axis km ${k + 1}`, spans, plannedCloseAtMs: startsAtMs - 30 * 60_000, plannedReopenAtMs });
+    sections.push({ sectionId: `axis-km${k + 1}`, name: `Axis km ${k + 1}`, spans });
   }
   return sections;
+}
+
+/** The axis sections with planned times for races starting at `startsAtMs`. */
+export function demoSections(event: LoadedEvent, startsAtMs: number): SectionDefinition[] {
+  const streetRaces = event.races.filter((r) => r.course.kind === 'street' && r.raceId in DEMO_CUTOFF_SEC_PER_KM);
+  return axisSections(streetRaces).map((section) => ({
+    ...section,
+    plannedCloseAtMs: startsAtMs - 30 * 60_000,
+    // Planned: the road reopens when the slowest allowed runner of the last race has passed.
+    plannedReopenAtMs: Math.max(...section.spans.map((s) => startsAtMs + (s.toM / 1000) * DEMO_CUTOFF_SEC_PER_KM[s.raceId]! * 1000)),
+  }));
 }
 
 interface SimulatedRunner {

@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LonLat } from '../shared/course-path.ts';
+import { axisSections, DEMO_CUTOFF_SEC_PER_KM } from './closures.ts';
 import { outAndBack, parkLoop } from './course-shapes.ts';
 import { seededRandom } from './random.ts';
 
@@ -66,6 +67,7 @@ const event = {
       name: "Men's marathon 42.195 km",
       distanceM: 42195,
       course: { kind: 'street', file: courseFile('street-42k', outAndBack(42195, 15)) },
+      cutoffPaceSecPerKm: DEMO_CUTOFF_SEC_PER_KM['men-42k'],
       participants: participants('m42', 1001, 110, firstNamesMen),
     },
     {
@@ -73,6 +75,7 @@ const event = {
       name: "Men's half marathon 21.1 km",
       distanceM: 21097.5,
       course: { kind: 'street', file: courseFile('street-21k', outAndBack(21097.5, 15)) },
+      cutoffPaceSecPerKm: DEMO_CUTOFF_SEC_PER_KM['men-21k'],
       participants: participants('m21', 2001, 92, firstNamesMen),
     },
     {
@@ -80,6 +83,7 @@ const event = {
       name: "Men's 10 km",
       distanceM: 10000,
       course: { kind: 'street', file: courseFile('street-10k', outAndBack(10000, 15)) },
+      cutoffPaceSecPerKm: DEMO_CUTOFF_SEC_PER_KM['men-10k'],
       participants: participants('m10', 3001, 80, firstNamesMen),
     },
     {
@@ -100,6 +104,10 @@ const event = {
     },
   ],
 };
-writeFileSync(`${outDir}/tehrun.event.json`, `${JSON.stringify(event, null, 2)}\n`);
+// The axis is closed in kilometre sections, each used by every street race out and back.
+const sections = axisSections(
+  event.races.filter((r) => r.course.kind === 'street').map((r) => ({ raceId: r.id, distanceM: r.distanceM })),
+).map((s) => ({ id: s.sectionId, name: s.name, spans: s.spans }));
+writeFileSync(`${outDir}/tehrun.event.json`, `${JSON.stringify({ ...event, sections }, null, 2)}\n`);
 const total = event.races.reduce((n, r) => n + r.participants.length, 0);
 console.log(`wrote ${outDir}tehrun.event.json: ${event.races.length} races, ${total} participants`);

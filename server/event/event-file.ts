@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LonLat } from '../../shared/course-path.ts';
+import type { SectionDefinition } from '../core/closures.ts';
 import { buildCourse, type Course, type CourseDefinition } from '../core/course.ts';
 import { TRACK_LANES } from '../core/track.ts';
 import { describeIssues } from '../validation.ts';
@@ -42,6 +43,8 @@ const participantSchema = z
     id: idSchema,
     bib: z.string().min(1).max(16),
     name: z.string().min(1).max(120),
+    /** A sweeper closes the field: road sections wait for them (docs/CLOSURES.md). */
+    role: z.enum(['runner', 'sweeper']).default('runner'),
     /** Credential of the runner's device; generated at start when absent. */
     deviceToken: z.string().min(16, 'a device token has at least 16 characters').max(128).optional(),
   })
@@ -60,6 +63,8 @@ const raceSchema = z
     course: courseSchema,
     /** How far from the course a fix may be and still count as on it, metres (default 50). */
     corridorM: z.number().min(10).max(500).optional(),
+    /** Slowest pace allowed (the virtual sweeper when no participant is the sweeper), s/km. */
+    cutoffPaceSecPerKm: z.number().min(120).max(3600).optional(),
     participants: z.array(participantSchema).max(0xffff),
   })
   .strict()
@@ -68,10 +73,26 @@ const raceSchema = z
     path: ['key'],
   });
 
+const sectionSchema = z
+  .object({
+    id: idSchema,
+    name: z.string().min(1).max(120),
+    /** The stretches of each race on this piece of road, metres along the race. */
+    spans: z
+      .array(z.object({ raceId: idSchema, fromM: z.number().min(0), toM: z.number().positive() }).strict())
+      .min(1)
+      .max(50),
+    plannedCloseAt: z.iso.datetime({ offset: true }).optional(),
+    plannedReopenAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
 const eventSchema = z
   .object({
     name: z.string().min(1).max(200),
     races: z.array(raceSchema).min(1),
+    /** Closed road sections (docs/CLOSURES.md); street races without any are split per kilometre. */
+    sections: z.array(sectionSchema).max(1000).optional(),
   })
   .strict();
 
@@ -80,6 +101,7 @@ export interface LoadedParticipant {
   bib: string;
   name: string;
   deviceToken: string;
+  isSweeper: boolean;
 }
 
 export interface LoadedRace {
@@ -94,12 +116,15 @@ export interface LoadedRace {
   course: Course;
   /** How far from the course a fix may be before it is off course; null for the default. */
   corridorM: number | null;
+  /** Slowest allowed pace (the virtual sweeper); null: no sweeper is waited for. */
+  cutoffPaceSecPerKm: number | null;
   participants: LoadedParticipant[];
 }
 
 export interface LoadedEvent {
   name: string;
   races: LoadedRace[];
+  sections: SectionDefinition[];
 }
 
 export class EventFileError extends Error {
@@ -150,7 +175,7 @@ export async function parseEvent(json: unknown, options: { source: string; baseD
       const deviceToken = p.deviceToken ?? randomBytes(18).toString('base64url');
       if (tokens.has(deviceToken)) problems.push(`${at}.participants[${i}].deviceToken: used by another participant`);
       tokens.add(deviceToken);
-      participants.push({ participantId: p.id, bib: p.bib, name: p.name, deviceToken });
+      participants.push({ participantId: p.id, bib: p.bib, name: p.name, deviceToken, isSweeper: p.role === 'sweeper' });
     }
     const course = await buildCourseFrom(race.course, race.distanceM, options.baseDir, `${at}.course`, problems);
     if (course) {
@@ -162,13 +187,36 @@ export async function parseEvent(json: unknown, options: { source: string; baseD
         isPrivate: race.private,
         key: race.key ?? null,
         corridorM: race.corridorM ?? null,
+        cutoffPaceSecPerKm: race.cutoffPaceSecPerKm ?? null,
         course,
         participants,
       });
     }
   }
   if (problems.length > 0) throw new EventFileError(options.source, problems);
-  return { name: event.name, races };
+  const sections: SectionDefinition[] = [];
+  const sectionIds = new Set<string>();
+  for (const [i, s] of (event.sections ?? []).entries()) {
+    const at = `sections[${i}]`;
+    if (sectionIds.has(s.id)) problems.push(`${at}.id: section id "${s.id}" is used twice`);
+    sectionIds.add(s.id);
+    for (const [j, span] of s.spans.entries()) {
+      const race = races.find((r) => r.raceId === span.raceId);
+      if (!race) problems.push(`${at}.spans[${j}].raceId: no race "${span.raceId}"`);
+      else if (!(span.fromM < span.toM) || span.toM > race.distanceM) {
+        problems.push(`${at}.spans[${j}]: needs 0 <= fromM < toM <= the race's distance (${race.distanceM} m)`);
+      }
+    }
+    sections.push({
+      sectionId: s.id,
+      name: s.name,
+      spans: s.spans,
+      plannedCloseAtMs: s.plannedCloseAt === undefined ? null : Date.parse(s.plannedCloseAt),
+      plannedReopenAtMs: s.plannedReopenAt === undefined ? null : Date.parse(s.plannedReopenAt),
+    });
+  }
+  if (problems.length > 0) throw new EventFileError(options.source, problems);
+  return { name: event.name, races, sections };
 }
 
 type CourseInput = z.infer<typeof courseSchema>;

@@ -108,6 +108,14 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   };
   app.use('/api/organiser', organiserOnly);
 
+  app.get('/api/organiser/sections', (_req, res) => {
+    res.set('cache-control', 'no-store').json(okAck({ sections: service.sectionStatuses() }));
+  });
+  app.post('/api/organiser/sections/:sectionId/reopen', (req, res) => {
+    if (!service.reopenSection(String(req.params['sectionId']))) return sendError(res, ErrorCodes.NOT_FOUND, 'no such section');
+    res.json(okAck(null));
+  });
+
   app.get('/api/organiser/alerts', (_req, res) => {
     res.set('cache-control', 'no-store').json(okAck({ alerts: service.recentAlerts() }));
   });

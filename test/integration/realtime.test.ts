@@ -274,6 +274,21 @@ describe('HTTP', () => {
     );
   });
 
+  it('tells organisers the state of each road section, and lets them reopen one', async () => {
+    const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}` };
+    expect((await httpJson('/api/organiser/sections')).status).toBe(401);
+    const { body } = await httpJson('/api/organiser/sections', organiser);
+    const sections = (body.data as unknown as { sections: Array<{ sectionId: string; state: string; runnersToPass: number }> }).sections;
+    // The test event defines none: the street race is split per kilometre.
+    expect(sections.map((s) => s.sectionId)).toEqual(Array.from({ length: 10 }, (_, i) => `street-10k-km${i + 1}`));
+    expect(sections[9]).toMatchObject({ state: expect.stringMatching(/^(waiting|inUse)$/), runnersToPass: 3 });
+    const reopen = await fetch(`${server.url}/api/organiser/sections/street-10k-km10/reopen`, { method: 'POST', headers: organiser });
+    expect(reopen.status).toBe(200);
+    const after = (await httpJson('/api/organiser/sections', organiser)).body.data as unknown as { sections: Array<{ sectionId: string; state: string }> };
+    expect(after.sections.find((s) => s.sectionId === 'street-10k-km10')!.state).toBe('reopened');
+    expect((await fetch(`${server.url}/api/organiser/sections/nope/reopen`, { method: 'POST', headers: organiser })).status).toBe(404);
+  });
+
   it('answers unknown routes and organiser routes without a token with JSON errors', async () => {
     expect(await httpJson('/api/nothing-here')).toMatchObject({ status: 404, body: { ok: false, code: ErrorCodes.NOT_FOUND } });
     expect(await httpJson('/api/races/%ZZ/snapshot')).toMatchObject({ status: 400, body: { ok: false, code: ErrorCodes.MALFORMED_REQUEST } });

@@ -105,6 +105,21 @@ describe('event file validation', () => {
     ]);
   });
 
+  it('checks road sections against the races they name', async () => {
+    const json = { ...testEventJson(0), sections: [
+      { id: 'a', name: 'A', spans: [{ raceId: 'street-10k', fromM: 0, toM: 1000 }, { raceId: 'nope', fromM: 0, toM: 10 }] },
+      { id: 'a', name: 'A again', spans: [{ raceId: 'street-10k', fromM: 9000, toM: 12000 }] },
+    ] };
+    expect(await problemsOf(json)).toEqual([
+      'sections[0].spans[1].raceId: no race "nope"',
+      'sections[1].id: section id "a" is used twice',
+      "sections[1].spans[0]: needs 0 <= fromM < toM <= the race's distance (10000 m)",
+    ]);
+    const demo = await loadEventFile(DEMO_EVENT_FILE);
+    expect(demo.sections).toHaveLength(22);
+    expect(demo.sections[0]!.spans.map((s) => s.raceId)).toEqual(['men-42k', 'men-42k', 'men-21k', 'men-21k', 'men-10k', 'men-10k']);
+  });
+
   it('reports a file that is not JSON, or missing, without throwing anything else', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'event-'));
     writeFileSync(join(dir, 'bad.json'), '{ "name": ');
