@@ -53,6 +53,13 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     // The race's room and whoever follows one of its runners through a live link.
     const followers = service.race(change.raceId)?.tracker.participants.map((p) => followRoom(change.raceId, p.participantId)) ?? [];
     spectators.to([raceRoom(change.raceId), ...followers]).emit('race:changed', change);
+    if (change.what === 'access') {
+      // Who may watch changed: everyone but organisers joins again, with the key if they have it.
+      for (const socketId of [...(spectators.adapter.rooms.get(raceRoom(change.raceId)) ?? [])]) {
+        const socket = spectators.sockets.get(socketId);
+        if (socket && !socket.data.isOrganiser) void socket.leave(raceRoom(change.raceId));
+      }
+    }
   });
   return {
     io,

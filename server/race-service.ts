@@ -5,12 +5,14 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import {
   ErrorCodes,
+  RunnerStatus,
   errorAck,
   okAck,
   type Ack,
   type Alert,
   type CourseGeometry,
   type FollowSnapshot,
+  type RaceChangeNotice,
   type PositionAccepted,
   type RaceSnapshot,
   type RaceSummary,
@@ -37,6 +39,7 @@ const sosSchema = z
 export interface RaceEntry {
   raceId: string;
   name: string;
+  /** Changed by organisers at short notice. */
   isPrivate: boolean;
   keyDigest: Buffer | null;
   engineOptions: EngineOptions;
@@ -45,9 +48,14 @@ export interface RaceEntry {
 }
 
 /** What changed in a race, for the edges to tell the race's room. */
-export interface RaceChange {
-  raceId: string;
-  what: 'course';
+export type RaceChange = RaceChangeNotice;
+
+/** A change an organiser made: who, when, what. */
+export interface AuditEntry {
+  atMs: number;
+  by: string;
+  action: string;
+  details: Record<string, unknown>;
 }
 
 /** Who a device credential belongs to. */
@@ -89,6 +97,7 @@ export class RaceService {
   private readonly deviceListeners: Array<(participantId: string) => void> = [];
   private readonly alertListeners: Array<(alert: Alert) => void> = [];
   private readonly alerts: Alert[] = [];
+  private readonly auditLog: AuditEntry[] = [];
   private readonly sections: SectionDefinition[];
   private readonly reopenedAtMs = new Map<string, number>();
   private readonly sweepers = new Set<string>();
@@ -140,7 +149,7 @@ export class RaceService {
             participantId: p.participantId,
             distanceAlongRaceM: state.distanceAlongRaceM,
             status: state.status,
-            abandoned: false,
+            abandoned: state.status === RunnerStatus.dnf || state.status === RunnerStatus.dsq,
             isSweeper: this.sweepers.has(p.participantId),
             speedMps: state.progress?.speedMps ?? null,
           };
@@ -154,7 +163,7 @@ export class RaceService {
   reopenSection(sectionId: string): boolean {
     if (!this.sections.some((s) => s.sectionId === sectionId)) return false;
     if (!this.reopenedAtMs.has(sectionId)) this.reopenedAtMs.set(sectionId, this.clock.nowMs());
-    this.logger.info({ sectionId }, 'section reopened');
+    this.record('organiser', 'section reopened', { sectionId });
     return true;
   }
 
@@ -208,8 +217,51 @@ export class RaceService {
       race.tracker.carryOver(old.runnerState(p.participantId)!);
       await this.stores.runnerStates.save(race.raceId, race.tracker.runnerState(p.participantId)!);
     }
-    this.logger.info({ raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length }, 'course replaced');
+    this.record('organiser', 'course replaced', { raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length });
     for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'course' });
+  }
+
+  /** Takes a participant out of the race (DNF, DSQ), or back in. */
+  setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing', by: string): boolean {
+    const identity = this.participants.get(participantId);
+    const race = identity ? this.races.get(identity.raceId) : undefined;
+    if (!identity || !race || !race.tracker.setOutcome(participantId, outcome)) return false;
+    void this.stores.runnerStates.save(race.raceId, race.tracker.runnerState(participantId)!).catch((err: unknown) => {
+      this.logger.error({ err, participantId }, 'runner state save failed');
+    });
+    this.record(by, `participant ${outcome}`, { raceId: race.raceId, participantId });
+    return true;
+  }
+
+  /** Changes a race at short notice: its start time, or who may watch it. */
+  changeRace(race: RaceEntry, change: { startsAtMs?: number; isPrivate?: boolean; key?: string }, by: string): void {
+    if (change.startsAtMs !== undefined) {
+      race.tracker.setStartsAt(change.startsAtMs);
+      this.record(by, 'start time changed', { raceId: race.raceId, startsAtMs: change.startsAtMs });
+      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'start' });
+    }
+    if (change.key !== undefined) race.keyDigest = digest(change.key);
+    if (change.isPrivate !== undefined && change.isPrivate !== race.isPrivate) {
+      race.isPrivate = change.isPrivate;
+      this.record(by, change.isPrivate ? 'race made private' : 'race made public', { raceId: race.raceId });
+      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'access' });
+    } else if (change.key !== undefined) {
+      // A new key locks out whoever had the old one.
+      this.record(by, 'race key changed', { raceId: race.raceId });
+      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'access' });
+    }
+  }
+
+  private record(by: string, action: string, details: Record<string, unknown>): void {
+    const entry: AuditEntry = { atMs: this.clock.nowMs(), by, action, details };
+    this.auditLog.push(entry);
+    if (this.auditLog.length > 10_000) this.auditLog.shift();
+    this.logger.info({ audit: entry }, action);
+  }
+
+  /** Every change organisers made, oldest first. */
+  audit(): AuditEntry[] {
+    return [...this.auditLog];
   }
 
   listRaces(options: { includePrivate: boolean }): RaceSummary[] {

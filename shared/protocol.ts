@@ -76,6 +76,10 @@ export const RunnerStatus = {
   onCourse: 1,
   offCourse: 2,
   finished: 3,
+  /** Did not finish: out of the race, marked by an organiser. */
+  dnf: 4,
+  /** Disqualified, marked by an organiser. */
+  dsq: 5,
 } as const;
 export type RunnerStatusCode = (typeof RunnerStatus)[keyof typeof RunnerStatus];
 export const runnerStatusNames: Record<RunnerStatusCode, string> = {
@@ -83,6 +87,8 @@ export const runnerStatusNames: Record<RunnerStatusCode, string> = {
   1: 'on course',
   2: 'off course',
   3: 'finished',
+  4: 'did not finish',
+  5: 'disqualified',
 };
 
 export type CourseKind = 'street' | 'loop' | 'track';
@@ -150,6 +156,12 @@ export interface DeviceWelcome {
   name: string;
 }
 
+/** A change deltas cannot carry: fetch the course and join again. */
+export interface RaceChangeNotice {
+  raceId: string;
+  what: 'course' | 'start' | 'access';
+}
+
 /** What a private live link shows: one runner, and the course to place them on. */
 export interface FollowSnapshot {
   raceId: string;
@@ -213,7 +225,7 @@ export interface SpectatorServerToClientEvents {
   /** One encoded delta (shared/wire.ts) per race per tick. */
   'race:delta': (raceId: string, delta: Uint8Array) => void;
   /** The race changed in a way deltas cannot say (a new course): fetch the course and join again. */
-  'race:changed': (change: { raceId: string; what: 'course' }) => void;
+  'race:changed': (change: RaceChangeNotice) => void;
   /** The followed runner's entry of a race delta (same encoding, one entry), when they moved. */
   'follow:delta': (raceId: string, delta: Uint8Array) => void;
   /** To organisers: a runner asked for help. */

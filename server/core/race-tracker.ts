@@ -141,7 +141,7 @@ export class RaceTracker {
   constructor(
     readonly raceId: string,
     readonly course: Course,
-    readonly startsAtMs: number,
+    public startsAtMs: number,
     readonly participants: readonly Participant[],
     private readonly options: EngineOptions = defaultEngineOptions,
     /** Sequence number to continue from (a race whose tracker was replaced keeps counting). */
@@ -183,7 +183,7 @@ export class RaceTracker {
     if (isStale) return this.accepted(runner, false);
     // The newest battery reading, even from a fix that places no one (before the start, finished).
     if (fix.batteryPct !== undefined) runner.batteryPct = fix.batteryPct;
-    if (runner.status === RunnerStatus.finished || fix.recordedAtMs < this.startsAtMs) {
+    if (isOutOfRace(runner.status) || fix.recordedAtMs < this.startsAtMs) {
       return this.accepted(runner, false);
     }
     runner.lastFixAtMs = fix.recordedAtMs;
@@ -389,6 +389,30 @@ export class RaceTracker {
   }
 
   /**
+   * An organiser's decision: out of the race (DNF, DSQ), or back in it ('racing', to undo a
+   * mistake). Out of the race, fixes are logged but move no one, and road sections stop waiting.
+   */
+  setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing'): boolean {
+    const index = this.indexById.get(participantId);
+    if (index === undefined) return false;
+    const runner = this.runners[index]!;
+    if (outcome === 'racing') {
+      if (runner.status === RunnerStatus.dnf || runner.status === RunnerStatus.dsq) {
+        runner.status = runner.finishedAtMs !== null ? RunnerStatus.finished : runner.progress ? RunnerStatus.onCourse : RunnerStatus.notStarted;
+      }
+    } else {
+      runner.status = outcome === 'dnf' ? RunnerStatus.dnf : RunnerStatus.dsq;
+    }
+    this.dirty.add(index);
+    return true;
+  }
+
+  /** A new start time (before the start, usually): fixes before it place no one. */
+  setStartsAt(startsAtMs: number): void {
+    this.startsAtMs = startsAtMs;
+  }
+
+  /**
    * Restores a runner from a store (a restarted process continues the race). A state of another
    * shape (an older version's) keeps what can be trusted, the published distance, status and
    * finish, and places the runner afresh from their next fix.
@@ -408,7 +432,7 @@ export class RaceTracker {
     const index = this.indexById.get(previous.participantId);
     if (index === undefined) return;
     const state = normaliseRunnerState(previous, this.course.raceDistanceM);
-    if (state.status !== RunnerStatus.finished && state.progress) state.rejectedInARow = this.options.lostAfterRejections;
+    if (!isOutOfRace(state.status) && state.progress) state.rejectedInARow = this.options.lostAfterRejections;
     this.runners[index] = state;
     this.dirty.add(index);
   }
@@ -489,6 +513,11 @@ export function initialRunnerState(participantId: string): RunnerState {
 }
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** Finished, or taken out of the race by an organiser: no fix moves them any more. */
+export function isOutOfRace(status: RunnerStatusCode): boolean {
+  return status === RunnerStatus.finished || status === RunnerStatus.dnf || status === RunnerStatus.dsq;
+}
 
 /** A saved state made safe to continue from, whatever version saved it. */
 function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM: number): RunnerState {

@@ -100,6 +100,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   app.use('/ingest', createIngestRouter({ service, logger }));
+  const jsonBody = express.json({ limit: '4kb' });
 
   /** Organiser-only routes answer 401 to anyone else. */
   const organiserOnly = (req: Request, res: Response, next: NextFunction): void => {
@@ -114,6 +115,31 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.post('/api/organiser/sections/:sectionId/reopen', (req, res) => {
     if (!service.reopenSection(String(req.params['sectionId']))) return sendError(res, ErrorCodes.NOT_FOUND, 'no such section');
     res.json(okAck(null));
+  });
+
+  // Changes at short notice.
+  app.post('/api/organiser/participants/:participantId/outcome', jsonBody, (req, res) => {
+    const body = outcomeRequest.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
+    if (!service.setOutcome(String(req.params['participantId']), body.data.outcome, 'organiser')) {
+      return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
+    }
+    res.json(okAck(null));
+  });
+  app.patch('/api/organiser/races/:raceId', jsonBody, (req, res) => {
+    const race = service.race(String(req.params['raceId']));
+    if (!race) return sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race');
+    const body = raceChangeRequest.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
+    const { startsAt, key } = body.data;
+    if (body.data.private === true && key === undefined && race.keyDigest === null) {
+      return sendError(res, ErrorCodes.MALFORMED_REQUEST, 'a race made private needs a key of at least 16 characters');
+    }
+    service.changeRace(race, { startsAtMs: startsAt === undefined ? undefined : Date.parse(startsAt), isPrivate: body.data.private, key }, 'organiser');
+    res.json(okAck(service.summary(race)));
+  });
+  app.get('/api/organiser/audit', (_req, res) => {
+    res.set('cache-control', 'no-store').json(okAck({ entries: service.audit() }));
   });
 
   app.get('/api/organiser/alerts', (_req, res) => {
@@ -152,7 +178,6 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const link = deps.shareLinks.issue(participant.raceId, participantId, clock.nowMs() + body.data.validForHours * 3600_000);
     res.status(201).set('cache-control', 'no-store').json(okAck(linkInfo(link, link.token)));
   };
-  const jsonBody = express.json({ limit: '4kb' });
   app.post('/api/device/share-links', jsonBody, (req, res) => {
     const device = deviceOf(req);
     if (!device) return sendError(res, ErrorCodes.UNKNOWN_DEVICE, 'send the device token as "Authorization: Bearer <token>"');
@@ -253,6 +278,15 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 }
 
 const COURSE_UPLOAD_LIMIT = '5mb';
+
+const outcomeRequest = z.object({ outcome: z.enum(['dnf', 'dsq', 'racing']) }).strict();
+const raceChangeRequest = z
+  .object({
+    startsAt: z.iso.datetime({ offset: true }).optional(),
+    private: z.boolean().optional(),
+    key: z.string().min(16, 'a race key has at least 16 characters').max(128).optional(),
+  })
+  .strict();
 
 const linkRequest = z
   .object({ validForHours: z.number().positive().max(MAX_LINK_TTL_MS / 3600_000).default(24) })

@@ -7,6 +7,8 @@ export const RUNNER_COLOURS: Record<RunnerStatusCode, string> = {
   1: '#1c7ed6',
   2: '#868e96',
   3: '#2f9e44',
+  4: '#495057',
+  5: '#495057',
 };
 export const FOLLOWED_COLOUR = '#c2255c';
 export const BACKGROUND_COLOUR = '#f1efe9';

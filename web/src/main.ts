@@ -4,6 +4,7 @@ import './style.css';
 import { io, type Socket } from 'socket.io-client';
 import { CoursePath } from '../../shared/course-path.ts';
 import {
+  RunnerStatus,
   runnerStatusNames,
   type Ack,
   type ClientConfig,
@@ -69,7 +70,8 @@ async function start(): Promise<void> {
     const { race, path } = viewing;
     const points: RunnerPoint[] = [];
     for (const runner of race.runners) {
-      if (runner.status === 0) continue; // not placed on the course yet
+      // Not placed on the course yet, or out of the race: not on the map.
+      if (runner.status === RunnerStatus.notStarted || runner.status === RunnerStatus.dnf || runner.status === RunnerStatus.dsq) continue;
       const [lon, lat] = path.pointAtRaceDistance(runner.distanceAlongRaceM);
       points.push({ runnerIndex: runner.runnerIndex, lon, lat, status: runner.status, followed: runner.runnerIndex === followedIndex });
     }

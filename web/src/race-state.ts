@@ -79,7 +79,7 @@ export class ViewedRace {
   leaders(count: number): ViewedRunner[] {
     const finishOrder = (r: ViewedRunner) => r.finishedAtMs ?? Infinity;
     return this.runners
-      .filter((r) => r.status !== RunnerStatus.notStarted)
+      .filter((r) => r.status !== RunnerStatus.notStarted && r.status !== RunnerStatus.dnf && r.status !== RunnerStatus.dsq)
       .sort(
         (a, b) =>
           finishOrder(a) - finishOrder(b) || b.distanceAlongRaceM - a.distanceAlongRaceM || a.runnerIndex - b.runnerIndex,

@@ -1,0 +1,88 @@
+// Changes at short notice: a runner out of the race, a new start time, a race made private; each
+// applied at once, pushed to the race's room, and recorded with who and when.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes, RunnerStatus, type Ack, type RaceChangeNotice, type RaceSnapshot } from '../../shared/protocol.ts';
+import { decodeDelta, type DeltaEntry } from '../../shared/wire.ts';
+import type { LoadedEvent } from '../../server/event/event-file.ts';
+import { testEvent } from '../support/fixtures.ts';
+import { TEST_ORGANISER_TOKEN, connectDevice, connectSpectator, connected, startTestServer, type TestServer } from '../support/test-server.ts';
+
+let server: TestServer;
+let event: LoadedEvent;
+const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}`, 'content-type': 'application/json' };
+
+beforeAll(async () => {
+  event = await testEvent(Date.now() - 10 * 60_000);
+  server = await startTestServer({ event });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = organiser) => {
+  const response = await fetch(`${server.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return { status: response.status, body: (await response.json()) as Ack<unknown> };
+};
+
+describe('changes at short notice', () => {
+  it('takes a runner out of the race: the room is told, fixes no longer move them, sections stop waiting', async () => {
+    const watcher = connectSpectator(server.url);
+    await connected(watcher);
+    await watcher.emitWithAck('race:join', { raceId: 'street-10k' });
+    const entries: DeltaEntry[] = [];
+    watcher.on('race:delta', (_raceId, bytes) => entries.push(...decodeDelta(bytes).entries));
+
+    const sectionsBefore = (await call('GET', '/api/organiser/sections')).body as Ack<{ sections: Array<{ runnersToPass: number }> }>;
+    expect((await call('POST', '/api/organiser/participants/s-3/outcome', { outcome: 'dnf' }, { 'content-type': 'application/json' })).status).toBe(401);
+    expect((await call('POST', '/api/organiser/participants/s-3/outcome', { outcome: 'dnf' })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(entries).toContainEqual({ runnerIndex: 2, distanceAlongRaceM: 0, status: RunnerStatus.dnf });
+    const sectionsAfter = (await call('GET', '/api/organiser/sections')).body as Ack<{ sections: Array<{ runnersToPass: number }> }>;
+    if (!sectionsBefore.ok || !sectionsAfter.ok) throw new Error('refused');
+    expect(sectionsAfter.data.sections[9]!.runnersToPass).toBe(sectionsBefore.data.sections[9]!.runnersToPass - 1);
+
+    const device = connectDevice(server.url, event.races[0]!.participants[2]!.deviceToken);
+    await connected(device);
+    const [lon, lat] = event.races[0]!.course.path.pointAtRaceDistance(1200);
+    const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<{ applied: boolean; status: number }>> }).emitWithAck(
+      'position',
+      { lon, lat, recordedAtMs: Date.now() },
+    );
+    expect(ack).toMatchObject({ ok: true, data: { applied: false, status: RunnerStatus.dnf } });
+    expect((await call('POST', '/api/organiser/participants/s-3/outcome', { outcome: 'finished' })).status).toBe(400);
+    expect((await call('POST', '/api/organiser/participants/nobody/outcome', { outcome: 'dnf' })).status).toBe(404);
+    device.disconnect();
+    watcher.disconnect();
+  });
+
+  it('makes a public race private: spectators without the key are out, with the key they join again', async () => {
+    const watcher = connectSpectator(server.url);
+    await connected(watcher);
+    const joined = (await watcher.emitWithAck('race:join', { raceId: 'track-10k' })) as Ack<RaceSnapshot>;
+    expect(joined.ok).toBe(true);
+    const notice = new Promise<RaceChangeNotice>((resolve) => watcher.once('race:changed', resolve));
+    expect((await call('PATCH', '/api/races/track-10k', { private: true })).status).toBe(404);
+    expect((await call('PATCH', '/api/organiser/races/track-10k', { private: true })).status).toBe(400); // no key
+    const changed = await call('PATCH', '/api/organiser/races/track-10k', { private: true, key: 'new-track-key-0123456789' });
+    expect(changed).toMatchObject({ status: 200, body: { ok: true, data: { isPrivate: true } } });
+    expect(await notice).toEqual({ raceId: 'track-10k', what: 'access' });
+    expect(await watcher.emitWithAck('race:join', { raceId: 'track-10k' })).toMatchObject({ ok: false, code: ErrorCodes.UNKNOWN_RACE });
+    expect(await watcher.emitWithAck('race:join', { raceId: 'track-10k', key: 'new-track-key-0123456789' })).toMatchObject({ ok: true });
+    const listed = (await (await fetch(`${server.url}/api/races`)).json()) as Ack<{ races: Array<{ raceId: string }> }>;
+    expect(listed.ok && listed.data.races.map((r) => r.raceId)).not.toContain('track-10k');
+    watcher.disconnect();
+  });
+
+  it('moves a start time, and records every change with who made it and when', async () => {
+    const startsAt = new Date(Date.now() + 3600_000).toISOString();
+    const changed = await call('PATCH', '/api/organiser/races/street-10k', { startsAt });
+    expect(changed).toMatchObject({ status: 200, body: { ok: true, data: { startsAtMs: Date.parse(startsAt) } } });
+    expect((await call('PATCH', '/api/organiser/races/street-10k', { startsAt: 'tomorrow' })).status).toBe(400);
+    const audit = (await call('GET', '/api/organiser/audit')).body as Ack<{ entries: Array<{ action: string; by: string; atMs: number }> }>;
+    if (!audit.ok) throw new Error(audit.message);
+    expect(audit.data.entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['participant dnf', 'race made private', 'start time changed']),
+    );
+    expect(audit.data.entries.every((e) => e.by === 'organiser' && Math.abs(e.atMs - Date.now()) < 60_000)).toBe(true);
+  });
+});
