@@ -10,6 +10,7 @@ import {
   okAck,
   type Ack,
   type Alert,
+  type AlertKind,
   type CourseGeometry,
   type FollowSnapshot,
   type RaceChangeNotice,
@@ -20,6 +21,7 @@ import {
 import type { RaceDelta } from '../shared/wire.ts';
 import type { Clock } from './core/clock.ts';
 import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
+import { defaultAlertThresholds, runnerConditions } from './core/alerts.ts';
 import type { Course } from './core/course.ts';
 import { defaultEngineOptions, RaceTracker, type EngineOptions } from './core/race-tracker.ts';
 import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
@@ -96,7 +98,10 @@ export class RaceService {
   private readonly changeListeners: Array<(change: RaceChange) => void> = [];
   private readonly deviceListeners: Array<(participantId: string) => void> = [];
   private readonly alertListeners: Array<(alert: Alert) => void> = [];
-  private readonly alerts: Alert[] = [];
+  private readonly alertsById = new Map<string, Alert>();
+  /** The unresolved alert of each kind, runner and section. */
+  private readonly openAlertIds = new Map<string, string>();
+  private readonly stoppedSince = new Map<string, number>();
   private readonly auditLog: AuditEntry[] = [];
   private readonly sections: SectionDefinition[];
   private readonly reopenedAtMs = new Map<string, number>();
@@ -425,26 +430,110 @@ export class RaceService {
   raiseSos(device: DeviceIdentity, raw: unknown): Ack<{ alertId: string }> {
     const parsed = sosSchema.safeParse(raw);
     if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
-    const alert: Alert = {
-      alertId: randomBytes(6).toString('base64url'),
-      kind: 'sos',
-      raceId: device.raceId,
-      participantId: device.participantId,
-      bib: device.bib,
-      name: device.name,
-      raisedAtMs: parsed.data.recordedAtMs,
+    const alert = this.openAlert('sos', device, this.clock.nowMs(), {
       lat: parsed.data.lat ?? null,
       lon: parsed.data.lon ?? null,
-    };
-    this.alerts.push(alert);
-    if (this.alerts.length > 10_000) this.alerts.shift();
+      raisedAtMs: parsed.data.recordedAtMs,
+      unique: true,
+    });
     this.logger.warn({ alert }, 'SOS');
-    for (const listener of this.alertListeners) listener(alert);
     return okAck({ alertId: alert.alertId });
   }
 
+  /**
+   * Looks at every runner (and every reopened section) and opens, updates or clears alerts. Called
+   * once per tick. A condition that ends leaves its alert open but inactive until an organiser
+   * resolves it.
+   */
+  evaluateAlerts(): void {
+    const nowMs = this.clock.nowMs();
+    const holding = new Set<string>();
+    for (const race of this.races.values()) {
+      for (const p of race.tracker.participants) {
+        const state = race.tracker.runnerState(p.participantId)!;
+        const result = runnerConditions(state, nowMs, defaultAlertThresholds, this.stoppedSince.get(p.participantId) ?? null);
+        if (result.stoppedSinceMs === null) this.stoppedSince.delete(p.participantId);
+        else this.stoppedSince.set(p.participantId, result.stoppedSinceMs);
+        const identity = this.participants.get(p.participantId);
+        if (!identity) continue;
+        for (const kind of result.kinds) holding.add(this.openAlert(kind, identity, nowMs).alertId);
+      }
+    }
+    for (const section of this.sectionStatuses()) {
+      for (const participantId of section.runnersOnAfterReopen) {
+        const identity = this.participants.get(participantId);
+        if (identity) holding.add(this.openAlert('onReopenedSection', identity, nowMs, { sectionId: section.sectionId }).alertId);
+      }
+    }
+    for (const alert of this.alertsById.values()) {
+      if (alert.kind !== 'sos' && alert.active && alert.state !== 'resolved' && !holding.has(alert.alertId)) {
+        this.updateAlert(alert, { active: false }, nowMs);
+      }
+    }
+  }
+
+  /** The unresolved alert of this kind for this runner, opened if there is none. */
+  private openAlert(
+    kind: AlertKind,
+    who: DeviceIdentity,
+    nowMs: number,
+    extra: { lat?: number | null; lon?: number | null; raisedAtMs?: number; sectionId?: string; unique?: boolean } = {},
+  ): Alert {
+    const key = `${kind}:${who.participantId}:${extra.sectionId ?? ''}`;
+    const existing = extra.unique ? undefined : this.alertsById.get(this.openAlertIds.get(key) ?? '');
+    if (existing) {
+      if (!existing.active) this.updateAlert(existing, { active: true }, nowMs);
+      return existing;
+    }
+    const race = this.races.get(who.raceId);
+    const state = race?.tracker.runnerState(who.participantId);
+    const placed = state && state.status !== RunnerStatus.notStarted;
+    const point = placed && race ? race.tracker.course.path.pointAtRaceDistance(state.distanceAlongRaceM) : null;
+    const alert: Alert = {
+      alertId: randomBytes(6).toString('base64url'),
+      kind,
+      state: 'open',
+      active: true,
+      raceId: who.raceId,
+      participantId: who.participantId,
+      bib: who.bib,
+      name: who.name,
+      raisedAtMs: extra.raisedAtMs ?? nowMs,
+      updatedAtMs: nowMs,
+      lat: extra.lat !== undefined ? extra.lat : point ? point[1] : null,
+      lon: extra.lon !== undefined ? extra.lon : point ? point[0] : null,
+      distanceAlongRaceM: placed ? state.distanceAlongRaceM : null,
+      sectionId: extra.sectionId ?? null,
+    };
+    this.alertsById.set(alert.alertId, alert);
+    this.openAlertIds.set(key, alert.alertId);
+    if (this.alertsById.size > 10_000) {
+      const oldest = this.alertsById.keys().next().value;
+      if (oldest !== undefined) this.alertsById.delete(oldest);
+    }
+    for (const listener of this.alertListeners) listener(alert);
+    return alert;
+  }
+
+  private updateAlert(alert: Alert, change: Partial<Pick<Alert, 'state' | 'active'>>, nowMs: number): void {
+    Object.assign(alert, change, { updatedAtMs: nowMs });
+    if (alert.state === 'resolved') {
+      for (const [key, id] of this.openAlertIds) if (id === alert.alertId) this.openAlertIds.delete(key);
+    }
+    for (const listener of this.alertListeners) listener({ ...alert });
+  }
+
+  /** An organiser acknowledges (someone is on it) or resolves an alert. */
+  setAlertState(alertId: string, state: 'acknowledged' | 'resolved', by: string): Alert | null {
+    const alert = this.alertsById.get(alertId);
+    if (!alert) return null;
+    this.updateAlert(alert, { state }, this.clock.nowMs());
+    this.record(by, `alert ${state}`, { alertId, kind: alert.kind, participantId: alert.participantId });
+    return { ...alert };
+  }
+
   recentAlerts(): Alert[] {
-    return [...this.alerts];
+    return [...this.alertsById.values()].map((a) => ({ ...a }));
   }
 
   onAlert(listener: (alert: Alert) => void): void {

@@ -186,17 +186,28 @@ export interface JoinRaceRequest {
 }
 
 /** A runner's call for help, as organisers receive it. */
+export type AlertKind = 'sos' | 'stopped' | 'offCourse' | 'silent' | 'batteryLow' | 'onReopenedSection';
+
+/** Something about a runner that needs an organiser to look, as organisers receive it. */
 export interface Alert {
   alertId: string;
-  kind: 'sos';
+  kind: AlertKind;
+  /** Organisers acknowledge an alert (someone is on it), then resolve it. */
+  state: 'open' | 'acknowledged' | 'resolved';
+  /** Whether the condition still holds (an SOS holds until resolved). */
+  active: boolean;
   raceId: string;
   participantId: string;
   bib: string;
   name: string;
   raisedAtMs: number;
-  /** Where the phone was, when it knew; raw coordinates, for organisers only. */
+  updatedAtMs: number;
+  /** Where the runner is on the course, or (SOS) where the phone was; raw coordinates for organisers only. */
   lat: number | null;
   lon: number | null;
+  distanceAlongRaceM: number | null;
+  /** The reopened section, for `onReopenedSection`. */
+  sectionId: string | null;
 }
 
 export interface SosRequest {

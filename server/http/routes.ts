@@ -145,6 +145,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/api/organiser/alerts', (_req, res) => {
     res.set('cache-control', 'no-store').json(okAck({ alerts: service.recentAlerts() }));
   });
+  app.post('/api/organiser/alerts/:alertId/:action', (req, res) => {
+    const action = req.params['action'];
+    if (action !== 'acknowledge' && action !== 'resolve') return sendError(res, ErrorCodes.NOT_FOUND, 'use …/acknowledge or …/resolve');
+    const alert = service.setAlertState(String(req.params['alertId']), action === 'acknowledge' ? 'acknowledged' : 'resolved', 'organiser');
+    if (!alert) return sendError(res, ErrorCodes.NOT_FOUND, 'no such alert');
+    res.json(okAck(alert));
+  });
 
   app.get('/api/organiser/devices', (_req, res) => {
     res.set('cache-control', 'no-store').json(okAck({ devices: service.deviceCredentials() }));

@@ -21,6 +21,7 @@ export function startTicker(deps: {
   const { service, spectators, clock, logger } = deps;
   const tick = (): void => {
     try {
+      service.evaluateAlerts();
       for (const { raceId, delta, participantIdAt } of service.takeDeltas(clock.nowMs())) {
         spectators.to(raceRoom(raceId)).emit('race:delta', raceId, encodeDelta(delta));
         // Followers of one runner (live links) get that runner's entry only, and only if they are here.

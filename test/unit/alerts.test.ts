@@ -1,0 +1,102 @@
+// Alerts for organisers, driven by a clock the test moves: a runner stopped, off course, silent,
+// low on battery, on a reopened section; acknowledged and resolved.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Alert } from '../../shared/protocol.ts';
+import { ManualClock } from '../../server/core/clock.ts';
+import type { LoadedEvent } from '../../server/event/event-file.ts';
+import { silentLogger } from '../../server/logger.ts';
+import { createMemoryStores } from '../../server/ports/stores.ts';
+import { RaceService, type DeviceIdentity } from '../../server/race-service.ts';
+import { testEvent } from '../support/fixtures.ts';
+
+const START = Date.UTC(2026, 10, 4, 5, 0);
+let clock: ManualClock;
+let event: LoadedEvent;
+let service: RaceService;
+let received: Alert[];
+
+beforeEach(async () => {
+  clock = new ManualClock(START + 600_000);
+  event = await testEvent(START);
+  service = await RaceService.create({ event, stores: createMemoryStores(), clock, logger: silentLogger, defaultStartMs: START });
+  received = [];
+  service.onAlert((alert) => received.push({ ...alert }));
+});
+
+const device = (index: number): DeviceIdentity => service.authenticateDevice(event.races[0]!.participants[index]!.deviceToken)!;
+const course = () => event.races[0]!.course;
+
+async function fixAt(index: number, distanceM: number, extra: Record<string, number> = {}, awayM = 0): Promise<void> {
+  const point = course().path.pointAtRaceDistance(distanceM);
+  const [lon, lat] = course().path.ruler.offset(point, 0, awayM);
+  const ack = await service.ingestFix(device(index), { lon, lat, recordedAtMs: clock.nowMs(), accuracyM: 5, ...extra });
+  if (!ack.ok) throw new Error(ack.message);
+}
+
+const alertsOf = (kind: string) => service.recentAlerts().filter((a) => a.kind === kind);
+
+describe('alerts', () => {
+  it('raises "stopped" after five minutes standing on the course, and marks it inactive when the runner moves on', async () => {
+    for (let m = 1500; m <= 1800; m += 15) {
+      await fixAt(0, m, { speedMps: 3 });
+      clock.advance(5000);
+    }
+    for (let i = 0; i < 70; i++) {
+      await fixAt(0, 1805, { speedMps: 0 });
+      clock.advance(5000);
+      service.evaluateAlerts();
+    }
+    expect(alertsOf('stopped')).toMatchObject([{ participantId: 's-1', state: 'open', active: true, distanceAlongRaceM: expect.any(Number) }]);
+    for (let i = 0; i < 6; i++) {
+      await fixAt(0, 1820 + i * 15, { speedMps: 3 });
+      clock.advance(5000);
+      service.evaluateAlerts();
+    }
+    expect(alertsOf('stopped')).toMatchObject([{ state: 'open', active: false }]);
+    expect(received.filter((a) => a.kind === 'stopped').map((a) => a.active)).toEqual([true, false]);
+  });
+
+  it('raises "offCourse" after two minutes away, "silent" after three without a fix, "batteryLow" at 15%', async () => {
+    for (let m = 1500; m <= 1600; m += 15) {
+      await fixAt(1, m, { batteryPct: 40 });
+      await fixAt(2, m, { batteryPct: 14 });
+      clock.advance(5000);
+    }
+    for (let i = 0; i < 30; i++) {
+      await fixAt(1, 1610, {}, 300);
+      clock.advance(5000);
+    }
+    service.evaluateAlerts();
+    expect(alertsOf('offCourse').map((a) => a.participantId)).toEqual(['s-2']);
+    expect(alertsOf('batteryLow').map((a) => a.participantId)).toEqual(['s-3']);
+    expect(alertsOf('silent')).toEqual([]); // s-3 has been quiet for 150 s
+    clock.advance(40_000);
+    service.evaluateAlerts();
+    expect(alertsOf('silent').map((a) => a.participantId)).toEqual(['s-3']);
+  });
+
+  it('raises an alert for a runner on a reopened section', async () => {
+    await fixAt(0, 500);
+    service.reopenSection('street-10k-km1');
+    service.evaluateAlerts();
+    expect(alertsOf('onReopenedSection')).toMatchObject([{ participantId: 's-1', sectionId: 'street-10k-km1' }]);
+  });
+
+  it('is acknowledged, then resolved; a resolved condition that comes back is a new alert; every SOS is its own', async () => {
+    await fixAt(0, 500, { batteryPct: 10 });
+    service.evaluateAlerts();
+    const [low] = alertsOf('batteryLow');
+    expect(service.setAlertState(low!.alertId, 'acknowledged', 'organiser')).toMatchObject({ state: 'acknowledged' });
+    service.evaluateAlerts();
+    expect(alertsOf('batteryLow')).toHaveLength(1);
+    expect(service.setAlertState(low!.alertId, 'resolved', 'organiser')).toMatchObject({ state: 'resolved' });
+    service.evaluateAlerts();
+    expect(alertsOf('batteryLow').map((a) => a.state)).toEqual(['resolved', 'open']);
+    expect(service.setAlertState('nope', 'resolved', 'organiser')).toBeNull();
+    service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });
+    service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });
+    expect(alertsOf('sos')).toHaveLength(2);
+    expect(service.raiseSos(device(0), { recordedAtMs: 'now' })).toMatchObject({ ok: false, code: 'MALFORMED_REQUEST' });
+    expect(service.audit().map((e) => e.action)).toEqual(expect.arrayContaining(['alert acknowledged', 'alert resolved']));
+  });
+});
