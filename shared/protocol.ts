@@ -156,6 +156,28 @@ export interface DeviceWelcome {
   name: string;
 }
 
+/** A closed road section's live state, for organisers (docs/CLOSURES.md). */
+export type SectionState = 'waiting' | 'inUse' | 'clearBehindLast' | 'readyToReopen' | 'reopened';
+
+export interface SectionStatus {
+  sectionId: string;
+  name: string;
+  state: SectionState;
+  /** Runners on the section now, and the first and last of them. */
+  runnersOn: number;
+  firstOn: string | null;
+  lastOn: string | null;
+  /** Runners (not abandoned) still to pass its end, on it or before it. */
+  runnersToPass: number;
+  sweeperPassed: boolean;
+  /** When the last runner and the sweeper are expected past it; null when it cannot be told. */
+  predictedReadyAtMs: number | null;
+  plannedReopenAtMs: number | null;
+  reopenedAtMs: number | null;
+  /** Runners found on the section after it was reopened: each is an alert. */
+  runnersOnAfterReopen: string[];
+}
+
 /** A change deltas cannot carry: fetch the course and join again. */
 export interface RaceChangeNotice {
   raceId: string;

@@ -17,6 +17,7 @@ export default defineConfig({
         runner: `${root}runner.html`,
         setup: `${root}setup.html`,
         follow: `${root}follow.html`,
+        organiser: `${root}organiser.html`,
       },
     },
     emptyOutDir: true,

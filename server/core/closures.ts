@@ -6,7 +6,7 @@
 // The safety rule: a section is "ready to reopen" only when every runner who has not abandoned,
 // in every race that uses it, has passed its end, and so has each race's sweeper. A runner who
 // has not been seen yet, or is off course, has not passed.
-import { RunnerStatus, type RunnerStatusCode } from '../../shared/protocol.ts';
+import { RunnerStatus, type RunnerStatusCode, type SectionState, type SectionStatus } from '../../shared/protocol.ts';
 
 export interface SectionSpan {
   raceId: string;
@@ -45,26 +45,7 @@ export interface ClosureRace {
   runners: readonly ClosureRunner[];
 }
 
-export type SectionState = 'waiting' | 'inUse' | 'clearBehindLast' | 'readyToReopen' | 'reopened';
-
-export interface SectionStatus {
-  sectionId: string;
-  name: string;
-  state: SectionState;
-  /** Runners on the section now, and the first and last of them. */
-  runnersOn: number;
-  firstOn: string | null;
-  lastOn: string | null;
-  /** Runners (not abandoned) still to pass its end, on it or before it. */
-  runnersToPass: number;
-  sweeperPassed: boolean;
-  /** When the last runner and the sweeper are expected past it; null when it cannot be told. */
-  predictedReadyAtMs: number | null;
-  plannedReopenAtMs: number | null;
-  reopenedAtMs: number | null;
-  /** Runners found on the section after it was reopened: each is an alert. */
-  runnersOnAfterReopen: string[];
-}
+export type { SectionState, SectionStatus } from '../../shared/protocol.ts';
 
 /** Below this a runner's own speed says they are stopped: their average pace predicts better. */
 const MOVING_MPS = 0.5;

@@ -11,11 +11,15 @@ export interface RunnerPoint {
   lat: number;
   status: RunnerStatusCode;
   followed: boolean;
+  /** Overrides the status colour (the organiser map colours runners by race). */
+  colour?: string;
 }
 
 export interface RaceMap {
   readonly library: 'mapbox-gl' | 'maplibre-gl';
   showCourse(lapCoordinates: [number, number][]): void;
+  /** Several courses at once, each in its colour; the view fits them all. */
+  showCourses(courses: ReadonlyArray<{ lapCoordinates: [number, number][]; colour: string }>): void;
   showRunners(runners: readonly RunnerPoint[]): void;
   onRunnerClick(listener: (runnerIndex: number) => void): void;
 }
@@ -64,7 +68,7 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
     type: 'line',
     source: 'course',
     layout: { 'line-join': 'round', 'line-cap': 'round' },
-    paint: { 'line-color': COURSE_COLOUR, 'line-width': 4 },
+    paint: { 'line-color': ['coalesce', ['get', 'colour'], COURSE_COLOUR], 'line-width': 4 },
   });
   map.addLayer({
     id: 'runners',
@@ -81,39 +85,46 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
     (map.getSource(sourceId) as { setData(d: FeatureCollection): void }).setData(data);
   };
 
-  return {
-    library,
-    showCourse(lapCoordinates) {
-      const line: Feature<LineString> = {
-        type: 'Feature',
-        properties: {},
-        geometry: { type: 'LineString', coordinates: lapCoordinates },
-      };
-      setData('course', { type: 'FeatureCollection', features: [line] });
-      let west = Infinity;
-      let south = Infinity;
-      let east = -Infinity;
-      let north = -Infinity;
-      for (const [lon, lat] of lapCoordinates) {
+  const showCourses: RaceMap['showCourses'] = (courses) => {
+    const lines: Feature<LineString>[] = courses.map((c) => ({
+      type: 'Feature',
+      properties: { colour: c.colour },
+      geometry: { type: 'LineString', coordinates: c.lapCoordinates },
+    }));
+    setData('course', { type: 'FeatureCollection', features: lines });
+    let west = Infinity;
+    let south = Infinity;
+    let east = -Infinity;
+    let north = -Infinity;
+    for (const course of courses) {
+      for (const [lon, lat] of course.lapCoordinates) {
         west = Math.min(west, lon);
         east = Math.max(east, lon);
         south = Math.min(south, lat);
         north = Math.max(north, lat);
       }
-      map.fitBounds(
-        [
-          [west, south],
-          [east, north],
-        ],
-        { padding: 40, animate: false },
-      );
+    }
+    map.fitBounds(
+      [
+        [west, south],
+        [east, north],
+      ],
+      { padding: 40, animate: false },
+    );
+  };
+
+  return {
+    library,
+    showCourse(lapCoordinates) {
+      showCourses([{ lapCoordinates, colour: COURSE_COLOUR }]);
     },
+    showCourses,
     showRunners(runners) {
       // The followed runner last, so it is drawn on top.
       const ordered = [...runners].sort((a, b) => Number(a.followed) - Number(b.followed));
       const features: Feature<Point>[] = ordered.map((r) => ({
         type: 'Feature',
-        properties: { runnerIndex: r.runnerIndex, followed: r.followed, colour: RUNNER_COLOURS[r.status] },
+        properties: { runnerIndex: r.runnerIndex, followed: r.followed, colour: r.colour ?? RUNNER_COLOURS[r.status] },
         geometry: { type: 'Point', coordinates: [r.lon, r.lat] },
       }));
       setData('runners', { type: 'FeatureCollection', features });

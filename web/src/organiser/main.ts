@@ -1,0 +1,216 @@
+// The organiser console (/organiser.html): every race at once, private ones included, runners
+// coloured by race, road sections coloured by state with their predicted reopening, the alerts,
+// and the changes organisers make at short notice. Everything needs the organiser token, which the
+// server checks on every request; the page keeps it for this browser tab only.
+import '../style.css';
+import './organiser.css';
+import { io, type Socket } from 'socket.io-client';
+import { CoursePath } from '../../../shared/course-path.ts';
+import type {
+  Ack,
+  Alert,
+  ClientConfig,
+  CourseGeometry,
+  RaceSnapshot,
+  RaceSummary,
+  SectionStatus,
+  SpectatorClientToServerEvents,
+  SpectatorServerToClientEvents,
+} from '../../../shared/protocol.ts';
+import { decodeDelta } from '../../../shared/wire.ts';
+import { $ } from '../dom.ts';
+import { createRaceMap, type RunnerPoint } from '../map.ts';
+import { ViewedRace } from '../race-state.ts';
+
+const RACE_COLOURS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#c2255c', '#0c8599', '#5c940d', '#f08c00'];
+const STATE_LABELS: Record<SectionStatus['state'], string> = {
+  waiting: 'waiting',
+  inUse: 'in use',
+  clearBehindLast: 'clear behind the last runner',
+  readyToReopen: 'ready to reopen',
+  reopened: 'reopened',
+};
+
+let token = new URLSearchParams(location.search).get('token') ?? sessionStorage.getItem('organiserToken') ?? '';
+
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
+  const body = (await response.json()) as Ack<T>;
+  if (!body.ok) throw new Error(body.message);
+  return body.data;
+}
+
+const time = (ms: number | null): string => (ms === null ? '–' : new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+
+async function open(): Promise<void> {
+  await api('/api/organiser/devices'); // fails fast with a clear message on a wrong token
+  sessionStorage.setItem('organiserToken', token);
+  $('login').hidden = true;
+  const config = await api<ClientConfig>('/api/config');
+  const { eventName, races } = await api<{ eventName: string; races: RaceSummary[] }>('/api/races');
+  $('event-name').textContent = `${eventName}: organiser console`;
+  const map = await createRaceMap($('map'), config.mapboxToken);
+  const viewed = new Map<string, { race: ViewedRace; path: CoursePath; colour: string; course: CourseGeometry }>();
+  for (const [i, race] of races.entries()) {
+    const course = await api<CourseGeometry>(`/api/races/${encodeURIComponent(race.raceId)}/course`);
+    viewed.set(race.raceId, {
+      race: new ViewedRace(race.raceId, course.lapLengthM, course.raceDistanceM),
+      path: new CoursePath(course.lapCoordinates, { lapLengthM: course.lapLengthM }),
+      colour: RACE_COLOURS[i % RACE_COLOURS.length]!,
+      course,
+    });
+  }
+  map.showCourses([...viewed.values()].map((v) => ({ lapCoordinates: v.course.lapCoordinates, colour: v.colour })));
+  $('races').replaceChildren(
+    ...races.map((r) => {
+      const li = document.createElement('li');
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = viewed.get(r.raceId)!.colour;
+      li.append(swatch, `${r.name}${r.isPrivate ? ' (private)' : ''}, ${r.participantCount} runners`);
+      return li;
+    }),
+  );
+
+  const render = (): void => {
+    const points: RunnerPoint[] = [];
+    for (const { race, path, colour } of viewed.values()) {
+      for (const runner of race.runners) {
+        if (runner.status === 0 || runner.status >= 4) continue;
+        const [lon, lat] = path.pointAtRaceDistance(runner.distanceAlongRaceM);
+        points.push({ runnerIndex: runner.runnerIndex, lon, lat, status: runner.status, followed: false, colour });
+      }
+    }
+    map.showRunners(points);
+    document.body.dataset['runnersDrawn'] = String(points.length);
+  };
+
+  const socket: Socket<SpectatorServerToClientEvents, SpectatorClientToServerEvents> = io({
+    transports: ['websocket'],
+    auth: { organiserToken: token },
+  });
+  const join = (raceId: string): void => {
+    socket.emit('race:join', { raceId }, (result) => {
+      if (result.ok) applySnapshot(result.data);
+    });
+  };
+  const applySnapshot = (snapshot: RaceSnapshot): void => {
+    viewed.get(snapshot.raceId)?.race.applySnapshot(snapshot);
+    render();
+  };
+  socket.on('connect', () => {
+    $('connection').textContent = 'live';
+    for (const raceId of viewed.keys()) join(raceId);
+  });
+  socket.on('disconnect', () => {
+    $('connection').textContent = 'reconnecting…';
+  });
+  socket.on('race:delta', (raceId, bytes) => {
+    const entry = viewed.get(raceId);
+    if (!entry) return;
+    if (entry.race.applyDelta(decodeDelta(bytes)) === 'needsSnapshot') join(raceId);
+    render();
+  });
+  socket.on('race:changed', ({ raceId }) => join(raceId));
+
+  // Alerts: the list at start, then every new or changed one as it happens.
+  const alerts = new Map<string, Alert>();
+  const renderAlerts = (): void => {
+    const items = [...alerts.values()].sort((a, b) => Number(a.state === 'resolved') - Number(b.state === 'resolved') || b.updatedAtMs - a.updatedAtMs);
+    $('alerts').replaceChildren(
+      ...items.slice(0, 100).map((alert) => {
+        const li = document.createElement('li');
+        li.className = `alert-${alert.state}`;
+        const where = alert.distanceAlongRaceM === null ? '' : ` at ${(alert.distanceAlongRaceM / 1000).toFixed(2)} km`;
+        li.append(`${time(alert.raisedAtMs)} ${alert.kind}${alert.active ? '' : ' (over)'}: ${alert.bib} ${alert.name}, ${alert.raceId}${where} `);
+        for (const action of alert.state === 'open' ? ['acknowledge', 'resolve'] : alert.state === 'acknowledged' ? ['resolve'] : []) {
+          const button = document.createElement('button');
+          button.type = 'button';
+          button.textContent = action;
+          button.addEventListener('click', () => {
+            void api<Alert>(`/api/organiser/alerts/${alert.alertId}/${action}`, { method: 'POST' }).then((updated) => {
+              alerts.set(updated.alertId, updated);
+              renderAlerts();
+            });
+          });
+          li.append(button);
+        }
+        return li;
+      }),
+    );
+    document.body.dataset['openAlerts'] = String(items.filter((a) => a.state === 'open').length);
+  };
+  for (const alert of (await api<{ alerts: Alert[] }>('/api/organiser/alerts')).alerts) alerts.set(alert.alertId, alert);
+  socket.on('alert', (alert) => {
+    alerts.set(alert.alertId, alert);
+    renderAlerts();
+  });
+  renderAlerts();
+
+  // Road sections, refreshed every two seconds.
+  const refreshSections = async (): Promise<void> => {
+    const { sections } = await api<{ sections: SectionStatus[] }>('/api/organiser/sections');
+    $('sections').replaceChildren(
+      ...sections.map((s) => {
+        const row = document.createElement('tr');
+        row.dataset['section'] = s.sectionId;
+        row.dataset['state'] = s.state;
+        const cells = [s.name, '', String(s.runnersOn), s.state === 'readyToReopen' || s.state === 'reopened' ? '' : time(s.predictedReadyAtMs)];
+        for (const text of cells) {
+          const td = document.createElement('td');
+          td.textContent = text;
+          row.append(td);
+        }
+        const badge = document.createElement('span');
+        badge.className = `state state-${s.state}`;
+        badge.textContent = STATE_LABELS[s.state];
+        row.children[1]!.append(badge);
+        const actions = document.createElement('td');
+        if (s.state !== 'reopened') {
+          const button = document.createElement('button');
+          button.type = 'button';
+          button.textContent = 'Reopen';
+          button.disabled = s.state !== 'readyToReopen';
+          button.addEventListener('click', () => void api(`/api/organiser/sections/${s.sectionId}/reopen`, { method: 'POST' }).then(refreshSections));
+          actions.append(button);
+        }
+        row.append(actions);
+        return row;
+      }),
+    );
+  };
+  await refreshSections();
+  setInterval(() => void refreshSections().catch(() => {}), 2000);
+
+  $('outcome').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const participantId = ($('outcome-participant') as HTMLInputElement).value.trim();
+    const outcome = ($('outcome-kind') as HTMLSelectElement).value;
+    void api(`/api/organiser/participants/${encodeURIComponent(participantId)}/outcome`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ outcome }),
+    })
+      .then(() => {
+        $('message').textContent = `${participantId}: ${outcome}`;
+      })
+      .catch((err: unknown) => {
+        $('message').textContent = (err as Error).message;
+      });
+  });
+  document.body.dataset['ready'] = '1';
+}
+
+$('login').addEventListener('submit', (event) => {
+  event.preventDefault();
+  token = ($('token') as HTMLInputElement).value.trim();
+  open().catch((err: unknown) => {
+    $('message').textContent = `Could not open the console: ${(err as Error).message}`;
+  });
+});
+if (token) {
+  open().catch((err: unknown) => {
+    sessionStorage.removeItem('organiserToken');
+    $('message').textContent = `Could not open the console: ${(err as Error).message}`;
+  });
+}
