@@ -21,7 +21,7 @@ import {
 import type { RaceDelta } from '../shared/wire.ts';
 import type { Clock } from './core/clock.ts';
 import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
-import { defaultAlertThresholds, runnerConditions } from './core/alerts.ts';
+import { defaultAlertThresholds, runnerConditions, type AlertThresholds } from './core/alerts.ts';
 import type { Course } from './core/course.ts';
 import { defaultEngineOptions, RaceTracker, type EngineOptions } from './core/race-tracker.ts';
 import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
@@ -107,6 +107,7 @@ export class RaceService {
   private readonly reopenedAtMs = new Map<string, number>();
   private readonly sweepers = new Set<string>();
   private readonly cutoffPaces = new Map<string, number | null>();
+  private readonly alertThresholds = new Map<string, AlertThresholds>();
 
   private constructor(deps: RaceServiceDeps) {
     this.eventName = deps.event.name;
@@ -118,6 +119,7 @@ export class RaceService {
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
       this.cutoffPaces.set(race.raceId, race.cutoffPaceSecPerKm);
+      this.alertThresholds.set(race.raceId, race.alertThresholds);
       for (const p of race.participants) {
         if (p.isSweeper) this.sweepers.add(p.participantId);
         const identity = { raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name };
@@ -451,7 +453,8 @@ export class RaceService {
     for (const race of this.races.values()) {
       for (const p of race.tracker.participants) {
         const state = race.tracker.runnerState(p.participantId)!;
-        const result = runnerConditions(state, nowMs, defaultAlertThresholds, this.stoppedSince.get(p.participantId) ?? null);
+        const thresholds = this.alertThresholds.get(race.raceId) ?? defaultAlertThresholds;
+        const result = runnerConditions(state, nowMs, thresholds, this.stoppedSince.get(p.participantId) ?? null);
         if (result.stoppedSinceMs === null) this.stoppedSince.delete(p.participantId);
         else this.stoppedSince.set(p.participantId, result.stoppedSinceMs);
         const identity = this.participants.get(p.participantId);

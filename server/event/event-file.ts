@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LonLat } from '../../shared/course-path.ts';
+import { defaultAlertThresholds, type AlertThresholds } from '../core/alerts.ts';
 import type { SectionDefinition } from '../core/closures.ts';
 import { buildCourse, type Course, type CourseDefinition } from '../core/course.ts';
 import { TRACK_LANES } from '../core/track.ts';
@@ -65,6 +66,16 @@ const raceSchema = z
     corridorM: z.number().min(10).max(500).optional(),
     /** Slowest pace allowed (the virtual sweeper when no participant is the sweeper), s/km. */
     cutoffPaceSecPerKm: z.number().min(120).max(3600).optional(),
+    /** When organisers are alerted, for this race (docs/PROTOCOL.md, alerts). */
+    alerts: z
+      .object({
+        stoppedAfterSec: z.number().min(10).max(86_400).optional(),
+        offCourseAfterSec: z.number().min(10).max(86_400).optional(),
+        silentAfterSec: z.number().min(10).max(86_400).optional(),
+        batteryBelowPct: z.number().min(0).max(100).optional(),
+      })
+      .strict()
+      .optional(),
     participants: z.array(participantSchema).max(0xffff),
   })
   .strict()
@@ -118,6 +129,7 @@ export interface LoadedRace {
   corridorM: number | null;
   /** Slowest allowed pace (the virtual sweeper); null: no sweeper is waited for. */
   cutoffPaceSecPerKm: number | null;
+  alertThresholds: AlertThresholds;
   participants: LoadedParticipant[];
 }
 
@@ -188,6 +200,12 @@ export async function parseEvent(json: unknown, options: { source: string; baseD
         key: race.key ?? null,
         corridorM: race.corridorM ?? null,
         cutoffPaceSecPerKm: race.cutoffPaceSecPerKm ?? null,
+        alertThresholds: {
+          stoppedAfterMs: (race.alerts?.stoppedAfterSec ?? defaultAlertThresholds.stoppedAfterMs / 1000) * 1000,
+          offCourseAfterMs: (race.alerts?.offCourseAfterSec ?? defaultAlertThresholds.offCourseAfterMs / 1000) * 1000,
+          silentAfterMs: (race.alerts?.silentAfterSec ?? defaultAlertThresholds.silentAfterMs / 1000) * 1000,
+          batteryBelowPct: race.alerts?.batteryBelowPct ?? defaultAlertThresholds.batteryBelowPct,
+        },
         course,
         participants,
       });

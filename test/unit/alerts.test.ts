@@ -75,6 +75,20 @@ describe('alerts', () => {
     expect(alertsOf('silent').map((a) => a.participantId)).toEqual(['s-3']);
   });
 
+  it('uses the thresholds a race sets in the event file', async () => {
+    const json = (await import('../support/fixtures.ts')).testEventJson(START);
+    (json.races[0] as Record<string, unknown>)['alerts'] = { batteryBelowPct: 50, silentAfterSec: 30 };
+    const { parseEvent } = await import('../../server/event/event-file.ts');
+    const { fileURLToPath } = await import('node:url');
+    event = await parseEvent(json, { source: 'test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) });
+    service = await RaceService.create({ event, stores: createMemoryStores(), clock, logger: silentLogger, defaultStartMs: START });
+    await fixAt(0, 500, { batteryPct: 45 });
+    clock.advance(31_000);
+    service.evaluateAlerts();
+    expect(alertsOf('batteryLow').map((a) => a.participantId)).toEqual(['s-1']);
+    expect(alertsOf('silent').map((a) => a.participantId)).toEqual(['s-1']);
+  });
+
   it('raises an alert for a runner on a reopened section', async () => {
     await fixAt(0, 500);
     service.reopenSection('street-10k-km1');
