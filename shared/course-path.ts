@@ -83,6 +83,18 @@ export class CoursePath {
     return this.pointAtLapDistance(wrapToLap(distanceAlongRaceM, this.lapLengthM));
   }
 
+  /** The line between two distances along one lap (a road section), vertices included. */
+  lapSlice(fromM: number, toM: number): LonLat[] {
+    const from = Math.min(Math.max(fromM, 0), this.lapLengthM);
+    const to = Math.min(Math.max(toM, from), this.lapLengthM);
+    const out: LonLat[] = [this.pointAtLapDistance(from)];
+    for (let i = this.segmentIndexAt(from) + 1; i < this.coordinates.length && this.vertexDistancesM[i]! < to; i++) {
+      out.push(this.coordinates[i]!);
+    }
+    out.push(this.pointAtLapDistance(to));
+    return out;
+  }
+
   /** Direction of the course at a distance along the race, degrees clockwise from north. */
   bearingAtRaceDistance(distanceAlongRaceM: number): number {
     const local = this.isClosed ? wrapToLap(distanceAlongRaceM, this.lapLengthM) : distanceAlongRaceM;

@@ -162,6 +162,8 @@ export type SectionState = 'waiting' | 'inUse' | 'clearBehindLast' | 'readyToReo
 export interface SectionStatus {
   sectionId: string;
   name: string;
+  /** The stretches of each race on it, metres along the race (to draw it on the map). */
+  spans: Array<{ raceId: string; fromM: number; toM: number }>;
   state: SectionState;
   /** Runners on the section now, and the first and last of them. */
   runnersOn: number;

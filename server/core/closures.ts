@@ -144,6 +144,7 @@ export function sectionStatus(
   return {
     sectionId: section.sectionId,
     name: section.name,
+    spans: section.spans,
     state,
     runnersOn,
     firstOn: first?.id ?? null,

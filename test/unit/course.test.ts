@@ -73,6 +73,16 @@ describe('course path', () => {
     expect(Math.abs(path.measuredLengthM - 42195)).toBeLessThan(50);
   });
 
+  it('slices a stretch of the line (a road section) with its vertices', async () => {
+    const event = await loadEventFile(DEMO_EVENT_FILE);
+    const path = event.races.find((r) => r.raceId === 'men-10k')!.course.path;
+    const slice = path.lapSlice(2000, 3000);
+    expect(slice[0]).toEqual(path.pointAtLapDistance(2000));
+    expect(slice.at(-1)).toEqual(path.pointAtLapDistance(3000));
+    expect(path.ruler.lineDistance(slice) * path.scale).toBeCloseTo(1000, 0);
+    expect(slice.length).toBeGreaterThan(90); // about one vertex every 10.7 m
+  });
+
   it('refuses lines that are not courses', () => {
     expect(() => new CoursePath([[51, 35]])).toThrow(/two coordinates/);
     expect(() => new CoursePath([[51, 35], [51, 35]])).toThrow(/length/);

@@ -18,6 +18,8 @@ export interface RunnerPoint {
 export interface RaceMap {
   readonly library: 'mapbox-gl' | 'maplibre-gl';
   showCourse(lapCoordinates: [number, number][]): void;
+  /** Road sections drawn over the courses, each in the colour of its state. */
+  showSections(lines: ReadonlyArray<{ coordinates: [number, number][]; colour: string }>): void;
   /** Several courses at once, each in its colour; the view fits them all. */
   showCourses(courses: ReadonlyArray<{ lapCoordinates: [number, number][]; colour: string }>): void;
   showRunners(runners: readonly RunnerPoint[]): void;
@@ -63,12 +65,20 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
 
   map.addSource('course', { type: 'geojson', data: emptyCollection() });
   map.addSource('runners', { type: 'geojson', data: emptyCollection() });
+  map.addSource('sections', { type: 'geojson', data: emptyCollection() });
   map.addLayer({
     id: 'course',
     type: 'line',
     source: 'course',
     layout: { 'line-join': 'round', 'line-cap': 'round' },
     paint: { 'line-color': ['coalesce', ['get', 'colour'], COURSE_COLOUR], 'line-width': 4 },
+  });
+  map.addLayer({
+    id: 'sections',
+    type: 'line',
+    source: 'sections',
+    layout: { 'line-cap': 'butt' },
+    paint: { 'line-color': ['get', 'colour'], 'line-width': 9, 'line-opacity': 0.55 },
   });
   map.addLayer({
     id: 'runners',
@@ -119,6 +129,12 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
       showCourses([{ lapCoordinates, colour: COURSE_COLOUR }]);
     },
     showCourses,
+    showSections(lines) {
+      setData('sections', {
+        type: 'FeatureCollection',
+        features: lines.map((l) => ({ type: 'Feature', properties: { colour: l.colour }, geometry: { type: 'LineString', coordinates: l.coordinates } })),
+      });
+    },
     showRunners(runners) {
       // The followed runner last, so it is drawn on top.
       const ordered = [...runners].sort((a, b) => Number(a.followed) - Number(b.followed));

@@ -23,6 +23,14 @@ import { createRaceMap, type RunnerPoint } from '../map.ts';
 import { ViewedRace } from '../race-state.ts';
 
 const RACE_COLOURS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#c2255c', '#0c8599', '#5c940d', '#f08c00'];
+/** The same colours as the state badges (organiser.css). */
+const STATE_COLOURS: Record<SectionStatus['state'], string> = {
+  waiting: '#868e96',
+  inUse: '#e8590c',
+  clearBehindLast: '#f08c00',
+  readyToReopen: '#2f9e44',
+  reopened: '#1c7ed6',
+};
 const STATE_LABELS: Record<SectionStatus['state'], string> = {
   waiting: 'waiting',
   inUse: 'in use',
@@ -150,6 +158,14 @@ async function open(): Promise<void> {
   // Road sections, refreshed every two seconds.
   const refreshSections = async (): Promise<void> => {
     const { sections } = await api<{ sections: SectionStatus[] }>('/api/organiser/sections');
+    map.showSections(
+      sections.flatMap((s) =>
+        s.spans.flatMap((span) => {
+          const v = viewed.get(span.raceId);
+          return v ? [{ coordinates: v.path.lapSlice(span.fromM, span.toM), colour: STATE_COLOURS[s.state] }] : [];
+        }),
+      ),
+    );
     $('sections').replaceChildren(
       ...sections.map((s) => {
         const row = document.createElement('tr');
