@@ -240,6 +240,30 @@ export class RaceService {
     return true;
   }
 
+  /**
+   * Moves a participant to another race: they leave the old race's roster (its room hears of
+   * them no more) and start afresh on the new race's course; their device keeps working.
+   */
+  async moveParticipant(participantId: string, toRaceId: string, by: string): Promise<'moved' | 'unknown participant' | 'unknown race'> {
+    const identity = this.participants.get(participantId);
+    if (!identity) return 'unknown participant';
+    const to = this.races.get(toRaceId);
+    if (!to) return 'unknown race';
+    const from = this.races.get(identity.raceId);
+    if (!from || from === to) return 'moved';
+    from.tracker.removeParticipant(participantId);
+    to.tracker.addParticipant({ participantId, bib: identity.bib, name: identity.name });
+    // The identity object is shared with the device map and open device connections.
+    identity.raceId = to.raceId;
+    await this.stores.runnerStates.save(to.raceId, to.tracker.runnerState(participantId)!);
+    this.record(by, 'participant moved', { participantId, fromRaceId: from.raceId, toRaceId: to.raceId });
+    for (const listener of this.changeListeners) {
+      listener({ raceId: from.raceId, what: 'roster' });
+      listener({ raceId: to.raceId, what: 'roster' });
+    }
+    return 'moved';
+  }
+
   /** Changes a race at short notice: its start time, or who may watch it. */
   changeRace(race: RaceEntry, change: { startsAtMs?: number; isPrivate?: boolean; key?: string }, by: string): void {
     if (change.startsAtMs !== undefined) {
@@ -549,7 +573,7 @@ export class RaceService {
     for (const race of this.races.values()) {
       const { tracker } = race;
       const delta = tracker.takeDelta(tickAtMs);
-      if (delta) out.push({ raceId: race.raceId, delta, participantIdAt: (i) => tracker.participants[i]!.participantId });
+      if (delta) out.push({ raceId: race.raceId, delta, participantIdAt: (i) => tracker.participantAt(i)?.participantId ?? '' });
     }
     return out;
   }

@@ -183,7 +183,7 @@ export interface SectionStatus {
 /** A change deltas cannot carry: fetch the course and join again. */
 export interface RaceChangeNotice {
   raceId: string;
-  what: 'course' | 'start' | 'access';
+  what: 'course' | 'start' | 'access' | 'roster';
 }
 
 /** What a private live link shows: one runner, and the course to place them on. */

@@ -135,6 +135,8 @@ export const defaultEngineOptions: EngineOptions = {
 export class RaceTracker {
   private readonly runners: RunnerState[];
   private readonly indexById = new Map<string, number>();
+  private readonly roster: Participant[];
+  private readonly removed = new Set<number>();
   private readonly dirty = new Set<number>();
   private seq = 0;
 
@@ -142,13 +144,14 @@ export class RaceTracker {
     readonly raceId: string,
     readonly course: Course,
     public startsAtMs: number,
-    readonly participants: readonly Participant[],
+    participants: readonly Participant[],
     private readonly options: EngineOptions = defaultEngineOptions,
     /** Sequence number to continue from (a race whose tracker was replaced keeps counting). */
     initialSeq = 0,
   ) {
     this.seq = initialSeq;
     if (participants.length > 0xffff) throw new Error('a race holds at most 65,535 participants');
+    this.roster = [...participants];
     this.runners = participants.map((p, index) => {
       if (this.indexById.has(p.participantId)) {
         throw new Error(`participant ${p.participantId} appears twice in race ${raceId}`);
@@ -156,6 +159,38 @@ export class RaceTracker {
       this.indexById.set(p.participantId, index);
       return initialRunnerState(p.participantId);
     });
+  }
+
+  /** The participants in the race now (moved ones left out). */
+  get participants(): Participant[] {
+    return this.roster.filter((_, index) => !this.removed.has(index));
+  }
+
+  /** The participant at a runner index of the deltas, moved ones included. */
+  participantAt(runnerIndex: number): Participant | undefined {
+    return this.roster[runnerIndex];
+  }
+
+  /**
+   * Takes a participant out of this race's roster (moved to another race): no snapshot or delta
+   * of this race mentions them again. Their index is never reused.
+   */
+  removeParticipant(participantId: string): boolean {
+    const index = this.indexById.get(participantId);
+    if (index === undefined) return false;
+    this.indexById.delete(participantId);
+    this.removed.add(index);
+    this.dirty.delete(index);
+    return true;
+  }
+
+  /** Adds a participant (moved here from another race), starting afresh on this course. */
+  addParticipant(participant: Participant): void {
+    if (this.indexById.has(participant.participantId)) return;
+    if (this.roster.length >= 0xffff) throw new Error('a race holds at most 65,535 participants');
+    this.indexById.set(participant.participantId, this.roster.length);
+    this.roster.push(participant);
+    this.runners.push(initialRunnerState(participant.participantId));
   }
 
   get sequence(): number {
@@ -450,7 +485,7 @@ export class RaceTracker {
   }
 
   snapshot(takenAtMs: number): RaceSnapshot {
-    const runners = this.participants.map((_, runnerIndex) => this.runnerSnapshotAt(runnerIndex));
+    const runners = this.roster.flatMap((_, runnerIndex) => (this.removed.has(runnerIndex) ? [] : [this.runnerSnapshotAt(runnerIndex)]));
     return { raceId: this.raceId, seq: this.seq, takenAtMs, runners };
   }
 
@@ -461,7 +496,7 @@ export class RaceTracker {
   }
 
   private runnerSnapshotAt(runnerIndex: number): RunnerSnapshot {
-    const p = this.participants[runnerIndex]!;
+    const p = this.roster[runnerIndex]!;
     const state = this.runners[runnerIndex]!;
     const placed = state.status !== RunnerStatus.notStarted;
     const point = placed ? this.course.path.pointAtRaceDistance(state.distanceAlongRaceM) : null;

@@ -126,6 +126,14 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     }
     res.json(okAck(null));
   });
+  app.post('/api/organiser/participants/:participantId/move', jsonBody, async (req, res) => {
+    const body = moveRequest.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
+    const result = await service.moveParticipant(String(req.params['participantId']), body.data.raceId, 'organiser');
+    if (result === 'unknown participant') return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
+    if (result === 'unknown race') return sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race');
+    res.json(okAck(service.participant(String(req.params['participantId']))));
+  });
   app.patch('/api/organiser/races/:raceId', jsonBody, (req, res) => {
     const race = service.race(String(req.params['raceId']));
     if (!race) return sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race');
@@ -286,6 +294,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
 const COURSE_UPLOAD_LIMIT = '5mb';
 
+const moveRequest = z.object({ raceId: z.string().min(1).max(64) }).strict();
 const outcomeRequest = z.object({ outcome: z.enum(['dnf', 'dsq', 'racing']) }).strict();
 const raceChangeRequest = z
   .object({

@@ -73,6 +73,52 @@ describe('changes at short notice', () => {
     watcher.disconnect();
   });
 
+  it('moves a runner to another race: the old room hears of them no more, they start afresh on the new course', async () => {
+    const streetWatcher = connectSpectator(server.url);
+    const trackWatcher = connectSpectator(server.url);
+    await Promise.all([connected(streetWatcher), connected(trackWatcher)]);
+    // The track race was made private above, with this key.
+    await trackWatcher.emitWithAck('race:join', { raceId: 'track-10k', key: 'new-track-key-0123456789' });
+    const streetJoined = (await streetWatcher.emitWithAck('race:join', { raceId: 'loop-32k', key: 'test-private-race-key-42' })) as Ack<RaceSnapshot>;
+    expect(streetJoined.ok && streetJoined.data.runners.map((r) => r.participantId)).toContain('p-2');
+    const loopNotice = new Promise<RaceChangeNotice>((resolve) => streetWatcher.once('race:changed', resolve));
+    const trackNotice = new Promise<RaceChangeNotice>((resolve) => trackWatcher.once('race:changed', resolve));
+    const device = connectDevice(server.url, event.races[2]!.participants[1]!.deviceToken);
+    await connected(device);
+
+    const moved = await call('POST', '/api/organiser/participants/p-2/move', { raceId: 'track-10k' });
+    expect(moved).toMatchObject({ status: 200, body: { ok: true, data: { participantId: 'p-2', raceId: 'track-10k' } } });
+    expect(await loopNotice).toEqual({ raceId: 'loop-32k', what: 'roster' });
+    expect(await trackNotice).toEqual({ raceId: 'track-10k', what: 'roster' });
+    const loopAfter = (await streetWatcher.emitWithAck('race:join', { raceId: 'loop-32k', key: 'test-private-race-key-42' })) as Ack<RaceSnapshot>;
+    expect(loopAfter.ok && loopAfter.data.runners.map((r) => r.participantId)).not.toContain('p-2');
+    const trackAfter = (await trackWatcher.emitWithAck('race:join', { raceId: 'track-10k', key: 'new-track-key-0123456789' })) as Ack<RaceSnapshot>;
+    if (!trackAfter.ok) throw new Error(trackAfter.message);
+    const entry = trackAfter.data.runners.find((r) => r.participantId === 'p-2')!;
+    expect(entry).toMatchObject({ status: RunnerStatus.notStarted, distanceAlongRaceM: 0 });
+
+    // The same device, already connected, now places the runner on the track.
+    const loopDeltas: number[] = [];
+    streetWatcher.on('race:delta', (_id, bytes) => loopDeltas.push(...decodeDelta(bytes).entries.map((e) => e.runnerIndex)));
+    const trackEntries: DeltaEntry[] = [];
+    trackWatcher.on('race:delta', (_id, bytes) => trackEntries.push(...decodeDelta(bytes).entries));
+    const [lon, lat] = event.races[1]!.course.path.pointAtRaceDistance(150);
+    const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<{ applied: boolean }>> }).emitWithAck('position', {
+      lon,
+      lat,
+      recordedAtMs: Date.now(),
+      accuracyM: 5,
+    });
+    expect(ack).toMatchObject({ ok: true, data: { applied: true } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(trackEntries.some((e) => e.runnerIndex === entry.runnerIndex && e.status === RunnerStatus.onCourse)).toBe(true);
+    expect(loopDeltas).toEqual([]);
+    expect((await call('POST', '/api/organiser/participants/p-2/move', { raceId: 'nope' })).status).toBe(404);
+    device.disconnect();
+    streetWatcher.disconnect();
+    trackWatcher.disconnect();
+  });
+
   it('moves a start time, and records every change with who made it and when', async () => {
     const startsAt = new Date(Date.now() + 3600_000).toISOString();
     const changed = await call('PATCH', '/api/organiser/races/street-10k', { startsAt });
@@ -81,7 +127,7 @@ describe('changes at short notice', () => {
     const audit = (await call('GET', '/api/organiser/audit')).body as Ack<{ entries: Array<{ action: string; by: string; atMs: number }> }>;
     if (!audit.ok) throw new Error(audit.message);
     expect(audit.data.entries.map((e) => e.action)).toEqual(
-      expect.arrayContaining(['participant dnf', 'race made private', 'start time changed']),
+      expect.arrayContaining(['participant dnf', 'race made private', 'participant moved', 'start time changed']),
     );
     expect(audit.data.entries.every((e) => e.by === 'organiser' && Math.abs(e.atMs - Date.now()) < 60_000)).toBe(true);
   });
