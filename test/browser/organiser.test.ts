@@ -83,6 +83,28 @@ describe.skipIf(!available)('organiser console (Chromium)', () => {
     await page.click('tr[data-section="street-10k-km1"] button');
     await expect.poll(() => stateOf(page, 'street-10k-km1'), { timeout: 10_000 }).toBe('reopened');
     await page.waitForFunction(() => Number(document.body.dataset['runnersDrawn'] ?? 0) >= 3, null, { timeout: 10_000 });
+
+    // Changes from the console: a runner moved, a race made public, a runner out of the race.
+    await page.fill('#move-participant', 't-1');
+    await page.selectOption('#move-race', 'street-10k');
+    await page.click('#move button');
+    await expect.poll(() => page.textContent('#message')).toBe('t-1 moved to street-10k');
+    await page.selectOption('#change-race', 'loop-32k');
+    expect(await page.isChecked('#change-private')).toBe(true);
+    await page.uncheck('#change-private');
+    await page.click('#race-change button');
+    await expect.poll(() => page.textContent('#message')).toBe('loop-32k: changed');
+    const listed = (await (await fetch(`${server.url}/api/races`)).json()) as Ack<{ races: Array<{ raceId: string }> }>;
+    expect(listed.ok && listed.data.races.map((r) => r.raceId)).toContain('loop-32k');
+    await page.fill('#outcome-participant', 's-1');
+    await page.click('#outcome button');
+    await expect.poll(() => page.textContent('#message')).toBe('s-1: dnf');
+    const audit = (await (await fetch(`${server.url}/api/organiser/audit`, { headers: { authorization: `Bearer ${TEST_ORGANISER_TOKEN}` } })).json()) as Ack<{
+      entries: Array<{ action: string }>;
+    }>;
+    expect(audit.ok && audit.data.entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['section reopened', 'participant moved', 'race made public', 'participant dnf']),
+    );
     await page.close();
   });
 });

@@ -198,6 +198,72 @@ async function open(): Promise<void> {
   await refreshSections();
   setInterval(() => void refreshSections().catch(() => {}), 2000);
 
+  // Changes at short notice: start time, who may watch, a new course; moving a runner.
+  const raceOptions = (): HTMLOptionElement[] =>
+    races.map((r) => {
+      const option = document.createElement('option');
+      option.value = r.raceId;
+      option.textContent = r.name;
+      return option;
+    });
+  $('change-race').replaceChildren(...raceOptions());
+  const privacy = new Map(races.map((r) => [r.raceId, r.isPrivate]));
+  const showPrivacy = (): void => {
+    ($('change-private') as HTMLInputElement).checked = privacy.get(($('change-race') as HTMLSelectElement).value) ?? false;
+  };
+  $('change-race').addEventListener('change', showPrivacy);
+  showPrivacy();
+  $('move-race').replaceChildren(...raceOptions());
+  const report = (text: string): void => {
+    $('message').textContent = text;
+  };
+  $('race-change').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const raceId = ($('change-race') as HTMLSelectElement).value;
+    const start = ($('change-start') as HTMLInputElement).value;
+    const key = ($('change-key') as HTMLInputElement).value.trim();
+    const wantsPrivate = ($('change-private') as HTMLInputElement).checked;
+    // Only what the organiser changed is sent: the box shows the race as it is.
+    const change: Record<string, unknown> = wantsPrivate === privacy.get(raceId) ? {} : { private: wantsPrivate };
+    if (start) change['startsAt'] = new Date(start).toISOString();
+    if (key) change['key'] = key;
+    const file = ($('change-course') as HTMLInputElement).files?.[0];
+    const kind = ($('change-kind') as HTMLSelectElement).value;
+    void (async () => {
+      try {
+        const summary = await api<RaceSummary>(`/api/organiser/races/${encodeURIComponent(raceId)}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(change),
+        });
+        privacy.set(raceId, summary.isPrivate);
+        if (file) {
+          const isGpx = file.name.toLowerCase().endsWith('.gpx');
+          await api(`/api/organiser/races/${encodeURIComponent(raceId)}/course${kind ? `?kind=${kind}` : ''}`, {
+            method: 'PUT',
+            headers: { 'content-type': isGpx ? 'application/gpx+xml' : 'application/geo+json' },
+            body: await file.text(),
+          });
+        }
+        report(`${raceId}: changed`);
+      } catch (err) {
+        report(`${raceId}: ${(err as Error).message}`);
+      }
+    })();
+  });
+  $('move').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const participantId = ($('move-participant') as HTMLInputElement).value.trim();
+    const raceId = ($('move-race') as HTMLSelectElement).value;
+    void api(`/api/organiser/participants/${encodeURIComponent(participantId)}/move`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ raceId }),
+    })
+      .then(() => report(`${participantId} moved to ${raceId}`))
+      .catch((err: unknown) => report((err as Error).message));
+  });
+
   $('outcome').addEventListener('submit', (event) => {
     event.preventDefault();
     const participantId = ($('outcome-participant') as HTMLInputElement).value.trim();
