@@ -103,6 +103,8 @@ export class RaceService {
   private readonly openAlertIds = new Map<string, string>();
   private readonly stoppedSince = new Map<string, number>();
   private readonly auditLog: AuditEntry[] = [];
+  /** Kept for races added while the event runs. */
+  private readonly buildDeps: RaceServiceDeps;
   private readonly sections: SectionDefinition[];
   private readonly reopenedAtMs = new Map<string, number>();
   private readonly sweepers = new Set<string>();
@@ -110,6 +112,7 @@ export class RaceService {
   private readonly alertThresholds = new Map<string, AlertThresholds>();
 
   private constructor(deps: RaceServiceDeps) {
+    this.buildDeps = deps;
     this.eventName = deps.event.name;
     this.sections = RaceService.sectionsOf(deps.event);
     this.stores = deps.stores;
@@ -118,15 +121,20 @@ export class RaceService {
     this.fixLimits = deps.fixLimits ?? defaultFixLimits;
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
-      this.cutoffPaces.set(race.raceId, race.cutoffPaceSecPerKm);
-      this.alertThresholds.set(race.raceId, race.alertThresholds);
-      for (const p of race.participants) {
-        if (p.isSweeper) this.sweepers.add(p.participantId);
-        const identity = { raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name };
-        this.participants.set(p.participantId, identity);
-        this.devices.set(p.deviceToken, identity);
-        this.tokenOf.set(p.participantId, p.deviceToken);
-      }
+      this.registerRace(race);
+    }
+  }
+
+  /** Participants, devices, cutoff and alert thresholds of a race. */
+  private registerRace(race: LoadedRace): void {
+    this.cutoffPaces.set(race.raceId, race.cutoffPaceSecPerKm);
+    this.alertThresholds.set(race.raceId, race.alertThresholds);
+    for (const p of race.participants) {
+      if (p.isSweeper) this.sweepers.add(p.participantId);
+      const identity = { raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name };
+      this.participants.set(p.participantId, identity);
+      this.devices.set(p.deviceToken, identity);
+      this.tokenOf.set(p.participantId, p.deviceToken);
     }
   }
 
@@ -241,6 +249,25 @@ export class RaceService {
   }
 
   /**
+   * Adds a race while the event runs (a race created at short notice). Its ids and device tokens
+   * must not clash with the event's. Returns the problems when it cannot be added.
+   */
+  addRace(race: LoadedRace, by: string): string[] {
+    const problems: string[] = [];
+    if (this.races.has(race.raceId)) problems.push(`race.id: race id "${race.raceId}" is already used`);
+    for (const p of race.participants) {
+      if (this.participants.has(p.participantId)) problems.push(`participant id "${p.participantId}" is already used`);
+      if (this.devices.has(p.deviceToken)) problems.push(`the device token of "${p.participantId}" is already used`);
+    }
+    if (problems.length > 0) return problems;
+    this.races.set(race.raceId, this.buildRace(race, this.buildDeps));
+    this.registerRace(race);
+    if (race.course.kind === 'street') this.sections.push(...sectionsPerKilometre(race.raceId, race.name, race.distanceM));
+    this.record(by, 'race created', { raceId: race.raceId, participants: race.participants.length });
+    return [];
+  }
+
+  /**
    * Moves a participant to another race: they leave the old race's roster (its room hears of
    * them no more) and start afresh on the new race's course; their device keeps working.
    */
@@ -264,8 +291,12 @@ export class RaceService {
     return 'moved';
   }
 
-  /** Changes a race at short notice: its start time, or who may watch it. */
-  changeRace(race: RaceEntry, change: { startsAtMs?: number; isPrivate?: boolean; key?: string }, by: string): void {
+  /** Changes a race at short notice: its name, its start time, or who may watch it. */
+  changeRace(race: RaceEntry, change: { name?: string; startsAtMs?: number; isPrivate?: boolean; key?: string }, by: string): void {
+    if (change.name !== undefined) {
+      race.name = change.name;
+      this.record(by, 'race renamed', { raceId: race.raceId, name: change.name });
+    }
     if (change.startsAtMs !== undefined) {
       race.tracker.setStartsAt(change.startsAtMs);
       this.record(by, 'start time changed', { raceId: race.raceId, startsAtMs: change.startsAtMs });

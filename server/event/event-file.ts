@@ -166,7 +166,7 @@ export async function loadEventFile(path: string): Promise<LoadedEvent> {
 }
 
 /** Checks an event document; course files are read relative to `baseDir`. */
-export async function parseEvent(json: unknown, options: { source: string; baseDir: string }): Promise<LoadedEvent> {
+export async function parseEvent(json: unknown, options: { source: string; baseDir: string | null }): Promise<LoadedEvent> {
   const parsed = eventSchema.safeParse(json);
   if (!parsed.success) throw new EventFileError(options.source, describeIssues(parsed.error));
   const event = parsed.data;
@@ -267,6 +267,17 @@ async function buildCourseFrom(
   } catch (cause) {
     problems.push(`${at}: ${(cause as Error).message}`);
     return null;
+  }
+}
+
+/** A race sent in a request (the event file's race object, course line inline, no files). */
+export async function parseRaceDefinition(json: unknown): Promise<{ race: LoadedRace } | { problems: string[] }> {
+  try {
+    const event = await parseEvent({ name: 'new race', races: [json] }, { source: 'the race', baseDir: null });
+    return { race: event.races[0]! };
+  } catch (err) {
+    if (err instanceof EventFileError) return { problems: err.problems.map((p) => p.replace(/^races\[0\]\.?/, 'race.').replace(/^race\.:/, 'race:')) };
+    throw err;
   }
 }
 

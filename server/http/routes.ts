@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
 import type { Course } from '../core/course.ts';
 import { lineFromGeoJson, lineFromGpx, type LineResult } from '../event/course-import.ts';
-import { courseFromDefinition, courseFromLine } from '../event/event-file.ts';
+import { courseFromDefinition, courseFromLine, parseRaceDefinition } from '../event/event-file.ts';
 import type { RaceEntry, RaceService } from '../race-service.ts';
 import { MAX_LINK_TTL_MS, type ShareLinks } from '../share-links.ts';
 import { describeIssues } from '../validation.ts';
@@ -126,6 +126,15 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     }
     res.json(okAck(null));
   });
+  app.post('/api/organiser/races', express.json({ limit: COURSE_UPLOAD_LIMIT }), async (req, res) => {
+    const parsed = await parseRaceDefinition(req.body);
+    const problems = 'problems' in parsed ? parsed.problems : service.addRace(parsed.race, 'organiser');
+    if (problems.length > 0 || 'problems' in parsed) {
+      res.status(400).json({ ...errorAck(ErrorCodes.MALFORMED_REQUEST, problems.join('; ')), problems });
+      return;
+    }
+    res.status(201).json(okAck(service.summary(service.race(parsed.race.raceId)!)));
+  });
   app.post('/api/organiser/participants/:participantId/move', jsonBody, async (req, res) => {
     const body = moveRequest.safeParse(req.body ?? {});
     if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
@@ -143,7 +152,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (body.data.private === true && key === undefined && race.keyDigest === null) {
       return sendError(res, ErrorCodes.MALFORMED_REQUEST, 'a race made private needs a key of at least 16 characters');
     }
-    service.changeRace(race, { startsAtMs: startsAt === undefined ? undefined : Date.parse(startsAt), isPrivate: body.data.private, key }, 'organiser');
+    service.changeRace(
+      race,
+      { name: body.data.name, startsAtMs: startsAt === undefined ? undefined : Date.parse(startsAt), isPrivate: body.data.private, key },
+      'organiser',
+    );
     res.json(okAck(service.summary(race)));
   });
   app.get('/api/organiser/audit', (_req, res) => {
@@ -298,6 +311,7 @@ const moveRequest = z.object({ raceId: z.string().min(1).max(64) }).strict();
 const outcomeRequest = z.object({ outcome: z.enum(['dnf', 'dsq', 'racing']) }).strict();
 const raceChangeRequest = z
   .object({
+    name: z.string().min(1).max(120).optional(),
     startsAt: z.iso.datetime({ offset: true }).optional(),
     private: z.boolean().optional(),
     key: z.string().min(16, 'a race key has at least 16 characters').max(128).optional(),

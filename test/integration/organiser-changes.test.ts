@@ -119,6 +119,47 @@ describe('changes at short notice', () => {
     trackWatcher.disconnect();
   });
 
+  it('creates a race while the event runs, with its own runners and devices, and renames it', async () => {
+    const race = {
+      id: 'women-5k-added',
+      name: "Women's 5 km, added",
+      distanceM: 5000,
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      course: { kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168 },
+      participants: [{ id: 'n-1', bib: 'N1', name: 'New Runner', deviceToken: 'token-new-runner-0123456789' }],
+    };
+    expect((await call('POST', '/api/organiser/races', race, { 'content-type': 'application/json' })).status).toBe(401);
+    const created = await call('POST', '/api/organiser/races', race);
+    expect(created).toMatchObject({ status: 201, body: { ok: true, data: { raceId: 'women-5k-added', courseKind: 'track', participantCount: 1 } } });
+    const again = await call('POST', '/api/organiser/races', { ...race, participants: [{ id: 's-1', bib: 'X', name: 'X', deviceToken: 'token-s-1-0123456789' }] });
+    expect(again.status).toBe(400);
+    expect((again.body as unknown as { problems: string[] }).problems).toEqual([
+      'race.id: race id "women-5k-added" is already used',
+      'participant id "s-1" is already used',
+      'the device token of "s-1" is already used',
+    ]);
+    const badCourse = await call('POST', '/api/organiser/races', { ...race, id: 'bad', course: { kind: 'street', file: '/etc/passwd' } });
+    expect(badCourse.status).toBe(400);
+    expect((badCourse.body as unknown as { problems: string[] }).problems.join()).toMatch(/not as a file name/);
+
+    // Its runner's device works at once, on the new race's course.
+    const device = connectDevice(server.url, 'token-new-runner-0123456789');
+    await connected(device);
+    const course = (await (await fetch(`${server.url}/api/races/women-5k-added/course`)).json()) as Ack<{ lapCoordinates: [number, number][] }>;
+    if (!course.ok) throw new Error(course.message);
+    const [lon, lat] = course.data.lapCoordinates[20]!;
+    const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<{ applied: boolean; status: number }>> }).emitWithAck('position', {
+      lon,
+      lat,
+      recordedAtMs: Date.now(),
+      accuracyM: 5,
+    });
+    expect(ack).toMatchObject({ ok: true, data: { applied: true, status: RunnerStatus.onCourse } });
+    device.disconnect();
+    const renamed = await call('PATCH', '/api/organiser/races/women-5k-added', { name: "Women's 5 km" });
+    expect(renamed).toMatchObject({ status: 200, body: { ok: true, data: { name: "Women's 5 km" } } });
+  });
+
   it('moves a start time, and records every change with who made it and when', async () => {
     const startsAt = new Date(Date.now() + 3600_000).toISOString();
     const changed = await call('PATCH', '/api/organiser/races/street-10k', { startsAt });
@@ -127,7 +168,7 @@ describe('changes at short notice', () => {
     const audit = (await call('GET', '/api/organiser/audit')).body as Ack<{ entries: Array<{ action: string; by: string; atMs: number }> }>;
     if (!audit.ok) throw new Error(audit.message);
     expect(audit.data.entries.map((e) => e.action)).toEqual(
-      expect.arrayContaining(['participant dnf', 'race made private', 'participant moved', 'start time changed']),
+      expect.arrayContaining(['participant dnf', 'race made private', 'participant moved', 'race created', 'race renamed', 'start time changed']),
     );
     expect(audit.data.entries.every((e) => e.by === 'organiser' && Math.abs(e.atMs - Date.now()) < 60_000)).toBe(true);
   });
