@@ -51,7 +51,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
   const ticker = startTicker({ service, spectators, clock, tickMs, logger });
   service.onRaceChanged((change) => {
     // The race's room and whoever follows one of its runners through a live link.
-    const followers = service.race(change.raceId)?.tracker.participants.map((p) => followRoom(change.raceId, p.participantId)) ?? [];
+    const followers = service.race(change.raceId)?.tracker.everParticipants.map((p) => followRoom(change.raceId, p.participantId)) ?? [];
     spectators.to([raceRoom(change.raceId), ...followers]).emit('race:changed', change);
     if (change.what === 'access') {
       // Who may watch changed: everyone but organisers joins again, with the key if they have it.

@@ -162,7 +162,7 @@ export class RaceService {
           const state = tracker.runnerState(p.participantId)!;
           return {
             participantId: p.participantId,
-            distanceAlongRaceM: state.distanceAlongRaceM,
+            distanceAlongRaceM: state.confirmedDistanceM,
             status: state.status,
             abandoned: state.status === RunnerStatus.dnf || state.status === RunnerStatus.dsq,
             isSweeper: this.sweepers.has(p.participantId),
@@ -175,11 +175,14 @@ export class RaceService {
   }
 
   /** An organiser reopens a section: from now on a runner found on it is an alert. */
-  reopenSection(sectionId: string): boolean {
-    if (!this.sections.some((s) => s.sectionId === sectionId)) return false;
+  reopenSection(sectionId: string, force = false): 'reopened' | 'unknown' | 'not ready' {
+    if (!this.sections.some((s) => s.sectionId === sectionId)) return 'unknown';
+    // Only a section ready to reopen, unless the organiser insists (a course changed on the day).
+    const state = this.sectionStatuses().find((s) => s.sectionId === sectionId)?.state;
+    if (!force && state !== 'readyToReopen' && state !== 'reopened') return 'not ready';
     if (!this.reopenedAtMs.has(sectionId)) this.reopenedAtMs.set(sectionId, this.clock.nowMs());
-    this.record('organiser', 'section reopened', { sectionId });
-    return true;
+    this.record('organiser', force ? 'section reopened (forced)' : 'section reopened', { sectionId });
+    return 'reopened';
   }
 
   /** Builds the races and picks up runner states a store already holds (a restarted process). */
@@ -278,8 +281,12 @@ export class RaceService {
     if (!to) return 'unknown race';
     const from = this.races.get(identity.raceId);
     if (!from || from === to) return 'moved';
-    from.tracker.removeParticipant(participantId);
+    // Into the new race first: if that fails the runner is still in the old one.
     to.tracker.addParticipant({ participantId, bib: identity.bib, name: identity.name });
+    const outcome = from.tracker.runnerState(participantId)?.status;
+    from.tracker.removeParticipant(participantId);
+    // An organiser's DNF or DSQ stays with the runner.
+    if (outcome === RunnerStatus.dnf || outcome === RunnerStatus.dsq) to.tracker.setOutcome(participantId, outcome === RunnerStatus.dnf ? 'dnf' : 'dsq');
     // The identity object is shared with the device map and open device connections.
     identity.raceId = to.raceId;
     await this.stores.runnerStates.save(to.raceId, to.tracker.runnerState(participantId)!);
@@ -487,7 +494,11 @@ export class RaceService {
   raiseSos(device: DeviceIdentity, raw: unknown): Ack<{ alertId: string }> {
     const parsed = sosSchema.safeParse(raw);
     if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
-    const alert = this.openAlert('sos', device, this.clock.nowMs(), {
+    // A runner pressing SOS again within a minute is the same call for help.
+    const nowMs = this.clock.nowMs();
+    const recent = this.alertsById.get(this.openAlertIds.get(`sos:${device.participantId}:`) ?? '');
+    if (recent && recent.state !== 'resolved' && nowMs - recent.updatedAtMs < 60_000) return okAck({ alertId: recent.alertId });
+    const alert = this.openAlert('sos', device, nowMs, {
       lat: parsed.data.lat ?? null,
       lon: parsed.data.lon ?? null,
       raisedAtMs: parsed.data.recordedAtMs,
@@ -566,8 +577,13 @@ export class RaceService {
     this.alertsById.set(alert.alertId, alert);
     this.openAlertIds.set(key, alert.alertId);
     if (this.alertsById.size > 10_000) {
-      const oldest = this.alertsById.keys().next().value;
-      if (oldest !== undefined) this.alertsById.delete(oldest);
+      // Forget the oldest resolved alert; unresolved ones are never dropped.
+      for (const [id, old] of this.alertsById) {
+        if (old.state === 'resolved') {
+          this.alertsById.delete(id);
+          break;
+        }
+      }
     }
     for (const listener of this.alertListeners) listener(alert);
     return alert;
@@ -582,9 +598,11 @@ export class RaceService {
   }
 
   /** An organiser acknowledges (someone is on it) or resolves an alert. */
-  setAlertState(alertId: string, state: 'acknowledged' | 'resolved', by: string): Alert | null {
+  setAlertState(alertId: string, state: 'acknowledged' | 'resolved', by: string): Alert | null | 'resolved' {
     const alert = this.alertsById.get(alertId);
     if (!alert) return null;
+    // A resolved alert is closed for good: the condition coming back is a new alert.
+    if (alert.state === 'resolved') return 'resolved';
     this.updateAlert(alert, { state }, this.clock.nowMs());
     this.record(by, `alert ${state}`, { alertId, kind: alert.kind, participantId: alert.participantId });
     return { ...alert };

@@ -58,14 +58,18 @@ interface SimulatedRunner {
   detourUntilSec: number;
   abandoned: boolean;
   finishedAtSec: number | null;
+  /** The race's sweeper: at the cutoff pace, never stopping. */
+  isSweeper: boolean;
 }
 
 function simulatedRunners(race: LoadedRace, random: Random): SimulatedRunner[] {
   const cutoff = DEMO_CUTOFF_SEC_PER_KM[race.raceId]!;
-  return race.participants.map((p) => {
-    const pace = random.between(190, cutoff * 0.97);
-    const roll = random.next();
+  return race.participants.map((p, index) => {
+    const isSweeper = index === race.participants.length - 1;
+    const pace = isSweeper ? cutoff : random.between(190, cutoff * 0.97);
+    const roll = isSweeper ? 1 : random.next();
     return {
+      isSweeper,
       participantId: p.participantId,
       speedMps: 1000 / pace,
       stopAtM: roll < 0.15 ? random.between(0.1, 0.95) * race.distanceM : null,
@@ -182,8 +186,10 @@ export function runClosures(event: LoadedEvent, options: ClosuresOptions): Closu
         let point = path.pointAtRaceDistance(runner.distanceM);
         if (t < runner.detourUntilSec) point = path.ruler.offset(point, 0, 150) as [number, number];
         const [lon, lat] = path.ruler.offset(point, random.gaussian(noiseM), random.gaussian(noiseM));
-        const moving = t >= runner.pausedUntilSec;
-        const walking = runner.walkFromM !== null && runner.distanceM >= runner.walkFromM;
+        // Walking off the course and back reports a walking speed: the engine may carry the
+        // runner on for a few seconds before it sees they left.
+        const moving = t >= runner.pausedUntilSec || t < runner.detourUntilSec;
+        const walking = t < runner.detourUntilSec || (runner.walkFromM !== null && runner.distanceM >= runner.walkFromM);
         tracker.applyFix(runner.participantId, {
           lon,
           lat,
@@ -206,10 +212,10 @@ export function runClosures(event: LoadedEvent, options: ClosuresOptions): Closu
             const state = tracker.runnerState(r.participantId)!;
             return {
               participantId: r.participantId,
-              distanceAlongRaceM: state.distanceAlongRaceM,
+              distanceAlongRaceM: state.confirmedDistanceM,
               status: state.status,
               abandoned: r.abandoned,
-              isSweeper: false,
+              isSweeper: r.isSweeper,
               speedMps: state.progress?.speedMps ?? null,
             };
           }),

@@ -60,9 +60,10 @@ const WALKING_MPS = 1.2;
 export const PASSED_MARGIN_M = 30;
 
 function hasPassed(runner: ClosureRunner, toM: number): boolean {
+  // Off course is not past: a runner who left the course may come back onto the section.
   return (
     runner.status === RunnerStatus.finished ||
-    (runner.status !== RunnerStatus.notStarted && runner.distanceAlongRaceM >= toM + PASSED_MARGIN_M)
+    (runner.status === RunnerStatus.onCourse && runner.distanceAlongRaceM >= toM + PASSED_MARGIN_M)
   );
 }
 
@@ -75,7 +76,7 @@ function sweeperAtM(race: ClosureRace, nowMs: number): number | null {
   const tracked = race.runners.filter((r) => r.isSweeper && !r.abandoned);
   if (tracked.length > 0) {
     const at = (r: ClosureRunner) =>
-      r.status === RunnerStatus.finished ? Infinity : r.status === RunnerStatus.notStarted ? 0 : r.distanceAlongRaceM - PASSED_MARGIN_M;
+      r.status === RunnerStatus.finished ? Infinity : r.status === RunnerStatus.onCourse ? r.distanceAlongRaceM - PASSED_MARGIN_M : 0;
     return Math.min(...tracked.map(at));
   }
   if (race.cutoffPaceSecPerKm === null) return null;

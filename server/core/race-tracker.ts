@@ -36,6 +36,11 @@ export interface RunnerState {
   status: RunnerStatusCode;
   /** Published progress; never decreases. */
   distanceAlongRaceM: number;
+  /**
+   * Progress as of the last fix placed on the course: what road closures go by. The published
+   * distance may run a little ahead of it on dead reckoning while fixes are unusable.
+   */
+  confirmedDistanceM: number;
   /** The filtered estimate of progress; null until the runner is first placed on the course. */
   progress: Progress | null;
   /** Recorded time of the newest fix seen, on course or not. */
@@ -166,6 +171,11 @@ export class RaceTracker {
     return this.roster.filter((_, index) => !this.removed.has(index));
   }
 
+  /** Everyone ever in the race, moved ones included (to tell their followers of a change). */
+  get everParticipants(): readonly Participant[] {
+    return this.roster;
+  }
+
   /** The participant at a runner index of the deltas, moved ones included. */
   participantAt(runnerIndex: number): Participant | undefined {
     return this.roster[runnerIndex];
@@ -218,10 +228,9 @@ export class RaceTracker {
     if (isStale) return this.accepted(runner, false);
     // The newest battery reading, even from a fix that places no one (before the start, finished).
     if (fix.batteryPct !== undefined) runner.batteryPct = fix.batteryPct;
-    if (isOutOfRace(runner.status) || fix.recordedAtMs < this.startsAtMs) {
-      return this.accepted(runner, false);
-    }
-    runner.lastFixAtMs = fix.recordedAtMs;
+    if (fix.recordedAtMs < this.startsAtMs) return this.accepted(runner, false);
+    runner.lastFixAtMs = fix.recordedAtMs; // heard from, even when out of the race
+    if (isOutOfRace(runner.status)) return this.accepted(runner, false);
     const previousM = runner.distanceAlongRaceM;
     const previousStatus = runner.status;
     this.advance(runner, fix);
@@ -382,12 +391,14 @@ export class RaceTracker {
     const movedThrough = reportedMps !== undefined && runner.movingAtEnd >= 2;
     if (runner.reachedEndAtMs !== null && (movedThrough || stoodAtEnd)) {
       runner.distanceAlongRaceM = raceDistanceM;
+      runner.confirmedDistanceM = raceDistanceM;
       runner.status = RunnerStatus.finished;
       runner.finishedAtMs = runner.reachedEndAtMs;
       return;
     }
     // Not finished: the published distance stays short of the line until the finish is certain.
     runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, Math.min(estimateM, raceDistanceM - o.finishToleranceM - 0.1));
+    runner.confirmedDistanceM = Math.max(runner.confirmedDistanceM, Math.min(estimateM, raceDistanceM - o.finishToleranceM - 0.1));
   }
 
   /**
@@ -534,6 +545,7 @@ export function initialRunnerState(participantId: string): RunnerState {
     participantId,
     status: RunnerStatus.notStarted,
     distanceAlongRaceM: 0,
+    confirmedDistanceM: 0,
     progress: null,
     lastFixAtMs: null,
     rejectedInARow: 0,
@@ -560,10 +572,11 @@ function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM: number
   const knownStatuses: number[] = Object.values(RunnerStatus);
   if (finite(saved.status) && knownStatuses.includes(saved.status)) state.status = saved.status;
   if (finite(saved.distanceAlongRaceM)) state.distanceAlongRaceM = Math.min(Math.max(saved.distanceAlongRaceM, 0), raceDistanceM);
+  state.confirmedDistanceM = finite(saved.confirmedDistanceM) ? Math.min(Math.max(saved.confirmedDistanceM, 0), state.distanceAlongRaceM) : state.distanceAlongRaceM;
   if (finite(saved.lastFixAtMs)) state.lastFixAtMs = saved.lastFixAtMs;
   if (finite(saved.batteryPct)) state.batteryPct = saved.batteryPct;
   if (finite(saved.finishedAtMs)) state.finishedAtMs = saved.finishedAtMs;
-  if (state.status === RunnerStatus.finished) state.distanceAlongRaceM = raceDistanceM;
+  if (state.status === RunnerStatus.finished) state.distanceAlongRaceM = state.confirmedDistanceM = raceDistanceM;
   const p = saved.progress;
   if (p && [p.distanceM, p.speedMps, p.varDD, p.covDV, p.varVV, p.atMs].every(finite) && p.varDD > 0 && p.varVV > 0) {
     state.progress = { ...p };

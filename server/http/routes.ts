@@ -113,7 +113,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.set('cache-control', 'no-store').json(okAck({ sections: service.sectionStatuses() }));
   });
   app.post('/api/organiser/sections/:sectionId/reopen', (req, res) => {
-    if (!service.reopenSection(String(req.params['sectionId']))) return sendError(res, ErrorCodes.NOT_FOUND, 'no such section');
+    const result = service.reopenSection(String(req.params['sectionId']), req.query['force'] === 'true');
+    if (result === 'unknown') return sendError(res, ErrorCodes.NOT_FOUND, 'no such section');
+    if (result === 'not ready') {
+      res.status(409).json(errorAck(ErrorCodes.MALFORMED_REQUEST, 'this section is not ready to reopen; add ?force=true to reopen it anyway'));
+      return;
+    }
     res.json(okAck(null));
   });
 
@@ -171,6 +176,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (action !== 'acknowledge' && action !== 'resolve') return sendError(res, ErrorCodes.NOT_FOUND, 'use …/acknowledge or …/resolve');
     const alert = service.setAlertState(String(req.params['alertId']), action === 'acknowledge' ? 'acknowledged' : 'resolved', 'organiser');
     if (!alert) return sendError(res, ErrorCodes.NOT_FOUND, 'no such alert');
+    if (alert === 'resolved') {
+      res.status(409).json(errorAck(ErrorCodes.MALFORMED_REQUEST, 'this alert is resolved already'));
+      return;
+    }
     res.json(okAck(alert));
   });
 

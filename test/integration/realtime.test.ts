@@ -282,7 +282,10 @@ describe('HTTP', () => {
     // The test event defines none: the street race is split per kilometre.
     expect(sections.map((s) => s.sectionId)).toEqual(Array.from({ length: 10 }, (_, i) => `street-10k-km${i + 1}`));
     expect(sections[9]).toMatchObject({ state: expect.stringMatching(/^(waiting|inUse)$/), runnersToPass: 3 });
-    const reopen = await fetch(`${server.url}/api/organiser/sections/street-10k-km10/reopen`, { method: 'POST', headers: organiser });
+    // Not ready: refused, unless the organiser insists.
+    const refused = await fetch(`${server.url}/api/organiser/sections/street-10k-km10/reopen`, { method: 'POST', headers: organiser });
+    expect(refused.status).toBe(409);
+    const reopen = await fetch(`${server.url}/api/organiser/sections/street-10k-km10/reopen?force=true`, { method: 'POST', headers: organiser });
     expect(reopen.status).toBe(200);
     const after = (await httpJson('/api/organiser/sections', organiser)).body.data as unknown as { sections: Array<{ sectionId: string; state: string }> };
     expect(after.sections.find((s) => s.sectionId === 'street-10k-km10')!.state).toBe('reopened');

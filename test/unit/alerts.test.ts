@@ -91,12 +91,12 @@ describe('alerts', () => {
 
   it('raises an alert for a runner on a reopened section', async () => {
     await fixAt(0, 500);
-    service.reopenSection('street-10k-km1');
+    service.reopenSection('street-10k-km1', true); // forced: reopened with a runner still on it
     service.evaluateAlerts();
     expect(alertsOf('onReopenedSection')).toMatchObject([{ participantId: 's-1', sectionId: 'street-10k-km1' }]);
   });
 
-  it('is acknowledged, then resolved; a resolved condition that comes back is a new alert; every SOS is its own', async () => {
+  it('is acknowledged, then resolved; a resolved condition that comes back is a new alert; an SOS repeated within a minute is one', async () => {
     await fixAt(0, 500, { batteryPct: 10 });
     service.evaluateAlerts();
     const [low] = alertsOf('batteryLow');
@@ -107,9 +107,13 @@ describe('alerts', () => {
     service.evaluateAlerts();
     expect(alertsOf('batteryLow').map((a) => a.state)).toEqual(['resolved', 'open']);
     expect(service.setAlertState('nope', 'resolved', 'organiser')).toBeNull();
-    service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });
+    const first = service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });
+    expect(service.raiseSos(device(0), { recordedAtMs: clock.nowMs() })).toEqual(first); // pressed twice: one call
+    expect(alertsOf('sos')).toHaveLength(1);
+    clock.advance(61_000);
     service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });
     expect(alertsOf('sos')).toHaveLength(2);
+    expect(service.setAlertState(low!.alertId, 'acknowledged', 'organiser')).toBe('resolved'); // closed for good
     expect(service.raiseSos(device(0), { recordedAtMs: 'now' })).toMatchObject({ ok: false, code: 'MALFORMED_REQUEST' });
     expect(service.audit().map((e) => e.action)).toEqual(expect.arrayContaining(['alert acknowledged', 'alert resolved']));
   });

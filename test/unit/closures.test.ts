@@ -46,6 +46,8 @@ describe('section states', () => {
       'readyToReopen',
     );
     expect(sectionStatus(section, race([runner('a', 5000), runner('b', 1800, { abandoned: true })]), now, null).state).toBe('readyToReopen');
+    // Shown past the end but off the course: may come back onto it.
+    expect(sectionStatus(section, race([runner('a', 5000), runner('b', 3100, { status: RunnerStatus.offCourse })]), now, null).state).toBe('inUse');
     expect(sectionStatus(section, race([runner('a', 10000, { status: RunnerStatus.finished })]), now, null).state).toBe('readyToReopen');
   });
 

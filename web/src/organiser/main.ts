@@ -211,7 +211,14 @@ async function open(): Promise<void> {
   const showPrivacy = (): void => {
     ($('change-private') as HTMLInputElement).checked = privacy.get(($('change-race') as HTMLSelectElement).value) ?? false;
   };
-  $('change-race').addEventListener('change', showPrivacy);
+  const clearChangeForm = (): void => {
+    for (const id of ['change-start', 'change-key', 'change-course']) ($(id) as HTMLInputElement).value = '';
+    ($('change-kind') as HTMLSelectElement).value = '';
+  };
+  $('change-race').addEventListener('change', () => {
+    clearChangeForm();
+    showPrivacy();
+  });
   showPrivacy();
   $('move-race').replaceChildren(...raceOptions());
   const report = (text: string): void => {
@@ -237,6 +244,7 @@ async function open(): Promise<void> {
           body: JSON.stringify(change),
         });
         privacy.set(raceId, summary.isPrivate);
+        clearChangeForm();
         if (file) {
           const isGpx = file.name.toLowerCase().endsWith('.gpx');
           await api(`/api/organiser/races/${encodeURIComponent(raceId)}/course${kind ? `?kind=${kind}` : ''}`, {
