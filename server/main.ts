@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   const lines = [
     `${event.name}: ${event.races.length} races, ${event.races.reduce((n, r) => n + r.participants.length, 0)} participants`,
     `Spectator map:   ${url}/`,
+    `Organiser:       ${url}/organiser.html`,
   ];
   for (const race of event.races.filter((r) => r.isPrivate)) {
     lines.push(`Private race:    ${url}/?race=${race.raceId}&key=${encodeURIComponent(race.key ?? '')}`);
