@@ -30,6 +30,10 @@ const envSchema = z.object({
   LINK_SECRET: z.string().min(32, 'LINK_SECRET needs at least 32 characters').optional(),
   /** The address phones reach the server at, for the setup page (default: the address the page was loaded from). */
   PUBLIC_URL: z.url().optional(),
+  /** Redis for durable pings and runner states (docs/REDIS.md). Unset: everything in memory. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL is redis://host:port or rediss://…').optional(),
+  /** Prepended to every Redis key, so several events can share one Redis. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('racetrack'),
 });
 
 export interface Config {
@@ -45,6 +49,8 @@ export interface Config {
   logLevel: string;
   linkSecret: string | null;
   publicUrl: string | null;
+  redisUrl: string | null;
+  redisPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -60,7 +66,7 @@ export const usage = `usage: npm start -- [event-file.json] [--no-simulate] [--s
   --port N          port to listen on (default 8080, or $PORT)
 
 Environment: PORT, HOST, ORGANISER_TOKEN, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL,
-LINK_SECRET, PUBLIC_URL
+LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX
 (see README.md).`;
 
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
@@ -109,5 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     logLevel: e.LOG_LEVEL,
     linkSecret: e.LINK_SECRET ?? null,
     publicUrl: e.PUBLIC_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    redisPrefix: e.REDIS_PREFIX,
   };
 }

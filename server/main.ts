@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { scaledClock } from './core/clock.ts';
 import { EventFileError, loadEventFile } from './event/event-file.ts';
 import { createLogger } from './logger.ts';
+import { createRedisStores } from './ports/redis-stores.ts';
 import { createMemoryStores } from './ports/stores.ts';
 import { RaceService } from './race-service.ts';
 import { ShareLinks } from './share-links.ts';
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const clock = scaledClock(config.demoSpeed);
   const event = await loadEventFile(config.eventFile);
-  const stores = createMemoryStores();
+  const stores = config.redisUrl
+    ? await createRedisStores({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger })
+    : createMemoryStores();
   const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs() });
 
   const organiserToken = config.organiserToken ?? randomBytes(24).toString('base64url');

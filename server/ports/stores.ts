@@ -1,6 +1,6 @@
 // Storage ports. Each stateful dependency is an interface with an in-memory implementation (the
-// embedded default) and, later, a Redis one; test/contract/stores.contract.ts runs the same
-// assertions against every implementation.
+// embedded default) and a Redis one (redis-stores.ts); test/contract/stores.contract.ts runs the
+// same assertions against both.
 import type { Fix, RunnerState } from '../core/race-tracker.ts';
 
 /** A fix as it is logged: who sent it and when it arrived, besides the fix itself. */

@@ -17,6 +17,29 @@ function requirement(name: string, available: boolean, remedy: string): Requirem
   return { available, remedy };
 }
 
+export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/** Whether Redis answers at REDIS_URL (default 127.0.0.1:6379). */
+export async function redis(): Promise<Requirement> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => {});
+  let available = false;
+  try {
+    await client.connect();
+    available = (await client.ping()) === 'PONG';
+  } catch {
+    available = false;
+  } finally {
+    client.disconnect();
+  }
+  return requirement(
+    'Redis',
+    available,
+    `start one with "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no", or set REDIS_URL`,
+  );
+}
+
 export function chromium(): Requirement {
   return requirement('Chromium', existsSync(CHROMIUM_PATH), 'install it with "apt-get install -y chromium"');
 }

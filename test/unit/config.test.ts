@@ -13,6 +13,8 @@ describe('configuration', () => {
       tickMs: 1000,
       organiserToken: null,
       mapboxToken: null,
+      redisUrl: null,
+      redisPrefix: 'racetrack',
     });
   });
 
@@ -29,6 +31,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: '70000' }, [])).toThrow(/PORT/);
     expect(() => loadConfig({ ORGANISER_TOKEN: 'short' }, [])).toThrow(/ORGANISER_TOKEN needs at least 16/);
     expect(() => loadConfig({ TICK_MS: '5' }, [])).toThrow(/TICK_MS/);
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' }, [])).toThrow(/REDIS_URL is redis:\/\/host:port/);
     expect(() => loadConfig({}, ['--bogus'])).toThrow(/usage/);
     expect(() => loadConfig({}, ['a.json', 'b.json'])).toThrow(/at most one event file/);
   });

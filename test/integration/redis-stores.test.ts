@@ -1,0 +1,74 @@
+// The storage contract on the real Redis: the same assertions as the in-memory stores.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../server/logger.ts';
+import { createRedisStores } from '../../server/ports/redis-stores.ts';
+import { storeContract } from '../contract/stores.contract.ts';
+import { REDIS_URL, redis } from '../support/requirements.ts';
+
+const { available } = await redis();
+
+describe.skipIf(!available)('on Redis', () => {
+  storeContract('Redis', async () => {
+    // A key prefix per test, removed afterwards, so runs never see each other's data.
+    const keyPrefix = `test:${randomBytes(6).toString('hex')}`;
+    const stores = await createRedisStores({ url: REDIS_URL, keyPrefix, logger: silentLogger });
+    return {
+      ...stores,
+      close: async () => {
+        const admin = new Redis(REDIS_URL);
+        const keys = await admin.keys(`${keyPrefix}:*`);
+        if (keys.length > 0) await admin.del(...keys);
+        await admin.quit();
+        await stores.close();
+      },
+    };
+  });
+});
+
+describe.skipIf(!available)('a server restarted on Redis', () => {
+  it('keeps every acknowledged ping and continues each runner from where they were', async () => {
+    const { startTestServer, connectDevice, connected } = await import('../support/test-server.ts');
+    const { testEvent } = await import('../support/fixtures.ts');
+    const keyPrefix = `test:${randomBytes(6).toString('hex')}`;
+    const event = await testEvent(Date.now() - 10 * 60_000);
+    const course = event.races[0]!.course;
+    const send = async (url: string, distanceM: number, agoMs: number) => {
+      const device = connectDevice(url, event.races[0]!.participants[0]!.deviceToken);
+      await connected(device);
+      const [lon, lat] = course.path.pointAtRaceDistance(distanceM);
+      const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<{ ok: boolean; data?: { distanceAlongRaceM: number } }> }).emitWithAck(
+        'position',
+        { lon, lat, recordedAtMs: Date.now() - agoMs, accuracyM: 5, speedMps: 3 },
+      );
+      device.disconnect();
+      return ack;
+    };
+
+    const first = await startTestServer({ event, stores: await createRedisStores({ url: REDIS_URL, keyPrefix, logger: silentLogger }) });
+    for (let k = 0; k < 6; k++) expect((await send(first.url, 1500 + k * 15, 60_000 - k * 5000)).ok).toBe(true);
+    const before = await first.stores.runnerStates.loadRace('street-10k');
+    await first.close();
+    await first.stores.close();
+
+    // A new process: same event, same Redis.
+    const second = await startTestServer({ event, stores: await createRedisStores({ url: REDIS_URL, keyPrefix, logger: silentLogger }) });
+    try {
+      expect(await second.stores.pingLog.count('street-10k')).toBe(6);
+      const snapshot = second.service.snapshot(second.service.race('street-10k')!);
+      expect(snapshot.runners[0]!.distanceAlongRaceM).toBeCloseTo(before[0]!.distanceAlongRaceM, 1);
+      // The next fix continues from there, not from the start.
+      const next = await send(second.url, 1600, 0);
+      expect(next.ok && next.data!.distanceAlongRaceM).toBeGreaterThan(1580);
+      expect(next.ok && next.data!.distanceAlongRaceM).toBeLessThan(1620);
+    } finally {
+      await second.close();
+      const admin = new Redis(REDIS_URL);
+      const keys = await admin.keys(`${keyPrefix}:*`);
+      if (keys.length > 0) await admin.del(...keys);
+      await admin.quit();
+      await second.stores.close();
+    }
+  });
+});
