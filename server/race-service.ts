@@ -627,6 +627,11 @@ export class RaceService {
     return out;
   }
 
+  /** Whether the stores answer (Redis reachable, when it is used). */
+  storesHealthy(): Promise<boolean> {
+    return this.stores.isHealthy();
+  }
+
   raceIds(): string[] {
     return [...this.races.keys()];
   }

@@ -69,9 +69,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     return race;
   };
 
-  app.get('/healthz', (_req, res) => {
-    if (deps.isReady()) res.json(okAck({ status: 'ready' }));
-    else sendError(res, ErrorCodes.UNAVAILABLE, 'starting');
+  app.get('/healthz', async (_req, res) => {
+    if (!deps.isReady()) return sendError(res, ErrorCodes.UNAVAILABLE, 'starting');
+    if (!(await service.storesHealthy())) return sendError(res, ErrorCodes.UNAVAILABLE, 'the store (Redis) does not answer');
+    res.json(okAck({ status: 'ready' }));
   });
 
   app.get('/api/config', (_req, res) => {

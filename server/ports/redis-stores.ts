@@ -72,6 +72,14 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<St
   return {
     pingLog: new RedisPingLog(redis, options.keyPrefix),
     runnerStates: new RedisRunnerStateStore(redis, options.keyPrefix),
+    isHealthy: async () => {
+      if (redis.status !== 'ready') return false;
+      try {
+        return (await redis.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
     close: async () => {
       await redis.quit();
     },

@@ -31,6 +31,8 @@ export interface RunnerStateStore {
 export interface Stores {
   pingLog: PingLog;
   runnerStates: RunnerStateStore;
+  /** Whether the stores answer now (for /healthz). */
+  isHealthy(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export function createMemoryStores(): Stores {
   return {
     pingLog: new MemoryPingLog(),
     runnerStates: new MemoryRunnerStateStore(),
+    isHealthy: async () => true,
     close: async () => {},
   };
 }
