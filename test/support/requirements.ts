@@ -24,7 +24,7 @@ export async function redis(): Promise<Requirement> {
   const { Redis } = await import('ioredis');
   const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => {});
-  let available = false;
+  let available: boolean;
   try {
     await client.connect();
     available = (await client.ping()) === 'PONG';
