@@ -528,7 +528,8 @@ export class RaceService {
         for (const kind of result.kinds) holding.add(this.openAlert(kind, identity, nowMs).alertId);
       }
     }
-    for (const section of this.sectionStatuses()) {
+    // Sections matter to alerts only once one is reopened: no need to evaluate them every tick before.
+    for (const section of this.reopenedAtMs.size === 0 ? [] : this.sectionStatuses()) {
       for (const participantId of section.runnersOnAfterReopen) {
         const identity = this.participants.get(participantId);
         if (identity) holding.add(this.openAlert('onReopenedSection', identity, nowMs, { sectionId: section.sectionId }).alertId);
