@@ -1,7 +1,8 @@
 // Wires the edges to the service: `createApplication(httpServer, components)`. Everything it needs
 // is passed in, so tests build the whole server on port 0 with their own event, clock and stores.
 import type { Server as HttpServer } from 'node:http';
-import type { Server } from 'socket.io';
+import type { Server, ServerOptions } from 'socket.io';
+import { startCoordinator, type Coordinator } from './cluster.ts';
 import { createOrganiserAuth } from './access.ts';
 import type { Clock } from './core/clock.ts';
 import { createHttpApp } from './http/routes.ts';
@@ -22,12 +23,17 @@ export interface AppComponents {
   shareLinks: ShareLinks;
   /** The address phones reach the server at, for the setup page; absent: the page's own. */
   publicUrl?: string | null;
+  /** Socket.IO's Redis adapter, with shared stores (several processes). */
+  adapter?: ServerOptions['adapter'];
+  /** Lease renewal period, for tests of take-overs (default: a third of the lease's lifetime). */
+  leaseRenewEveryMs?: number;
 }
 
 export interface Application {
   io: Server;
   spectators: SpectatorNamespace;
   ticker: Ticker;
+  coordinator: Coordinator;
   close(): Promise<void>;
 }
 
@@ -47,8 +53,21 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     isReady: () => ready,
   });
   httpServer.on('request', app);
-  const { io, spectators } = createSocketServer(httpServer, { service, organiserAuth, logger, shareLinks: components.shareLinks, clock });
-  const ticker = startTicker({ service, spectators, clock, tickMs, logger });
+  const { io, spectators } = createSocketServer(httpServer, {
+    service,
+    organiserAuth,
+    logger,
+    shareLinks: components.shareLinks,
+    clock,
+    adapter: components.adapter,
+  });
+  const coordinator = startCoordinator({
+    service,
+    stores: service.stores,
+    logger,
+    ...(components.leaseRenewEveryMs !== undefined ? { renewEveryMs: components.leaseRenewEveryMs } : {}),
+  });
+  const ticker = startTicker({ service, spectators, coordinator, clock, tickMs, logger });
   service.onRaceChanged((change) => {
     // The race's room and whoever follows one of its runners through a live link.
     const followers = service.race(change.raceId)?.tracker.everParticipants.map((p) => followRoom(change.raceId, p.participantId)) ?? [];
@@ -65,9 +84,11 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     io,
     spectators,
     ticker,
+    coordinator,
     close: async () => {
       ready = false;
       ticker.stop();
+      await coordinator.stop();
       // Closes every socket and the HTTP server it is attached to.
       await io.close();
     },

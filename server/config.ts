@@ -34,6 +34,10 @@ const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL is redis://host:port or rediss://…').optional(),
   /** Prepended to every Redis key, so several events can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('racetrack'),
+  /** Which Socket.IO Redis adapter carries broadcasts between processes (docs/REDIS.md). */
+  REDIS_ADAPTER: z.enum(['classic', 'sharded']).default('classic'),
+  /** How long a race's lease lasts unrenewed: a dead process's races are taken over after about this. */
+  LEASE_TTL_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
 });
 
 export interface Config {
@@ -51,6 +55,8 @@ export interface Config {
   publicUrl: string | null;
   redisUrl: string | null;
   redisPrefix: string;
+  redisAdapter: 'classic' | 'sharded';
+  leaseTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -66,7 +72,7 @@ export const usage = `usage: npm start -- [event-file.json] [--no-simulate] [--s
   --port N          port to listen on (default 8080, or $PORT)
 
 Environment: PORT, HOST, ORGANISER_TOKEN, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL,
-LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX
+LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX, REDIS_ADAPTER, LEASE_TTL_MS
 (see README.md).`;
 
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
@@ -117,5 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     publicUrl: e.PUBLIC_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
     redisPrefix: e.REDIS_PREFIX,
+    redisAdapter: e.REDIS_ADAPTER,
+    leaseTtlMs: e.LEASE_TTL_MS,
   };
 }

@@ -11,6 +11,7 @@ import { scaledClock } from './core/clock.ts';
 import { EventFileError, loadEventFile } from './event/event-file.ts';
 import { createLogger } from './logger.ts';
 import { createRedisStores } from './ports/redis-stores.ts';
+import { createRedisAdapter, type RedisAdapter } from './realtime/redis-adapter.ts';
 import { createMemoryStores } from './ports/stores.ts';
 import { RaceService } from './race-service.ts';
 import { ShareLinks } from './share-links.ts';
@@ -23,8 +24,13 @@ async function main(): Promise<void> {
   const clock = scaledClock(config.demoSpeed);
   const event = await loadEventFile(config.eventFile);
   const stores = config.redisUrl
-    ? await createRedisStores({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger })
+    ? await createRedisStores({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger, leaseTtlMs: config.leaseTtlMs })
     : createMemoryStores();
+  // Several processes on one Redis: a broadcast to a room reaches its sockets on every one of them.
+  let redisAdapter: RedisAdapter | null = null;
+  if (config.redisUrl) {
+    redisAdapter = await createRedisAdapter({ url: config.redisUrl, keyPrefix: config.redisPrefix, kind: config.redisAdapter, logger });
+  }
   const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs() });
 
   const organiserToken = config.organiserToken ?? randomBytes(24).toString('base64url');
@@ -39,6 +45,7 @@ async function main(): Promise<void> {
     webRoot: WEB_ROOT,
     publicUrl: config.publicUrl,
     shareLinks: new ShareLinks(config.linkSecret === null ? randomBytes(32) : Buffer.from(config.linkSecret)),
+    ...(redisAdapter ? { adapter: redisAdapter.adapter } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -57,6 +64,7 @@ async function main(): Promise<void> {
   }
   if (config.organiserToken === null) lines.push(`Organiser token: ${organiserToken}  (set ORGANISER_TOKEN to choose one)`);
   if (config.demoSpeed !== 1) lines.push(`Clock speed:     ${config.demoSpeed}x real time`);
+  if (config.redisUrl) lines.push(`Redis:           ${config.redisPrefix} on ${redactUrl(config.redisUrl)}, ${config.redisAdapter} adapter, process ${stores.leases.holderId}`);
 
   let simulation: ReturnType<typeof startDemoSimulation> | null = null;
   if (config.simulate) {
@@ -80,11 +88,28 @@ async function main(): Promise<void> {
     simulation?.stop();
     app
       .close()
+      .then(() => redisAdapter?.close())
       .then(() => stores.close())
       .finally(() => process.exit(0));
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // A library's promise rejected with nobody listening (a Redis command failing as Redis goes
+  // away) is logged; it must not take the whole server down.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
+  });
+}
+
+/** The Redis address without its password, for the start-up lines. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis';
+  }
 }
 
 main().catch((err: unknown) => {

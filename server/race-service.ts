@@ -23,11 +23,11 @@ import type { Clock } from './core/clock.ts';
 import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
 import { defaultAlertThresholds, runnerConditions, type AlertThresholds } from './core/alerts.ts';
 import type { Course } from './core/course.ts';
-import { defaultEngineOptions, RaceTracker, type EngineOptions } from './core/race-tracker.ts';
+import { defaultEngineOptions, RaceTracker, type EngineOptions, type Fix } from './core/race-tracker.ts';
 import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
-import type { Stores } from './ports/stores.ts';
+import { compareLogIds, type LogEntry, type Stores } from './ports/stores.ts';
 import { describeIssues } from './validation.ts';
 
 const sosSchema = z
@@ -91,7 +91,7 @@ export class RaceService {
   private readonly devices = new Map<string, DeviceIdentity>();
   private readonly tokenOf = new Map<string, string | null>();
   private readonly participants = new Map<string, DeviceIdentity>();
-  private readonly stores: Stores;
+  readonly stores: Stores;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly fixLimits: FixLimits;
@@ -110,6 +110,16 @@ export class RaceService {
   private readonly sweepers = new Set<string>();
   private readonly cutoffPaces = new Map<string, number | null>();
   private readonly alertThresholds = new Map<string, AlertThresholds>();
+  /**
+   * Shared stores (Redis, several processes): the newest log entry applied per race, the runners
+   * changed since the last checkpoint, and the pings of this process waiting to be applied.
+   */
+  private readonly appliedLogId = new Map<string, string | null>();
+  private readonly unsaved = new Map<string, Set<string>>();
+  private readonly waiting = new Map<string, (result: PositionAccepted | null) => void>();
+  private nextTag = 1;
+  /** How long a ping waits to be applied from the shared log before it is answered anyway. */
+  private static readonly APPLY_WAIT_MS = 5000;
 
   private constructor(deps: RaceServiceDeps) {
     this.buildDeps = deps;
@@ -185,13 +195,83 @@ export class RaceService {
     return 'reopened';
   }
 
-  /** Builds the races and picks up runner states a store already holds (a restarted process). */
+  /**
+   * Builds the races and picks up what the stores already hold (a restarted or second process).
+   * On shared stores: the last checkpoint of runner states, then every ping logged after it,
+   * applied in log order, so each runner is exactly where the race's writer had them.
+   */
   static async create(deps: RaceServiceDeps): Promise<RaceService> {
-    const service = new RaceService(deps);
+    const { stores } = deps;
+    // Races that set no start time start when the first process started, for every process alike.
+    const service = new RaceService(stores.shared ? { ...deps, defaultStartMs: await stores.agreeDefaultStartMs(deps.defaultStartMs) } : deps);
     for (const race of service.races.values()) {
-      for (const state of await deps.stores.runnerStates.loadRace(race.raceId)) race.tracker.restoreRunner(state);
+      if (!stores.shared) {
+        for (const state of await stores.runnerStates.loadRace(race.raceId)) race.tracker.restoreRunner(state);
+        continue;
+      }
+      const meta = await stores.runnerStates.loadCheckpoint(race.raceId);
+      for (const state of await stores.runnerStates.loadRace(race.raceId)) race.tracker.restoreRunner(state);
+      service.appliedLogId.set(race.raceId, meta?.lastLogId ?? null);
+      for (const entry of await stores.pingLog.readAfter(race.raceId, meta?.lastLogId ?? null)) service.applyLogged(entry);
+      race.tracker.continueSequenceFrom(meta?.seq ?? 0);
     }
     return service;
+  }
+
+  /** Whether pings reach the trackers through a log shared by several processes. */
+  get sharesLog(): boolean {
+    return this.stores.shared;
+  }
+
+  /** Who this process is in race leases. */
+  get holderId(): string {
+    return this.stores.leases.holderId;
+  }
+
+  /** The newest entry of a race's log this process has applied (shared stores). */
+  appliedLogIdOf(raceId: string): string | null {
+    return this.appliedLogId.get(raceId) ?? null;
+  }
+
+  /**
+   * Applies one entry of a race's shared log, as every process does in log order, and answers
+   * the ping's sender when it is waiting here. An entry is checked again, as at the edge: the
+   * log is outside this process.
+   */
+  applyLogged(entry: LogEntry): void {
+    if (compareLogIds(entry.logId, this.appliedLogId.get(entry.raceId) ?? null) <= 0) return; // seen already
+    this.appliedLogId.set(entry.raceId, entry.logId);
+    const waiter = entry.tag === null ? undefined : this.waiting.get(entry.tag);
+    const race = this.races.get(entry.raceId);
+    const ping = entry.ping;
+    const checked = ping ? checkFix(ping.fix, ping.receivedAtMs, this.fixLimits) : null;
+    if (!race || !ping || !checked?.ok || !race.tracker.hasParticipant(ping.participantId)) {
+      waiter?.(null);
+      return;
+    }
+    const result = race.tracker.applyFix(ping.participantId, checked.fix);
+    if (result.applied) this.markUnsaved(race.raceId, ping.participantId);
+    waiter?.(result);
+  }
+
+  private markUnsaved(raceId: string, participantId: string): void {
+    let set = this.unsaved.get(raceId);
+    if (!set) {
+      set = new Set();
+      this.unsaved.set(raceId, set);
+    }
+    set.add(participantId);
+  }
+
+  /**
+   * Keeps a runner's changed state: saved at once on the embedded stores; on shared stores with
+   * the race's next checkpoint, by the race's writer.
+   */
+  private async persistRunner(raceId: string, participantId: string): Promise<void> {
+    const state = this.races.get(raceId)?.tracker.runnerState(participantId);
+    if (!state) return;
+    if (this.stores.shared) this.markUnsaved(raceId, participantId);
+    else await this.stores.runnerStates.save(raceId, state);
   }
 
   private buildRace(race: LoadedRace, deps: RaceServiceDeps): RaceEntry {
@@ -233,7 +313,7 @@ export class RaceService {
     race.tracker = new RaceTracker(race.raceId, course, old.startsAtMs, old.participants, race.engineOptions, old.sequence);
     for (const p of old.participants) {
       race.tracker.carryOver(old.runnerState(p.participantId)!);
-      await this.stores.runnerStates.save(race.raceId, race.tracker.runnerState(p.participantId)!);
+      await this.persistRunner(race.raceId, p.participantId);
     }
     this.record('organiser', 'course replaced', { raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length });
     for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'course' });
@@ -244,7 +324,7 @@ export class RaceService {
     const identity = this.participants.get(participantId);
     const race = identity ? this.races.get(identity.raceId) : undefined;
     if (!identity || !race || !race.tracker.setOutcome(participantId, outcome)) return false;
-    void this.stores.runnerStates.save(race.raceId, race.tracker.runnerState(participantId)!).catch((err: unknown) => {
+    void this.persistRunner(race.raceId, participantId).catch((err: unknown) => {
       this.logger.error({ err, participantId }, 'runner state save failed');
     });
     this.record(by, `participant ${outcome}`, { raceId: race.raceId, participantId });
@@ -289,7 +369,7 @@ export class RaceService {
     if (outcome === RunnerStatus.dnf || outcome === RunnerStatus.dsq) to.tracker.setOutcome(participantId, outcome === RunnerStatus.dnf ? 'dnf' : 'dsq');
     // The identity object is shared with the device map and open device connections.
     identity.raceId = to.raceId;
-    await this.stores.runnerStates.save(to.raceId, to.tracker.runnerState(participantId)!);
+    await this.persistRunner(to.raceId, participantId);
     this.record(by, 'participant moved', { participantId, fromRaceId: from.raceId, toRaceId: to.raceId });
     for (const listener of this.changeListeners) {
       listener({ raceId: from.raceId, what: 'roster' });
@@ -463,13 +543,10 @@ export class RaceService {
     if (!race || !race.tracker.hasParticipant(device.participantId)) {
       return errorAck(ErrorCodes.UNKNOWN_DEVICE, 'this device is not registered in any race');
     }
+    const ping = { raceId: race.raceId, participantId: device.participantId, receivedAtMs, fix: checked.fix };
+    if (this.stores.shared) return this.ingestShared(race, ping);
     try {
-      await this.stores.pingLog.append({
-        raceId: race.raceId,
-        participantId: device.participantId,
-        receivedAtMs,
-        fix: checked.fix,
-      });
+      await this.stores.pingLog.append(ping);
     } catch (cause) {
       this.logger.error({ err: cause, raceId: race.raceId }, 'ping log append failed');
       return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
@@ -485,6 +562,36 @@ export class RaceService {
       }
     }
     return okAck(result);
+  }
+
+  /**
+   * On shared stores a ping is appended to the race's log and applied when this process reads it
+   * back, in log order with every other process's pings: the acknowledgement then tells where
+   * the runner is, as every process sees it.
+   */
+  private async ingestShared(race: RaceEntry, ping: { raceId: string; participantId: string; receivedAtMs: number; fix: Fix }): Promise<Ack<PositionAccepted>> {
+    const tag = `${this.stores.leases.holderId}#${this.nextTag++}`;
+    let timer: NodeJS.Timeout | undefined;
+    const applied = new Promise<PositionAccepted | null>((resolve) => {
+      this.waiting.set(tag, resolve);
+      timer = setTimeout(() => resolve(null), RaceService.APPLY_WAIT_MS);
+    });
+    try {
+      await this.stores.pingLog.append(ping, tag);
+    } catch (cause) {
+      this.waiting.delete(tag);
+      clearTimeout(timer);
+      this.logger.error({ err: cause, raceId: race.raceId }, 'ping log append failed');
+      return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
+    }
+    const result = await applied;
+    this.waiting.delete(tag);
+    clearTimeout(timer);
+    if (result) return okAck(result);
+    // Stored, so it will be applied; it has not been yet (the log is slow to read back): answered
+    // with where the runner is now.
+    const runner = race.tracker.runnerSnapshot(ping.participantId);
+    return okAck({ applied: false, distanceAlongRaceM: runner?.distanceAlongRaceM ?? 0, lap: runner?.lap ?? 0, status: runner?.status ?? RunnerStatus.notStarted });
   }
 
   /**
@@ -513,10 +620,12 @@ export class RaceService {
    * once per tick. A condition that ends leaves its alert open but inactive until an organiser
    * resolves it.
    */
-  evaluateAlerts(): void {
+  evaluateAlerts(isWriter: (raceId: string) => boolean = () => true): void {
     const nowMs = this.clock.nowMs();
     const holding = new Set<string>();
     for (const race of this.races.values()) {
+      // With several processes, the race's writer alone raises its alerts.
+      if (!isWriter(race.raceId)) continue;
       for (const p of race.tracker.participants) {
         const state = race.tracker.runnerState(p.participantId)!;
         const thresholds = this.alertThresholds.get(race.raceId) ?? defaultAlertThresholds;
@@ -617,15 +726,61 @@ export class RaceService {
     this.alertListeners.push(listener);
   }
 
-  /** One delta per race that changed since the last call. */
-  takeDeltas(tickAtMs: number): Array<{ raceId: string; delta: RaceDelta; participantIdAt: (runnerIndex: number) => string }> {
-    const out: Array<{ raceId: string; delta: RaceDelta; participantIdAt: (runnerIndex: number) => string }> = [];
-    for (const race of this.races.values()) {
-      const { tracker } = race;
-      const delta = tracker.takeDelta(tickAtMs);
-      if (delta) out.push({ raceId: race.raceId, delta, participantIdAt: (i) => tracker.participantAt(i)?.participantId ?? '' });
+  /**
+   * The race's delta since the last call; null when nothing changed. On shared stores, called
+   * by the race's writer only: runner states are checkpointed first, with the delta's sequence
+   * number, so whoever continues the race (a successor, this process restarted) has them and
+   * never sends that number again. A checkpoint that fails (Redis away, the lease lost) sends
+   * nothing and keeps the changes for the next tick.
+   */
+  async takeDelta(raceId: string, tickAtMs: number): Promise<TakenDelta | null> {
+    const race = this.races.get(raceId);
+    if (!race) return null;
+    const { tracker } = race;
+    const changed = tracker.hasPendingDelta;
+    if (this.stores.shared) {
+      const unsaved = this.unsaved.get(raceId);
+      if (!changed && (unsaved === undefined || unsaved.size === 0)) return null;
+      this.unsaved.set(raceId, new Set());
+      const states = [...(unsaved ?? [])].flatMap((id) => {
+        const state = tracker.runnerState(id);
+        return state ? [state] : [];
+      });
+      const meta = { lastLogId: this.appliedLogId.get(raceId) ?? null, seq: tracker.sequence + (changed ? 1 : 0) };
+      let saved = false;
+      try {
+        saved = await this.stores.runnerStates.checkpoint(raceId, states, meta, this.stores.leases.holderId);
+      } catch (cause) {
+        this.logger.warn({ err: cause, raceId }, 'checkpoint failed');
+      }
+      if (!saved) {
+        for (const id of unsaved ?? []) this.markUnsaved(raceId, id);
+        return null;
+      }
+      // Changes applied while the checkpoint was written go out with the next tick.
+      if (!changed || race.tracker !== tracker) return null;
     }
-    return out;
+    const delta = tracker.takeDelta(tickAtMs);
+    return delta ? { raceId, delta, participantIdAt: (i) => tracker.participantAt(i)?.participantId ?? '' } : null;
+  }
+
+  /** Another process sent this race's delta with this number: snapshots from here carry it. */
+  observeSequence(raceId: string, seq: number): void {
+    this.races.get(raceId)?.tracker.continueSequenceFrom(seq);
+  }
+
+  /**
+   * This process becomes the race's writer: its deltas continue after the previous writer's,
+   * once it has applied every ping the previous writer had (so nobody is shown going back).
+   * Returns false while it has not caught up yet.
+   */
+  async takeOver(raceId: string): Promise<boolean> {
+    const race = this.races.get(raceId);
+    if (!race) return false;
+    const meta = await this.stores.runnerStates.loadCheckpoint(raceId);
+    if (meta && compareLogIds(this.appliedLogId.get(raceId) ?? null, meta.lastLogId) < 0) return false;
+    race.tracker.continueSequenceFrom(meta?.seq ?? 0);
+    return true;
   }
 
   /** Whether the stores answer (Redis reachable, when it is used). */
@@ -636,6 +791,12 @@ export class RaceService {
   raceIds(): string[] {
     return [...this.races.keys()];
   }
+}
+
+export interface TakenDelta {
+  raceId: string;
+  delta: RaceDelta;
+  participantIdAt: (runnerIndex: number) => string;
 }
 
 /** The recorded time of a raw fix, for ordering a batch; anything unreadable sorts first. */

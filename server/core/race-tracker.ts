@@ -207,6 +207,19 @@ export class RaceTracker {
     return this.seq;
   }
 
+  /** Whether a runner changed since the last delta. */
+  get hasPendingDelta(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  /**
+   * Continues the sequence after a number another process (the race's previous writer) may have
+   * sent, so a new writer never reuses or goes back on a sequence number.
+   */
+  continueSequenceFrom(seq: number): void {
+    if (Number.isInteger(seq) && seq > this.seq) this.seq = seq;
+  }
+
   hasParticipant(participantId: string): boolean {
     return this.indexById.has(participantId);
   }

@@ -1,77 +1,234 @@
 // The storage ports on Redis (ioredis): a Stream of pings per race, so an acknowledged ping is
-// never lost and a race can be replayed, and a hash of runner states per race, so a restarted or
-// second process continues the race. What Redis itself promises (an append-only file synced
-// every second can lose up to a second) is in docs/REDIS.md.
-import { Redis } from 'ioredis';
+// never lost, a race can be replayed and every process applies the same pings in the same order;
+// a hash of runner states per race with a checkpoint of where they stand, so a restarted or
+// second process continues the race; and a lease per race, so one process at a time sends its
+// deltas. What Redis itself promises (an append-only file synced every second can lose up to a
+// second) is in docs/REDIS.md.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { RunnerState } from '../core/race-tracker.ts';
 import type { Logger } from '../logger.ts';
-import type { LoggedPing, PingLog, RunnerStateStore, Stores } from './stores.ts';
+import type { CheckpointMeta, LogEntry, LoggedPing, PingLog, RaceLeases, RunnerStateStore, Stores } from './stores.ts';
 
 export interface RedisStoresOptions {
   url: string;
   /** Prepended to every key, so several events (or test runs) share one Redis. */
   keyPrefix: string;
   logger: Logger;
+  /** How long a race's lease lasts without renewal (the holder renews it well before). */
+  leaseTtlMs?: number;
+  /** Names this process in lease values; default host, pid and a random part. */
+  holderId?: string;
+}
+
+/** Options of every connection: fail a command after a while rather than queue it for ever. */
+export function redisClientOptions(): RedisOptions {
+  return {
+    // A ping whose append cannot be sent is then answered UNAVAILABLE (send again) instead of hanging.
+    maxRetriesPerRequest: 2,
+    lazyConnect: true,
+    // Reconnect quickly but not in a tight loop while Redis is away.
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+  };
+}
+
+const keys = (prefix: string, raceId: string) => ({
+  pings: `${prefix}:race:${raceId}:pings`,
+  runners: `${prefix}:race:${raceId}:runners`,
+  checkpoint: `${prefix}:race:${raceId}:checkpoint`,
+  lease: `${prefix}:race:${raceId}:lease`,
+});
+
+// Lua, so that checking a lease and acting on it are one step that no other client can split.
+const CLAIM_LUA = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+const RELEASE_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0`;
+const CHECKPOINT_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('SET', KEYS[3], ARGV[2])
+return 1`;
+
+type ScriptedRedis = Redis & {
+  raceClaim(lease: string, holderId: string, ttlMs: number): Promise<number>;
+  raceRelease(lease: string, holderId: string): Promise<number>;
+  raceCheckpoint(lease: string, runners: string, checkpoint: string, holderId: string, meta: string, ...pairs: string[]): Promise<number>;
+};
+
+function withScripts(redis: Redis): ScriptedRedis {
+  redis.defineCommand('raceClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
+  redis.defineCommand('raceRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
+  redis.defineCommand('raceCheckpoint', { numberOfKeys: 3, lua: CHECKPOINT_LUA });
+  return redis as ScriptedRedis;
+}
+
+/** A logged ping as read back; its ping is null when this version cannot read it. */
+function parseEntry(raceId: string, logId: string, fields: string[]): LogEntry {
+  let ping: unknown = null;
+  let tag: string | null = null;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'ping') {
+      try {
+        ping = JSON.parse(fields[i + 1]!);
+      } catch {
+        ping = null;
+      }
+    } else if (fields[i] === 'tag') tag = fields[i + 1]!;
+  }
+  const p = ping as Partial<LoggedPing> | null;
+  const readable = p !== null && typeof p.participantId === 'string' && typeof p.fix === 'object' && p.fix !== null;
+  return { raceId, logId, ping: readable ? (p as LoggedPing) : null, tag };
 }
 
 export class RedisPingLog implements PingLog {
   constructor(
     private readonly redis: Redis,
+    /** A connection of its own for blocking reads, so they never hold up appends. */
+    private readonly reader: Redis,
     private readonly prefix: string,
   ) {}
 
-  private key(raceId: string): string {
-    return `${this.prefix}:race:${raceId}:pings`;
-  }
-
-  async append(ping: LoggedPing): Promise<void> {
-    await this.redis.xadd(this.key(ping.raceId), '*', 'ping', JSON.stringify(ping));
+  async append(ping: LoggedPing, tag?: string): Promise<string> {
+    const fields = tag === undefined ? ['ping', JSON.stringify(ping)] : ['ping', JSON.stringify(ping), 'tag', tag];
+    const id = await this.redis.xadd(keys(this.prefix, ping.raceId).pings, '*', ...fields);
+    if (id === null) throw new Error('XADD returned no id');
+    return id;
   }
 
   async read(raceId: string): Promise<LoggedPing[]> {
-    const entries = await this.redis.xrange(this.key(raceId), '-', '+');
-    return entries.map(([, fields]) => JSON.parse(fields[1] ?? 'null') as LoggedPing);
+    return (await this.readAfter(raceId, null)).flatMap((e) => (e.ping ? [e.ping] : []));
   }
 
   async count(raceId: string): Promise<number> {
-    return this.redis.xlen(this.key(raceId));
+    return this.redis.xlen(keys(this.prefix, raceId).pings);
+  }
+
+  async readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]> {
+    const out: LogEntry[] = [];
+    let from = afterLogId === null ? '-' : `(${afterLogId}`;
+    // In pages, so a long race does not arrive as one enormous reply.
+    for (;;) {
+      const page = await this.redis.xrange(keys(this.prefix, raceId).pings, from, '+', 'COUNT', 10_000);
+      for (const [logId, fields] of page) out.push(parseEntry(raceId, logId, fields));
+      if (page.length < 10_000) return out;
+      from = `(${page[page.length - 1]![0]}`;
+    }
+  }
+
+  async readNew(cursors: ReadonlyMap<string, string | null>, blockMs: number, maxPerRace: number): Promise<LogEntry[]> {
+    if (cursors.size === 0) return [];
+    const raceOfKey = new Map<string, string>();
+    const streamKeys: string[] = [];
+    const ids: string[] = [];
+    for (const [raceId, after] of cursors) {
+      const key = keys(this.prefix, raceId).pings;
+      raceOfKey.set(key, raceId);
+      streamKeys.push(key);
+      ids.push(after ?? '0-0');
+    }
+    const reply = await this.reader.xread('COUNT', maxPerRace, 'BLOCK', blockMs, 'STREAMS', ...streamKeys, ...ids);
+    const out: LogEntry[] = [];
+    for (const [key, entries] of reply ?? []) {
+      const raceId = raceOfKey.get(key);
+      if (raceId === undefined) continue;
+      for (const [logId, fields] of entries) out.push(parseEntry(raceId, logId, fields));
+    }
+    return out;
   }
 }
 
 export class RedisRunnerStateStore implements RunnerStateStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ScriptedRedis,
     private readonly prefix: string,
   ) {}
 
-  private key(raceId: string): string {
-    return `${this.prefix}:race:${raceId}:runners`;
-  }
-
   async save(raceId: string, state: RunnerState): Promise<void> {
-    await this.redis.hset(this.key(raceId), state.participantId, JSON.stringify(state));
+    await this.redis.hset(keys(this.prefix, raceId).runners, state.participantId, JSON.stringify(state));
   }
 
   async loadRace(raceId: string): Promise<RunnerState[]> {
-    const all = await this.redis.hgetall(this.key(raceId));
+    const all = await this.redis.hgetall(keys(this.prefix, raceId).runners);
     // A value another version wrote is checked by the tracker when it restores it.
     return Object.values(all).map((json) => JSON.parse(json) as RunnerState);
   }
+
+  async checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string): Promise<boolean> {
+    // Serialised now, before any wait: the tracker goes on changing its objects.
+    const pairs = states.flatMap((s) => [s.participantId, JSON.stringify(s)]);
+    const k = keys(this.prefix, raceId);
+    return (await this.redis.raceCheckpoint(k.lease, k.runners, k.checkpoint, holderId, JSON.stringify(meta), ...pairs)) === 1;
+  }
+
+  async loadCheckpoint(raceId: string): Promise<CheckpointMeta | null> {
+    const json = await this.redis.get(keys(this.prefix, raceId).checkpoint);
+    if (json === null) return null;
+    const meta = JSON.parse(json) as Partial<CheckpointMeta>;
+    return {
+      lastLogId: typeof meta.lastLogId === 'string' ? meta.lastLogId : null,
+      seq: typeof meta.seq === 'number' && Number.isInteger(meta.seq) && meta.seq >= 0 ? meta.seq : 0,
+    };
+  }
+}
+
+export class RedisRaceLeases implements RaceLeases {
+  constructor(
+    private readonly redis: ScriptedRedis,
+    private readonly prefix: string,
+    readonly holderId: string,
+    readonly ttlMs: number,
+  ) {}
+
+  async claim(raceIds: readonly string[]): Promise<string[]> {
+    const results = await Promise.all(raceIds.map((raceId) => this.redis.raceClaim(keys(this.prefix, raceId).lease, this.holderId, this.ttlMs)));
+    return raceIds.filter((_, i) => results[i] === 1);
+  }
+
+  async release(raceIds: readonly string[]): Promise<void> {
+    await Promise.all(raceIds.map((raceId) => this.redis.raceRelease(keys(this.prefix, raceId).lease, this.holderId)));
+  }
+
+  async holder(raceId: string): Promise<string | null> {
+    return this.redis.get(keys(this.prefix, raceId).lease);
+  }
+}
+
+export function defaultHolderId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
 export async function createRedisStores(options: RedisStoresOptions): Promise<Stores> {
-  const redis = new Redis(options.url, {
-    // Fail a command after a while rather than queueing it for ever: the ping is then answered
-    // UNAVAILABLE (send again) instead of hanging.
-    maxRetriesPerRequest: 2,
-    lazyConnect: true,
-  });
+  const redis = withScripts(
+    new Redis(options.url, {
+      ...redisClientOptions(),
+      // Commands issued in the same turn of the event loop go out as one write: at thousands of
+      // pings a second this is most of the cost saved.
+      enableAutoPipelining: true,
+    }),
+  );
+  const reader = new Redis(options.url, redisClientOptions());
   // Without a listener an unreachable Redis would crash the process.
   redis.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'redis error'));
-  await redis.connect();
+  reader.on('error', (err: Error) => options.logger.debug({ err: err.message }, 'redis reader error'));
+  await Promise.all([redis.connect(), reader.connect()]);
+  const holderId = options.holderId ?? defaultHolderId();
   return {
-    pingLog: new RedisPingLog(redis, options.keyPrefix),
+    pingLog: new RedisPingLog(redis, reader, options.keyPrefix),
     runnerStates: new RedisRunnerStateStore(redis, options.keyPrefix),
+    leases: new RedisRaceLeases(redis, options.keyPrefix, holderId, options.leaseTtlMs ?? 5000),
+    shared: true,
+    agreeDefaultStartMs: async (proposedMs) => {
+      const key = `${options.keyPrefix}:event:default-start-ms`;
+      await redis.set(key, String(proposedMs), 'NX');
+      const agreed = Number(await redis.get(key));
+      return Number.isFinite(agreed) ? agreed : proposedMs;
+    },
     isHealthy: async () => {
       if (redis.status !== 'ready') return false;
       try {
@@ -81,7 +238,8 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<St
       }
     },
     close: async () => {
-      await redis.quit();
+      reader.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -11,33 +11,106 @@ export interface LoggedPing {
   fix: Fix;
 }
 
+/** A ping with its place in the race's log. */
+export interface LogEntry {
+  raceId: string;
+  /** Position in the race's log: "<ms>-<n>", ordered by `compareLogIds`. */
+  logId: string;
+  /** Null for an entry this version cannot read: skipped, but the reader's cursor moves past it. */
+  ping: LoggedPing | null;
+  /** What the appender passed along (which process, which request), or null. */
+  tag: string | null;
+}
+
 /**
  * Append-only log of every accepted ping, per race. A ping is appended before it is
- * acknowledged, so an acknowledged ping can always be replayed.
+ * acknowledged, so an acknowledged ping can always be replayed. With several processes the log
+ * is also how pings reach every process: each one applies every race's log in its order.
  */
 export interface PingLog {
-  append(ping: LoggedPing): Promise<void>;
+  /** Appends a ping and returns its log id. */
+  append(ping: LoggedPing, tag?: string): Promise<string>;
   /** Pings of a race in the order they were appended. */
   read(raceId: string): Promise<LoggedPing[]>;
   count(raceId: string): Promise<number>;
+  /** Entries of a race after a log id (null: from the first), in order. */
+  readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]>;
+  /**
+   * Entries appended after each race's cursor (null: from the first), by any process, in log
+   * order within each race; waits up to `blockMs` when there are none yet.
+   */
+  readNew(cursors: ReadonlyMap<string, string | null>, blockMs: number, maxPerRace: number): Promise<LogEntry[]>;
+}
+
+/** Where a race's saved runner states stand: what has been applied, and the last delta sent. */
+export interface CheckpointMeta {
+  /** The newest log entry the saved states include. */
+  lastLogId: string | null;
+  /** Sequence number of the newest delta that may have been sent; a new holder continues after it. */
+  seq: number;
 }
 
 /** Latest state of each runner, so another process (or this one, restarted) can continue. */
 export interface RunnerStateStore {
   save(raceId: string, state: RunnerState): Promise<void>;
   loadRace(raceId: string): Promise<RunnerState[]>;
+  /**
+   * Saves runner states with where they stand, in one step, only while `holderId` holds the
+   * race's lease (so a process that lost its lease cannot overwrite its successor's work).
+   * Returns false when it does not hold it.
+   */
+  checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string): Promise<boolean>;
+  loadCheckpoint(raceId: string): Promise<CheckpointMeta | null>;
+}
+
+/**
+ * One writer per race across processes: a lease that expires unless renewed. Its holder alone
+ * sends the race's deltas and saves its checkpoints.
+ */
+export interface RaceLeases {
+  /** Who this process is, as lease values name it. */
+  readonly holderId: string;
+  /** How long a lease lasts without renewal. */
+  readonly ttlMs: number;
+  /** Takes each free lease and renews those held; returns the races held now. */
+  claim(raceIds: readonly string[]): Promise<string[]>;
+  release(raceIds: readonly string[]): Promise<void>;
+  holder(raceId: string): Promise<string | null>;
 }
 
 export interface Stores {
   pingLog: PingLog;
   runnerStates: RunnerStateStore;
+  leases: RaceLeases;
+  /**
+   * Whether several processes may share these stores. Then pings reach the trackers through the
+   * log (every process applies every race's log in order) and only a lease holder sends deltas.
+   */
+  shared: boolean;
+  /**
+   * The start time of races that set none, agreed by every process sharing the stores: the first
+   * one to ask sets it.
+   */
+  agreeDefaultStartMs(proposedMs: number): Promise<number>;
   /** Whether the stores answer now (for /healthz). */
   isHealthy(): Promise<boolean>;
   close(): Promise<void>;
 }
 
+/** Orders two log ids ("<ms>-<n>", as Redis Stream ids); null comes before every id. */
+export function compareLogIds(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  const [aMs = 0, aN = 0] = a.split('-').map(Number);
+  const [bMs = 0, bN = 0] = b.split('-').map(Number);
+  return aMs - bMs || aN - bN;
+}
+
 export class MemoryPingLog implements PingLog {
-  private readonly byRace = new Map<string, LoggedPing[]>();
+  private readonly byRace = new Map<string, LogEntry[]>();
+  private nextN = 1;
+  private readonly waiting = new Set<() => void>();
 
   /**
    * @param maxPingsPerRace the oldest pings are forgotten past this, so a long event cannot exhaust
@@ -45,30 +118,65 @@ export class MemoryPingLog implements PingLog {
    */
   constructor(private readonly maxPingsPerRace = 1_000_000) {}
 
-  async append(ping: LoggedPing): Promise<void> {
-    let pings = this.byRace.get(ping.raceId);
-    if (!pings) {
-      pings = [];
-      this.byRace.set(ping.raceId, pings);
+  async append(ping: LoggedPing, tag?: string): Promise<string> {
+    let entries = this.byRace.get(ping.raceId);
+    if (!entries) {
+      entries = [];
+      this.byRace.set(ping.raceId, entries);
     }
-    pings.push({ ...ping, fix: { ...ping.fix } });
+    const logId = `0-${this.nextN++}`;
+    entries.push({ raceId: ping.raceId, logId, ping: { ...ping, fix: { ...ping.fix } }, tag: tag ?? null });
     // Trim in batches so a full log does not shift a million entries on every ping.
-    if (pings.length > this.maxPingsPerRace * 1.1) pings.splice(0, pings.length - this.maxPingsPerRace);
+    if (entries.length > this.maxPingsPerRace * 1.1) entries.splice(0, entries.length - this.maxPingsPerRace);
+    for (const wake of this.waiting) wake();
+    return logId;
   }
 
   async read(raceId: string): Promise<LoggedPing[]> {
-    return structuredClone(this.byRace.get(raceId) ?? []);
+    return structuredClone((this.byRace.get(raceId) ?? []).flatMap((e) => (e.ping ? [e.ping] : [])));
   }
 
   async count(raceId: string): Promise<number> {
     return this.byRace.get(raceId)?.length ?? 0;
   }
+
+  async readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]> {
+    return structuredClone((this.byRace.get(raceId) ?? []).filter((e) => compareLogIds(e.logId, afterLogId) > 0));
+  }
+
+  async readNew(cursors: ReadonlyMap<string, string | null>, blockMs: number, maxPerRace: number): Promise<LogEntry[]> {
+    const collect = () =>
+      [...cursors].flatMap(([raceId, after]) =>
+        (this.byRace.get(raceId) ?? []).filter((e) => compareLogIds(e.logId, after) > 0).slice(0, maxPerRace),
+      );
+    let found = collect();
+    if (found.length === 0 && blockMs > 0) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.waiting.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, blockMs);
+        this.waiting.add(wake);
+      });
+      found = collect();
+    }
+    return structuredClone(found);
+  }
 }
 
 export class MemoryRunnerStateStore implements RunnerStateStore {
   private readonly byRace = new Map<string, Map<string, RunnerState>>();
+  private readonly checkpoints = new Map<string, CheckpointMeta>();
+
+  constructor(private readonly leases: RaceLeases) {}
 
   async save(raceId: string, state: RunnerState): Promise<void> {
+    this.put(raceId, state);
+  }
+
+  private put(raceId: string, state: RunnerState): void {
     let states = this.byRace.get(raceId);
     if (!states) {
       states = new Map();
@@ -81,12 +189,68 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
   async loadRace(raceId: string): Promise<RunnerState[]> {
     return structuredClone([...(this.byRace.get(raceId)?.values() ?? [])]);
   }
+
+  async checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string): Promise<boolean> {
+    // Copied before any wait, as the Redis store serialises before it sends.
+    const copies = structuredClone(states);
+    if ((await this.leases.holder(raceId)) !== holderId) return false;
+    for (const state of copies) this.put(raceId, state);
+    this.checkpoints.set(raceId, { ...meta });
+    return true;
+  }
+
+  async loadCheckpoint(raceId: string): Promise<CheckpointMeta | null> {
+    const meta = this.checkpoints.get(raceId);
+    return meta ? { ...meta } : null;
+  }
 }
 
-export function createMemoryStores(): Stores {
+/**
+ * Leases within one process. With `holderId` given, a lease is held by whoever claimed it first
+ * until it expires (for tests of the lease rules); the default store's single process simply
+ * holds every race.
+ */
+export class MemoryRaceLeases implements RaceLeases {
+  constructor(
+    readonly holderId = 'this-process',
+    readonly ttlMs = 5000,
+    private readonly nowMs: () => number = () => performance.now(),
+    private readonly held = new Map<string, { holderId: string; untilMs: number }>(),
+  ) {}
+
+  /** Another process's view of the same leases (for tests). */
+  forHolder(holderId: string): MemoryRaceLeases {
+    return new MemoryRaceLeases(holderId, this.ttlMs, this.nowMs, this.held);
+  }
+
+  async claim(raceIds: readonly string[]): Promise<string[]> {
+    const now = this.nowMs();
+    return raceIds.filter((raceId) => {
+      const lease = this.held.get(raceId);
+      if (lease && lease.untilMs > now && lease.holderId !== this.holderId) return false;
+      this.held.set(raceId, { holderId: this.holderId, untilMs: now + this.ttlMs });
+      return true;
+    });
+  }
+
+  async release(raceIds: readonly string[]): Promise<void> {
+    for (const raceId of raceIds) if (this.held.get(raceId)?.holderId === this.holderId) this.held.delete(raceId);
+  }
+
+  async holder(raceId: string): Promise<string | null> {
+    const lease = this.held.get(raceId);
+    return lease && lease.untilMs > this.nowMs() ? lease.holderId : null;
+  }
+}
+
+export function createMemoryStores(options: { holderId?: string; leaseTtlMs?: number } = {}): Stores {
+  const leases = new MemoryRaceLeases(options.holderId, options.leaseTtlMs);
   return {
     pingLog: new MemoryPingLog(),
-    runnerStates: new MemoryRunnerStateStore(),
+    runnerStates: new MemoryRunnerStateStore(leases),
+    leases,
+    shared: false,
+    agreeDefaultStartMs: async (proposedMs) => proposedMs,
     isHealthy: async () => true,
     close: async () => {},
   };

@@ -3,7 +3,7 @@
 // Handlers read as the pipeline they implement; errors become documented codes, never stack
 // traces.
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Namespace, type Socket } from 'socket.io';
+import { Server, type Namespace, type ServerOptions, type Socket } from 'socket.io';
 import { z } from 'zod';
 import {
   ErrorCodes,
@@ -29,10 +29,14 @@ interface SpectatorSocketData {
   isOrganiser: boolean;
 }
 export type DeviceNamespace = Namespace<DeviceClientToServerEvents, DeviceServerToClientEvents, object, DeviceSocketData>;
+/** Between server processes (through the Redis adapter): a race's writer sent a delta. */
+export interface SpectatorServerSideEvents {
+  'race:tick': (raceId: string, seq: number, delta: Uint8Array) => void;
+}
 export type SpectatorNamespace = Namespace<
   SpectatorClientToServerEvents,
   SpectatorServerToClientEvents,
-  object,
+  SpectatorServerSideEvents,
   SpectatorSocketData
 >;
 
@@ -78,10 +82,19 @@ function connectError(code: string, message: string): Error & { data: { code: st
 
 export function createSocketServer(
   httpServer: HttpServer,
-  deps: { service: RaceService; organiserAuth: OrganiserAuth; logger: Logger; shareLinks: ShareLinks; clock: Clock },
+  deps: {
+    service: RaceService;
+    organiserAuth: OrganiserAuth;
+    logger: Logger;
+    shareLinks: ShareLinks;
+    clock: Clock;
+    /** Socket.IO's Redis adapter when several processes serve the event; absent: in memory. */
+    adapter?: ServerOptions['adapter'] | undefined;
+  },
 ): { io: Server; spectators: SpectatorNamespace; devices: DeviceNamespace } {
   const { service, organiserAuth, logger, shareLinks, clock } = deps;
   const io = new Server(httpServer, {
+    ...(deps.adapter ? { adapter: deps.adapter } : {}),
     serveClient: false,
     // Compression costs far more memory per socket than it saves on small binary deltas.
     perMessageDeflate: false,
@@ -180,7 +193,7 @@ export function createSocketServer(
   });
 
   function followRunner(
-    socket: Socket<SpectatorClientToServerEvents, SpectatorServerToClientEvents, object, SpectatorSocketData>,
+    socket: Socket<SpectatorClientToServerEvents, SpectatorServerToClientEvents, SpectatorServerSideEvents, SpectatorSocketData>,
     request: unknown,
   ) {
     const parsed = followSchema.safeParse(request);
@@ -218,7 +231,7 @@ export function createSocketServer(
   }
 
   function joinRace(
-    socket: Socket<SpectatorClientToServerEvents, SpectatorServerToClientEvents, object, SpectatorSocketData>,
+    socket: Socket<SpectatorClientToServerEvents, SpectatorServerToClientEvents, SpectatorServerSideEvents, SpectatorSocketData>,
     request: unknown,
   ) {
     const parsed = joinSchema.safeParse(request);

@@ -1,18 +1,31 @@
-// The contract every store implementation keeps. Run against each implementation (memory now;
-// Redis with the scale-out work) by `storeContract(name, factory)`.
+// The contract every store implementation keeps, run against the in-memory stores
+// (test/unit/stores.test.ts) and the Redis ones (test/integration/redis-stores.test.ts) by
+// `storeContract(name, factory)`.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunnerStatus } from '../../shared/protocol.ts';
 import { initialRunnerState, type RunnerState } from '../../server/core/race-tracker.ts';
-import type { LoggedPing, Stores } from '../../server/ports/stores.ts';
+import { compareLogIds, type LoggedPing, type RaceLeases, type Stores } from '../../server/ports/stores.ts';
 
-export function storeContract(name: string, createStores: () => Promise<Stores>): void {
+export interface ContractStores {
+  stores: Stores;
+  /** The same leases as another process sees them. */
+  otherLeases: RaceLeases;
+  close(): Promise<void>;
+}
+
+/** Leases in the contract last this long, so expiry can be waited for. */
+export const CONTRACT_LEASE_TTL_MS = 400;
+
+export function storeContract(name: string, createStores: () => Promise<ContractStores>): void {
   describe(`${name} stores`, () => {
+    let made: ContractStores;
     let stores: Stores;
     beforeEach(async () => {
-      stores = await createStores();
+      made = await createStores();
+      stores = made.stores;
     });
     afterEach(async () => {
-      await stores.close();
+      await made.close();
     });
 
     const ping = (raceId: string, participantId: string, recordedAtMs: number): LoggedPing => ({
@@ -41,6 +54,40 @@ export function storeContract(name: string, createStores: () => Promise<Stores>)
       expect((await stores.pingLog.read('a'))[0]!.fix).toMatchObject({ lat: 35.7, lon: 51.3 });
     });
 
+    it('gives each ping an increasing log id and reads on from any of them, with its tag', async () => {
+      const first = await stores.pingLog.append(ping('a', 'p1', 1000), 'proc-1#1');
+      const second = await stores.pingLog.append(ping('a', 'p1', 2000));
+      const third = await stores.pingLog.append(ping('a', 'p2', 3000), 'proc-2#7');
+      expect(compareLogIds(first, second)).toBeLessThan(0);
+      expect(compareLogIds(second, third)).toBeLessThan(0);
+      const all = await stores.pingLog.readAfter('a', null);
+      expect(all.map((e) => [e.logId, e.tag, e.ping?.fix.recordedAtMs])).toEqual([
+        [first, 'proc-1#1', 1000],
+        [second, null, 2000],
+        [third, 'proc-2#7', 3000],
+      ]);
+      expect((await stores.pingLog.readAfter('a', first)).map((e) => e.logId)).toEqual([second, third]);
+      expect(await stores.pingLog.readAfter('a', third)).toEqual([]);
+    });
+
+    it('hands new pings of several races to a reader waiting for them, each race in order', async () => {
+      const a1 = await stores.pingLog.append(ping('a', 'p1', 1000));
+      // Nothing after the cursors yet: the reader waits, and wakes for a ping appended meanwhile.
+      const waiting = stores.pingLog.readNew(new Map([['a', a1], ['b', null]]), 2000, 100);
+      await new Promise((r) => setTimeout(r, 50));
+      const b1 = await stores.pingLog.append(ping('b', 'p9', 5000), 'x');
+      const woke = await waiting;
+      expect(woke.map((e) => [e.raceId, e.logId, e.tag])).toEqual([['b', b1, 'x']]);
+      const a2 = await stores.pingLog.append(ping('a', 'p1', 2000));
+      const a3 = await stores.pingLog.append(ping('a', 'p1', 3000));
+      const batch = await stores.pingLog.readNew(new Map([['a', null], ['b', b1]]), 0, 2);
+      // At most two per race, oldest first.
+      expect(batch.map((e) => e.logId)).toEqual([a1, a2]);
+      expect((await stores.pingLog.readNew(new Map([['a', a2]]), 0, 100)).map((e) => e.logId)).toEqual([a3]);
+      // Nothing new: an empty answer once the wait is over.
+      expect(await stores.pingLog.readNew(new Map([['a', a3], ['b', b1]]), 100, 100)).toEqual([]);
+    });
+
     it('keeps the latest state of each runner per race', async () => {
       const state: RunnerState = {
         ...initialRunnerState('p1'),
@@ -60,6 +107,49 @@ export function storeContract(name: string, createStores: () => Promise<Stores>)
         initialRunnerState('p2'),
       ]);
       expect(await stores.runnerStates.loadRace('none')).toEqual([]);
+    });
+
+    it('gives a race\'s lease to one holder at a time, renews it for that holder, and frees it on release', async () => {
+      const me = stores.leases;
+      expect(await me.claim(['a', 'b'])).toEqual(['a', 'b']);
+      expect(await me.holder('a')).toBe(me.holderId);
+      expect(await made.otherLeases.claim(['a', 'b', 'c'])).toEqual(['c']);
+      expect(await me.claim(['a', 'b', 'c'])).toEqual(['a', 'b']); // renewed; c is the other's
+      await me.release(['a']);
+      expect(await me.holder('a')).toBeNull();
+      expect(await made.otherLeases.claim(['a'])).toEqual(['a']);
+      // Releasing what someone else holds changes nothing.
+      await me.release(['a', 'c']);
+      expect(await me.holder('a')).toBe(made.otherLeases.holderId);
+    });
+
+    it('lets another holder take a lease its holder stopped renewing, once it expires', async () => {
+      expect(await stores.leases.claim(['a'])).toEqual(['a']);
+      // Renewed half-way: still held past the first lifetime.
+      await new Promise((r) => setTimeout(r, CONTRACT_LEASE_TTL_MS / 2));
+      expect(await stores.leases.claim(['a'])).toEqual(['a']);
+      await new Promise((r) => setTimeout(r, CONTRACT_LEASE_TTL_MS * 0.7));
+      expect(await made.otherLeases.claim(['a'])).toEqual([]);
+      await new Promise((r) => setTimeout(r, CONTRACT_LEASE_TTL_MS * 0.6));
+      expect(await made.otherLeases.claim(['a'])).toEqual(['a']);
+      expect(await stores.leases.claim(['a'])).toEqual([]);
+    });
+
+    it('saves a checkpoint only for the lease holder, states and where they stand together', async () => {
+      const moved: RunnerState = { ...initialRunnerState('p1'), status: RunnerStatus.onCourse, distanceAlongRaceM: 500 };
+      // Not held by anyone: refused.
+      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3 }, stores.leases.holderId)).toBe(false);
+      await made.otherLeases.claim(['a']);
+      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3 }, stores.leases.holderId)).toBe(false);
+      expect(await stores.runnerStates.loadRace('a')).toEqual([]);
+      expect(await stores.runnerStates.loadCheckpoint('a')).toBeNull();
+      await made.otherLeases.release(['a']);
+      await stores.leases.claim(['a']);
+      expect(await stores.runnerStates.checkpoint('a', [moved, initialRunnerState('p2')], { lastLogId: '7-1', seq: 4 }, stores.leases.holderId)).toBe(true);
+      moved.distanceAlongRaceM = 9999; // the store kept what it was given then
+      expect(await stores.runnerStates.loadCheckpoint('a')).toEqual({ lastLogId: '7-1', seq: 4 });
+      expect((await stores.runnerStates.loadRace('a')).find((s) => s.participantId === 'p1')?.distanceAlongRaceM).toBe(500);
+      expect(await stores.runnerStates.loadCheckpoint('b')).toBeNull();
     });
   });
 }

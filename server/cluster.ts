@@ -1,0 +1,113 @@
+// Several server processes on shared stores (Redis). Every process applies every race's log in
+// order, so any of them can take a runner's ping, answer it and serve a race's snapshot; the
+// holder of a race's lease alone sends the race's deltas, saves its checkpoints and raises its
+// alerts. When the holder dies its lease expires and another process takes the race over.
+// On the embedded stores there is one process: it writes every race and nothing runs here.
+import type { Logger } from './logger.ts';
+import type { Stores } from './ports/stores.ts';
+import type { RaceService } from './race-service.ts';
+
+export interface Coordinator {
+  /** Whether this process sends the race's deltas now. */
+  isWriter(raceId: string): boolean;
+  /** The races this process writes now. */
+  writing(): string[];
+  stop(): Promise<void>;
+}
+
+export interface CoordinatorOptions {
+  service: RaceService;
+  stores: Stores;
+  logger: Logger;
+  /** How often leases are claimed and renewed; a third of their lifetime by default. */
+  renewEveryMs?: number;
+  /** How long one blocking read of the logs waits for new pings. */
+  readBlockMs?: number;
+}
+
+/** Entries read per race at a time: large enough for a burst, small enough to keep ticks on time. */
+const READ_BATCH = 2000;
+
+export function startCoordinator(options: CoordinatorOptions): Coordinator {
+  const { service, stores, logger } = options;
+  if (!stores.shared) {
+    return { isWriter: () => true, writing: () => service.raceIds(), stop: async () => {} };
+  }
+  const { leases } = stores;
+  const renewEveryMs = options.renewEveryMs ?? Math.max(100, Math.floor(leases.ttlMs / 3));
+  // A lease is trusted here for a little less than Redis keeps it, so two processes never both
+  // believe they write a race, even with a slow reply.
+  const trustMs = leases.ttlMs - Math.min(1000, leases.ttlMs / 5);
+  const validUntil = new Map<string, number>();
+  const writers = new Set<string>();
+  let stopped = false;
+
+  const isWriter = (raceId: string): boolean => writers.has(raceId) && (validUntil.get(raceId) ?? 0) > performance.now();
+
+  const renew = async (): Promise<void> => {
+    const askedAt = performance.now();
+    let held: string[];
+    try {
+      held = await leases.claim(service.raceIds());
+    } catch (cause) {
+      // Redis away: what is held stays trusted until its time runs out, then nothing is written.
+      logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'lease renewal failed');
+      for (const raceId of [...writers]) if (!isWriter(raceId)) writers.delete(raceId);
+      return;
+    }
+    const heldSet = new Set(held);
+    for (const raceId of [...writers]) {
+      if (!heldSet.has(raceId)) {
+        writers.delete(raceId);
+        logger.warn({ raceId }, 'lease lost: no longer writing this race');
+      }
+    }
+    for (const raceId of held) {
+      validUntil.set(raceId, askedAt + trustMs);
+      if (writers.has(raceId)) continue;
+      try {
+        if (await service.takeOver(raceId)) {
+          writers.add(raceId);
+          logger.info({ raceId, holderId: leases.holderId }, 'writing race');
+        }
+      } catch (cause) {
+        logger.warn({ err: cause instanceof Error ? cause.message : String(cause), raceId }, 'take-over failed');
+      }
+    }
+  };
+
+  const follow = async (): Promise<void> => {
+    while (!stopped) {
+      const cursors = new Map(service.raceIds().map((raceId) => [raceId, service.appliedLogIdOf(raceId)] as const));
+      try {
+        const entries = await stores.pingLog.readNew(cursors, options.readBlockMs ?? 1000, READ_BATCH);
+        for (const entry of entries) service.applyLogged(entry);
+      } catch (cause) {
+        if (stopped) break;
+        logger.debug({ err: cause instanceof Error ? cause.message : String(cause) }, 'log read failed');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  };
+
+  let renewing: Promise<void> = renew();
+  const timer = setInterval(() => {
+    renewing = renewing.then(renew);
+  }, renewEveryMs);
+  timer.unref();
+  const following = follow();
+
+  return {
+    isWriter,
+    writing: () => service.raceIds().filter(isWriter),
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await renewing;
+      // Handing the races on at once rather than after the leases expire.
+      await leases.release([...writers]).catch(() => {});
+      writers.clear();
+      void following;
+    },
+  };
+}
