@@ -53,7 +53,9 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     isReady: () => ready,
   });
   httpServer.on('request', app);
+  let ticker: Ticker | null = null;
   const { io, spectators } = createSocketServer(httpServer, {
+    onFix: () => ticker?.poke(),
     service,
     organiserAuth,
     logger,
@@ -67,7 +69,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     logger,
     ...(components.leaseRenewEveryMs !== undefined ? { renewEveryMs: components.leaseRenewEveryMs } : {}),
   });
-  const ticker = startTicker({ service, spectators, coordinator, clock, tickMs, logger });
+  ticker = startTicker({ service, spectators, coordinator, clock, tickMs, logger });
   service.onRaceChanged((change) => {
     // The race's room and whoever follows one of its runners through a live link.
     const followers = service.race(change.raceId)?.tracker.everParticipants.map((p) => followRoom(change.raceId, p.participantId)) ?? [];

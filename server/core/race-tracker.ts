@@ -572,6 +572,14 @@ export function initialRunnerState(participantId: string): RunnerState {
   };
 }
 
+/**
+ * A copy of a runner's state that shares nothing with it (the tracker goes on changing its own):
+ * what a store keeps. Much cheaper than a structured clone, thousands of times a second.
+ */
+export function copyRunnerState(state: RunnerState): RunnerState {
+  return { ...state, progress: state.progress === null ? null : { ...state.progress } };
+}
+
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 /** Finished, or taken out of the race by an organiser: no fix moves them any more. */

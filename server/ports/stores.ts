@@ -1,7 +1,7 @@
 // Storage ports. Each stateful dependency is an interface with an in-memory implementation (the
 // embedded default) and a Redis one (redis-stores.ts); test/contract/stores.contract.ts runs the
 // same assertions against both.
-import type { Fix, RunnerState } from '../core/race-tracker.ts';
+import { copyRunnerState, type Fix, type RunnerState } from '../core/race-tracker.ts';
 
 /** A fix as it is logged: who sent it and when it arrived, besides the fix itself. */
 export interface LoggedPing {
@@ -183,16 +183,16 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
       this.byRace.set(raceId, states);
     }
     // A copy: the tracker keeps mutating its own object.
-    states.set(state.participantId, structuredClone(state));
+    states.set(state.participantId, copyRunnerState(state));
   }
 
   async loadRace(raceId: string): Promise<RunnerState[]> {
-    return structuredClone([...(this.byRace.get(raceId)?.values() ?? [])]);
+    return [...(this.byRace.get(raceId)?.values() ?? [])].map(copyRunnerState);
   }
 
   async checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string): Promise<boolean> {
     // Copied before any wait, as the Redis store serialises before it sends.
-    const copies = structuredClone(states);
+    const copies = states.map(copyRunnerState);
     if ((await this.leases.holder(raceId)) !== holderId) return false;
     for (const state of copies) this.put(raceId, state);
     this.checkpoints.set(raceId, { ...meta });

@@ -90,6 +90,8 @@ export function createSocketServer(
     clock: Clock;
     /** Socket.IO's Redis adapter when several processes serve the event; absent: in memory. */
     adapter?: ServerOptions['adapter'] | undefined;
+    /** Called on each incoming fix (the ticker checks it is not falling behind). */
+    onFix?: () => void;
   },
 ): { io: Server; spectators: SpectatorNamespace; devices: DeviceNamespace } {
   const { service, organiserAuth, logger, shareLinks, clock } = deps;
@@ -126,6 +128,7 @@ export function createSocketServer(
       reply(service.raiseSos(device, request));
     });
     socket.on('position', (fix: unknown, ack: unknown) => {
+      deps.onFix?.();
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
       service.ingestFix(device, fix).then(reply, (cause: unknown) => {
         logger.error({ err: cause, participantId: device.participantId }, 'position failed');

@@ -11,8 +11,10 @@ import type { RaceService } from '../race-service.ts';
 import { followRoom, raceRoom, type SpectatorNamespace } from './socket-server.ts';
 
 export interface Ticker {
-  /** Sends the pending deltas now; the interval calls this. */
+  /** Sends every race's pending delta now. */
   tick(): Promise<void>;
+  /** Runs what is due if the timers have fallen behind (called on incoming fixes). */
+  poke(): void;
   stop(): void;
 }
 
@@ -50,34 +52,68 @@ export function startTicker(deps: {
     });
   }
 
-  let running: Promise<void> | null = null;
-  const tickOnce = async (): Promise<void> => {
+  /** Sends a race's pending delta, if this process writes it and it is not still sending the last one. */
+  const busy = new Set<string>();
+  const sendRace = async (raceId: string, tickAtMs: number): Promise<void> => {
+    if (busy.has(raceId) || !coordinator.isWriter(raceId)) return;
+    busy.add(raceId);
     try {
-      service.evaluateAlerts(coordinator.isWriter);
+      const t = await service.takeDelta(raceId, tickAtMs);
+      if (!t) return;
+      const bytes = encodeDelta(t.delta);
+      // The other processes hear of the sequence number before the room receives the delta,
+      // so a snapshot served there is never behind the deltas its client then receives.
+      if (service.sharesLog) spectators.serverSideEmit('race:tick', t.raceId, t.delta.seq, bytes);
+      spectators.to(raceRoom(t.raceId)).emit('race:delta', t.raceId, bytes);
+      sendToFollowers(t.raceId, t.delta, service.sharesLog);
+    } catch (cause) {
+      logger.error({ err: cause, raceId }, 'tick failed');
+    } finally {
+      busy.delete(raceId);
+    }
+  };
+
+  // Races tick at staggered moments within each period: a broadcast is written to each socket of
+  // the room in turn, so sending every race at the same instant would make the last race's
+  // spectators wait for all the others'. Each race still gets one delta per period.
+  const slotCount = Math.max(1, Math.min(10, Math.floor(deps.tickMs / 20)));
+  const slotMs = deps.tickMs / slotCount;
+  let slot = 0;
+  let dueAtMs = performance.now() + slotMs;
+  const runSlot = (s: number): void => {
+    try {
+      if (s === 0) service.evaluateAlerts(coordinator.isWriter);
       const tickAtMs = clock.nowMs();
-      const races = service.raceIds().filter(coordinator.isWriter);
-      const taken = await Promise.all(races.map((raceId) => service.takeDelta(raceId, tickAtMs)));
-      for (const t of taken) {
-        if (!t) continue;
-        const bytes = encodeDelta(t.delta);
-        // The other processes hear of the sequence number before the room receives the delta,
-        // so a snapshot served there is never behind the deltas its client then receives.
-        if (service.sharesLog) spectators.serverSideEmit('race:tick', t.raceId, t.delta.seq, bytes);
-        spectators.to(raceRoom(t.raceId)).emit('race:delta', t.raceId, bytes);
-        sendToFollowers(t.raceId, t.delta, service.sharesLog);
-      }
+      service.raceIds().forEach((raceId, index) => {
+        if (index % slotCount === s) void sendRace(raceId, tickAtMs);
+      });
     } catch (cause) {
       logger.error({ err: cause }, 'tick failed');
     }
   };
-  // A tick still writing its checkpoints when the next is due is not overlapped: the next waits.
-  const tick = (): Promise<void> => {
-    running ??= tickOnce().finally(() => {
-      running = null;
-    });
-    return running;
+  const runDue = (): void => {
+    const nowMs = performance.now();
+    // After a long stall, carry on from now rather than firing every missed slot at once.
+    if (nowMs - dueAtMs > deps.tickMs) dueAtMs = nowMs;
+    while (performance.now() >= dueAtMs) {
+      runSlot(slot);
+      slot = (slot + 1) % slotCount;
+      dueAtMs += slotMs;
+    }
   };
-  const timer = setInterval(() => void tick(), deps.tickMs);
+  const timer = setInterval(runDue, slotMs);
   timer.unref();
-  return { tick, stop: () => clearInterval(timer) };
+  return {
+    tick: async () => {
+      service.evaluateAlerts(coordinator.isWriter);
+      const tickAtMs = clock.nowMs();
+      await Promise.all(service.raceIds().map((raceId) => sendRace(raceId, tickAtMs)));
+    },
+    // Under a flood of incoming fixes the event loop may not get round to timers for seconds;
+    // the ingest path calls this so that deltas keep their pace and fixes wait instead.
+    poke: () => {
+      if (performance.now() >= dueAtMs) runDue();
+    },
+    stop: () => clearInterval(timer),
+  };
 }

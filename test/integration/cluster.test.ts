@@ -9,12 +9,13 @@ import { loadEventFile } from '../../server/event/event-file.ts';
 import { silentLogger } from '../../server/logger.ts';
 import { createRedisStores } from '../../server/ports/redis-stores.ts';
 import { REDIS_URL, redis } from '../support/requirements.ts';
-import { startOwnRedis, startServerProcess, writeTestEventFile, type ServerProcess } from '../support/server-process.ts';
-import { connectDevice, connectSpectator, connected, type DeviceSocket, type SpectatorSocket } from '../support/test-server.ts';
+import { startOwnRedis, startServerProcess, writeEventFile, type ServerProcess } from '../../simulations/server-process.ts';
+import { testEventJson } from '../support/fixtures.ts';
+import { TEST_ORGANISER_TOKEN, connectDevice, connectSpectator, connected, type DeviceSocket, type SpectatorSocket } from '../support/test-server.ts';
 
 const { available } = await redis();
 const RACE = 'street-10k';
-const eventFile = writeTestEventFile(Date.now() - 10 * 60_000);
+const eventFile = writeEventFile(testEventJson(Date.now() - 10 * 60_000));
 const event = await loadEventFile(eventFile);
 const course = event.races.find((r) => r.raceId === RACE)!.course;
 const participants = event.races.find((r) => r.raceId === RACE)!.participants;
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string>): Promise<ServerProcess> {
-  const server = await startServerProcess(eventFile, env);
+  const server = await startServerProcess(eventFile, { ORGANISER_TOKEN: TEST_ORGANISER_TOKEN, TICK_MS: '200', ...env });
   processes.push(server);
   return server;
 }

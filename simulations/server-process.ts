@@ -1,15 +1,13 @@
-// Real server processes for fault tests: `server/main.ts` started as its own Node process on a
-// free port, killed with a real signal.
+// Real server processes, for the fault tests and the load benchmark: `server/main.ts` (or another
+// entry point) started as its own Node process on a free port, killed with a real signal.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { testEventJson } from './fixtures.ts';
-import { TEST_ORGANISER_TOKEN } from './test-server.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export interface ServerProcess {
   url: string;
@@ -23,19 +21,28 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<string>;
 }
 
-/** The test event as a file a process can load (its course files beside it). */
-export function writeTestEventFile(startsAtMs: number, runnersPerRace = 3): string {
+/** An event document as a file a process can load, with the demo's course files beside it. */
+export function writeEventFile(json: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'event-'));
   symlinkSync(join(ROOT, 'server/demo/courses'), join(dir, 'courses'));
   const file = join(dir, 'event.json');
-  writeFileSync(file, JSON.stringify(testEventJson(startsAtMs, runnersPerRace)));
+  writeFileSync(file, JSON.stringify(json));
   return file;
 }
 
-export async function startServerProcess(eventFile: string, env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts'), eventFile, '--no-simulate'], {
+/**
+ * Starts the server on `eventFile` without simulated runners and waits for it to print its
+ * address. `entry` is the script to run, relative to the project (default the real server).
+ */
+export async function startServerProcess(
+  eventFile: string,
+  env: Record<string, string>,
+  options: { entry?: string; nodeArgs?: string[] } = {},
+): Promise<ServerProcess> {
+  const script = join(ROOT, options.entry ?? 'server/main.ts');
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script, eventFile, '--no-simulate'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ORGANISER_TOKEN: TEST_ORGANISER_TOKEN, LOG_LEVEL: 'warn', TICK_MS: '200', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
