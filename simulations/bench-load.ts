@@ -128,15 +128,14 @@ function percentiles(samples: number[]): Percentiles {
   return { p50: at(0.5), p99: at(0.99), samples: sorted.length };
 }
 
-function eventJson(spec: PhaseSpec, tokenSalt: string) {
+function eventJson(spec: PhaseSpec, tokenSalt: string, startsAtMs: number) {
   return {
     name: `Load benchmark (${spec.label})`,
     races: Array.from({ length: spec.races }, (_, r) => ({
       id: `race-${r + 1}`,
       name: `Race ${r + 1}`,
       distanceM: 10_000,
-      // Under way for half an hour: every runner is somewhere along the 10 km.
-      startsAt: new Date(Date.now() - 30 * 60_000).toISOString(),
+      startsAt: new Date(startsAtMs).toISOString(),
       course: { kind: 'street', file: 'courses/street-10k.geojson' },
       participants: Array.from({ length: spec.runnersPerRace }, (_, i) => ({
         id: `r${r + 1}-${i + 1}`,
@@ -176,7 +175,9 @@ async function redisPid(): Promise<number | null> {
 
 async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
   const tokenSalt = randomBytes(4).toString('hex');
-  const eventFile = writeEventFile(eventJson(spec, tokenSalt));
+  // Under way for half an hour: every runner is somewhere along the 10 km, where their pace has taken them.
+  const raceStartMs = Date.now() - 30 * 60_000;
+  const eventFile = writeEventFile(eventJson(spec, tokenSalt, raceStartMs));
   const event = await loadEventFile(eventFile);
   const prefix = `bench:${tokenSalt}`;
   const env: Record<string, string> = { TICK_MS: String(TICK_MS), LOG_LEVEL: 'error' };
@@ -204,13 +205,11 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
 
     // Runners: one device socket each, as the runner page and the demo's simulated runners use.
     const random = seededRandom(seed);
-    const startedAtMs = Date.now();
     const runners = event.races.flatMap((race, raceIndex) =>
       race.participants.map((p, runnerIndex) => ({
         raceIndex,
         runnerIndex,
         course: race.course as Course,
-        offsetM: random.between(200, 8500),
         paceMps: random.between(2.5, 4),
         socket: new LeanSocket({ url: urlFor(raceIndex * race.participants.length + runnerIndex), namespace: '/device', auth: { deviceToken: p.deviceToken } }),
       })),
@@ -301,7 +300,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
       const nowMs = Date.now();
       for (const r of slots[slot]!) {
         if (!r.socket.connected) continue;
-        const distanceM = r.offsetM + (r.paceMps * (nowMs - startedAtMs)) / 1000;
+        const distanceM = (r.paceMps * (nowMs - raceStartMs)) / 1000;
         const [lon, lat] = r.course.path.pointAtRaceDistance(distanceM);
         const fix: FixInput = {
           lat: lat + random.gaussian(4) / 111_320,
@@ -309,6 +308,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
           recordedAtMs: nowMs,
           accuracyM: 8,
           speedMps: Math.round(r.paceMps * 10) / 10,
+          headingDeg: Math.round((r.course.path.bearingAtRaceDistance(distanceM) + 360) % 360),
         };
         r.socket.emit('position', fix, (reply) => {
           const ack = reply as Ack<PositionAccepted>;
