@@ -25,8 +25,11 @@ export interface CoordinatorOptions {
   readBlockMs?: number;
 }
 
-/** Entries read per race at a time: large enough for a burst, small enough to keep ticks on time. */
-const READ_BATCH = 2000;
+/**
+ * Log entries read per race at a time (an entry holds the pings one process appended in one turn
+ * of its event loop): large enough for a burst, small enough not to hold the event loop long.
+ */
+const READ_BATCH = 200;
 
 export function startCoordinator(options: CoordinatorOptions): Coordinator {
   const { service, stores, logger } = options;

@@ -116,10 +116,17 @@ export class RaceService {
    */
   private readonly appliedLogId = new Map<string, string | null>();
   private readonly unsaved = new Map<string, Set<string>>();
-  private readonly waiting = new Map<string, (result: PositionAccepted | null) => void>();
+  private readonly waiting = new Map<string, { resolve: (result: PositionAccepted | null) => void; sinceMs: number }>();
   private nextTag = 1;
+  private waitSweeper: NodeJS.Timeout | null = null;
   /** How long a ping waits to be applied from the shared log before it is answered anyway. */
   private static readonly APPLY_WAIT_MS = 5000;
+  /**
+   * Pings on their way through the shared log at once, at most. Past this the process is
+   * overloaded: a ping is answered "send again" at once rather than queued, so that memory and
+   * delays stay bounded and the phone retries (as it does when Redis is away).
+   */
+  static readonly MAX_PINGS_IN_FLIGHT = 5000;
 
   private constructor(deps: RaceServiceDeps) {
     this.buildDeps = deps;
@@ -244,14 +251,15 @@ export class RaceService {
     const waiter = entry.tag === null ? undefined : this.waiting.get(entry.tag);
     const race = this.races.get(entry.raceId);
     const ping = entry.ping;
-    const checked = ping ? checkFix(ping.fix, ping.receivedAtMs, this.fixLimits) : null;
+    // This process checked its own pings at the edge a moment ago; others' are checked here.
+    const checked = !ping ? null : waiter ? { ok: true as const, fix: ping.fix } : checkFix(ping.fix, ping.receivedAtMs, this.fixLimits);
     if (!race || !ping || !checked?.ok || !race.tracker.hasParticipant(ping.participantId)) {
-      waiter?.(null);
+      waiter?.resolve(null);
       return;
     }
     const result = race.tracker.applyFix(ping.participantId, checked.fix);
     if (result.applied) this.markUnsaved(race.raceId, ping.participantId);
-    waiter?.(result);
+    waiter?.resolve(result);
   }
 
   private markUnsaved(raceId: string, participantId: string): void {
@@ -570,28 +578,41 @@ export class RaceService {
    * the runner is, as every process sees it.
    */
   private async ingestShared(race: RaceEntry, ping: { raceId: string; participantId: string; receivedAtMs: number; fix: Fix }): Promise<Ack<PositionAccepted>> {
+    if (this.waiting.size >= RaceService.MAX_PINGS_IN_FLIGHT) {
+      return errorAck(ErrorCodes.UNAVAILABLE, 'the server is busy; send the position again');
+    }
     const tag = `${this.stores.leases.holderId}#${this.nextTag++}`;
-    let timer: NodeJS.Timeout | undefined;
     const applied = new Promise<PositionAccepted | null>((resolve) => {
-      this.waiting.set(tag, resolve);
-      timer = setTimeout(() => resolve(null), RaceService.APPLY_WAIT_MS);
+      this.waiting.set(tag, { resolve, sinceMs: performance.now() });
     });
+    // One sweeper for all waiting pings: a timer per ping costs more than the ping at thousands a second.
+    this.waitSweeper ??= setInterval(() => this.sweepWaiting(), 500);
+    this.waitSweeper.unref();
     try {
       await this.stores.pingLog.append(ping, tag);
     } catch (cause) {
       this.waiting.delete(tag);
-      clearTimeout(timer);
       this.logger.error({ err: cause, raceId: race.raceId }, 'ping log append failed');
       return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
     }
     const result = await applied;
     this.waiting.delete(tag);
-    clearTimeout(timer);
     if (result) return okAck(result);
     // Stored, so it will be applied; it has not been yet (the log is slow to read back): answered
     // with where the runner is now.
     const runner = race.tracker.runnerSnapshot(ping.participantId);
     return okAck({ applied: false, distanceAlongRaceM: runner?.distanceAlongRaceM ?? 0, lap: runner?.lap ?? 0, status: runner?.status ?? RunnerStatus.notStarted });
+  }
+
+  /** Answers the pings that have waited too long to be read back from the log. */
+  private sweepWaiting(): void {
+    const oldestMs = performance.now() - RaceService.APPLY_WAIT_MS;
+    // Insertion order is age order: stop at the first young one.
+    for (const [tag, waiter] of this.waiting) {
+      if (waiter.sinceMs > oldestMs) break;
+      this.waiting.delete(tag);
+      waiter.resolve(null);
+    }
   }
 
   /**

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RunnerState } from '../core/race-tracker.ts';
 import type { Logger } from '../logger.ts';
-import type { CheckpointMeta, LogEntry, LoggedPing, PingLog, RaceLeases, RunnerStateStore, Stores } from './stores.ts';
+import { compareLogIds, type CheckpointMeta, type LogEntry, type LoggedPing, type PingLog, type RaceLeases, type RunnerStateStore, type Stores } from './stores.ts';
 
 export interface RedisStoresOptions {
   url: string;
@@ -68,25 +68,60 @@ function withScripts(redis: Redis): ScriptedRedis {
   return redis as ScriptedRedis;
 }
 
-/** A logged ping as read back; its ping is null when this version cannot read it. */
-function parseEntry(raceId: string, logId: string, fields: string[]): LogEntry {
-  let ping: unknown = null;
-  let tag: string | null = null;
+/** The Stream entry a log id is in ("<ms>-<n>" of "<ms>-<n>-<k>"). */
+function streamIdOf(logId: string): string {
+  const [ms = '0', n = '0'] = logId.split('-');
+  return `${ms}-${n}`;
+}
+
+function isLoggedPing(value: unknown): value is LoggedPing {
+  const p = value as Partial<LoggedPing> | null;
+  return typeof p === 'object' && p !== null && typeof p.participantId === 'string' && typeof p.fix === 'object' && p.fix !== null;
+}
+
+/**
+ * The pings of one Stream entry. An entry holds the pings one process appended to the race in
+ * one turn of its event loop, in order ("batch": a JSON array of { p: ping, t?: tag }); the k-th
+ * is "<entry id>-<k>". An entry this version cannot read gives one entry with a null ping.
+ */
+function parseEntries(raceId: string, streamId: string, fields: string[]): LogEntry[] {
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'ping') {
-      try {
-        ping = JSON.parse(fields[i + 1]!);
-      } catch {
-        ping = null;
-      }
-    } else if (fields[i] === 'tag') tag = fields[i + 1]!;
+    const name = fields[i];
+    if (name !== 'batch' && name !== 'ping') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fields[i + 1]!);
+    } catch {
+      break;
+    }
+    if (name === 'ping') {
+      // One ping per entry, as the first Redis version wrote them.
+      const tagAt = fields.indexOf('tag');
+      return [{ raceId, logId: streamId, ping: isLoggedPing(parsed) ? parsed : null, tag: tagAt >= 0 ? (fields[tagAt + 1] ?? null) : null }];
+    }
+    if (!Array.isArray(parsed)) break;
+    return parsed.map((item: { p?: unknown; t?: unknown }, k) => ({
+      raceId,
+      logId: `${streamId}-${k}`,
+      ping: isLoggedPing(item?.p) ? item.p : null,
+      tag: typeof item?.t === 'string' ? item.t : null,
+    }));
   }
-  const p = ping as Partial<LoggedPing> | null;
-  const readable = p !== null && typeof p.participantId === 'string' && typeof p.fix === 'object' && p.fix !== null;
-  return { raceId, logId, ping: readable ? (p as LoggedPing) : null, tag };
+  return [{ raceId, logId: `${streamId}-0`, ping: null, tag: null }];
+}
+
+interface PendingAppend {
+  ping: LoggedPing;
+  tag: string | null;
+  resolve: (logId: string) => void;
+  reject: (err: unknown) => void;
 }
 
 export class RedisPingLog implements PingLog {
+  /** Pings waiting for this turn of the event loop to end, per race: they go out as one entry. */
+  private readonly pending = new Map<string, PendingAppend[]>();
+  private flushScheduled = false;
+
   constructor(
     private readonly redis: Redis,
     /** A connection of its own for blocking reads, so they never hold up appends. */
@@ -94,11 +129,42 @@ export class RedisPingLog implements PingLog {
     private readonly prefix: string,
   ) {}
 
-  async append(ping: LoggedPing, tag?: string): Promise<string> {
-    const fields = tag === undefined ? ['ping', JSON.stringify(ping)] : ['ping', JSON.stringify(ping), 'tag', tag];
-    const id = await this.redis.xadd(keys(this.prefix, ping.raceId).pings, '*', ...fields);
-    if (id === null) throw new Error('XADD returned no id');
-    return id;
+  /**
+   * Appends a ping. Pings appended in the same turn of the event loop are written as one Stream
+   * entry per race: at thousands of pings a second, one command per ping would cost more than
+   * everything else the ping needs. The promise resolves once Redis has the entry.
+   */
+  append(ping: LoggedPing, tag?: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let queue = this.pending.get(ping.raceId);
+      if (!queue) {
+        queue = [];
+        this.pending.set(ping.raceId, queue);
+      }
+      queue.push({ ping, tag: tag ?? null, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batches = [...this.pending];
+    this.pending.clear();
+    for (const [raceId, queue] of batches) {
+      const body = JSON.stringify(queue.map((a) => (a.tag === null ? { p: a.ping } : { p: a.ping, t: a.tag })));
+      this.redis.xadd(keys(this.prefix, raceId).pings, '*', 'batch', body).then(
+        (id) => {
+          if (id === null) throw new Error('XADD returned no id');
+          queue.forEach((a, k) => a.resolve(`${id}-${k}`));
+        },
+        (err: unknown) => {
+          for (const a of queue) a.reject(err);
+        },
+      );
+    }
   }
 
   async read(raceId: string): Promise<LoggedPing[]> {
@@ -106,21 +172,31 @@ export class RedisPingLog implements PingLog {
   }
 
   async count(raceId: string): Promise<number> {
-    return this.redis.xlen(keys(this.prefix, raceId).pings);
+    // Entries hold several pings each: counted by reading them (a diagnostic, not a hot path).
+    return (await this.readAfter(raceId, null)).length;
   }
 
   async readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]> {
     const out: LogEntry[] = [];
-    let from = afterLogId === null ? '-' : `(${afterLogId}`;
+    // From the entry that holds afterLogId, for the pings after it in the same entry.
+    let from = afterLogId === null ? '-' : streamIdOf(afterLogId);
     // In pages, so a long race does not arrive as one enormous reply.
     for (;;) {
-      const page = await this.redis.xrange(keys(this.prefix, raceId).pings, from, '+', 'COUNT', 10_000);
-      for (const [logId, fields] of page) out.push(parseEntry(raceId, logId, fields));
-      if (page.length < 10_000) return out;
+      const page = await this.redis.xrange(keys(this.prefix, raceId).pings, from, '+', 'COUNT', 1000);
+      for (const [streamId, fields] of page) {
+        for (const entry of parseEntries(raceId, streamId, fields)) {
+          if (afterLogId === null || compareLogIds(entry.logId, afterLogId) > 0) out.push(entry);
+        }
+      }
+      if (page.length < 1000) return out;
       from = `(${page[page.length - 1]![0]}`;
     }
   }
 
+  /**
+   * New pings after each cursor. A cursor is the last ping of an entry (callers apply what they
+   * are given whole), so reading on from its entry misses nothing. `maxPerRace` counts entries.
+   */
   async readNew(cursors: ReadonlyMap<string, string | null>, blockMs: number, maxPerRace: number): Promise<LogEntry[]> {
     if (cursors.size === 0) return [];
     const raceOfKey = new Map<string, string>();
@@ -130,14 +206,14 @@ export class RedisPingLog implements PingLog {
       const key = keys(this.prefix, raceId).pings;
       raceOfKey.set(key, raceId);
       streamKeys.push(key);
-      ids.push(after ?? '0-0');
+      ids.push(after === null ? '0-0' : streamIdOf(after));
     }
     const reply = await this.reader.xread('COUNT', maxPerRace, 'BLOCK', blockMs, 'STREAMS', ...streamKeys, ...ids);
     const out: LogEntry[] = [];
     for (const [key, entries] of reply ?? []) {
       const raceId = raceOfKey.get(key);
       if (raceId === undefined) continue;
-      for (const [logId, fields] of entries) out.push(parseEntry(raceId, logId, fields));
+      for (const [streamId, fields] of entries) out.push(...parseEntries(raceId, streamId, fields));
     }
     return out;
   }

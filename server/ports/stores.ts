@@ -14,7 +14,7 @@ export interface LoggedPing {
 /** A ping with its place in the race's log. */
 export interface LogEntry {
   raceId: string;
-  /** Position in the race's log: "<ms>-<n>", ordered by `compareLogIds`. */
+  /** Position in the race's log: "<ms>-<n>" or "<ms>-<n>-<k>", ordered by `compareLogIds`. */
   logId: string;
   /** Null for an entry this version cannot read: skipped, but the reader's cursor moves past it. */
   ping: LoggedPing | null;
@@ -97,14 +97,17 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-/** Orders two log ids ("<ms>-<n>", as Redis Stream ids); null comes before every id. */
+/**
+ * Orders two log ids: "<ms>-<n>" as Redis Stream ids, with an optional "-<k>" for the k-th ping
+ * of an entry holding several; null comes before every id.
+ */
 export function compareLogIds(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
-  const [aMs = 0, aN = 0] = a.split('-').map(Number);
-  const [bMs = 0, bN = 0] = b.split('-').map(Number);
-  return aMs - bMs || aN - bN;
+  const [aMs = 0, aN = 0, aK = 0] = a.split('-').map(Number);
+  const [bMs = 0, bN = 0, bK = 0] = b.split('-').map(Number);
+  return aMs - bMs || aN - bN || aK - bK;
 }
 
 export class MemoryPingLog implements PingLog {

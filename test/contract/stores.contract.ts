@@ -70,6 +70,21 @@ export function storeContract(name: string, createStores: () => Promise<Contract
       expect(await stores.pingLog.readAfter('a', third)).toEqual([]);
     });
 
+    it('keeps pings appended at once in the order they were given, each with its own id', async () => {
+      const ids = await Promise.all([1000, 2000, 3000, 4000].map((at, i) => stores.pingLog.append(ping('a', `p${i}`, at), `t${i}`)));
+      expect([...ids].sort(compareLogIds)).toEqual(ids);
+      expect(new Set(ids).size).toBe(4);
+      const after = await stores.pingLog.readAfter('a', ids[1]!);
+      expect(after.map((e) => [e.logId, e.tag, e.ping?.participantId])).toEqual([
+        [ids[2], 't2', 'p2'],
+        [ids[3], 't3', 'p3'],
+      ]);
+      expect(await stores.pingLog.count('a')).toBe(4);
+      // A reader from the start gets all four, in order.
+      const fresh = await stores.pingLog.readNew(new Map([['a', null]]), 0, 100);
+      expect(fresh.map((e) => e.logId)).toEqual(ids);
+    });
+
     it('hands new pings of several races to a reader waiting for them, each race in order', async () => {
       const a1 = await stores.pingLog.append(ping('a', 'p1', 1000));
       // Nothing after the cursors yet: the reader waits, and wakes for a ping appended meanwhile.
