@@ -8,14 +8,13 @@
 // (load-clients.ts) so that it leaves the server as much of the machine as it can.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import pidusage from 'pidusage';
-import type { Ack, FixInput, PositionAccepted } from '../shared/protocol.ts';
 import { DELTA_HEADER_BYTES, decodeDelta } from '../shared/wire.ts';
-import type { Course } from '../server/core/course.ts';
 import { loadEventFile } from '../server/event/event-file.ts';
 import { LeanSocket } from './load-clients.ts';
-import { seededRandom } from './random.ts';
+import type { RunnerWorkerData } from './load-runners.ts';
 import { startServerProcess, writeEventFile, type ServerProcess } from './server-process.ts';
 
 const usage = `usage: npm run bench:load -- [options]
@@ -203,31 +202,37 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     await sleep(1500);
     const rssIdle = (await serverUsage()).memory;
 
-    // Runners: one device socket each, as the runner page and the demo's simulated runners use.
-    const random = seededRandom(seed);
-    const runners = event.races.flatMap((race, raceIndex) =>
-      race.participants.map((p, runnerIndex) => ({
-        raceIndex,
-        runnerIndex,
-        course: race.course as Course,
-        paceMps: random.between(2.5, 4),
-        socket: new LeanSocket({ url: urlFor(raceIndex * race.participants.length + runnerIndex), namespace: '/device', auth: { deviceToken: p.deviceToken } }),
-      })),
-    );
-    const lastAckAtMs = event.races.map((r) => new Float64Array(r.participants.length));
-    const lastCountedAckMs = event.races.map((r) => new Float64Array(r.participants.length));
-    const connectedRunners = await connectAll(
-      runners.map((r) => r.socket),
-      250,
-      (n) => {
-        if (n % 2000 < 250 || n === runners.length) say(`[${spec.label}] runners connected ${n}/${runners.length}`);
-      },
-    );
+    // Runners: one device socket each, as the runner page and the demo's simulated runners use,
+    // in a worker thread (load-runners.ts).
+    const runnerCount = event.races.reduce((n, r) => n + r.participants.length, 0);
+    const raceOffsets = event.races.map((_, r) => event.races.slice(0, r).reduce((n, x) => n + x.participants.length, 0));
+    const lastAckAtMs = new Float64Array(new SharedArrayBuffer(8 * runnerCount));
+    const lastCountedAckMs = new Float64Array(runnerCount);
+    const runnerCounters = new Int32Array(new SharedArrayBuffer(4 * 3));
+    const workerData: RunnerWorkerData = {
+      eventFile,
+      urls: servers.map((s) => s.url),
+      raceStartMs,
+      pingEveryMs: spec.pingEveryMs,
+      seed,
+      lastAckAtMs: lastAckAtMs.buffer as SharedArrayBuffer,
+      counters: runnerCounters.buffer as SharedArrayBuffer,
+    };
+    // load-runners.mjs registers tsx in the worker, then loads load-runners.ts.
+    const worker = new Worker(new URL('./load-runners.mjs', import.meta.url), { workerData });
+    await new Promise<void>((resolve, reject) => {
+      worker.on('error', reject);
+      worker.on('message', (m: { connected?: number; ready?: boolean }) => {
+        if (m.connected !== undefined && (m.connected % 2000 < 250 || m.connected === runnerCount)) say(`[${spec.label}] runners connected ${m.connected}/${runnerCount}`);
+        if (m.ready) resolve();
+      });
+    });
+    const connectedRunners = Atomics.load(runnerCounters, 2);
     await sleep(1500);
     const rssRunners = (await serverUsage()).memory;
 
     // Spectators: one socket each, joined to one race, round robin over the races.
-    const counters = { accepted: 0, refused: 0, messages: 0, positions: 0, wireBytes: 0, wirePositions: 0 };
+    const counters = { messages: 0, positions: 0, wireBytes: 0, wirePositions: 0 };
     let afterTick: number[] = [];
     let ackToSpectator: number[] = [];
     const spectators = Array.from({ length: spec.spectators }, (_, i) => {
@@ -251,10 +256,11 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
           afterTick.push(nowMs - view.getFloat64(5));
           if (!sampled) return;
           for (const e of decodeDelta(bytes).entries) {
-            const ackedAt = lastAckAtMs[raceIndex]![e.runnerIndex]!;
-            if (ackedAt > lastCountedAckMs[raceIndex]![e.runnerIndex]!) {
+            const k = raceOffsets[raceIndex]! + e.runnerIndex;
+            const ackedAt = lastAckAtMs[k]!;
+            if (ackedAt > lastCountedAckMs[k]!) {
               ackToSpectator.push(nowMs - ackedAt);
-              lastCountedAckMs[raceIndex]![e.runnerIndex] = ackedAt;
+              lastCountedAckMs[k] = ackedAt;
             }
           }
         },
@@ -291,43 +297,19 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     );
     say(`[${spec.label}] ${connectedRunners} runners and ${joined} spectators connected (${spectatorsJoined} joined)`);
 
-    // Each runner pings every pingEveryMs, at its own phase: slots of 20 ms.
-    const slotMs = 20;
-    const slots: (typeof runners)[] = Array.from({ length: Math.max(1, Math.round(spec.pingEveryMs / slotMs)) }, () => []);
-    for (const r of runners) slots[random.int(slots.length)]!.push(r);
-    let slot = 0;
-    const pinger = setInterval(() => {
-      const nowMs = Date.now();
-      for (const r of slots[slot]!) {
-        if (!r.socket.connected) continue;
-        const distanceM = (r.paceMps * (nowMs - raceStartMs)) / 1000;
-        const [lon, lat] = r.course.path.pointAtRaceDistance(distanceM);
-        const fix: FixInput = {
-          lat: lat + random.gaussian(4) / 111_320,
-          lon: lon + random.gaussian(4) / (111_320 * Math.cos((lat * Math.PI) / 180)),
-          recordedAtMs: nowMs,
-          accuracyM: 8,
-          speedMps: Math.round(r.paceMps * 10) / 10,
-          headingDeg: Math.round((r.course.path.bearingAtRaceDistance(distanceM) + 360) % 360),
-        };
-        r.socket.emit('position', fix, (reply) => {
-          const ack = reply as Ack<PositionAccepted>;
-          if (ack.ok) {
-            counters.accepted += 1;
-            lastAckAtMs[r.raceIndex]![r.runnerIndex] = Date.now();
-          } else counters.refused += 1;
-        });
-      }
-      slot = (slot + 1) % slots.length;
-    }, slotMs);
+    worker.postMessage('start');
+    const accepted = () => Atomics.load(runnerCounters, 0);
+    const refused = () => Atomics.load(runnerCounters, 1);
 
     const progress = setInterval(() => {
-      say(`[${spec.label}] pings/s ${Math.round(counters.accepted / 2)} refused ${counters.refused} messages/s ${Math.round(counters.messages / 2)}`);
+      say(`[${spec.label}] warming up: pings accepted ${accepted()}, refused ${refused()}, messages to spectators ${counters.messages}`);
     }, 2000);
     // Warm up, then measure from a clean start.
     await sleep(5000);
     clearInterval(progress);
-    Object.assign(counters, { accepted: 0, refused: 0, messages: 0, positions: 0, wireBytes: 0, wirePositions: 0 });
+    Object.assign(counters, { messages: 0, positions: 0, wireBytes: 0, wirePositions: 0 });
+    const accepted0 = accepted();
+    const refused0 = refused();
     afterTick = [];
     ackToSpectator = [];
     for (const s of spectators) s.received = 0;
@@ -335,13 +317,11 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     const redisCpu0 = rPid ? await pidusage(rPid) : null;
     const gen0 = process.cpuUsage();
     const t0 = performance.now();
-    let lastAccepted = 0;
+    let lastAccepted = accepted();
     let lastMessages = 0;
     const measuring = setInterval(() => {
-      say(
-        `[${spec.label}] measuring: pings/s ${Math.round((counters.accepted - lastAccepted) / 2)}, messages to spectators/s ${Math.round((counters.messages - lastMessages) / 2)}`,
-      );
-      lastAccepted = counters.accepted;
+      say(`[${spec.label}] measuring: pings/s ${Math.round((accepted() - lastAccepted) / 2)}, messages to spectators/s ${Math.round((counters.messages - lastMessages) / 2)}`);
+      lastAccepted = accepted();
       lastMessages = counters.messages;
     }, 2000);
     await sleep(spec.measureS * 1000);
@@ -350,7 +330,11 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     const cpu1 = await serverUsage();
     const redisCpu1 = rPid ? await pidusage(rPid) : null;
     const gen = process.cpuUsage(gen0);
-    clearInterval(pinger);
+    const acceptedInWindow = accepted() - accepted0;
+    const refusedInWindow = refused() - refused0;
+    worker.postMessage('stop');
+    await new Promise<void>((resolve) => worker.once('message', () => resolve()));
+    await worker.terminate();
 
     const serverCpuS = (cpu1.ctime - cpu0.ctime) / 1000;
     const expectedDeltas = spec.server === 'ours' ? elapsedS * (1000 / TICK_MS) : 0;
@@ -359,8 +343,8 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
       spec,
       runners: connectedRunners,
       spectatorsJoined,
-      pingsAcceptedPerSec: counters.accepted / elapsedS,
-      pingsRefusedPerSec: counters.refused / elapsedS,
+      pingsAcceptedPerSec: acceptedInWindow / elapsedS,
+      pingsRefusedPerSec: refusedInWindow / elapsedS,
       afterTickMs: percentiles(afterTick),
       ackToSpectatorMs: percentiles(ackToSpectator),
       messagesPerSpectatorPerSec: counters.messages / elapsedS / Math.max(1, spectators.length),
@@ -376,7 +360,6 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
       rssPerSpectatorKiB: (rssSpectators - rssRunners) / 1024 / Math.max(1, joined),
       rssEndMiB: cpu1.memory / 2 ** 20,
     };
-    for (const r of runners) r.socket.close();
     for (const s of spectators) s.socket.close();
     return result;
   } finally {

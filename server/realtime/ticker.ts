@@ -93,9 +93,16 @@ export function startTicker(deps: {
   };
   const runDue = (): void => {
     const nowMs = performance.now();
-    // After a long stall, carry on from now rather than firing every missed slot at once.
-    if (nowMs - dueAtMs > deps.tickMs) dueAtMs = nowMs;
-    while (performance.now() >= dueAtMs) {
+    if (nowMs < dueAtMs) return;
+    const late = Math.floor((nowMs - dueAtMs) / slotMs) + 1;
+    if (late >= slotCount) {
+      // A whole period behind (a stalled or overloaded process): every race once, now, and on
+      // from here; no race goes without its delta, none gets two at once.
+      for (let s = 0; s < slotCount; s++) runSlot(s);
+      dueAtMs = nowMs + slotMs;
+      return;
+    }
+    for (let k = 0; k < late; k++) {
       runSlot(slot);
       slot = (slot + 1) % slotCount;
       dueAtMs += slotMs;
