@@ -73,7 +73,9 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
   service.onRaceChanged((change) => {
     // The race's room and whoever follows one of its runners through a live link.
     const followers = service.race(change.raceId)?.tracker.everParticipants.map((p) => followRoom(change.raceId, p.participantId)) ?? [];
-    spectators.to([raceRoom(change.raceId), ...followers]).emit('race:changed', change);
+    // With shared stores every process applies the change from the race's log and tells its own
+    // sockets; sent through the adapter it would reach each socket once per process.
+    (service.sharesLog ? spectators.local : spectators).to([raceRoom(change.raceId), ...followers]).emit('race:changed', change);
     if (change.what === 'access') {
       // Who may watch changed: everyone but organisers joins again, with the key if they have it.
       for (const socketId of [...(spectators.adapter.rooms.get(raceRoom(change.raceId)) ?? [])]) {

@@ -38,6 +38,34 @@ const sosSchema = z
   })
   .strict();
 
+/**
+ * An organiser's change to a race that every process must apply alike: on shared stores it goes
+ * through the race's log, in order with the pings. Keys travel as digests, never in clear.
+ */
+const raceEditSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('outcome'), participantId: z.string().min(1).max(128), outcome: z.enum(['dnf', 'dsq', 'racing']), by: z.string().max(64) }),
+  z.object({
+    kind: z.literal('settings'),
+    name: z.string().min(1).max(200).optional(),
+    startsAtMs: z.number().int().optional(),
+    isPrivate: z.boolean().optional(),
+    keyDigestHex: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    by: z.string().max(64),
+  }),
+]);
+type RaceEdit = z.infer<typeof raceEditSchema>;
+
+/** A race's own settings as a checkpoint keeps them, so a restarted process has the organisers' changes. */
+const raceSettingsSchema = z.object({
+  name: z.string().min(1).max(200),
+  startsAtMs: z.number().int(),
+  isPrivate: z.boolean(),
+  keyDigestHex: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+});
+
+/** What became of an organiser's change. */
+export type EditOutcome = 'done' | 'unknown' | 'unavailable';
+
 export interface RaceEntry {
   raceId: string;
   name: string;
@@ -116,7 +144,8 @@ export class RaceService {
    */
   private readonly appliedLogId = new Map<string, string | null>();
   private readonly unsaved = new Map<string, Set<string>>();
-  private readonly waiting = new Map<string, { resolve: (result: PositionAccepted | null) => void; sinceMs: number }>();
+  /** Pings and changes of this process on their way through the shared log, by tag. */
+  private readonly waiting = new Map<string, { resolve: (result: PositionAccepted | boolean | null) => void; sinceMs: number }>();
   private nextTag = 1;
   private waitSweeper: NodeJS.Timeout | null = null;
   /** How long a ping waits to be applied from the shared log before it is answered anyway. */
@@ -217,6 +246,8 @@ export class RaceService {
         continue;
       }
       const meta = await stores.runnerStates.loadCheckpoint(race.raceId);
+      const settings = raceSettingsSchema.safeParse(meta?.settings);
+      if (settings.success) service.restoreSettings(race, settings.data);
       for (const state of await stores.runnerStates.loadRace(race.raceId)) race.tracker.restoreRunner(state);
       service.appliedLogId.set(race.raceId, meta?.lastLogId ?? null);
       for (const entry of await stores.pingLog.readAfter(race.raceId, meta?.lastLogId ?? null)) service.applyLogged(entry);
@@ -250,6 +281,13 @@ export class RaceService {
     this.appliedLogId.set(entry.raceId, entry.logId);
     const waiter = entry.tag === null ? undefined : this.waiting.get(entry.tag);
     const race = this.races.get(entry.raceId);
+    if (entry.change !== null) {
+      const edit = raceEditSchema.safeParse(entry.change);
+      // Applied on every process, whether or not someone here waits for it.
+      const applied = race !== undefined && edit.success && this.applyEdit(race, edit.data);
+      waiter?.resolve(applied);
+      return;
+    }
     const ping = entry.ping;
     // This process checked its own pings at the edge a moment ago; others' are checked here.
     const checked = !ping ? null : waiter ? { ok: true as const, fix: ping.fix } : checkFix(ping.fix, ping.receivedAtMs, this.fixLimits);
@@ -328,15 +366,63 @@ export class RaceService {
   }
 
   /** Takes a participant out of the race (DNF, DSQ), or back in. */
-  setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing', by: string): boolean {
+  async setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing', by: string): Promise<EditOutcome> {
     const identity = this.participants.get(participantId);
     const race = identity ? this.races.get(identity.raceId) : undefined;
-    if (!identity || !race || !race.tracker.setOutcome(participantId, outcome)) return false;
-    void this.persistRunner(race.raceId, participantId).catch((err: unknown) => {
-      this.logger.error({ err, participantId }, 'runner state save failed');
+    if (!identity || !race || !race.tracker.hasParticipant(participantId)) return 'unknown';
+    return this.edit(race, { kind: 'outcome', participantId, outcome, by });
+  }
+
+  /**
+   * An organiser's change: applied here at once on the embedded stores; on shared stores
+   * appended to the race's log and applied (by every process) when it is read back.
+   */
+  private async edit(race: RaceEntry, edit: RaceEdit): Promise<EditOutcome> {
+    if (!this.stores.shared) return this.applyEdit(race, edit) ? 'done' : 'unknown';
+    const tag = `${this.stores.leases.holderId}#${this.nextTag++}`;
+    const applied = new Promise<PositionAccepted | boolean | null>((resolve) => {
+      this.waiting.set(tag, { resolve, sinceMs: performance.now() });
     });
-    this.record(by, `participant ${outcome}`, { raceId: race.raceId, participantId });
+    this.waitSweeper ??= setInterval(() => this.sweepWaiting(), 500);
+    this.waitSweeper.unref();
+    try {
+      await this.stores.pingLog.appendChange(race.raceId, edit, tag);
+    } catch (cause) {
+      this.waiting.delete(tag);
+      this.logger.error({ err: cause, raceId: race.raceId }, 'change append failed');
+      return 'unavailable';
+    }
+    const result = await applied;
+    this.waiting.delete(tag);
+    // Null: logged but not read back yet; it will be applied, by this process too.
+    return result === false ? 'unknown' : 'done';
+  }
+
+  /** Applies an organiser's change; false when it names nobody in the race. */
+  private applyEdit(race: RaceEntry, edit: RaceEdit): boolean {
+    if (edit.kind === 'outcome') {
+      if (!race.tracker.setOutcome(edit.participantId, edit.outcome)) return false;
+      void this.persistRunner(race.raceId, edit.participantId).catch((err: unknown) => {
+        this.logger.error({ err, participantId: edit.participantId }, 'runner state save failed');
+      });
+      this.record(edit.by, `participant ${edit.outcome}`, { raceId: race.raceId, participantId: edit.participantId });
+      return true;
+    }
+    this.applySettings(race, edit);
     return true;
+  }
+
+  /** A race's settings now, for its checkpoint. */
+  private settingsOf(race: RaceEntry): z.infer<typeof raceSettingsSchema> {
+    return { name: race.name, startsAtMs: race.tracker.startsAtMs, isPrivate: race.isPrivate, keyDigestHex: race.keyDigest?.toString('hex') ?? null };
+  }
+
+  /** Settings from a checkpoint (a restarted process): taken as they are, nobody told. */
+  private restoreSettings(race: RaceEntry, settings: z.infer<typeof raceSettingsSchema>): void {
+    race.name = settings.name;
+    race.tracker.setStartsAt(settings.startsAtMs);
+    race.isPrivate = settings.isPrivate;
+    race.keyDigest = settings.keyDigestHex === null ? null : Buffer.from(settings.keyDigestHex, 'hex');
   }
 
   /**
@@ -387,7 +473,19 @@ export class RaceService {
   }
 
   /** Changes a race at short notice: its name, its start time, or who may watch it. */
-  changeRace(race: RaceEntry, change: { name?: string; startsAtMs?: number; isPrivate?: boolean; key?: string }, by: string): void {
+  changeRace(race: RaceEntry, change: { name?: string; startsAtMs?: number; isPrivate?: boolean; key?: string }, by: string): Promise<EditOutcome> {
+    return this.edit(race, {
+      kind: 'settings',
+      by,
+      ...(change.name !== undefined ? { name: change.name } : {}),
+      ...(change.startsAtMs !== undefined ? { startsAtMs: change.startsAtMs } : {}),
+      ...(change.isPrivate !== undefined ? { isPrivate: change.isPrivate } : {}),
+      ...(change.key !== undefined ? { keyDigestHex: digest(change.key).toString('hex') } : {}),
+    });
+  }
+
+  private applySettings(race: RaceEntry, change: Extract<RaceEdit, { kind: 'settings' }>): void {
+    const { by } = change;
     if (change.name !== undefined) {
       race.name = change.name;
       this.record(by, 'race renamed', { raceId: race.raceId, name: change.name });
@@ -397,12 +495,12 @@ export class RaceService {
       this.record(by, 'start time changed', { raceId: race.raceId, startsAtMs: change.startsAtMs });
       for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'start' });
     }
-    if (change.key !== undefined) race.keyDigest = digest(change.key);
+    if (change.keyDigestHex !== undefined) race.keyDigest = Buffer.from(change.keyDigestHex, 'hex');
     if (change.isPrivate !== undefined && change.isPrivate !== race.isPrivate) {
       race.isPrivate = change.isPrivate;
       this.record(by, change.isPrivate ? 'race made private' : 'race made public', { raceId: race.raceId });
       for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'access' });
-    } else if (change.key !== undefined) {
+    } else if (change.keyDigestHex !== undefined) {
       // A new key locks out whoever had the old one.
       this.record(by, 'race key changed', { raceId: race.raceId });
       for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'access' });
@@ -582,7 +680,7 @@ export class RaceService {
       return errorAck(ErrorCodes.UNAVAILABLE, 'the server is busy; send the position again');
     }
     const tag = `${this.stores.leases.holderId}#${this.nextTag++}`;
-    const applied = new Promise<PositionAccepted | null>((resolve) => {
+    const applied = new Promise<PositionAccepted | boolean | null>((resolve) => {
       this.waiting.set(tag, { resolve, sinceMs: performance.now() });
     });
     // One sweeper for all waiting pings: a timer per ping costs more than the ping at thousands a second.
@@ -597,7 +695,7 @@ export class RaceService {
     }
     const result = await applied;
     this.waiting.delete(tag);
-    if (result) return okAck(result);
+    if (result !== null && typeof result === 'object') return okAck(result);
     // Stored, so it will be applied; it has not been yet (the log is slow to read back): answered
     // with where the runner is now.
     const runner = race.tracker.runnerSnapshot(ping.participantId);
@@ -767,7 +865,7 @@ export class RaceService {
         const state = tracker.runnerState(id);
         return state ? [state] : [];
       });
-      const meta = { lastLogId: this.appliedLogId.get(raceId) ?? null, seq: tracker.sequence + (changed ? 1 : 0) };
+      const meta = { lastLogId: this.appliedLogId.get(raceId) ?? null, seq: tracker.sequence + (changed ? 1 : 0), settings: this.settingsOf(race) };
       let saved = false;
       try {
         saved = await this.stores.runnerStates.checkpoint(raceId, states, meta, this.stores.leases.holderId);

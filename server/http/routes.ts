@@ -124,12 +124,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   // Changes at short notice.
-  app.post('/api/organiser/participants/:participantId/outcome', jsonBody, (req, res) => {
+  app.post('/api/organiser/participants/:participantId/outcome', jsonBody, async (req, res) => {
     const body = outcomeRequest.safeParse(req.body ?? {});
     if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
-    if (!service.setOutcome(String(req.params['participantId']), body.data.outcome, 'organiser')) {
-      return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
-    }
+    const outcome = await service.setOutcome(String(req.params['participantId']), body.data.outcome, 'organiser');
+    if (outcome === 'unknown') return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
+    if (outcome === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the change could not be stored; send it again');
     res.json(okAck(null));
   });
   app.post('/api/organiser/races', express.json({ limit: COURSE_UPLOAD_LIMIT }), async (req, res) => {
@@ -149,7 +149,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (result === 'unknown race') return sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race');
     res.json(okAck(service.participant(String(req.params['participantId']))));
   });
-  app.patch('/api/organiser/races/:raceId', jsonBody, (req, res) => {
+  app.patch('/api/organiser/races/:raceId', jsonBody, async (req, res) => {
     const race = service.race(String(req.params['raceId']));
     if (!race) return sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race');
     const body = raceChangeRequest.safeParse(req.body ?? {});
@@ -158,11 +158,17 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (body.data.private === true && key === undefined && race.keyDigest === null) {
       return sendError(res, ErrorCodes.MALFORMED_REQUEST, 'a race made private needs a key of at least 16 characters');
     }
-    service.changeRace(
+    const outcome = await service.changeRace(
       race,
-      { name: body.data.name, startsAtMs: startsAt === undefined ? undefined : Date.parse(startsAt), isPrivate: body.data.private, key },
+      {
+        ...(body.data.name !== undefined ? { name: body.data.name } : {}),
+        ...(startsAt !== undefined ? { startsAtMs: Date.parse(startsAt) } : {}),
+        ...(body.data.private !== undefined ? { isPrivate: body.data.private } : {}),
+        ...(key !== undefined ? { key } : {}),
+      },
       'organiser',
     );
+    if (outcome === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the change could not be stored; send it again');
     res.json(okAck(service.summary(race)));
   });
   app.get('/api/organiser/audit', (_req, res) => {

@@ -97,21 +97,23 @@ function parseEntries(raceId: string, streamId: string, fields: string[]): LogEn
     if (name === 'ping') {
       // One ping per entry, as the first Redis version wrote them.
       const tagAt = fields.indexOf('tag');
-      return [{ raceId, logId: streamId, ping: isLoggedPing(parsed) ? parsed : null, tag: tagAt >= 0 ? (fields[tagAt + 1] ?? null) : null }];
+      return [{ raceId, logId: streamId, ping: isLoggedPing(parsed) ? parsed : null, change: null, tag: tagAt >= 0 ? (fields[tagAt + 1] ?? null) : null }];
     }
     if (!Array.isArray(parsed)) break;
-    return parsed.map((item: { p?: unknown; t?: unknown }, k) => ({
+    return parsed.map((item: { p?: unknown; c?: unknown; t?: unknown }, k) => ({
       raceId,
       logId: `${streamId}-${k}`,
       ping: isLoggedPing(item?.p) ? item.p : null,
+      change: typeof item?.c === 'object' && item.c !== null ? item.c : null,
       tag: typeof item?.t === 'string' ? item.t : null,
     }));
   }
-  return [{ raceId, logId: `${streamId}-0`, ping: null, tag: null }];
+  return [{ raceId, logId: `${streamId}-0`, ping: null, change: null, tag: null }];
 }
 
 interface PendingAppend {
-  ping: LoggedPing;
+  /** A ping ("p") or an organiser's change ("c"), as it goes into the batch. */
+  item: { p: LoggedPing } | { c: object };
   tag: string | null;
   resolve: (logId: string) => void;
   reject: (err: unknown) => void;
@@ -135,13 +137,21 @@ export class RedisPingLog implements PingLog {
    * everything else the ping needs. The promise resolves once Redis has the entry.
    */
   append(ping: LoggedPing, tag?: string): Promise<string> {
+    return this.enqueue(ping.raceId, { p: ping }, tag);
+  }
+
+  appendChange(raceId: string, change: object, tag?: string): Promise<string> {
+    return this.enqueue(raceId, { c: change }, tag);
+  }
+
+  private enqueue(raceId: string, item: PendingAppend['item'], tag: string | undefined): Promise<string> {
     return new Promise((resolve, reject) => {
-      let queue = this.pending.get(ping.raceId);
+      let queue = this.pending.get(raceId);
       if (!queue) {
         queue = [];
-        this.pending.set(ping.raceId, queue);
+        this.pending.set(raceId, queue);
       }
-      queue.push({ ping, tag: tag ?? null, resolve, reject });
+      queue.push({ item, tag: tag ?? null, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -154,7 +164,7 @@ export class RedisPingLog implements PingLog {
     const batches = [...this.pending];
     this.pending.clear();
     for (const [raceId, queue] of batches) {
-      const body = JSON.stringify(queue.map((a) => (a.tag === null ? { p: a.ping } : { p: a.ping, t: a.tag })));
+      const body = JSON.stringify(queue.map((a) => (a.tag === null ? a.item : { ...a.item, t: a.tag })));
       this.redis.xadd(keys(this.prefix, raceId).pings, '*', 'batch', body).then(
         (id) => {
           if (id === null) throw new Error('XADD returned no id');
@@ -173,7 +183,7 @@ export class RedisPingLog implements PingLog {
 
   async count(raceId: string): Promise<number> {
     // Entries hold several pings each: counted by reading them (a diagnostic, not a hot path).
-    return (await this.readAfter(raceId, null)).length;
+    return (await this.readAfter(raceId, null)).filter((e) => e.ping !== null).length;
   }
 
   async readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]> {
@@ -249,6 +259,7 @@ export class RedisRunnerStateStore implements RunnerStateStore {
     return {
       lastLogId: typeof meta.lastLogId === 'string' ? meta.lastLogId : null,
       seq: typeof meta.seq === 'number' && Number.isInteger(meta.seq) && meta.seq >= 0 ? meta.seq : 0,
+      settings: typeof meta.settings === 'object' && meta.settings !== null ? meta.settings : null,
     };
   }
 }

@@ -11,13 +11,18 @@ export interface LoggedPing {
   fix: Fix;
 }
 
-/** A ping with its place in the race's log. */
+/** A ping, or an organiser's change to the race, with its place in the race's log. */
 export interface LogEntry {
   raceId: string;
   /** Position in the race's log: "<ms>-<n>" or "<ms>-<n>-<k>", ordered by `compareLogIds`. */
   logId: string;
-  /** Null for an entry this version cannot read: skipped, but the reader's cursor moves past it. */
+  /**
+   * The ping; null for a change (below) or for an entry this version cannot read (skipped, but
+   * the reader's cursor moves past it).
+   */
   ping: LoggedPing | null;
+  /** An organiser's change to the race, as the race service wrote it (it checks it on reading). */
+  change: object | null;
   /** What the appender passed along (which process, which request), or null. */
   tag: string | null;
 }
@@ -30,6 +35,11 @@ export interface LogEntry {
 export interface PingLog {
   /** Appends a ping and returns its log id. */
   append(ping: LoggedPing, tag?: string): Promise<string>;
+  /**
+   * Appends an organiser's change to the race, in order with its pings, so every process applies
+   * it at the same place among them. Returns its log id.
+   */
+  appendChange(raceId: string, change: object, tag?: string): Promise<string>;
   /** Pings of a race in the order they were appended. */
   read(raceId: string): Promise<LoggedPing[]>;
   count(raceId: string): Promise<number>;
@@ -48,6 +58,11 @@ export interface CheckpointMeta {
   lastLogId: string | null;
   /** Sequence number of the newest delta that may have been sent; a new holder continues after it. */
   seq: number;
+  /**
+   * The race's own settings as organisers' changes left them (name, start, who may watch), as
+   * the race service wrote them; null when nothing was changed.
+   */
+  settings: object | null;
 }
 
 /** Latest state of each runner, so another process (or this one, restarted) can continue. */
@@ -128,9 +143,21 @@ export class MemoryPingLog implements PingLog {
       this.byRace.set(ping.raceId, entries);
     }
     const logId = `0-${this.nextN++}`;
-    entries.push({ raceId: ping.raceId, logId, ping: { ...ping, fix: { ...ping.fix } }, tag: tag ?? null });
+    entries.push({ raceId: ping.raceId, logId, ping: { ...ping, fix: { ...ping.fix } }, change: null, tag: tag ?? null });
     // Trim in batches so a full log does not shift a million entries on every ping.
     if (entries.length > this.maxPingsPerRace * 1.1) entries.splice(0, entries.length - this.maxPingsPerRace);
+    for (const wake of this.waiting) wake();
+    return logId;
+  }
+
+  async appendChange(raceId: string, change: object, tag?: string): Promise<string> {
+    let entries = this.byRace.get(raceId);
+    if (!entries) {
+      entries = [];
+      this.byRace.set(raceId, entries);
+    }
+    const logId = `0-${this.nextN++}`;
+    entries.push({ raceId, logId, ping: null, change: structuredClone(change), tag: tag ?? null });
     for (const wake of this.waiting) wake();
     return logId;
   }
@@ -140,7 +167,7 @@ export class MemoryPingLog implements PingLog {
   }
 
   async count(raceId: string): Promise<number> {
-    return this.byRace.get(raceId)?.length ?? 0;
+    return (this.byRace.get(raceId) ?? []).filter((e) => e.ping !== null).length;
   }
 
   async readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]> {
@@ -198,13 +225,13 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
     const copies = states.map(copyRunnerState);
     if ((await this.leases.holder(raceId)) !== holderId) return false;
     for (const state of copies) this.put(raceId, state);
-    this.checkpoints.set(raceId, { ...meta });
+    this.checkpoints.set(raceId, structuredClone(meta));
     return true;
   }
 
   async loadCheckpoint(raceId: string): Promise<CheckpointMeta | null> {
     const meta = this.checkpoints.get(raceId);
-    return meta ? { ...meta } : null;
+    return meta ? structuredClone(meta) : null;
   }
 }
 

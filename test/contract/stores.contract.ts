@@ -85,6 +85,19 @@ export function storeContract(name: string, createStores: () => Promise<Contract
       expect(fresh.map((e) => e.logId)).toEqual(ids);
     });
 
+    it('keeps an organiser\'s change in order among the pings, apart from them', async () => {
+      const first = await stores.pingLog.append(ping('a', 'p1', 1000));
+      const change = await stores.pingLog.appendChange('a', { kind: 'outcome', participantId: 'p1', outcome: 'dnf', by: 'organiser' }, 'me#9');
+      const last = await stores.pingLog.append(ping('a', 'p1', 2000));
+      const entries = await stores.pingLog.readAfter('a', null);
+      expect(entries.map((e) => e.logId)).toEqual([first, change, last]);
+      expect(entries[1]).toMatchObject({ ping: null, tag: 'me#9', change: { kind: 'outcome', participantId: 'p1', outcome: 'dnf' } });
+      expect(entries[0]!.change).toBeNull();
+      // A change is not a ping: the log's pings are the two fixes.
+      expect(await stores.pingLog.count('a')).toBe(2);
+      expect((await stores.pingLog.read('a')).map((p) => p.fix.recordedAtMs)).toEqual([1000, 2000]);
+    });
+
     it('hands new pings of several races to a reader waiting for them, each race in order', async () => {
       const a1 = await stores.pingLog.append(ping('a', 'p1', 1000));
       // Nothing after the cursors yet: the reader waits, and wakes for a ping appended meanwhile.
@@ -153,16 +166,16 @@ export function storeContract(name: string, createStores: () => Promise<Contract
     it('saves a checkpoint only for the lease holder, states and where they stand together', async () => {
       const moved: RunnerState = { ...initialRunnerState('p1'), status: RunnerStatus.onCourse, distanceAlongRaceM: 500 };
       // Not held by anyone: refused.
-      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3 }, stores.leases.holderId)).toBe(false);
+      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3, settings: null }, stores.leases.holderId)).toBe(false);
       await made.otherLeases.claim(['a']);
-      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3 }, stores.leases.holderId)).toBe(false);
+      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3, settings: null }, stores.leases.holderId)).toBe(false);
       expect(await stores.runnerStates.loadRace('a')).toEqual([]);
       expect(await stores.runnerStates.loadCheckpoint('a')).toBeNull();
       await made.otherLeases.release(['a']);
       await stores.leases.claim(['a']);
-      expect(await stores.runnerStates.checkpoint('a', [moved, initialRunnerState('p2')], { lastLogId: '7-1', seq: 4 }, stores.leases.holderId)).toBe(true);
+      expect(await stores.runnerStates.checkpoint('a', [moved, initialRunnerState('p2')], { lastLogId: '7-1', seq: 4, settings: { name: 'Renamed' } }, stores.leases.holderId)).toBe(true);
       moved.distanceAlongRaceM = 9999; // the store kept what it was given then
-      expect(await stores.runnerStates.loadCheckpoint('a')).toEqual({ lastLogId: '7-1', seq: 4 });
+      expect(await stores.runnerStates.loadCheckpoint('a')).toEqual({ lastLogId: '7-1', seq: 4, settings: { name: 'Renamed' } });
       expect((await stores.runnerStates.loadRace('a')).find((s) => s.participantId === 'p1')?.distanceAlongRaceM).toBe(500);
       expect(await stores.runnerStates.loadCheckpoint('b')).toBeNull();
     });

@@ -266,6 +266,42 @@ describe.skipIf(!available)('two server processes, and the lease holder killed',
   }, 60_000);
 });
 
+describe.skipIf(!available)('organisers\' changes with two server processes', () => {
+  it('reach the other process in order with the fixes, and a process started later has them', async () => {
+    const prefix = newPrefix();
+    const env = { REDIS_URL, REDIS_PREFIX: prefix };
+    const a = await start(env);
+    const b = await start(env);
+    const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}`, 'content-type': 'application/json' };
+    const newKey = 'a-brand-new-race-key-for-tests';
+    const viewAs = (s: ServerProcess, query = '') => fetch(`${s.url}/api/races/${RACE}/snapshot${query}`);
+
+    // Through A: the race made private with a key, and a runner out of the race.
+    expect((await fetch(`${a.url}/api/organiser/races/${RACE}`, { method: 'PATCH', headers: organiser, body: JSON.stringify({ private: true, key: newKey }) })).status).toBe(200);
+    const dnf = await fetch(`${a.url}/api/organiser/participants/${participants[1]!.participantId}/outcome`, {
+      method: 'POST',
+      headers: organiser,
+      body: JSON.stringify({ outcome: 'dnf' }),
+    });
+    expect(dnf.status).toBe(200);
+
+    // B serves the race as A does: hidden without the key, the runner out of it.
+    await expect.poll(async () => (await viewAs(b)).status, { timeout: 5000 }).toBe(404);
+    const withKey = (await (await viewAs(b, `?key=${newKey}`)).json()) as Ack<RaceSnapshot>;
+    expect(withKey.ok && withKey.data.runners.find((r) => r.participantId === participants[1]!.participantId)?.status).toBe(4);
+    const spectatorOnB = connectSpectator(b.url);
+    await connected(spectatorOnB);
+    expect(await spectatorOnB.timeout(5000).emitWithAck('race:join', { raceId: RACE })).toMatchObject({ ok: false, code: 'UNKNOWN_RACE' });
+    spectatorOnB.disconnect();
+
+    // A third process, started after the change, has it too (from the race's checkpoint and log).
+    const c = await start(env);
+    expect((await viewAs(c)).status).toBe(404);
+    const fromC = (await (await viewAs(c, `?key=${newKey}`)).json()) as Ack<RaceSnapshot>;
+    expect(fromC.ok && fromC.data.runners.find((r) => r.participantId === participants[1]!.participantId)?.status).toBe(4);
+  }, 60_000);
+});
+
 describe.skipIf(!available)('Redis going away and coming back, under two server processes', () => {
   it('answers "send again", reports it in /healthz, crashes no process, then resumes with what was acknowledged', async () => {
     const ownRedis = await startOwnRedis();
