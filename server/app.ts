@@ -54,8 +54,12 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
   });
   httpServer.on('request', app);
   let ticker: Ticker | null = null;
+  let coordinator: Coordinator | null = null;
   const { io, spectators } = createSocketServer(httpServer, {
-    onFix: () => ticker?.poke(),
+    onFix: () => {
+      ticker?.poke();
+      coordinator?.poke();
+    },
     service,
     organiserAuth,
     logger,
@@ -63,7 +67,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     clock,
     adapter: components.adapter,
   });
-  const coordinator = startCoordinator({
+  coordinator = startCoordinator({
     service,
     stores: service.stores,
     logger,

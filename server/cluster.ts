@@ -12,6 +12,8 @@ export interface Coordinator {
   isWriter(raceId: string): boolean;
   /** The races this process writes now. */
   writing(): string[];
+  /** Renews the leases now if it is time (called on incoming fixes, as timers may be late). */
+  poke(): void;
   stop(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ const READ_BATCH = 200;
 export function startCoordinator(options: CoordinatorOptions): Coordinator {
   const { service, stores, logger } = options;
   if (!stores.shared) {
-    return { isWriter: () => true, writing: () => service.raceIds(), stop: async () => {} };
+    return { isWriter: () => true, writing: () => service.raceIds(), poke: () => {}, stop: async () => {} };
   }
   const { leases } = stores;
   const renewEveryMs = options.renewEveryMs ?? Math.max(100, Math.floor(leases.ttlMs / 3));
@@ -93,16 +95,23 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
     }
   };
 
+  // Renewals in a chain, one at a time; due every renewEveryMs. A flood of incoming fixes can hold
+  // timers back for seconds, longer than a lease lasts: the ingest path pokes too.
   let renewing: Promise<void> = renew();
-  const timer = setInterval(() => {
+  let nextRenewAtMs = performance.now() + renewEveryMs;
+  const renewIfDue = (): void => {
+    if (stopped || performance.now() < nextRenewAtMs) return;
+    nextRenewAtMs = performance.now() + renewEveryMs;
     renewing = renewing.then(renew);
-  }, renewEveryMs);
+  };
+  const timer = setInterval(renewIfDue, renewEveryMs / 2);
   timer.unref();
   const following = follow();
 
   return {
     isWriter,
     writing: () => service.raceIds().filter(isWriter),
+    poke: renewIfDue,
     stop: async () => {
       stopped = true;
       clearInterval(timer);

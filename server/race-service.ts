@@ -379,23 +379,37 @@ export class RaceService {
    */
   private async edit(race: RaceEntry, edit: RaceEdit): Promise<EditOutcome> {
     if (!this.stores.shared) return this.applyEdit(race, edit) ? 'done' : 'unknown';
+    const sent = await this.throughLog(race.raceId, (tag) => this.stores.pingLog.appendChange(race.raceId, edit, tag));
+    if (!sent.stored) return 'unavailable';
+    // Null: logged but not read back yet; it will be applied, by this process too.
+    return sent.result === false ? 'unknown' : 'done';
+  }
+
+  /**
+   * Appends to a race's shared log and waits until this process has read the entry back and
+   * applied it (or for APPLY_WAIT_MS at most: then the result is null).
+   */
+  private async throughLog(
+    raceId: string,
+    append: (tag: string) => Promise<string>,
+  ): Promise<{ stored: false } | { stored: true; result: PositionAccepted | boolean | null }> {
     const tag = `${this.stores.leases.holderId}#${this.nextTag++}`;
     const applied = new Promise<PositionAccepted | boolean | null>((resolve) => {
       this.waiting.set(tag, { resolve, sinceMs: performance.now() });
     });
+    // One sweeper for all waiting entries: a timer per ping costs more than the ping at thousands a second.
     this.waitSweeper ??= setInterval(() => this.sweepWaiting(), 500);
     this.waitSweeper.unref();
     try {
-      await this.stores.pingLog.appendChange(race.raceId, edit, tag);
+      await append(tag);
     } catch (cause) {
       this.waiting.delete(tag);
-      this.logger.error({ err: cause, raceId: race.raceId }, 'change append failed');
-      return 'unavailable';
+      this.logger.error({ err: cause, raceId }, 'log append failed');
+      return { stored: false };
     }
     const result = await applied;
     this.waiting.delete(tag);
-    // Null: logged but not read back yet; it will be applied, by this process too.
-    return result === false ? 'unknown' : 'done';
+    return { stored: true, result };
   }
 
   /** Applies an organiser's change; false when it names nobody in the race. */
@@ -677,24 +691,13 @@ export class RaceService {
    */
   private async ingestShared(race: RaceEntry, ping: { raceId: string; participantId: string; receivedAtMs: number; fix: Fix }): Promise<Ack<PositionAccepted>> {
     if (this.waiting.size >= RaceService.MAX_PINGS_IN_FLIGHT) {
-      return errorAck(ErrorCodes.UNAVAILABLE, 'the server is busy; send the position again');
+      // The sweeper's timer may be held back by the flood itself.
+      this.sweepWaiting();
+      if (this.waiting.size >= RaceService.MAX_PINGS_IN_FLIGHT) return errorAck(ErrorCodes.UNAVAILABLE, 'the server is busy; send the position again');
     }
-    const tag = `${this.stores.leases.holderId}#${this.nextTag++}`;
-    const applied = new Promise<PositionAccepted | boolean | null>((resolve) => {
-      this.waiting.set(tag, { resolve, sinceMs: performance.now() });
-    });
-    // One sweeper for all waiting pings: a timer per ping costs more than the ping at thousands a second.
-    this.waitSweeper ??= setInterval(() => this.sweepWaiting(), 500);
-    this.waitSweeper.unref();
-    try {
-      await this.stores.pingLog.append(ping, tag);
-    } catch (cause) {
-      this.waiting.delete(tag);
-      this.logger.error({ err: cause, raceId: race.raceId }, 'ping log append failed');
-      return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
-    }
-    const result = await applied;
-    this.waiting.delete(tag);
+    const sent = await this.throughLog(race.raceId, (tag) => this.stores.pingLog.append(ping, tag));
+    if (!sent.stored) return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
+    const { result } = sent;
     if (result !== null && typeof result === 'object') return okAck(result);
     // Stored, so it will be applied; it has not been yet (the log is slow to read back): answered
     // with where the runner is now.
@@ -764,7 +767,8 @@ export class RaceService {
       }
     }
     for (const alert of this.alertsById.values()) {
-      if (alert.kind !== 'sos' && alert.active && alert.state !== 'resolved' && !holding.has(alert.alertId)) {
+      // Only alerts of races evaluated here: another process now raising a race's alerts is not their end.
+      if (alert.kind !== 'sos' && alert.active && alert.state !== 'resolved' && isWriter(alert.raceId) && !holding.has(alert.alertId)) {
         this.updateAlert(alert, { active: false }, nowMs);
       }
     }

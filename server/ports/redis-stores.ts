@@ -122,7 +122,15 @@ interface PendingAppend {
 export class RedisPingLog implements PingLog {
   /** Pings waiting for this turn of the event loop to end, per race: they go out as one entry. */
   private readonly pending = new Map<string, PendingAppend[]>();
+  private pendingCount = 0;
+  private oldestPendingAtMs = 0;
   private flushScheduled = false;
+  /**
+   * Under a flood of incoming fixes Node may not reach the end of its turn (where setImmediate
+   * runs) for seconds, so a batch also goes out once it holds this many pings or is this old.
+   */
+  private static readonly FLUSH_AT_PINGS = 200;
+  private static readonly FLUSH_AFTER_MS = 5;
 
   constructor(
     private readonly redis: Redis,
@@ -152,17 +160,26 @@ export class RedisPingLog implements PingLog {
         this.pending.set(raceId, queue);
       }
       queue.push({ item, tag: tag ?? null, resolve, reject });
-      if (!this.flushScheduled) {
+      const nowMs = performance.now();
+      if (this.pendingCount === 0) this.oldestPendingAtMs = nowMs;
+      this.pendingCount += 1;
+      if (this.pendingCount >= RedisPingLog.FLUSH_AT_PINGS || nowMs - this.oldestPendingAtMs >= RedisPingLog.FLUSH_AFTER_MS) {
+        this.flush();
+      } else if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
       }
     });
   }
 
   private flush(): void {
-    this.flushScheduled = false;
+    if (this.pendingCount === 0) return;
     const batches = [...this.pending];
     this.pending.clear();
+    this.pendingCount = 0;
     for (const [raceId, queue] of batches) {
       const body = JSON.stringify(queue.map((a) => (a.tag === null ? a.item : { ...a.item, t: a.tag })));
       this.redis.xadd(keys(this.prefix, raceId).pings, '*', 'batch', body).then(
@@ -291,14 +308,10 @@ export function defaultHolderId(): string {
 }
 
 export async function createRedisStores(options: RedisStoresOptions): Promise<Stores> {
-  const redis = withScripts(
-    new Redis(options.url, {
-      ...redisClientOptions(),
-      // Commands issued in the same turn of the event loop go out as one write: at thousands of
-      // pings a second this is most of the cost saved.
-      enableAutoPipelining: true,
-    }),
-  );
+  // No auto-pipelining: it holds commands until the end of the event loop's turn, which a flood of
+  // incoming fixes can put off for seconds (checkpoints and leases would wait with them). The log
+  // batches the pings itself.
+  const redis = withScripts(new Redis(options.url, redisClientOptions()));
   const reader = new Redis(options.url, redisClientOptions());
   // Without a listener an unreachable Redis would crash the process.
   redis.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'redis error'));
