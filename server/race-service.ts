@@ -144,6 +144,11 @@ export class RaceService {
    */
   private readonly appliedLogId = new Map<string, string | null>();
   private readonly unsaved = new Map<string, Set<string>>();
+  /** Per race written here: the highest delta number a checkpoint has reserved, and whether one is being written. */
+  private readonly reservedSeq = new Map<string, number>();
+  private readonly checkpointing = new Set<string>();
+  /** Delta numbers reserved at a time (about 100 s of ticks). */
+  private static readonly SEQ_BLOCK = 100;
   /** Pings and changes of this process on their way through the shared log, by tag. */
   private readonly waiting = new Map<string, { resolve: (result: PositionAccepted | boolean | null) => void; sinceMs: number }>();
   private nextTag = 1;
@@ -851,10 +856,11 @@ export class RaceService {
 
   /**
    * The race's delta since the last call; null when nothing changed. On shared stores, called
-   * by the race's writer only: runner states are checkpointed first, with the delta's sequence
-   * number, so whoever continues the race (a successor, this process restarted) has them and
-   * never sends that number again. A checkpoint that fails (Redis away, the lease lost) sends
-   * nothing and keeps the changes for the next tick.
+   * by the race's writer only. Its number must never be sent again by whoever continues the race
+   * (a successor, this process restarted), so numbers are reserved in blocks in the race's
+   * checkpoint before they are used: only the delta that starts a block waits for Redis, and a
+   * successor continues after the block (its clients see one gap and resync). Runner states are
+   * checkpointed alongside, in the background.
    */
   async takeDelta(raceId: string, tickAtMs: number): Promise<TakenDelta | null> {
     const race = this.races.get(raceId);
@@ -862,29 +868,53 @@ export class RaceService {
     const { tracker } = race;
     const changed = tracker.hasPendingDelta;
     if (this.stores.shared) {
-      const unsaved = this.unsaved.get(raceId);
-      if (!changed && (unsaved === undefined || unsaved.size === 0)) return null;
-      this.unsaved.set(raceId, new Set());
-      const states = [...(unsaved ?? [])].flatMap((id) => {
-        const state = tracker.runnerState(id);
-        return state ? [state] : [];
-      });
-      const meta = { lastLogId: this.appliedLogId.get(raceId) ?? null, seq: tracker.sequence + (changed ? 1 : 0), settings: this.settingsOf(race) };
-      let saved = false;
-      try {
-        saved = await this.stores.runnerStates.checkpoint(raceId, states, meta, this.stores.leases.holderId);
-      } catch (cause) {
-        this.logger.warn({ err: cause, raceId }, 'checkpoint failed');
+      const unsavedCount = this.unsaved.get(raceId)?.size ?? 0;
+      if (!changed && unsavedCount === 0) return null;
+      const needed = tracker.sequence + (changed ? 1 : 0);
+      const reserved = this.reservedSeq.get(raceId) ?? -1;
+      if (needed > reserved) {
+        if (!(await this.checkpoint(race, needed + RaceService.SEQ_BLOCK - 1))) return null;
+        // Changes applied while the checkpoint was written go out with the next tick.
+        if (race.tracker !== tracker) return null;
+      } else if (unsavedCount > 0 && !this.checkpointing.has(raceId)) {
+        void this.checkpoint(race, reserved);
       }
-      if (!saved) {
-        for (const id of unsaved ?? []) this.markUnsaved(raceId, id);
-        return null;
-      }
-      // Changes applied while the checkpoint was written go out with the next tick.
-      if (!changed || race.tracker !== tracker) return null;
+      if (!changed) return null;
     }
     const delta = tracker.takeDelta(tickAtMs);
     return delta ? { raceId, delta, participantIdAt: (i) => tracker.participantAt(i)?.participantId ?? '' } : null;
+  }
+
+  /**
+   * Saves the runners changed since the last checkpoint, with where they stand in the log, the
+   * race's settings and the delta numbers reserved up to `reserveSeq`. Fenced by the lease: false
+   * (and the changes kept for the next one) when this process no longer writes the race or Redis
+   * does not answer.
+   */
+  private async checkpoint(race: RaceEntry, reserveSeq: number): Promise<boolean> {
+    const { raceId, tracker } = race;
+    const unsaved = this.unsaved.get(raceId) ?? new Set<string>();
+    this.unsaved.set(raceId, new Set());
+    const states = [...unsaved].flatMap((id) => {
+      const state = tracker.runnerState(id);
+      return state ? [state] : [];
+    });
+    const meta = { lastLogId: this.appliedLogId.get(raceId) ?? null, seq: reserveSeq, settings: this.settingsOf(race) };
+    this.checkpointing.add(raceId);
+    let saved = false;
+    try {
+      saved = await this.stores.runnerStates.checkpoint(raceId, states, meta, this.stores.leases.holderId);
+    } catch (cause) {
+      this.logger.warn({ err: cause, raceId }, 'checkpoint failed');
+    } finally {
+      this.checkpointing.delete(raceId);
+    }
+    if (!saved) {
+      for (const id of unsaved) this.markUnsaved(raceId, id);
+      return false;
+    }
+    this.reservedSeq.set(raceId, Math.max(this.reservedSeq.get(raceId) ?? -1, reserveSeq));
+    return true;
   }
 
   /** Another process sent this race's delta with this number: snapshots from here carry it. */
@@ -903,6 +933,8 @@ export class RaceService {
     const meta = await this.stores.runnerStates.loadCheckpoint(raceId);
     if (meta && compareLogIds(this.appliedLogId.get(raceId) ?? null, meta.lastLogId) < 0) return false;
     race.tracker.continueSequenceFrom(meta?.seq ?? 0);
+    // Numbers this process reserved before (if it wrote the race once) may have been used since.
+    this.reservedSeq.delete(raceId);
     return true;
   }
 
