@@ -266,11 +266,6 @@ export class RaceService {
     return this.stores.shared;
   }
 
-  /** Who this process is in race leases. */
-  get holderId(): string {
-    return this.stores.leases.holderId;
-  }
-
   /** The newest entry of a race's log this process has applied (shared stores). */
   appliedLogIdOf(raceId: string): string | null {
     return this.appliedLogId.get(raceId) ?? null;
@@ -879,7 +874,9 @@ export class RaceService {
       } else if (unsavedCount > 0 && !this.checkpointing.has(raceId)) {
         void this.checkpoint(race, reserved);
       }
-      if (!changed) return null;
+      // Never a number that is not reserved (the sequence can have moved on while waiting, if
+      // another process briefly wrote the race too).
+      if (!changed || tracker.sequence + 1 > (this.reservedSeq.get(raceId) ?? -1)) return null;
     }
     const delta = tracker.takeDelta(tickAtMs);
     return delta ? { raceId, delta, participantIdAt: (i) => tracker.participantAt(i)?.participantId ?? '' } : null;
