@@ -86,7 +86,7 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
       const cursors = new Map(service.raceIds().map((raceId) => [raceId, service.appliedLogIdOf(raceId)] as const));
       try {
         const entries = await stores.pingLog.readNew(cursors, options.readBlockMs ?? 1000, READ_BATCH);
-        for (const entry of entries) service.applyLogged(entry);
+        for (const entry of entries) service.applyLoggedSafely(entry);
       } catch (cause) {
         if (stopped) break;
         logger.debug({ err: cause instanceof Error ? cause.message : String(cause) }, 'log read failed');
@@ -115,7 +115,8 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
     stop: async () => {
       stopped = true;
       clearInterval(timer);
-      await renewing;
+      // A Redis that does not answer at all must not hold up the shutdown.
+      await Promise.race([renewing, new Promise((r) => setTimeout(r, 2000).unref())]);
       // Handing the races on at once rather than after the leases expire.
       await leases.release([...writers]).catch(() => {});
       writers.clear();

@@ -250,15 +250,29 @@ export class RaceService {
         for (const state of await stores.runnerStates.loadRace(race.raceId)) race.tracker.restoreRunner(state);
         continue;
       }
-      const meta = await stores.runnerStates.loadCheckpoint(race.raceId);
+      const { meta, states } = await stores.runnerStates.loadCheckpointed(race.raceId);
       const settings = raceSettingsSchema.safeParse(meta?.settings);
       if (settings.success) service.restoreSettings(race, settings.data);
-      for (const state of await stores.runnerStates.loadRace(race.raceId)) race.tracker.restoreRunner(state);
+      for (const state of states) race.tracker.restoreRunner(state);
       service.appliedLogId.set(race.raceId, meta?.lastLogId ?? null);
-      for (const entry of await stores.pingLog.readAfter(race.raceId, meta?.lastLogId ?? null)) service.applyLogged(entry);
-      race.tracker.continueSequenceFrom(meta?.seq ?? 0);
+      for (const entry of await stores.pingLog.readAfter(race.raceId, meta?.lastLogId ?? null)) service.applyLoggedSafely(entry);
+      // Snapshots from here carry the last number the writer had sent, not the end of its
+      // reserved block (ahead of the deltas actually sent: clients would drop the live ones). The
+      // writer's deltas keep it up to date (observeSequence); a process that becomes the writer
+      // continues after the block (takeOver).
+      race.tracker.continueSequenceFrom(meta?.sentSeq ?? 0);
     }
     return service;
+  }
+
+  /** Applies a log entry; one that cannot be applied is logged and passed over, not the rest with it. */
+  applyLoggedSafely(entry: LogEntry): void {
+    try {
+      this.applyLogged(entry);
+    } catch (cause) {
+      this.logger.error({ err: cause, raceId: entry.raceId, logId: entry.logId }, 'log entry could not be applied');
+      if (entry.tag !== null) this.waiting.get(entry.tag)?.resolve(null);
+    }
   }
 
   /** Whether pings reach the trackers through a log shared by several processes. */
@@ -296,7 +310,8 @@ export class RaceService {
       return;
     }
     const result = race.tracker.applyFix(ping.participantId, checked.fix);
-    if (result.applied) this.markUnsaved(race.raceId, ping.participantId);
+    // Even a fix that moves no one can change the state (battery, when last heard from).
+    this.markUnsaved(race.raceId, ping.participantId);
     waiter?.resolve(result);
   }
 
@@ -397,9 +412,11 @@ export class RaceService {
     const applied = new Promise<PositionAccepted | boolean | null>((resolve) => {
       this.waiting.set(tag, { resolve, sinceMs: performance.now() });
     });
-    // One sweeper for all waiting entries: a timer per ping costs more than the ping at thousands a second.
-    this.waitSweeper ??= setInterval(() => this.sweepWaiting(), 500);
-    this.waitSweeper.unref();
+    // One sweeper for all waiting entries, while any wait: a timer per ping costs more than the ping.
+    if (this.waitSweeper === null) {
+      this.waitSweeper = setInterval(() => this.sweepWaiting(), 500);
+      this.waitSweeper.unref();
+    }
     try {
       await append(tag);
     } catch (cause) {
@@ -714,6 +731,10 @@ export class RaceService {
       this.waiting.delete(tag);
       waiter.resolve(null);
     }
+    if (this.waiting.size === 0 && this.waitSweeper !== null) {
+      clearInterval(this.waitSweeper);
+      this.waitSweeper = null;
+    }
   }
 
   /**
@@ -896,7 +917,7 @@ export class RaceService {
       const state = tracker.runnerState(id);
       return state ? [state] : [];
     });
-    const meta = { lastLogId: this.appliedLogId.get(raceId) ?? null, seq: reserveSeq, settings: this.settingsOf(race) };
+    const meta = { lastLogId: this.appliedLogId.get(raceId) ?? null, seq: reserveSeq, sentSeq: tracker.sequence, settings: this.settingsOf(race) };
     this.checkpointing.add(raceId);
     let saved = false;
     try {
@@ -928,7 +949,11 @@ export class RaceService {
     const race = this.races.get(raceId);
     if (!race) return false;
     const meta = await this.stores.runnerStates.loadCheckpoint(raceId);
-    if (meta && compareLogIds(this.appliedLogId.get(raceId) ?? null, meta.lastLogId) < 0) return false;
+    // Caught up with the whole log as it is now, not only the last checkpoint: the previous
+    // writer may have sent deltas from fixes logged after it.
+    const logEnd = await this.stores.pingLog.lastLogId(raceId);
+    const applied = this.appliedLogId.get(raceId) ?? null;
+    if (compareLogIds(applied, meta?.lastLogId ?? null) < 0 || compareLogIds(applied, logEnd) < 0) return false;
     race.tracker.continueSequenceFrom(meta?.seq ?? 0);
     // Numbers this process reserved before (if it wrote the race once) may have been used since.
     this.reservedSeq.delete(raceId);

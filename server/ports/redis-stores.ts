@@ -49,16 +49,23 @@ return 0`;
 const RELEASE_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0`;
+// A checkpoint is refused unless its writer holds the lease, and when it would lower the reserved
+// delta numbers (an older checkpoint arriving late).
 const CHECKPOINT_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+local previous = redis.call('GET', KEYS[3])
+if previous then
+  local ok, decoded = pcall(cjson.decode, previous)
+  if ok and type(decoded) == 'table' and tonumber(decoded.seq) and tonumber(decoded.seq) > tonumber(ARGV[3]) then return 0 end
+end
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 redis.call('SET', KEYS[3], ARGV[2])
 return 1`;
 
 type ScriptedRedis = Redis & {
   raceClaim(lease: string, holderId: string, ttlMs: number): Promise<number>;
   raceRelease(lease: string, holderId: string): Promise<number>;
-  raceCheckpoint(lease: string, runners: string, checkpoint: string, holderId: string, meta: string, ...pairs: string[]): Promise<number>;
+  raceCheckpoint(lease: string, runners: string, checkpoint: string, holderId: string, meta: string, seq: string, ...pairs: string[]): Promise<number>;
 };
 
 function withScripts(redis: Redis): ScriptedRedis {
@@ -67,6 +74,9 @@ function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand('raceCheckpoint', { numberOfKeys: 3, lua: CHECKPOINT_LUA });
   return redis as ScriptedRedis;
 }
+
+/** What a log id looks like: "<ms>-<n>", or "<ms>-<n>-<k>" for the k-th ping of an entry. */
+const LOG_ID = /^\d+-\d+(-\d+)?$/;
 
 /** The Stream entry a log id is in ("<ms>-<n>" of "<ms>-<n>-<k>"). */
 function streamIdOf(logId: string): string {
@@ -99,7 +109,8 @@ function parseEntries(raceId: string, streamId: string, fields: string[]): LogEn
       const tagAt = fields.indexOf('tag');
       return [{ raceId, logId: streamId, ping: isLoggedPing(parsed) ? parsed : null, change: null, tag: tagAt >= 0 ? (fields[tagAt + 1] ?? null) : null }];
     }
-    if (!Array.isArray(parsed)) break;
+    // An empty or unreadable batch still gives one entry, so a reader's cursor moves past it.
+    if (!Array.isArray(parsed) || parsed.length === 0) break;
     return parsed.map((item: { p?: unknown; c?: unknown; t?: unknown }, k) => ({
       raceId,
       logId: `${streamId}-${k}`,
@@ -184,8 +195,8 @@ export class RedisPingLog implements PingLog {
       const body = JSON.stringify(queue.map((a) => (a.tag === null ? a.item : { ...a.item, t: a.tag })));
       this.redis.xadd(keys(this.prefix, raceId).pings, '*', 'batch', body).then(
         (id) => {
-          if (id === null) throw new Error('XADD returned no id');
-          queue.forEach((a, k) => a.resolve(`${id}-${k}`));
+          if (id === null) for (const a of queue) a.reject(new Error('XADD returned no id'));
+          else queue.forEach((a, k) => a.resolve(`${id}-${k}`));
         },
         (err: unknown) => {
           for (const a of queue) a.reject(err);
@@ -201,6 +212,12 @@ export class RedisPingLog implements PingLog {
   async count(raceId: string): Promise<number> {
     // Entries hold several pings each: counted by reading them (a diagnostic, not a hot path).
     return (await this.readAfter(raceId, null)).filter((e) => e.ping !== null).length;
+  }
+
+  async lastLogId(raceId: string): Promise<string | null> {
+    const [newest] = await this.redis.xrevrange(keys(this.prefix, raceId).pings, '+', '-', 'COUNT', 1);
+    if (!newest) return null;
+    return parseEntries(raceId, newest[0], newest[1]).at(-1)?.logId ?? null;
   }
 
   async readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]> {
@@ -246,6 +263,40 @@ export class RedisPingLog implements PingLog {
   }
 }
 
+/**
+ * Runner states as read back. A value another version wrote is checked by the tracker when it
+ * restores it; one that is not JSON at all is left out (the runner is found again from their
+ * next fix).
+ */
+function parseStates(all: Record<string, string>): RunnerState[] {
+  return Object.values(all).flatMap((json) => {
+    try {
+      const state = JSON.parse(json) as unknown;
+      return typeof state === 'object' && state !== null && typeof (state as RunnerState).participantId === 'string' ? [state as RunnerState] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A checkpoint as read back; an unreadable one is as none (the whole log is applied again). */
+function parseCheckpoint(json: string | null): CheckpointMeta | null {
+  if (json === null) return null;
+  let meta: Partial<CheckpointMeta>;
+  try {
+    meta = (JSON.parse(json) ?? {}) as Partial<CheckpointMeta>;
+  } catch {
+    return null;
+  }
+  const count = (n: unknown) => (typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : 0);
+  return {
+    lastLogId: typeof meta.lastLogId === 'string' && LOG_ID.test(meta.lastLogId) ? meta.lastLogId : null,
+    seq: count(meta.seq),
+    sentSeq: Math.min(count(meta.sentSeq), count(meta.seq)),
+    settings: typeof meta.settings === 'object' && meta.settings !== null ? meta.settings : null,
+  };
+}
+
 export class RedisRunnerStateStore implements RunnerStateStore {
   constructor(
     private readonly redis: ScriptedRedis,
@@ -257,27 +308,27 @@ export class RedisRunnerStateStore implements RunnerStateStore {
   }
 
   async loadRace(raceId: string): Promise<RunnerState[]> {
-    const all = await this.redis.hgetall(keys(this.prefix, raceId).runners);
-    // A value another version wrote is checked by the tracker when it restores it.
-    return Object.values(all).map((json) => JSON.parse(json) as RunnerState);
+    return parseStates(await this.redis.hgetall(keys(this.prefix, raceId).runners));
+  }
+
+  async loadCheckpointed(raceId: string): Promise<{ meta: CheckpointMeta | null; states: RunnerState[] }> {
+    const k = keys(this.prefix, raceId);
+    // MULTI: a checkpoint written between the two reads would pair states with the wrong place in the log.
+    const replies = await this.redis.multi().get(k.checkpoint).hgetall(k.runners).exec();
+    const [metaReply, statesReply] = replies ?? [];
+    if (!metaReply || !statesReply || metaReply[0] || statesReply[0]) throw new Error('checkpoint read failed');
+    return { meta: parseCheckpoint(metaReply[1] as string | null), states: parseStates(statesReply[1] as Record<string, string>) };
   }
 
   async checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string): Promise<boolean> {
     // Serialised now, before any wait: the tracker goes on changing its objects.
     const pairs = states.flatMap((s) => [s.participantId, JSON.stringify(s)]);
     const k = keys(this.prefix, raceId);
-    return (await this.redis.raceCheckpoint(k.lease, k.runners, k.checkpoint, holderId, JSON.stringify(meta), ...pairs)) === 1;
+    return (await this.redis.raceCheckpoint(k.lease, k.runners, k.checkpoint, holderId, JSON.stringify(meta), String(meta.seq), ...pairs)) === 1;
   }
 
   async loadCheckpoint(raceId: string): Promise<CheckpointMeta | null> {
-    const json = await this.redis.get(keys(this.prefix, raceId).checkpoint);
-    if (json === null) return null;
-    const meta = JSON.parse(json) as Partial<CheckpointMeta>;
-    return {
-      lastLogId: typeof meta.lastLogId === 'string' ? meta.lastLogId : null,
-      seq: typeof meta.seq === 'number' && Number.isInteger(meta.seq) && meta.seq >= 0 ? meta.seq : 0,
-      settings: typeof meta.settings === 'object' && meta.settings !== null ? meta.settings : null,
-    };
+    return parseCheckpoint(await this.redis.get(keys(this.prefix, raceId).checkpoint));
   }
 }
 
@@ -327,7 +378,7 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<St
       const key = `${options.keyPrefix}:event:default-start-ms`;
       await redis.set(key, String(proposedMs), 'NX');
       const agreed = Number(await redis.get(key));
-      return Number.isFinite(agreed) ? agreed : proposedMs;
+      return Number.isFinite(agreed) && agreed > 0 ? agreed : proposedMs;
     },
     isHealthy: async () => {
       if (redis.status !== 'ready') return false;

@@ -45,6 +45,8 @@ export interface PingLog {
   count(raceId: string): Promise<number>;
   /** Entries of a race after a log id (null: from the first), in order. */
   readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]>;
+  /** The id of the newest entry of a race's log; null when it is empty. */
+  lastLogId(raceId: string): Promise<string | null>;
   /**
    * Entries appended after each race's cursor (null: from the first), by any process, in log
    * order within each race; waits up to `blockMs` when there are none yet.
@@ -56,8 +58,13 @@ export interface PingLog {
 export interface CheckpointMeta {
   /** The newest log entry the saved states include. */
   lastLogId: string | null;
-  /** Sequence number of the newest delta that may have been sent; a new holder continues after it. */
+  /**
+   * The last delta number the writer has reserved: no delta up to it may be sent by anyone else,
+   * so a new writer continues after it.
+   */
   seq: number;
+  /** The last delta number the writer had sent when it wrote this (what snapshots may carry). */
+  sentSeq: number;
   /**
    * The race's own settings as organisers' changes left them (name, start, who may watch), as
    * the race service wrote them; null when nothing was changed.
@@ -76,6 +83,8 @@ export interface RunnerStateStore {
    */
   checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string): Promise<boolean>;
   loadCheckpoint(raceId: string): Promise<CheckpointMeta | null>;
+  /** The checkpoint and the runner states it describes, read in one step (no checkpoint between). */
+  loadCheckpointed(raceId: string): Promise<{ meta: CheckpointMeta | null; states: RunnerState[] }>;
 }
 
 /**
@@ -170,6 +179,10 @@ export class MemoryPingLog implements PingLog {
     return (this.byRace.get(raceId) ?? []).filter((e) => e.ping !== null).length;
   }
 
+  async lastLogId(raceId: string): Promise<string | null> {
+    return this.byRace.get(raceId)?.at(-1)?.logId ?? null;
+  }
+
   async readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]> {
     return structuredClone((this.byRace.get(raceId) ?? []).filter((e) => compareLogIds(e.logId, afterLogId) > 0));
   }
@@ -224,6 +237,8 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
     // Copied before any wait, as the Redis store serialises before it sends.
     const copies = states.map(copyRunnerState);
     if ((await this.leases.holder(raceId)) !== holderId) return false;
+    // Never lowers the reserved delta numbers (an older checkpoint arriving late).
+    if ((this.checkpoints.get(raceId)?.seq ?? -1) > meta.seq) return false;
     for (const state of copies) this.put(raceId, state);
     this.checkpoints.set(raceId, structuredClone(meta));
     return true;
@@ -232,6 +247,11 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
   async loadCheckpoint(raceId: string): Promise<CheckpointMeta | null> {
     const meta = this.checkpoints.get(raceId);
     return meta ? structuredClone(meta) : null;
+  }
+
+  async loadCheckpointed(raceId: string): Promise<{ meta: CheckpointMeta | null; states: RunnerState[] }> {
+    // Synchronous underneath: nothing can come between the two reads.
+    return { meta: await this.loadCheckpoint(raceId), states: await this.loadRace(raceId) };
   }
 }
 

@@ -166,18 +166,32 @@ export function storeContract(name: string, createStores: () => Promise<Contract
     it('saves a checkpoint only for the lease holder, states and where they stand together', async () => {
       const moved: RunnerState = { ...initialRunnerState('p1'), status: RunnerStatus.onCourse, distanceAlongRaceM: 500 };
       // Not held by anyone: refused.
-      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3, settings: null }, stores.leases.holderId)).toBe(false);
+      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3, sentSeq: 2, settings: null }, stores.leases.holderId)).toBe(false);
       await made.otherLeases.claim(['a']);
-      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3, settings: null }, stores.leases.holderId)).toBe(false);
+      expect(await stores.runnerStates.checkpoint('a', [moved], { lastLogId: '5-0', seq: 3, sentSeq: 2, settings: null }, stores.leases.holderId)).toBe(false);
       expect(await stores.runnerStates.loadRace('a')).toEqual([]);
       expect(await stores.runnerStates.loadCheckpoint('a')).toBeNull();
       await made.otherLeases.release(['a']);
       await stores.leases.claim(['a']);
-      expect(await stores.runnerStates.checkpoint('a', [moved, initialRunnerState('p2')], { lastLogId: '7-1', seq: 4, settings: { name: 'Renamed' } }, stores.leases.holderId)).toBe(true);
+      expect(await stores.runnerStates.checkpoint('a', [moved, initialRunnerState('p2')], { lastLogId: '7-1', seq: 4, sentSeq: 3, settings: { name: 'Renamed' } }, stores.leases.holderId)).toBe(true);
       moved.distanceAlongRaceM = 9999; // the store kept what it was given then
-      expect(await stores.runnerStates.loadCheckpoint('a')).toEqual({ lastLogId: '7-1', seq: 4, settings: { name: 'Renamed' } });
+      expect(await stores.runnerStates.loadCheckpoint('a')).toEqual({ lastLogId: '7-1', seq: 4, sentSeq: 3, settings: { name: 'Renamed' } });
       expect((await stores.runnerStates.loadRace('a')).find((s) => s.participantId === 'p1')?.distanceAlongRaceM).toBe(500);
       expect(await stores.runnerStates.loadCheckpoint('b')).toBeNull();
+      const both = await stores.runnerStates.loadCheckpointed('a');
+      expect(both.meta).toEqual({ lastLogId: '7-1', seq: 4, sentSeq: 3, settings: { name: 'Renamed' } });
+      expect(both.states.map((x) => x.participantId).sort()).toEqual(['p1', 'p2']);
+      // An older checkpoint arriving late never lowers the numbers reserved.
+      expect(await stores.runnerStates.checkpoint('a', [], { lastLogId: '6-0', seq: 2, sentSeq: 1, settings: null }, stores.leases.holderId)).toBe(false);
+      expect((await stores.runnerStates.loadCheckpoint('a'))?.seq).toBe(4);
+    });
+
+    it('tells the id of a race\'s newest entry', async () => {
+      expect(await stores.pingLog.lastLogId('a')).toBeNull();
+      await stores.pingLog.append(ping('a', 'p1', 1000));
+      const ids = await Promise.all([2000, 3000].map((at) => stores.pingLog.append(ping('a', 'p1', at))));
+      await stores.pingLog.append(ping('b', 'p2', 4000));
+      expect(await stores.pingLog.lastLogId('a')).toBe(ids[1]);
     });
   });
 }
