@@ -10,8 +10,6 @@ import type { RaceService } from './race-service.ts';
 export interface Coordinator {
   /** Whether this process sends the race's deltas now. */
   isWriter(raceId: string): boolean;
-  /** The races this process writes now. */
-  writing(): string[];
   /** Renews the leases now if it is time (called on incoming fixes, as timers may be late). */
   poke(): void;
   stop(): Promise<void>;
@@ -23,9 +21,10 @@ export interface CoordinatorOptions {
   logger: Logger;
   /** How often leases are claimed and renewed; a third of their lifetime by default. */
   renewEveryMs?: number;
-  /** How long one blocking read of the logs waits for new pings. */
-  readBlockMs?: number;
 }
+
+/** How long one blocking read of the logs waits for new pings (it returns as soon as one comes). */
+const READ_BLOCK_MS = 1000;
 
 /**
  * Log entries read per race at a time (an entry holds the pings one process appended in one turn
@@ -36,7 +35,7 @@ const READ_BATCH = 200;
 export function startCoordinator(options: CoordinatorOptions): Coordinator {
   const { service, stores, logger } = options;
   if (!stores.shared) {
-    return { isWriter: () => true, writing: () => service.raceIds(), poke: () => {}, stop: async () => {} };
+    return { isWriter: () => true, poke: () => {}, stop: async () => {} };
   }
   const { leases } = stores;
   const renewEveryMs = options.renewEveryMs ?? Math.max(100, Math.floor(leases.ttlMs / 3));
@@ -85,7 +84,7 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
     while (!stopped) {
       const cursors = new Map(service.raceIds().map((raceId) => [raceId, service.appliedLogIdOf(raceId)] as const));
       try {
-        const entries = await stores.pingLog.readNew(cursors, options.readBlockMs ?? 1000, READ_BATCH);
+        const entries = await stores.pingLog.readNew(cursors, READ_BLOCK_MS, READ_BATCH);
         for (const entry of entries) service.applyLoggedSafely(entry);
       } catch (cause) {
         if (stopped) break;
@@ -106,21 +105,21 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
   };
   const timer = setInterval(renewIfDue, renewEveryMs / 2);
   timer.unref();
-  const following = follow();
+  // Ends by itself once stopped (its blocking read returns, or fails as the stores close).
+  void follow();
 
+  // A Redis that does not answer at all must not hold up the shutdown.
+  const atMost2s = <T>(work: Promise<T>) => Promise.race([work, new Promise((r) => setTimeout(r, 2000).unref())]);
   return {
     isWriter,
-    writing: () => service.raceIds().filter(isWriter),
     poke: renewIfDue,
     stop: async () => {
       stopped = true;
       clearInterval(timer);
-      // A Redis that does not answer at all must not hold up the shutdown.
-      await Promise.race([renewing, new Promise((r) => setTimeout(r, 2000).unref())]);
+      await atMost2s(renewing);
       // Handing the races on at once rather than after the leases expire.
-      await leases.release([...writers]).catch(() => {});
+      await atMost2s(leases.release([...writers]).catch(() => {}));
       writers.clear();
-      void following;
     },
   };
 }

@@ -900,7 +900,7 @@ export class RaceService {
       if (!changed || tracker.sequence + 1 > (this.reservedSeq.get(raceId) ?? -1)) return null;
     }
     const delta = tracker.takeDelta(tickAtMs);
-    return delta ? { raceId, delta, participantIdAt: (i) => tracker.participantAt(i)?.participantId ?? '' } : null;
+    return delta ? { raceId, delta } : null;
   }
 
   /**
@@ -973,7 +973,6 @@ export class RaceService {
 export interface TakenDelta {
   raceId: string;
   delta: RaceDelta;
-  participantIdAt: (runnerIndex: number) => string;
 }
 
 /** The recorded time of a raw fix, for ordering a batch; anything unreadable sorts first. */

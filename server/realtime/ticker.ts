@@ -28,15 +28,17 @@ export function startTicker(deps: {
 }): Ticker {
   const { service, spectators, coordinator, clock, logger } = deps;
 
-  /** Followers of one runner (live links) get that runner's entry only, and only where they are connected. */
-  const sendToFollowers = (raceId: string, delta: RaceDelta, local: boolean): void => {
+  /**
+   * Followers of one runner (live links) get that runner's entry only. Each process sends to the
+   * followers connected to it: the writer as it sends the delta, the others on its race:tick.
+   */
+  const sendToFollowers = (raceId: string, delta: RaceDelta): void => {
     const race = service.race(raceId);
     if (!race) return;
     for (const entry of delta.entries) {
       const room = followRoom(raceId, race.tracker.participantAt(entry.runnerIndex)?.participantId ?? '');
       if (!spectators.adapter.rooms.has(room)) continue;
-      const target = local ? spectators.local.to(room) : spectators.to(room);
-      target.emit('follow:delta', raceId, encodeDelta({ ...delta, entries: [entry] }));
+      spectators.local.to(room).emit('follow:delta', raceId, encodeDelta({ ...delta, entries: [entry] }));
     }
   };
 
@@ -45,7 +47,7 @@ export function startTicker(deps: {
       if (typeof raceId !== 'string' || typeof seq !== 'number' || !(bytes instanceof Uint8Array)) return;
       service.observeSequence(raceId, seq);
       try {
-        sendToFollowers(raceId, decodeDelta(bytes), true);
+        sendToFollowers(raceId, decodeDelta(bytes));
       } catch (cause) {
         logger.warn({ err: cause, raceId }, 'unreadable delta from another process');
       }
@@ -65,7 +67,7 @@ export function startTicker(deps: {
       // so a snapshot served there is never behind the deltas its client then receives.
       if (service.sharesLog) spectators.serverSideEmit('race:tick', t.raceId, t.delta.seq, bytes);
       spectators.to(raceRoom(t.raceId)).emit('race:delta', t.raceId, bytes);
-      sendToFollowers(t.raceId, t.delta, service.sharesLog);
+      sendToFollowers(t.raceId, t.delta);
     } catch (cause) {
       logger.error({ err: cause, raceId }, 'tick failed');
     } finally {
