@@ -19,11 +19,13 @@ import {
   type RaceSummary,
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
+import { lapsInRace } from '../shared/course-path.ts';
 import type { Clock } from './core/clock.ts';
 import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
 import { defaultAlertThresholds, runnerConditions, type AlertThresholds } from './core/alerts.ts';
 import type { Course } from './core/course.ts';
 import { defaultEngineOptions, RaceTracker, type EngineOptions, type Fix } from './core/race-tracker.ts';
+import { timingPointsFor, type NamedPoint } from './core/timing-points.ts';
 import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
@@ -44,6 +46,13 @@ const sosSchema = z
  */
 const raceEditSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('outcome'), participantId: z.string().min(1).max(128), outcome: z.enum(['dnf', 'dsq', 'racing']), by: z.string().max(64) }),
+  /** An organiser sets the lap a runner is on. */
+  z.object({ kind: z.literal('lap'), participantId: z.string().min(1).max(128), lap: z.number().int().min(1).max(100_000), by: z.string().max(64) }),
+  /**
+   * The race's writer saw a runner fall silent at the line: every process finishes them at the
+   * same place among the fixes, checking the evidence again with the same race clock.
+   */
+  z.object({ kind: z.literal('silence'), participantId: z.string().min(1).max(128), atMs: z.number().finite() }),
   z.object({
     kind: z.literal('settings'),
     name: z.string().min(1).max(200).optional(),
@@ -73,6 +82,8 @@ export interface RaceEntry {
   isPrivate: boolean;
   keyDigest: Buffer | null;
   engineOptions: EngineOptions;
+  /** Timing points the event file names (kept for a new course). */
+  namedPoints: NamedPoint[];
   /** Replaced, not mutated, when the race changes (a new course). */
   tracker: RaceTracker;
 }
@@ -130,6 +141,10 @@ export class RaceService {
   /** The unresolved alert of each kind, runner and section. */
   private readonly openAlertIds = new Map<string, string>();
   private readonly stoppedSince = new Map<string, number>();
+  /** Per race: when (by this process's clock) its newest fix arrived, for the race's clock. */
+  private readonly newestArrivalMs = new Map<string, number>();
+  /** Runners whose silent finish is on its way through the log. */
+  private readonly silenceInFlight = new Set<string>();
   private readonly auditLog: AuditEntry[] = [];
   /** Kept for races added while the event runs. */
   private readonly buildDeps: RaceServiceDeps;
@@ -262,6 +277,8 @@ export class RaceService {
       // continues after the block (takeOver).
       race.tracker.continueSequenceFrom(meta?.sentSeq ?? 0);
     }
+    // The race clock (for silence) runs on from now for what was restored.
+    for (const race of service.races.values()) if (race.tracker.newestFixAtMs !== null) service.newestArrivalMs.set(race.raceId, deps.clock.nowMs());
     return service;
   }
 
@@ -309,7 +326,9 @@ export class RaceService {
       waiter?.resolve(null);
       return;
     }
+    const newestBeforeMs = race.tracker.newestFixAtMs;
     const result = race.tracker.applyFix(ping.participantId, checked.fix);
+    this.noteArrival(race, newestBeforeMs);
     // Even a fix that moves no one can change the state (battery, when last heard from).
     this.markUnsaved(race.raceId, ping.participantId);
     waiter?.resolve(result);
@@ -338,19 +357,17 @@ export class RaceService {
   private buildRace(race: LoadedRace, deps: RaceServiceDeps): RaceEntry {
     const base = deps.engineOptions ?? defaultEngineOptions;
     const engineOptions = race.corridorM === null ? base : { ...base, corridorM: race.corridorM };
-    const tracker = new RaceTracker(
-      race.raceId,
-      race.course,
-      race.startsAtMs ?? deps.defaultStartMs,
-      race.participants,
-      engineOptions,
-    );
+    const tracker = new RaceTracker(race.raceId, race.course, race.startsAtMs ?? deps.defaultStartMs, race.participants, {
+      engine: engineOptions,
+      timingPoints: timingPointsFor(race.course, race.namedPoints),
+    });
     return {
       raceId: race.raceId,
       name: race.name,
       isPrivate: race.isPrivate,
       keyDigest: race.key === null ? null : digest(race.key),
       engineOptions,
+      namedPoints: race.namedPoints,
       tracker,
     };
   }
@@ -371,7 +388,12 @@ export class RaceService {
    */
   async replaceCourse(race: RaceEntry, course: Course): Promise<void> {
     const old = race.tracker;
-    race.tracker = new RaceTracker(race.raceId, course, old.startsAtMs, old.participants, race.engineOptions, old.sequence);
+    race.tracker = new RaceTracker(race.raceId, course, old.startsAtMs, old.participants, {
+      engine: race.engineOptions,
+      initialSeq: old.sequence,
+      timingPoints: timingPointsFor(course, race.namedPoints),
+    });
+    race.tracker.newestFixAtMs = old.newestFixAtMs;
     for (const p of old.participants) {
       race.tracker.carryOver(old.runnerState(p.participantId)!);
       await this.persistRunner(race.raceId, p.participantId);
@@ -431,6 +453,19 @@ export class RaceService {
 
   /** Applies an organiser's change; false when it names nobody in the race. */
   private applyEdit(race: RaceEntry, edit: RaceEdit): boolean {
+    if (edit.kind === 'silence') {
+      this.silenceInFlight.delete(edit.participantId);
+      if (!race.tracker.finishBySilence(edit.participantId, edit.atMs)) return false;
+      this.persistRunnerQuietly(race.raceId, edit.participantId);
+      return true;
+    }
+    if (edit.kind === 'lap') {
+      if (!race.tracker.setLap(edit.participantId, edit.lap)) return false;
+      this.persistRunnerQuietly(race.raceId, edit.participantId);
+      this.record(edit.by, 'lap set', { raceId: race.raceId, participantId: edit.participantId, lap: edit.lap });
+      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'laps' });
+      return true;
+    }
     if (edit.kind === 'outcome') {
       if (!race.tracker.setOutcome(edit.participantId, edit.outcome)) return false;
       void this.persistRunner(race.raceId, edit.participantId).catch((err: unknown) => {
@@ -441,6 +476,75 @@ export class RaceService {
     }
     this.applySettings(race, edit);
     return true;
+  }
+
+  private persistRunnerQuietly(raceId: string, participantId: string): void {
+    void this.persistRunner(raceId, participantId).catch((err: unknown) => {
+      this.logger.error({ err, participantId }, 'runner state save failed');
+    });
+  }
+
+  /**
+   * An organiser sets the lap a runner is on (a lapped race only): the runner keeps their place
+   * on the lap. 'unknown' for nobody, 'not lapped' for a street race, 'no such lap' for a lap
+   * the race does not have, 'not placed' for a runner not on the course (not seen yet, finished,
+   * out of the race).
+   */
+  async setLap(participantId: string, lap: number, by: string): Promise<EditOutcome | 'not lapped' | 'no such lap' | 'not placed'> {
+    const identity = this.participants.get(participantId);
+    const race = identity ? this.races.get(identity.raceId) : undefined;
+    if (!identity || !race || !race.tracker.hasParticipant(participantId)) return 'unknown';
+    const course = race.tracker.course;
+    if (!course.isLapped) return 'not lapped';
+    if (lap > lapsInRace(course.lapLengthM, course.raceDistanceM, course.startOffsetM)) return 'no such lap';
+    const status = race.tracker.runnerState(participantId)?.status;
+    if (status !== RunnerStatus.onCourse && status !== RunnerStatus.offCourse) return 'not placed';
+    const outcome = await this.edit(race, { kind: 'lap', participantId, lap, by });
+    // (The runner's place on the lap may not allow that lap: the first or the last, partly run.)
+    return outcome === 'unknown' ? 'no such lap' : outcome;
+  }
+
+  /**
+   * The race's own clock for silence: the newest fix any of its runners recorded, moved on by
+   * the time since it arrived. In a live race that is the time now; a race replayed from its
+   * log, or sent in a burst, is judged by its own time and not by the wall clock.
+   */
+  private raceClockMs(race: RaceEntry): number | null {
+    const newestMs = race.tracker.newestFixAtMs;
+    const arrivedAtMs = this.newestArrivalMs.get(race.raceId);
+    if (newestMs === null || arrivedAtMs === undefined) return null;
+    return newestMs + Math.max(0, this.clock.nowMs() - arrivedAtMs);
+  }
+
+  private noteArrival(race: RaceEntry, newestBeforeMs: number | null): void {
+    if (race.tracker.newestFixAtMs !== newestBeforeMs) this.newestArrivalMs.set(race.raceId, this.clock.nowMs());
+  }
+
+  /**
+   * Finishes the runners whom silence shows to have finished (docs/COURSE-ENGINE.md): their last
+   * fixes put them at the line and nothing came since. Called once per tick by each race's writer;
+   * the decision goes through the race's log like an organiser's change, so every process makes it
+   * at the same place.
+   */
+  closeSilentRunners(isWriter: (raceId: string) => boolean = () => true): void {
+    for (const race of this.races.values()) {
+      if (!isWriter(race.raceId)) continue;
+      const nowMs = this.raceClockMs(race);
+      if (nowMs === null) continue;
+      for (const participantId of race.tracker.silentFinishes(nowMs)) {
+        if (this.silenceInFlight.has(participantId)) continue;
+        this.silenceInFlight.add(participantId);
+        void this.edit(race, { kind: 'silence', participantId, atMs: nowMs }).then(
+          (outcome) => {
+            if (outcome !== 'done') this.silenceInFlight.delete(participantId);
+          },
+          (err: unknown) => {
+            this.silenceInFlight.delete(participantId);
+            this.logger.error({ err, participantId }, 'silent finish failed');
+          },
+        );
+      }
+    }
   }
 
   /** A race's settings now, for its checkpoint. */
@@ -586,6 +690,8 @@ export class RaceService {
       lapCoordinates: course.path.coordinates.map(([lon, lat]) => [lon, lat]),
       lapLengthM: course.lapLengthM,
       raceDistanceM: course.raceDistanceM,
+      startOffsetM: course.startOffsetM,
+      timingPoints: race.tracker.timingPoints.map((p) => ({ ...p })),
     };
   }
 
@@ -688,7 +794,9 @@ export class RaceService {
       this.logger.error({ err: cause, raceId: race.raceId }, 'ping log append failed');
       return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
     }
+    const newestBeforeMs = race.tracker.newestFixAtMs;
     const result = race.tracker.applyFix(device.participantId, checked.fix);
+    this.noteArrival(race, newestBeforeMs);
     if (result.applied) {
       const state = race.tracker.runnerState(device.participantId);
       try {
@@ -761,7 +869,8 @@ export class RaceService {
   /**
    * Looks at every runner (and every reopened section) and opens, updates or clears alerts. Called
    * once per tick. A condition that ends leaves its alert open but inactive until an organiser
-   * resolves it.
+   * resolves it, but for a runner back on the course (off course) or finished (stopped, silent):
+   * those resolve themselves.
    */
   evaluateAlerts(isWriter: (raceId: string) => boolean = () => true): void {
     const nowMs = this.clock.nowMs();
@@ -789,7 +898,14 @@ export class RaceService {
     }
     for (const alert of this.alertsById.values()) {
       // Only alerts of races evaluated here: another process now raising a race's alerts is not their end.
-      if (alert.kind !== 'sos' && alert.active && alert.state !== 'resolved' && isWriter(alert.raceId) && !holding.has(alert.alertId)) {
+      if (alert.kind === 'sos' || alert.state === 'resolved' || !isWriter(alert.raceId) || holding.has(alert.alertId)) continue;
+      // A runner back on the course, or one who has finished, is no longer a worry: those
+      // alerts resolve themselves. Others stay open, inactive, until an organiser resolves them.
+      const status = this.races.get(alert.raceId)?.tracker.runnerState(alert.participantId)?.status;
+      const finished = status === RunnerStatus.finished;
+      if (alert.kind === 'offCourse' || (finished && (alert.kind === 'stopped' || alert.kind === 'silent'))) {
+        this.updateAlert(alert, { state: 'resolved', active: false }, nowMs);
+      } else if (alert.active) {
         this.updateAlert(alert, { active: false }, nowMs);
       }
     }

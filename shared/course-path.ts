@@ -109,8 +109,16 @@ export function wrapToLap(distanceAlongRaceM: number, lapLengthM: number): numbe
   return wrapped < 0 ? wrapped + lapLengthM : wrapped;
 }
 
-/** 1-based lap number for a distance along the race; the finish line belongs to the last lap. */
-export function lapNumber(distanceAlongRaceM: number, lapLengthM: number, raceDistanceM: number): number {
-  const lapsInRace = Math.max(1, Math.ceil(raceDistanceM / lapLengthM - 1e-9));
-  return Math.min(lapsInRace, Math.floor(distanceAlongRaceM / lapLengthM) + 1);
+/**
+ * 1-based lap number for a distance along the race; the finish line belongs to the last lap.
+ * `startOffsetM` is how far past the lap line the race starts (a 5,000 m on a 400 m track starts
+ * 200 m into the lap, so its first lap is the 200 m to the line).
+ */
+export function lapNumber(distanceAlongRaceM: number, lapLengthM: number, raceDistanceM: number, startOffsetM = 0): number {
+  return Math.min(lapsInRace(lapLengthM, raceDistanceM, startOffsetM), Math.floor((distanceAlongRaceM + startOffsetM) / lapLengthM + 1e-9) + 1);
+}
+
+/** How many laps (the first and last possibly partial) a race of this distance has. */
+export function lapsInRace(lapLengthM: number, raceDistanceM: number, startOffsetM = 0): number {
+  return Math.max(1, Math.ceil((raceDistanceM + startOffsetM) / lapLengthM - 1e-9));
 }

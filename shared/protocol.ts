@@ -93,6 +93,24 @@ export const runnerStatusNames: Record<RunnerStatusCode, string> = {
 
 export type CourseKind = 'street' | 'loop' | 'track';
 
+/**
+ * A line along the race where every runner's crossing time is recorded, like a timing mat: each
+ * lap line of a loop or track, every 5 km of a street course, points the event file names, and the
+ * finish (always last).
+ */
+export interface TimingPoint {
+  name: string;
+  distanceAlongRaceM: number;
+  kind: 'lap' | 'split' | 'named' | 'finish';
+}
+
+/**
+ * When a runner crossed a timing point: seconds since the race's start (to a tenth) and the
+ * uncertainty of that time (one standard deviation, seconds). null: passed, time not known (an
+ * organiser set the lap count by hand).
+ */
+export type CrossingTime = [sinceStartSec: number, sigmaSec: number] | null;
+
 /** A race as listed to spectators. */
 export interface RaceSummary {
   raceId: string;
@@ -113,6 +131,13 @@ export interface CourseGeometry {
   /** Official length of one lap: the viewer scales the drawn line to it. */
   lapLengthM: number;
   raceDistanceM: number;
+  /**
+   * How far past the lap line the race starts (a 5,000 m on a track starts 200 m into the lap);
+   * `lapCoordinates` start at the race's start, so the lap line is this far before their end.
+   */
+  startOffsetM: number;
+  /** The timing points, in order; a runner's `crossings` are indexed like them. */
+  timingPoints: TimingPoint[];
 }
 
 export interface RunnerSnapshot {
@@ -128,8 +153,10 @@ export interface RunnerSnapshot {
   /** Snapped position on the course; null until the runner has been placed on it. */
   lat: number | null;
   lon: number | null;
-  /** When the runner crossed the finish (the recorded time of the fix that showed it), or null. */
+  /** When the runner crossed the finish line (interpolated between the fixes either side of it), or null. */
   finishedAtMs: number | null;
+  /** Crossing times of the timing points passed so far, in the course's `timingPoints` order. */
+  crossings: CrossingTime[];
 }
 
 export interface RaceSnapshot {
@@ -137,6 +164,8 @@ export interface RaceSnapshot {
   /** Sequence number of the last delta already folded into this snapshot. */
   seq: number;
   takenAtMs: number;
+  /** The race's start: crossing times count from it. */
+  startsAtMs: number;
   runners: RunnerSnapshot[];
 }
 
@@ -183,7 +212,7 @@ export interface SectionStatus {
 /** A change deltas cannot carry: fetch the course and join again. */
 export interface RaceChangeNotice {
   raceId: string;
-  what: 'course' | 'start' | 'access' | 'roster';
+  what: 'course' | 'start' | 'access' | 'roster' | 'laps';
 }
 
 /** What a private live link shows: one runner, and the course to place them on. */

@@ -34,6 +34,8 @@ export interface DemoSimulationOptions {
 export interface DemoSimulation {
   /** Fixes acknowledged with ok so far, and refused. */
   stats(): { sent: number; accepted: number; refused: number; connected: number };
+  /** The participants who have crossed their finish line so far, and when (the simulation's truth). */
+  finishers(): Array<{ participantId: string; raceId: string; finishedAtMs: number }>;
   stop(): void;
 }
 
@@ -46,6 +48,8 @@ interface SimulatedRunner {
   nextFixAtMs: number;
   finishedAtMs: number | null;
 }
+
+const WALK_MPS = 1.2;
 
 /** Typical paces per race kind: elite to back of the field. */
 function paceFor(raceId: string, random: Random): number {
@@ -96,19 +100,30 @@ export function startDemoSimulation(options: DemoSimulationOptions): DemoSimulat
     for (const runner of runners) {
       if (nowMs < runner.nextFixAtMs || !runner.socket.connected) continue;
       runner.nextFixAtMs = nowMs + pingEveryMs;
-      // A finished runner keeps their phone on for a minute, then stops sending.
+      // A finished runner walks on down the finish chute for half a minute, stands, and stops
+      // their phone a minute after the line.
       if (runner.finishedAtMs !== null && nowMs - runner.finishedAtMs > 60_000) continue;
       const elapsedSec = Math.max(0, nowMs - options.raceStartMs(runner.raceId)) / 1000;
-      const trueDistanceM = Math.min(runner.course.raceDistanceM, (elapsedSec / runner.paceSecPerKm) * 1000);
-      if (trueDistanceM >= runner.course.raceDistanceM && runner.finishedAtMs === null) runner.finishedAtMs = nowMs;
-      const truePoint = runner.course.path.pointAtRaceDistance(trueDistanceM);
-      const [lon, lat] = runner.course.path.ruler.offset(truePoint, random.gaussian(noiseM), random.gaussian(noiseM));
+      const { course } = runner;
+      const lineM = course.raceDistanceM;
+      const trueDistanceM = Math.min(lineM, (elapsedSec / runner.paceSecPerKm) * 1000);
+      if (trueDistanceM >= lineM && runner.finishedAtMs === null) {
+        // When they reached the line, not when this fix is sent.
+        runner.finishedAtMs = options.raceStartMs(runner.raceId) + (runner.paceSecPerKm * lineM);
+      }
+      const pastSec = runner.finishedAtMs === null ? 0 : Math.max(0, (nowMs - runner.finishedAtMs) / 1000);
+      const beyondM = Math.min(pastSec, 30) * WALK_MPS;
+      const truePoint =
+        beyondM === 0 || course.isLapped
+          ? course.path.pointAtRaceDistance(trueDistanceM + beyondM)
+          : course.path.ruler.destination(course.path.pointAtRaceDistance(lineM), beyondM, course.path.bearingAtRaceDistance(lineM));
+      const [lon, lat] = course.path.ruler.offset(truePoint, random.gaussian(noiseM), random.gaussian(noiseM));
       const fix: FixInput = {
         lat,
         lon,
         recordedAtMs: Math.round(nowMs),
         accuracyM: Math.round(noiseM * 2),
-        speedMps: 1000 / runner.paceSecPerKm,
+        speedMps: runner.finishedAtMs === null ? 1000 / runner.paceSecPerKm : pastSec < 30 ? WALK_MPS : 0,
       };
       counters.sent += 1;
       runner.socket.emit('position', fix, (result: Ack<PositionAccepted>) => {
@@ -125,6 +140,7 @@ export function startDemoSimulation(options: DemoSimulationOptions): DemoSimulat
 
   return {
     stats: () => ({ ...counters }),
+    finishers: () => runners.flatMap((r) => (r.finishedAtMs === null ? [] : [{ participantId: r.participantId, raceId: r.raceId, finishedAtMs: r.finishedAtMs }])),
     stop: () => {
       clearInterval(timer);
       for (const runner of runners) runner.socket.disconnect();

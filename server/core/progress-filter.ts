@@ -62,17 +62,22 @@ export function updateProgress(p: Progress, measuredM: number, varianceM2: numbe
   };
 }
 
-/** Folds in a measured speed along the course (m/s) with the given variance. */
+/**
+ * Folds in a measured speed along the course (m/s) with the given variance. The speed changes
+ * the speed only: where the runner is stays the fixes' business. (Through the estimate's
+ * coupling of distance and speed, a phone's "0 m/s" at the finish line would otherwise pull the
+ * runner back along the course, as if they had been slow all the way since the last fix, when
+ * they ran to the line and stopped.) A consider-state update: distance and its variance are kept,
+ * and the covariances follow the gain actually applied.
+ */
 export function updateSpeed(p: Progress, measuredMps: number, varianceMps2: number, maxSpeedMps: number): Progress {
-  const s = p.varVV + varianceMps2;
-  const gainD = p.covDV / s;
-  const gainV = p.varVV / s;
+  const gainV = p.varVV / (p.varVV + varianceMps2);
   const innovation = measuredMps - p.speedMps;
   return {
-    distanceM: p.distanceM + gainD * innovation,
+    distanceM: p.distanceM,
     speedMps: Math.min(Math.max(p.speedMps + gainV * innovation, 0), maxSpeedMps),
-    varDD: Math.max(p.varDD - gainD * p.covDV, 1e-6),
-    covDV: p.covDV - gainD * p.varVV,
+    varDD: p.varDD,
+    covDV: (1 - gainV) * p.covDV,
     varVV: Math.max((1 - gainV) * p.varVV, 1e-6),
     atMs: p.atMs,
   };

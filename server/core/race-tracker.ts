@@ -1,5 +1,10 @@
-// The state of one race: where each runner is, which of them moved since the last tick, and the
-// race's sequence of deltas. Plain data and plain functions; the caller passes time in.
+// The state of one race: where each runner is, the times they crossed each timing point, which of
+// them changed since the last tick, and the race's sequence of deltas. Plain data and plain
+// functions; the caller passes time in.
+//
+// Each fix goes through named steps (docs/COURSE-ENGINE.md): measure it, place it on the course
+// (acquire a runner not yet placed, track one who is, or look for one who was lost), update the
+// estimate, decide the finish, publish, and record the timing points passed.
 import { lapNumber } from '../../shared/course-path.ts';
 import {
   RunnerStatus,
@@ -7,11 +12,15 @@ import {
   type RaceSnapshot,
   type RunnerSnapshot,
   type RunnerStatusCode,
+  type TimingPoint,
 } from '../../shared/protocol.ts';
-import type { RaceDelta } from '../../shared/wire.ts';
+import type { CrossingEntry, RaceDelta } from '../../shared/wire.ts';
 import type { Course } from './course.ts';
+import { judgeEpisode, type Episode } from './episode.ts';
+import { crossingFromEstimates, decideFinish, defaultFinishOptions, type Estimate, type FinishOptions } from './finish.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
-import { searchCourse } from './snap.ts';
+import { searchCourse, searchLimitM, type SearchOptions, type SnapCandidate } from './snap.ts';
+import { packCrossing, timingPointsFor, unpackCrossing, UNTIMED_CROSSING } from './timing-points.ts';
 
 export interface Participant {
   participantId: string;
@@ -34,30 +43,81 @@ export interface Fix {
 export interface RunnerState {
   participantId: string;
   status: RunnerStatusCode;
-  /** Published progress; never decreases. */
+  /** Published progress; never decreases (but for an organiser's correction of laps). */
   distanceAlongRaceM: number;
   /**
    * Progress as of the last fix placed on the course: what road closures go by. The published
    * distance may run a little ahead of it on dead reckoning while fixes are unusable.
    */
   confirmedDistanceM: number;
-  /** The filtered estimate of progress; null until the runner is first placed on the course. */
+  /** The smoothed estimate at the last trusted fix; null until the runner is first placed. */
   progress: Progress | null;
+  /** The runner's pace over the last minutes, m/s: what a runner unseen for a while keeps. */
+  paceMps: number | null;
+  /**
+   * The other explanation of the fixes: the runner standing still. Where (the mean of the fixes
+   * since), with the sum of squared deviations and how many fixes, since when, and the log of how
+   * much better it explains the recent fixes than running on (positive: standing).
+   */
+  stillAtM: number | null;
+  stillSumSqM2: number;
+  stillFixes: number;
+  stillSinceMs: number | null;
+  stillLlr: number;
   /** Recorded time of the newest fix seen, on course or not. */
   lastFixAtMs: number | null;
+  /** Where the last placed fix put the runner (distance along the race), to hold a runner who may be standing. */
+  lastPlacedM: number | null;
+  /** The last accepted fix's miss from the estimate, in its standard deviations. */
+  lastInnovationZ: number;
+  /** Typical time between this runner's fixes (a running average), ms. */
+  fixIntervalMs: number | null;
   /** Fixes in a row that could not be used (off the corridor, or implausible). */
   rejectedInARow: number;
   /** Recorded time of the first of the current run of fixes off the corridor. */
   offCorridorSinceMs: number | null;
-  /** When the smoothed estimate reached the race's end (null while it is short of it). */
-  reachedEndAtMs: number | null;
-  /** Fixes in a row placed at the end while moving (two make a finish) or standing (five do). */
-  movingAtEnd: number;
-  standingAtEnd: number;
-  /** Recorded time of the first of the fixes standing at the end. */
-  standingAtEndSinceMs: number | null;
+  /**
+   * A lost runner's candidate places far from where they were expected: the first and the latest
+   * of a run of fixes that agree with each other, and how many. Believed once they show a runner
+   * moving on along the course.
+   */
+  pendingFromM: number | null;
+  pendingFromAtMs: number | null;
+  pendingM: number | null;
+  pendingAtMs: number | null;
+  pendingFixes: number;
+  /** Sums over the run of t (s since its first fix), t², distance (m past its first), t·distance and distance². */
+  pendingSums: number[];
+  /**
+   * An episode of fixes on the course that surprise the estimate (episode.ts): how many, since
+   * when, the sums that tell a change of pace from a held reflection, what it was last judged, and
+   * how far ahead the runner may be shown meanwhile.
+   */
+  suspectFixes: number;
+  suspectSinceMs: number | null;
+  suspectLastAtMs: number | null;
+  suspectSums: number[];
+  suspectVerdict: number;
+  suspectSlopeMps: number;
+  suspectCapM: number | null;
+  /** The runner's latest estimate on the move short of the finish line: where the crossing time is reckoned from. */
+  approachM: number | null;
+  approachAtMs: number | null;
+  approachMps: number;
+  approachSigmaM: number;
+  /** When the estimate reached the finish line (interpolated), since the runner was last clearly short of it. */
+  lineAtMs: number | null;
+  lineSigmaMs: number | null;
+  /** Fixes in a row placed past the line, and the sum of how far past (the finish rule's evidence). */
+  beyondInARow: number;
+  beyondSumM: number;
   batteryPct: number | null;
   finishedAtMs: number | null;
+  /**
+   * Crossing times of the race's timing points in order, packed (timing-points.ts): the k-th is
+   * the k-th point. As many as the runner has passed.
+   */
+  crossings: number[];
 }
 
 /**
@@ -75,8 +135,12 @@ export interface EngineOptions {
   backwardToleranceM: number;
   /** Slack added to the reachable window, for noise and clock error. */
   windowMarginM: number;
+  /** Slack either side of where a tracked runner is expected (beyond four standard deviations). */
+  windowSlackM: number;
   /** Least uncertainty of where a lost runner is expected to be found again. */
   reacquireSigmaM: number;
+  /** A lost runner back on the course this many of those uncertainties from where expected is found again at once (farther, once later fixes agree). */
+  reacquireGateSigma: number;
   /** Accuracy assumed when a fix reports none, and the bounds put on reported accuracies. */
   defaultAccuracyM: number;
   minAccuracyM: number;
@@ -87,12 +151,39 @@ export interface EngineOptions {
   paceDriftSigmaMps: number;
   /** A fix more than this many standard deviations from where the runner should be is an outlier. */
   outlierGateSigma: number;
-  /** After this many unusable fixes in a row the runner is lost and found again from scratch. */
+  /** After this many unusable fixes in a row the runner is looked for over all they can have reached. */
   lostAfterRejections: number;
+  /**
+   * Or after this long without a usable fix, and this many of the runner's usual fix intervals;
+   * always after `lostAfterMaxMs` (minutes in which anything can have happened).
+   */
+  lostAfterMs: number;
+  lostAfterIntervals: number;
+  lostAfterMaxMs: number;
   /** Fixes off the corridor for this long make the runner off course. */
   offCourseAfterMs: number;
-  /** The estimate this close to the race distance means the runner has finished. */
+  /** How far off the course an unusable fix is still projected onto it, to see where a runner off it is heading. */
+  projectWithinM: number;
+  /** A fix this many standard deviations from the estimate starts an episode (episode.ts); one within `episodeEndSigma` ends it. */
+  suspectSigma: number;
+  episodeEndSigma: number;
+  /** How fast a runner may walk back along the course, m/s. */
+  walkBackMps: number;
+  /** How much a runner's pace may have drifted since the last trusted fix, for judging episodes, m/s. */
+  episodePaceSigmaMps: number;
+  /** An episode that looks like a held reflection for longer than this is taken as the truth. */
+  episodeMaxMs: number;
+  /** Within this of the finish line the engine watches for the crossing (beyond it, only the approach is kept). */
+  approachZoneM: number;
+  /** A lost runner found far from where expected must be seen moving on at least this fast, over at least this long. */
+  confirmPaceMps: number;
+  confirmSpanSec: number;
+  /** Unusable fixes carry the runner on at their pace for at most this long. */
+  deadReckonMaxMs: number;
+  /** The finish: how close counts as at the line. */
   finishToleranceM: number;
+  /** Past the finish a runner is expected no further on than this: everyone slows at the line. */
+  pastFinishExpectedM: number;
   /** Windows longer than this many segments are searched through the spatial index. */
   indexAboveSegments: number;
   /** Error of a speed reported by the phone (Doppler), m/s. */
@@ -101,14 +192,25 @@ export interface EngineOptions {
   headingMinSpeedMps: number;
   /** A reported speed below this is a phone standing still. */
   standingBelowMps: number;
-  /** A runner this fast at the line is running through it (see the finish rule). */
-  finishMovingMps: number;
-  /** How far past the line the finish area reaches (the chute runners walk down). */
-  finishAreaM: number;
+  /** An estimate at least this fast is a runner moving (fixes before it are not where they stand). */
+  movingAboveMps: number;
+  /** Where a standing runner is: the mean of about this many of their latest fixes. */
+  stillWindowFixes: number;
   /** Cost (in the same units as an offset of one standard deviation squared, halved) of running against a segment's direction. */
   headingWeight: number;
   /** Published progress stays within this many fix errors of the latest fix, so a runner who stops is not shown running on. */
   publishAheadOfFixSigmas: number;
+  /** The same, for a fix behind the estimate (a runner who may be slowing down). */
+  publishAheadOfSlowerFixSigmas: number;
+  /** Whether two misses in a row on one side let the speed estimate adapt faster. */
+  trendAdapts: boolean;
+  /** Log-likelihood ratio past which the runner is taken to be standing still (and back to moving below its negative). */
+  standingLlr: number;
+  /** A runner silent this many of their own fix intervals (at least `silentMinMs`, at most `silentMaxMs`) is silent. */
+  silentIntervals: number;
+  silentMinMs: number;
+  silentMaxMs: number;
+  finish: FinishOptions;
 }
 
 export const defaultEngineOptions: EngineOptions = {
@@ -117,25 +219,81 @@ export const defaultEngineOptions: EngineOptions = {
   typicalSpeedMps: 3, // 5:33 per km, the middle of a mass-participation field
   backwardToleranceM: 30,
   windowMarginM: 60,
+  windowSlackM: 10,
   reacquireSigmaM: 50,
+  reacquireGateSigma: 2,
   defaultAccuracyM: 10,
   minAccuracyM: 3, // phones report 1-3 m in open sky, which is optimistic
   maxAccuracyM: 50,
   accelerationNoise: 0.02, // speed wanders by about 0.35 m/s a minute
   paceDriftSigmaMps: 0.5, // but a pace held for ten minutes is within about 15%
   outlierGateSigma: 4,
-  lostAfterRejections: 3,
+  lostAfterRejections: 2,
+  lostAfterMs: 30_000,
+  // (A phone set to report every 30 s or every 5 minutes is not lost at each fix: its estimate's
+  // own uncertainty has grown with the gap; only a gap well beyond its habit is a silence.)
+  lostAfterIntervals: 2.5,
+  lostAfterMaxMs: 120_000,
   offCourseAfterMs: 20_000, // one bad fix is a GPS glitch, not a runner leaving the course
+  projectWithinM: 300,
+  suspectSigma: 3.5,
+  episodeEndSigma: 2,
+  walkBackMps: 2,
+  episodePaceSigmaMps: 0.2, // a pace held within about 7% over a minute or two
+  episodeMaxMs: 120_000, // reflections in a street canyon hold for up to a minute or so
+  approachZoneM: 200,
+  confirmPaceMps: 1.5,
+  confirmSpanSec: 15, // a brisk walk: faster than drifting GPS fixes of someone standing or strolling
+  deadReckonMaxMs: 90_000, // longer than a reflected signal holds in a street canyon
   finishToleranceM: 3,
+  // About 30 s walking down the chute; fixes further on are still found (the window reaches the
+  // run-out), but are not what the estimate expects.
+  pastFinishExpectedM: 40,
   indexAboveSegments: 300,
   reportedSpeedSigmaMps: 0.5,
   headingMinSpeedMps: 1.5,
   standingBelowMps: 0.5,
-  finishMovingMps: 1,
-  finishAreaM: 100,
+  movingAboveMps: 1,
+  stillWindowFixes: 20,
   headingWeight: 8,
-  publishAheadOfFixSigmas: 2,
+  publishAheadOfFixSigmas: 1.5,
+  publishAheadOfSlowerFixSigmas: 1,
+  trendAdapts: false,
+  standingLlr: 2,
+  silentIntervals: 3,
+  silentMinMs: 60_000, // a phone that reports every second and misses a minute has stopped
+  silentMaxMs: 15 * 60_000,
+  finish: defaultFinishOptions,
 };
+
+/** How a fix is read: its error, and the phone's own speed and heading when usable. */
+interface Measured {
+  sigmaM: number;
+  varianceM2: number;
+  reportedMps: number | undefined;
+  headingDeg: number | undefined;
+}
+
+/** A fix placed on the course, and what the runner was expected to do. */
+interface Placement {
+  candidate: SnapCandidate;
+  /** The estimate carried forward to this fix, when the runner was being tracked. */
+  predicted: Progress | null;
+  /** The runner was not placed, or lost, until this fix: it cannot confirm anything (a finish) yet. */
+  found: boolean;
+  /** The estimate starts afresh from this fix (found, or seen again after a long silence far from where expected). */
+  reanchor?: boolean;
+  /** The fix's error along the course where it was placed (magnified on the inside of a bend). */
+  measured?: Measured;
+}
+
+export interface RaceTrackerOptions {
+  engine?: EngineOptions;
+  /** Sequence number to continue from (a race whose tracker was replaced keeps counting). */
+  initialSeq?: number;
+  /** Timing points; by default every lap line or every 5 km, and the finish. */
+  timingPoints?: TimingPoint[];
+}
 
 export class RaceTracker {
   private readonly runners: RunnerState[];
@@ -143,18 +301,26 @@ export class RaceTracker {
   private readonly roster: Participant[];
   private readonly removed = new Set<number>();
   private readonly dirty = new Set<number>();
+  /** Crossings recorded since the last delta: runner index and point index. */
+  private pendingCrossings: Array<[number, number]> = [];
   private seq = 0;
+  private readonly options: EngineOptions;
+  readonly timingPoints: readonly TimingPoint[];
+  /** Newest recorded time of any fix applied to this race: the race's own clock for silence. */
+  newestFixAtMs: number | null = null;
 
   constructor(
     readonly raceId: string,
     readonly course: Course,
     public startsAtMs: number,
     participants: readonly Participant[],
-    private readonly options: EngineOptions = defaultEngineOptions,
-    /** Sequence number to continue from (a race whose tracker was replaced keeps counting). */
+    options: EngineOptions | RaceTrackerOptions = {},
     initialSeq = 0,
   ) {
-    this.seq = initialSeq;
+    const o: RaceTrackerOptions = 'corridorM' in options ? { engine: options, initialSeq } : { initialSeq, ...options };
+    this.options = o.engine ?? defaultEngineOptions;
+    this.seq = o.initialSeq ?? 0;
+    this.timingPoints = o.timingPoints ?? timingPointsFor(course);
     if (participants.length > 0xffff) throw new Error('a race holds at most 65,535 participants');
     this.roster = [...participants];
     this.runners = participants.map((p, index) => {
@@ -164,6 +330,10 @@ export class RaceTracker {
       this.indexById.set(p.participantId, index);
       return initialRunnerState(p.participantId);
     });
+  }
+
+  get engineOptions(): EngineOptions {
+    return this.options;
   }
 
   /** The participants in the race now (moved ones left out). */
@@ -191,6 +361,7 @@ export class RaceTracker {
     this.indexById.delete(participantId);
     this.removed.add(index);
     this.dirty.delete(index);
+    this.pendingCrossings = this.pendingCrossings.filter(([r]) => r !== index);
     return true;
   }
 
@@ -242,192 +413,424 @@ export class RaceTracker {
     // The newest battery reading, even from a fix that places no one (before the start, finished).
     if (fix.batteryPct !== undefined) runner.batteryPct = fix.batteryPct;
     if (fix.recordedAtMs < this.startsAtMs) return this.accepted(runner, false);
+    if (this.newestFixAtMs === null || fix.recordedAtMs > this.newestFixAtMs) this.newestFixAtMs = fix.recordedAtMs;
+    if (runner.lastFixAtMs !== null) {
+      const intervalMs = fix.recordedAtMs - runner.lastFixAtMs;
+      runner.fixIntervalMs = runner.fixIntervalMs === null ? intervalMs : runner.fixIntervalMs + 0.2 * (intervalMs - runner.fixIntervalMs);
+    }
     runner.lastFixAtMs = fix.recordedAtMs; // heard from, even when out of the race
     if (isOutOfRace(runner.status)) return this.accepted(runner, false);
     const previousM = runner.distanceAlongRaceM;
     const previousStatus = runner.status;
+    const previousCrossings = runner.crossings.length;
     this.advance(runner, fix);
-    if (runner.distanceAlongRaceM !== previousM || runner.status !== previousStatus) this.dirty.add(index);
+    for (let k = previousCrossings; k < runner.crossings.length; k++) this.pendingCrossings.push([index, k]);
+    if (runner.distanceAlongRaceM !== previousM || runner.status !== previousStatus || runner.crossings.length !== previousCrossings) this.dirty.add(index);
     return this.accepted(runner, true);
   }
 
-  /** Moves a runner's estimate with one new fix and sets what is published. */
+  /** One fix through the engine's steps. */
   private advance(runner: RunnerState, fix: Fix): void {
+    const measured = this.measure(fix);
+    const before = runner.progress;
+    const placement = before === null ? this.acquire(runner, fix, measured) : this.track(runner, before, fix, measured);
+    if (!placement) {
+      this.carryOn(runner, fix);
+      return;
+    }
+    const along = placement.measured ?? measured;
+    this.update(runner, placement, fix, along);
+    this.noteLine(runner, along);
+    if (this.finish(runner, placement, before, fix, along)) return;
+    this.publish(runner, placement.candidate, along);
+    this.recordCrossings(runner, before);
+  }
+
+  /** Step 1: the fix's error, and what of the phone's speed and heading can be used. */
+  private measure(fix: Fix): Measured {
     const o = this.options;
-    const { raceDistanceM } = this.course;
-    const fixSigmaM = Math.min(Math.max(fix.accuracyM ?? o.defaultAccuracyM, o.minAccuracyM), o.maxAccuracyM);
-    const lost = runner.progress === null || runner.rejectedInARow >= o.lostAfterRejections;
+    const sigmaM = Math.min(Math.max(fix.accuracyM ?? o.defaultAccuracyM, o.minAccuracyM), o.maxAccuracyM);
     // A reported speed no runner can reach is a glitch of the phone: not used at all.
     const reportedMps = fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps ? fix.speedMps : undefined;
-    const moving = fix.headingDeg !== undefined && (reportedMps ?? 0) >= o.headingMinSpeedMps;
-    const searchOptions = {
-      fixSigmaM,
-      maxOffsetM: o.corridorM,
-      indexAboveSegments: o.indexAboveSegments,
-      headingDeg: moving ? fix.headingDeg : undefined,
-      headingWeight: o.headingWeight,
-    };
-    const maxSpeedVar = (o.maxSpeedMps / 2) ** 2;
+    const headingDeg = fix.headingDeg !== undefined && (reportedMps ?? 0) >= o.headingMinSpeedMps ? fix.headingDeg : undefined;
+    return { sigmaM, varianceM2: sigmaM * sigmaM, reportedMps, headingDeg };
+  }
 
-    let predicted: Progress | null = null;
-    let candidate;
-    if (lost) {
-      // Found from scratch: anywhere the runner can have reached since their last placement (or
-      // the start), preferring where their pace would have taken them. Time spent off the
-      // corridor is not counted as running: a runner back from a detour on a loop is on the lap
-      // they left, not the next one.
-      const sinceM = Math.max(runner.distanceAlongRaceM - o.backwardToleranceM, 0);
-      const placedAtMs = runner.progress?.atMs ?? this.startsAtMs;
-      const elapsedSec = Math.max(0, fix.recordedAtMs - placedAtMs) / 1000;
-      const runningSec = Math.max(0, (runner.offCorridorSinceMs ?? fix.recordedAtMs) - placedAtMs) / 1000;
-      // The runner's own pace when known; for a first fix, the phone's speed (on a lapped course
-      // it is what picks the lap of a runner first seen mid-race), else a typical pace.
-      const paceMps = runner.progress
-        ? Math.min(Math.max(runner.progress.speedMps, 0), o.maxSpeedMps)
-        : reportedMps !== undefined && reportedMps >= o.headingMinSpeedMps
-          ? reportedMps
-          : o.typicalSpeedMps;
-      const expectedM = runner.distanceAlongRaceM + runningSec * paceMps;
-      const sigmaM = Math.max(o.reacquireSigmaM, runningSec * paceMps * 0.25);
-      candidate = searchCourse(
-        this.course,
-        fix,
-        sinceM,
-        sinceM + o.backwardToleranceM + elapsedSec * o.maxSpeedMps + o.windowMarginM,
-        { distanceAlongRaceM: expectedM, sigmaM },
-        searchOptions,
-      );
-      // Found, but far from where the runner can be expected: a fix from across a loop's infield
-      // or a detour that brushes another part of the course. Not taken: the runner stays lost
-      // until a fix agrees with their pace (a shortcut is not progress).
-      if (runner.progress && candidate && Math.abs(candidate.distanceAlongRaceM - expectedM) > o.outlierGateSigma * sigmaM) {
-        runner.rejectedInARow += 1;
-        runner.offCorridorSinceMs ??= fix.recordedAtMs;
-        if (fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs) runner.status = RunnerStatus.offCourse;
-        return;
-      }
-    } else {
-      const progress = runner.progress!;
-      predicted = predictProgress(progress, fix.recordedAtMs, o.accelerationNoise, maxSpeedVar, o.paceDriftSigmaMps);
-      // Nobody is further along the race than its end, however fast they were going.
-      if (predicted.distanceM > raceDistanceM) predicted = { ...predicted, distanceM: raceDistanceM };
-      const elapsedSec = (fix.recordedAtMs - progress.atMs) / 1000;
-      const spreadM = o.outlierGateSigma * Math.sqrt(predicted.varDD + fixSigmaM * fixSigmaM) + o.windowMarginM;
-      // Reachable since the last estimate, and not absurdly far from the prediction.
-      const fromM = Math.max(progress.distanceM - o.backwardToleranceM, predicted.distanceM - spreadM);
-      const toM = Math.min(progress.distanceM + elapsedSec * o.maxSpeedMps + o.windowMarginM, predicted.distanceM + spreadM);
-      candidate = searchCourse(
-        this.course,
-        fix,
-        fromM,
-        toM,
-        { distanceAlongRaceM: predicted.distanceM, sigmaM: Math.sqrt(predicted.varDD + fixSigmaM * fixSigmaM) },
-        searchOptions,
-      );
-    }
+  /** The search's options for a fix (one object reused: this runs for every fix). */
+  private readonly scratchOptions: SearchOptions = { fixSigmaM: 10, maxOffsetM: 50, indexAboveSegments: 300, headingDeg: undefined, headingWeight: 0 };
 
-    if (!candidate && predicted && predicted.distanceM >= raceDistanceM - o.finishAreaM) {
-      // Past the finish, runners walk on down the chute, off the end of the line: near the end,
-      // a fix up to the finish area's reach beyond the line is still a fix at the finish.
-      candidate = searchCourse(this.course, fix, raceDistanceM - 1, raceDistanceM, null, {
-        ...searchOptions,
-        maxOffsetM: o.corridorM + o.finishAreaM,
-        headingDeg: undefined,
-      });
-    }
-
-    if (!candidate) {
-      // Off the corridor: never published as a position. One such fix is a glitch; a run of them
-      // for long enough means the runner has left the course.
-      runner.offCorridorSinceMs ??= fix.recordedAtMs;
-      if (runner.progress === null) return; // never placed: nothing to show, nothing to carry on
-      if (fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs) runner.status = RunnerStatus.offCourse;
-      this.reject(runner, fix, predicted);
-      return;
-    }
-    runner.offCorridorSinceMs = null;
-
-    const varianceM2 = fixSigmaM * fixSigmaM;
-    if (predicted) {
-      const innovation = candidate.distanceAlongRaceM - predicted.distanceM;
-      const innovationVar = predicted.varDD + varianceM2;
-      if (innovation * innovation > o.outlierGateSigma ** 2 * innovationVar) {
-        // On the course but not where the runner can be: a reflected or jumped fix.
-        this.reject(runner, fix, predicted);
-        return;
-      }
-      // A surprise of more than two standard deviations suggests the runner changed pace (a
-      // stop, a sprint): let the speed estimate move faster than the model alone would.
-      const surprised = innovation * innovation > 4 * innovationVar;
-      const adapted = surprised ? { ...predicted, covDV: predicted.covDV * 2, varVV: Math.min(predicted.varVV * 4, maxSpeedVar) } : predicted;
-      runner.progress = updateProgress(adapted, candidate.distanceAlongRaceM, varianceM2, o.maxSpeedMps);
-    } else {
-      runner.progress = startProgress(candidate.distanceAlongRaceM, varianceM2, fix.recordedAtMs, o.typicalSpeedMps, o.typicalSpeedMps);
-    }
-    runner.rejectedInARow = 0;
-    runner.progress = this.withReportedSpeed(runner.progress, fix);
-
-    // The filtered estimate, but never far ahead of what the latest fix shows.
-    const estimateM = Math.min(
-      Math.max(runner.progress.distanceM, 0),
-      candidate.distanceAlongRaceM + o.publishAheadOfFixSigmas * fixSigmaM,
-      raceDistanceM,
-    );
-    runner.status = RunnerStatus.onCourse;
-    // The finish. The search never goes past the end, so a runner beyond the line is placed on
-    // it; but so is, now and then, a noisy fix of a runner who stopped (or collapsed) a few
-    // metres short of it. So: a runner whose phone reports them moving through the line finishes
-    // on two fixes in a row placed at the end, with the smoothed estimate there too; otherwise
-    // five fixes in a row at the very end are needed (or two spanning two minutes). Never on a fix that has just found a lost runner. The
-    // finish time is when the smoothed estimate reached the line.
-    const endM = raceDistanceM - o.finishToleranceM;
-    if (runner.progress.distanceM < endM || lost) {
-      runner.reachedEndAtMs = null;
-      runner.movingAtEnd = 0;
-      runner.standingAtEnd = 0;
-      runner.standingAtEndSinceMs = null;
-    } else {
-      runner.reachedEndAtMs ??= fix.recordedAtMs;
-      const movingMps = reportedMps ?? runner.progress.speedMps;
-      const atEnd = candidate.distanceAlongRaceM >= endM;
-      runner.movingAtEnd = atEnd && movingMps >= o.finishMovingMps ? runner.movingAtEnd + 1 : 0;
-      const standing = candidate.distanceAlongRaceM >= raceDistanceM - 1;
-      runner.standingAtEnd = standing ? runner.standingAtEnd + 1 : 0;
-      runner.standingAtEndSinceMs = standing ? (runner.standingAtEndSinceMs ?? fix.recordedAtMs) : null;
-    }
-    // Standing: five fixes in a row, or (for a phone that reports every few minutes) two spanning two minutes.
-    const stoodAtEnd =
-      runner.standingAtEnd >= 5 ||
-      (runner.standingAtEnd >= 2 && fix.recordedAtMs - (runner.standingAtEndSinceMs ?? fix.recordedAtMs) >= 120_000);
-    // Only the phone's own speed tells a runner going through the line from one stopping at it:
-    // the estimate's speed lags a stop. Without it, the standing rule decides.
-    const movedThrough = reportedMps !== undefined && runner.movingAtEnd >= 2;
-    if (runner.reachedEndAtMs !== null && (movedThrough || stoodAtEnd)) {
-      runner.distanceAlongRaceM = raceDistanceM;
-      runner.confirmedDistanceM = raceDistanceM;
-      runner.status = RunnerStatus.finished;
-      runner.finishedAtMs = runner.reachedEndAtMs;
-      return;
-    }
-    // Not finished: the published distance stays short of the line until the finish is certain.
-    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, Math.min(estimateM, raceDistanceM - o.finishToleranceM - 0.1));
-    runner.confirmedDistanceM = Math.max(runner.confirmedDistanceM, Math.min(estimateM, raceDistanceM - o.finishToleranceM - 0.1));
+  private searchOptions(m: Measured, maxOffsetM = this.options.corridorM): SearchOptions {
+    const s = this.scratchOptions;
+    s.fixSigmaM = m.sigmaM;
+    s.maxOffsetM = maxOffsetM;
+    s.indexAboveSegments = this.options.indexAboveSegments;
+    s.headingDeg = m.headingDeg;
+    s.headingWeight = this.options.headingWeight;
+    s.earliestWithinCost = undefined;
+    return s;
   }
 
   /**
-   * A fix that could not be used. For a short while the runner is carried on at their pace
-   * (dead reckoning, with the phone's own speed when it reports one), so a single bad fix does
-   * not make them fall behind; after that they are lost and found again from scratch.
+   * Step 2a, a runner not placed yet: anywhere they can have reached since the start. Of the
+   * places that fit the fix about equally well, the earliest: on a loop or track every lap fits,
+   * and a runner first seen at the start line ten minutes after the gun is on their first lap
+   * until later fixes prove otherwise (an organiser can set the lap count).
    */
-  private reject(runner: RunnerState, fix: Fix, predicted: Progress | null): void {
+  private acquire(runner: RunnerState, fix: Fix, m: Measured): Placement | null {
     const o = this.options;
-    runner.rejectedInARow += 1;
-    if (!predicted || !runner.progress || runner.status === RunnerStatus.offCourse) return;
-    if (runner.rejectedInARow >= o.lostAfterRejections) return;
-    if (fix.recordedAtMs - runner.progress.atMs > o.offCourseAfterMs) return;
-    runner.progress = this.withReportedSpeed(predicted, fix);
+    const elapsedSec = Math.max(0, fix.recordedAtMs - this.startsAtMs) / 1000;
+    // From the start, or from what was published before (a state restored without an estimate).
+    const fromM = runner.distanceAlongRaceM - o.backwardToleranceM;
+    const toM = Math.min(Math.max(elapsedSec * o.maxSpeedMps, runner.distanceAlongRaceM) + o.windowMarginM, this.course.raceDistanceM);
+    const best = searchCourse(this.course, fix, fromM, toM, null, this.searchOptions(m));
+    if (!best) {
+      runner.offCorridorSinceMs ??= fix.recordedAtMs;
+      return null;
+    }
+    // Within two standard deviations (squared and halved, as costs are) of the best fit.
+    const options = this.searchOptions(m);
+    options.earliestWithinCost = best.cost + 2;
+    const earliest = searchCourse(this.course, fix, fromM, toM, null, options);
+    return { candidate: earliest ?? best, predicted: null, found: true };
+  }
+
+  /**
+   * Step 2b, a runner being tracked: where their estimate says they should be, within what they
+   * can have reached since the last trusted fix. After unusable fixes (or a long gap) the search
+   * widens to everything they can have reached at a plausible pace, up to the whole remaining
+   * course, expecting them where their pace would have taken them: time without a trusted fix is
+   * time the runner most likely kept running. "Off course" is far from every place they can be.
+   */
+  private track(runner: RunnerState, progress: Progress, fix: Fix, m: Measured): Placement | null {
+    const o = this.options;
+    const predicted = this.predict(runner, progress, fix.recordedAtMs);
+    const sinceSec = (fix.recordedAtMs - progress.atMs) / 1000;
+    const sigmaM = Math.sqrt(predicted.varDD + m.varianceM2);
+    // How far off a fix may be from a dead-reckoned estimate and still be the runner as estimated:
+    // its own error, the estimate's, and a pace that may have drifted a little since.
+    const scatterM = Math.sqrt(m.varianceM2 + progress.varDD + (o.episodePaceSigmaMps * sinceSec) ** 2);
+    const reachM = progress.distanceM + sinceSec * o.maxSpeedMps + o.windowMarginM;
+    const silentMs = fix.recordedAtMs - progress.atMs;
+    const lostAfterMs = Math.min(o.lostAfterMaxMs, Math.max(o.lostAfterMs, o.lostAfterIntervals * (runner.fixIntervalMs ?? 0)));
+    const lost = runner.rejectedInARow >= o.lostAfterRejections || silentMs >= lostAfterMs;
+    // Far enough either side of the prediction to hold any fix the runner can have sent.
+    const spreadM = o.outlierGateSigma * sigmaM + o.windowSlackM;
+    const fromM = lost ? progress.distanceM - o.backwardToleranceM : Math.max(progress.distanceM - o.backwardToleranceM, predicted.distanceM - spreadM);
+    const toM = lost ? reachM : Math.min(reachM, predicted.distanceM + spreadM);
+    const expectSigmaM = lost ? Math.max(o.reacquireSigmaM, sigmaM) : sigmaM;
+    const farM = o.outlierGateSigma * expectSigmaM;
+    const expectation = { distanceAlongRaceM: predicted.distanceM, sigmaM: expectSigmaM };
+    const candidate = searchCourse(this.course, fix, fromM, toM, expectation, this.searchOptions(m));
+    if (!candidate) {
+      runner.offCorridorSinceMs ??= fix.recordedAtMs;
+      // Off the corridor. Where it projects on the course still says something: a runner off on a
+      // detour, or walking back, projects to where they left; a reflection of a runner running
+      // on moves on with them.
+      const nearM = o.suspectSigma * scatterM + o.backwardToleranceM;
+      const projection = searchCourse(
+        this.course,
+        fix,
+        Math.max(progress.distanceM - o.backwardToleranceM, predicted.distanceM - nearM),
+        Math.min(reachM, predicted.distanceM + nearM),
+        expectation,
+        this.searchOptions(m, o.projectWithinM),
+      );
+      if (projection) {
+        this.judge(runner, predicted, projection, sinceSec, projection.distanceAlongRaceM - predicted.distanceM, scatterM, fix, false);
+      }
+      return null;
+    }
+    // Back on the course after fixes off it: what those fixes suggested is over.
+    if (runner.offCorridorSinceMs !== null) clearSuspect(runner);
+    runner.offCorridorSinceMs = null;
+    const along = alongMeasured(m, candidate);
+    const alongScatterM = Math.sqrt(along.varianceM2 + progress.varDD + (o.episodePaceSigmaMps * sinceSec) ** 2);
+    const missM = candidate.distanceAlongRaceM - predicted.distanceM;
+    const inEpisode = runner.suspectFixes > 0;
+    // Where the estimate says: taken as usual. In an episode, only a fix back within its own error
+    // of the estimate, and nearer it than to where the episode's fixes were heading, ends it.
+    const episodeMissM = inEpisode ? expectedMiss(episodeOf(runner), sinceSec) : 0;
+    const backInLine = !inEpisode || (Math.abs(missM) <= o.episodeEndSigma * along.sigmaM && Math.abs(missM) < Math.abs(missM - episodeMissM));
+    // (After unusable fixes the estimate is stale: the runner is found afresh. After a silence it
+    // is only uncertain, and carries on with the fix.)
+    const stale = runner.rejectedInARow >= o.lostAfterRejections && fix.recordedAtMs - progress.atMs >= o.lostAfterMs;
+    if (Math.abs(missM) <= o.suspectSigma * alongScatterM && backInLine) {
+      clearPending(runner);
+      return { candidate, predicted, found: !inEpisode && stale, measured: along };
+    }
+    // Found again after a silence (a tunnel, a phone in a bag), or back on the course after fixes
+    // off it: where their pace points, within what they can have done since.
+    const afterSilence = !inEpisode && runner.rejectedInARow === 0 && lost;
+    const atM = candidate.distanceAlongRaceM;
+    const chained =
+      runner.pendingM !== null &&
+      runner.pendingAtMs !== null &&
+      atM - runner.pendingM >= -o.backwardToleranceM &&
+      atM - runner.pendingM <= ((fix.recordedAtMs - runner.pendingAtMs) / 1000) * o.maxSpeedMps + o.windowMarginM;
+    // (A run of fixes already being checked as the runner found afresh stays in that check when
+    // the estimate's widening doubt comes to cover it: it is not a reflection beside the estimate.)
+    if (Math.abs(missM) <= farM && !(lost && chained && !inEpisode)) {
+      if (afterSilence) {
+        clearPending(runner);
+        return { candidate, predicted, found: false, reanchor: true, measured: along };
+      }
+      if (stale && !inEpisode && Math.abs(missM) <= o.reacquireGateSigma * expectSigmaM) {
+        clearPending(runner);
+        return { candidate, predicted, found: true, measured: along };
+      }
+      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, fix, true);
+      return judged && { ...judged, measured: along };
+    }
+    // Behind by more than the gate, in an episode of fixes behind that a stop or a turn since the
+    // last trusted fix explains: the runner stopping, seen on (the miss grows as the estimate runs on).
+    if (!lost && inEpisode && missM < 0 && episodeMissM < 0 && -missM <= (progress.speedMps + o.walkBackMps) * sinceSec + 2 * alongScatterM) {
+      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, fix, true);
+      return judged && { ...judged, measured: along };
+    }
+    if (!lost) return null; // a reflected or jumped fix
+    // Lost, and this fix puts the runner far from where their pace says. Believed only when the
+    // fixes that follow agree with it and move on along the course as a runner does: a walk
+    // across a park's lawn, or a detour that brushes another part of the course, is not progress.
+    if (!chained || runner.pendingFromM === null || runner.pendingFromAtMs === null) {
+      runner.pendingFromM = atM;
+      runner.pendingFromAtMs = fix.recordedAtMs;
+      runner.pendingFixes = 0;
+      runner.pendingSums = [0, 0, 0, 0, 0];
+    }
+    // The run's pace by least squares over its fixes, and how surely.
+    const tSec = (fix.recordedAtMs - runner.pendingFromAtMs) / 1000;
+    const dM = atM - runner.pendingFromM;
+    const sums = runner.pendingSums;
+    sums[0]! += tSec;
+    sums[1]! += tSec * tSec;
+    sums[2]! += dM;
+    sums[3]! += tSec * dM;
+    sums[4]! += dM * dM;
+    runner.pendingFixes += 1;
+    runner.pendingM = atM;
+    runner.pendingAtMs = fix.recordedAtMs;
+    const n = runner.pendingFixes;
+    const spreadTT = sums[1]! - (sums[0]! * sums[0]!) / n;
+    if (n >= 4 && tSec >= o.confirmSpanSec && spreadTT > 0) {
+      const slopeMps = (sums[3]! - (sums[0]! * sums[2]!) / n) / spreadTT;
+      const slopeSigma = m.sigmaM / Math.sqrt(spreadTT);
+      // (Surely moving: three standard deviations, as someone wandering off the course near
+      // another part of it shows a chance slope now and then; and not a phone that says it is still.)
+      const phoneStill = fix.speedMps !== undefined && fix.speedMps < o.standingBelowMps;
+      if (!phoneStill && slopeMps >= o.confirmPaceMps && slopeMps - 3 * slopeSigma >= o.confirmPaceMps / 3 && slopeMps <= o.maxSpeedMps) {
+        clearPending(runner);
+        return { candidate, predicted, found: true };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A fix that surprises the estimate, in an episode of them: a runner who changed pace (stopped,
+   * turned back, sped up) shows it as a drift from where their estimate says, growing with time;
+   * a reflected signal that holds for a minute (multipath in a street canyon) as a jump that
+   * stays the same size while the runner runs on. The first is taken in at once; the second is
+   * ignored while the runner is carried on at their pace, and taken as the truth only if it lasts
+   * beyond any reflection.
+   */
+  private judge(
+    runner: RunnerState,
+    predicted: Progress,
+    candidate: SnapCandidate,
+    sinceSec: number,
+    missM: number,
+    scatterM: number,
+    fix: Fix,
+    onCourse: boolean,
+  ): Placement | null {
+    const o = this.options;
+    if (runner.suspectFixes === 0) runner.suspectSinceMs = fix.recordedAtMs;
+    addToEpisode(runner, sinceSec, missM);
+    runner.suspectLastAtMs = fix.recordedAtMs;
+    const trusted = runner.progress!;
+    const context = { varianceM2: scatterM * scatterM, speedMps: trusted.speedMps };
+    let verdict = judgeEpisode(episodeOf(runner), context, sinceSec);
+    if (verdict.kind === 'mixed') {
+      // Neither explains the run: start it again from this fix.
+      clearSuspect(runner);
+      runner.suspectSinceMs = runner.suspectLastAtMs = fix.recordedAtMs;
+      addToEpisode(runner, sinceSec, missM);
+      verdict = { kind: 'unsure' };
+    }
+    runner.suspectVerdict = verdict.kind === 'offset' ? 1 : verdict.kind === 'pace' ? 2 : 0;
+    runner.suspectSlopeMps = verdict.kind === 'offset' ? verdict.slopeMps : 0;
+    if (verdict.kind === 'pace') {
+      clearSuspect(runner);
+      // A new pace since the last trusted fix: the estimate follows it, unsure of the speed.
+      const speedMps = Math.min(Math.max(predicted.speedMps + verdict.slopeMps, 0), o.maxSpeedMps);
+      const repaced: Progress = {
+        ...predicted,
+        distanceM: predicted.distanceM + verdict.missNowM,
+        speedMps,
+        varVV: Math.max(predicted.varVV, 0.5),
+        covDV: 0,
+      };
+      if (onCourse) return { candidate, predicted: repaced, found: false };
+      // Off the course, fixes only say the runner is not making the progress estimated (a detour,
+      // a turn back): slower and no further on, never faster.
+      runner.progress = {
+        ...repaced,
+        speedMps: Math.min(repaced.speedMps, predicted.speedMps),
+        distanceM: Math.min(repaced.distanceM, predicted.distanceM),
+      };
+      return null;
+    }
+    if (onCourse && runner.suspectSinceMs !== null && fix.recordedAtMs - runner.suspectSinceMs >= o.episodeMaxMs) {
+      // Longer than any reflection holds: where the fixes are is where the runner is.
+      clearSuspect(runner);
+      return { candidate, predicted, found: true };
+    }
+    // Meanwhile, fixes behind the estimate (not yet known to be a reflection) keep a runner who
+    // may have stopped from being shown running on.
+    // (A miss larger than a stop or a turn since the last trusted fix can explain is a reflection.)
+    const couldBeChangeM = (trusted.speedMps + o.walkBackMps) * sinceSec + 2 * scatterM;
+    runner.suspectCapM =
+      missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' ? candidate.distanceAlongRaceM + o.publishAheadOfFixSigmas * scatterM : null;
+    return null;
+  }
+
+  /**
+   * The estimate carried forward to a fix. Over a long gap the runner's pace over the last
+   * minutes says more than their speed at the last fix (which a stride, a corner or a drink
+   * station sways).
+   */
+  private predict(runner: RunnerState, progress: Progress, atMs: number): Progress {
+    const o = this.options;
+    const gapSec = (atMs - progress.atMs) / 1000;
+    let from = progress;
+    // (Not for a runner whose estimate had slowed to a walk or a stop: they may be standing still.)
+    if (gapSec > 30 && runner.paceMps !== null && progress.speedMps >= 1 && runner.stillLlr < o.standingLlr) {
+      const w = Math.exp(-(gapSec - 30) / 60);
+      from = { ...progress, speedMps: w * progress.speedMps + (1 - w) * runner.paceMps };
+    }
+    const predicted = predictProgress(from, atMs, o.accelerationNoise, (o.maxSpeedMps / 2) ** 2, o.paceDriftSigmaMps);
+    // Nobody runs on past the finish at their pace: they slow down at the line and walk.
+    const limitM = Math.min(searchLimitM(this.course), this.course.raceDistanceM + o.pastFinishExpectedM);
+    return predicted.distanceM > limitM ? { ...predicted, distanceM: limitM } : predicted;
+  }
+
+  /**
+   * A fix that could not be placed. For a while the runner is carried on at the pace their
+   * estimate holds (a reflected signal in a street canyon does not stop a runner; a runner who
+   * stopped or turned back has an estimate that stopped too), with the phone's own speed when it
+   * reports one; never past the finish. Off the corridor for long enough: off course.
+   */
+  private carryOn(runner: RunnerState, fix: Fix): void {
+    const o = this.options;
+    // An episode's fixes are on the course: the runner is not being lost.
+    const inEpisode = runner.suspectFixes > 0 && runner.suspectLastAtMs === fix.recordedAtMs;
+    // A fix on the course in an episode is not the runner being lost, nor off the course.
+    if (!inEpisode || runner.offCorridorSinceMs !== null) runner.rejectedInARow += 1;
+    else if (runner.status === RunnerStatus.offCourse) runner.status = RunnerStatus.onCourse;
+    const progress = runner.progress;
+    if (!progress) return; // never placed: nothing to show, nothing to carry on
+    if (runner.offCorridorSinceMs !== null && fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs) {
+      runner.status = RunnerStatus.offCourse;
+    }
+    // Off the course for a while: wherever they are, they are not making progress along it.
+    if (runner.status === RunnerStatus.offCourse) return;
+    const sinceMs = fix.recordedAtMs - progress.atMs;
+    if (sinceMs > o.deadReckonMaxMs || runner.stillLlr >= o.standingLlr) return;
+    let speedMps = progress.speedMps;
+    if (fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps) speedMps = fix.speedMps < o.standingBelowMps ? 0 : Math.min(speedMps, fix.speedMps);
+    // A held reflection that drifts a little says the runner is a little faster or slower than estimated.
+    if (inEpisode && runner.suspectVerdict === 1) speedMps = Math.max(0, speedMps + runner.suspectSlopeMps);
+    let reckonedM = progress.distanceM + (speedMps * sinceMs) / 1000;
+    // Fixes behind the estimate, not yet known to be a reflection: a runner who may have stopped
+    // is not shown running on.
+    if (inEpisode && runner.suspectCapM !== null) reckonedM = Math.min(reckonedM, runner.suspectCapM);
     const limitM = this.course.raceDistanceM - o.finishToleranceM - 1; // never finish by reckoning
-    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, Math.min(runner.progress.distanceM, limitM));
+    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, Math.min(reckonedM, limitM));
+  }
+
+  /**
+   * Step 3: the estimate takes the fix in. Beside running on, the fixes may say the runner
+   * stands still: both explanations are weighed on every fix, and when standing wins the estimate
+   * stops at once (a filter of speed alone takes tens of seconds to slow down, and shows a runner
+   * who stopped as running on); when running wins again it picks up the pace held before.
+   */
+  private update(runner: RunnerState, placement: Placement, fix: Fix, m: Measured): void {
+    const o = this.options;
+    const maxSpeedVar = (o.maxSpeedMps / 2) ** 2;
+    const z = placement.candidate.distanceAlongRaceM;
+    const predicted = placement.predicted;
+    runner.rejectedInARow = 0;
+    runner.offCorridorSinceMs = null;
+    clearSuspect(runner);
+    if (!predicted || placement.found || placement.reanchor) {
+      const speedMps = m.reportedMps ?? (predicted ? Math.max(predicted.speedMps, runner.paceMps ?? 0) : o.typicalSpeedMps);
+      runner.progress = startProgress(z, m.varianceM2, fix.recordedAtMs, speedMps, o.typicalSpeedMps);
+      resetStill(runner, z, fix.recordedAtMs, -o.standingLlr);
+      runner.progress = this.withReportedSpeed(runner.progress, fix);
+      runner.status = RunnerStatus.onCourse;
+      return;
+    }
+    const innovation = z - predicted.distanceM;
+    const innovationVar = predicted.varDD + m.varianceM2;
+    // A surprise of more than two standard deviations suggests the runner changed pace (a
+    // stop, a sprint): let the speed estimate move faster than the model alone would.
+    // So does a second fix in a row more than one standard deviation off on the same side.
+    const innovationZ = innovation / Math.sqrt(innovationVar);
+    const trend = o.trendAdapts && Math.abs(innovationZ) > 1 && Math.abs(runner.lastInnovationZ) > 1 && Math.sign(innovationZ) === Math.sign(runner.lastInnovationZ);
+    runner.lastInnovationZ = innovationZ;
+    const surprised = innovation * innovation > 4 * innovationVar || trend;
+    const adapted = surprised ? { ...predicted, covDV: predicted.covDV * 2, varVV: Math.min(predicted.varVV * 4, maxSpeedVar) } : predicted;
+    let progress = updateProgress(adapted, z, m.varianceM2, o.maxSpeedMps);
+
+    // Standing still, against running on: the log-likelihood of this fix under each.
+    const wasStanding = runner.stillLlr >= o.standingLlr;
+    if (runner.stillAtM !== null) {
+      const n = runner.stillFixes;
+      const stillVar = m.varianceM2 * (1 + 1 / n);
+      const stillMiss = z - runner.stillAtM;
+      const logLikeStill = -0.5 * ((stillMiss * stillMiss) / stillVar + Math.log(stillVar));
+      const logLikeRunning = -0.5 * ((innovation * innovation) / innovationVar + Math.log(innovationVar));
+      runner.stillLlr = Math.min(8, Math.max(-8, 0.8 * runner.stillLlr + logLikeStill - logLikeRunning));
+      // The fixes since the runner stopped: begun afresh while the estimate has them moving, or
+      // when a fix is clearly elsewhere.
+      if (stillMiss * stillMiss > 9 * stillVar || predicted.speedMps >= o.movingAboveMps) {
+        // A runner who stood short of the finish line and moved on crossed it after their stand.
+        const stoodShort = n >= 3 && runner.stillAtM < this.course.raceDistanceM - o.finishToleranceM;
+        if (stoodShort && runner.progress && (runner.approachAtMs === null || runner.progress.atMs > runner.approachAtMs)) {
+          setApproach(runner, { distanceM: runner.stillAtM, speedMps: 0, sigmaM: Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)), atMs: runner.progress.atMs });
+          runner.lineAtMs = runner.lineSigmaMs = null;
+        }
+        resetStill(runner, z, fix.recordedAtMs, runner.stillLlr);
+      } else {
+        // A running mean over the last `stillWindowFixes` or so (a runner who stands, then steps
+        // on a few metres and stands again, is where they stand now).
+        runner.stillFixes = n + 1;
+        const weight = 1 / Math.min(n + 1, o.stillWindowFixes);
+        const newMean = runner.stillAtM + stillMiss * weight;
+        runner.stillSumSqM2 = (1 - weight) * (runner.stillSumSqM2 + weight * stillMiss * stillMiss);
+        runner.stillAtM = newMean;
+      }
+    } else {
+      resetStill(runner, z, fix.recordedAtMs, runner.stillLlr);
+    }
+    const standing = runner.stillLlr >= o.standingLlr;
+    if (standing && runner.stillAtM !== null) {
+      // Stopped: the estimate is where the fixes since the stop are, going nowhere.
+      if (!wasStanding && progress.speedMps > 1) runner.paceMps = runner.paceMps ?? progress.speedMps;
+      progress = { ...progress, distanceM: runner.stillAtM, speedMps: 0, varDD: m.varianceM2 / runner.stillFixes, covDV: 0, varVV: Math.min(progress.varVV, 0.25) };
+    } else if (wasStanding && runner.stillLlr <= -o.standingLlr) {
+      // Off again: at the pace held before the stop, unsure of it.
+      progress = { ...progress, speedMps: Math.max(progress.speedMps, runner.paceMps ?? o.typicalSpeedMps), varVV: maxSpeedVar / 4, covDV: 0 };
+    }
+    progress = this.withReportedSpeed(progress, fix);
+    // The pace over the last few minutes, from the estimate while running.
+    if (!standing && progress.speedMps > 0.5) {
+      const dtSec = (fix.recordedAtMs - (runner.progress?.atMs ?? fix.recordedAtMs)) / 1000;
+      const weight = Math.min(0.3, Math.max(0, dtSec) / 300);
+      runner.paceMps = runner.paceMps === null ? progress.speedMps : runner.paceMps + weight * (progress.speedMps - runner.paceMps);
+    }
+    runner.progress = progress;
+    runner.status = RunnerStatus.onCourse;
   }
 
   /** Folds in the phone's speed, keeping only the part along the course. */
@@ -438,13 +841,224 @@ export class RaceTracker {
     let alongMps = fix.speedMps < this.options.standingBelowMps ? 0 : fix.speedMps;
     if (fix.headingDeg !== undefined) {
       // A runner walking off to the side makes no progress, however fast they walk.
-      const courseBearingDeg = this.course.path.bearingAtRaceDistance(progress.distanceM);
+      const courseBearingDeg = this.course.path.bearingAtRaceDistance(Math.min(progress.distanceM, this.course.raceDistanceM));
       // Headings are noisy by several degrees: up to 20 degrees off counts as straight along,
       // so that noise does not read as slowing down.
       const cosAngle = Math.cos(((fix.headingDeg - courseBearingDeg) * Math.PI) / 180);
       alongMps *= Math.min(1, Math.max(0, cosAngle / Math.cos((20 * Math.PI) / 180)));
     }
     return updateSpeed(progress, alongMps, this.options.reportedSpeedSigmaMps ** 2, this.options.maxSpeedMps);
+  }
+
+  /**
+   * Keeps when the estimate reached the finish line: the finish time, once the evidence says the
+   * runner crossed it. Forgotten when the estimate falls clearly short again.
+   */
+  private noteLine(runner: RunnerState, m: Measured): void {
+    const o = this.options;
+    const progress = runner.progress!;
+    const lineM = this.course.raceDistanceM;
+    const nearM = lineM - o.finishToleranceM;
+    if (progress.distanceM < nearM - o.approachZoneM) {
+      // Far from the line: only the approach to keep (where a crossing will be reckoned from).
+      runner.lineAtMs = runner.lineSigmaMs = null;
+      if (progress.speedMps >= o.movingAboveMps) setApproachFrom(runner, progress);
+      return;
+    }
+    // Standing clearly short of the line, or back well short of it: not there yet.
+    const standing = this.standingOf(runner, m);
+    const standingShort = standing !== null && standing.atM + 2 * Math.sqrt(standing.varianceM2) < nearM;
+    // (Surely short of the line now, the arrival noted before was not the crossing.)
+    const surelyShort = progress.distanceM + 2 * Math.sqrt(progress.varDD) < nearM;
+    if (progress.distanceM < nearM - 8 || standingShort || surelyShort) {
+      runner.lineAtMs = runner.lineSigmaMs = null;
+    }
+    if (runner.lineAtMs === null && progress.distanceM >= nearM) {
+      // From the runner's approach (their last estimate on the move before the line) at its pace.
+      const approach = runner.approachAtMs === null || runner.approachM === null ? null : { distanceM: runner.approachM, speedMps: runner.approachMps, sigmaM: runner.approachSigmaM, atMs: runner.approachAtMs };
+      const at = crossingFromEstimates(Math.min(lineM, progress.distanceM), approach, estimateOf(progress)!);
+      if (at) {
+        runner.lineAtMs = at.atMs;
+        runner.lineSigmaMs = at.sigmaMs;
+      }
+    }
+    // The approach: the latest estimate short of the line, on the move or surely short of it (a
+    // runner standing just short, who then crosses, crossed after their last stand there).
+    if ((progress.speedMps >= o.movingAboveMps && progress.distanceM < nearM) || surelyShort) setApproachFrom(runner, progress);
+  }
+
+  /** Step 4: the finish, from the fixes around the line (finish.ts). True when the runner finished. */
+  private finish(runner: RunnerState, placement: Placement, before: Progress | null, fix: Fix, m: Measured): boolean {
+    const lineM = this.course.raceDistanceM;
+    const progress = runner.progress!;
+    const zoneM = 60 + 3 * m.sigmaM;
+    const alongM = placement.candidate.distanceAlongRaceM;
+    if (progress.distanceM < lineM - zoneM && alongM < lineM - zoneM) {
+      runner.beyondInARow = 0;
+      runner.beyondSumM = 0;
+      return false;
+    }
+    const decision = decideFinish(
+      {
+        lineM,
+        fix: { alongM, sigmaM: m.sigmaM, atMs: fix.recordedAtMs },
+        beyondInARow: runner.beyondInARow,
+        beyondSumM: runner.beyondSumM,
+        estimate: estimateOf(progress)!,
+        before: placement.found ? null : estimateOf(before),
+        reachedLine: runner.lineAtMs === null ? null : { atMs: runner.lineAtMs, sigmaMs: runner.lineSigmaMs ?? 1000 },
+        standing: this.standingOf(runner, m),
+        silence: null,
+        justFound: placement.found,
+      },
+      this.options.finish,
+    );
+    runner.beyondInARow = decision.beyondInARow;
+    runner.beyondSumM = decision.beyondSumM;
+    if (!decision.finished) return false;
+    this.markFinished(runner, decision.atMs, decision.sigmaMs);
+    return true;
+  }
+
+  /**
+   * The runner standing still, when that is the better explanation of the fixes, or when the
+   * estimate's own speed (the phone's, when it reports one) says so.
+   */
+  private standingOf(runner: RunnerState, m: Measured): { atM: number; varianceM2: number; fixes: number; sinceMs: number } | null {
+    if (runner.stillAtM === null || runner.stillSinceMs === null) return null;
+    const still = runner.stillLlr >= this.options.standingLlr || (runner.stillFixes >= 2 && (runner.progress?.speedMps ?? 1) < this.options.standingBelowMps);
+    if (!still) return null;
+    const n = runner.stillFixes;
+    const effective = Math.min(n, this.options.stillWindowFixes);
+    // The spread of the fixes themselves once there are a few (phones often overstate their
+    // error), never less than a quarter of the reported variance.
+    const perFixVar = n >= 4 ? Math.max(runner.stillSumSqM2 * (effective / Math.max(effective - 1, 1)), m.varianceM2 / 4) : m.varianceM2;
+    return { atM: runner.stillAtM, varianceM2: perFixVar / effective, fixes: n, sinceMs: runner.stillSinceMs };
+  }
+
+  private markFinished(runner: RunnerState, atMs: number, sigmaMs: number): void {
+    const lineM = this.course.raceDistanceM;
+    runner.distanceAlongRaceM = lineM;
+    runner.confirmedDistanceM = lineM;
+    runner.status = RunnerStatus.finished;
+    runner.beyondInARow = 0;
+    runner.beyondSumM = 0;
+    // Every timing point up to the finish is passed by now; any not recorded yet (a runner found
+    // again right at the end) is put in proportion between the last one recorded and the finish.
+    const finishIndex = this.timingPoints.length - 1;
+    const recorded = runner.crossings.length;
+    const last = recorded > 0 ? unpackCrossing(runner.crossings[recorded - 1]!) : null;
+    const fromMs = last?.atMs ?? this.startsAtMs;
+    const fromM = last && recorded <= finishIndex ? this.timingPoints[recorded - 1]!.distanceAlongRaceM : 0;
+    for (let k = recorded; k < finishIndex; k++) {
+      const share = (this.timingPoints[k]!.distanceAlongRaceM - fromM) / Math.max(lineM - fromM, 1);
+      runner.crossings.push(packCrossing(fromMs + (atMs - fromMs) * share, (atMs - fromMs) / 2));
+    }
+    if (runner.crossings.length === finishIndex) runner.crossings.push(packCrossing(atMs, sigmaMs));
+    // The finish time is the finish crossing as kept (to the tenth of a second), so the two agree.
+    runner.finishedAtMs = unpackCrossing(runner.crossings[finishIndex] ?? UNTIMED_CROSSING)?.atMs ?? Math.round(atMs);
+  }
+
+  /**
+   * Step 5: what spectators see. The filtered estimate, but never far ahead of what the latest
+   * fix shows (a runner who stops is not shown running on), never less than what was shown
+   * before, and short of the line until the finish is decided.
+   */
+  private publish(runner: RunnerState, candidate: SnapCandidate, m: Measured): void {
+    const o = this.options;
+    const limitM = this.course.raceDistanceM - o.finishToleranceM - 0.1;
+    // A fix behind the estimate may be a runner slowing down: then not even the fix's error ahead of it.
+    const behind = runner.progress!.distanceM > candidate.distanceAlongRaceM;
+    const aheadOfFixM = (behind ? o.publishAheadOfSlowerFixSigmas : o.publishAheadOfFixSigmas) * m.sigmaM;
+    let capM = candidate.distanceAlongRaceM + aheadOfFixM;
+    // While the fixes may show a runner who has stopped (and the phone, if it reports a speed,
+    // does not say they are moving), one fix a few metres further on is not progress: no further
+    // than the last two fixes' mean and its error (a standing runner is not shown running on by
+    // the noise of one fix).
+    const phoneMoving = m.reportedMps !== undefined && m.reportedMps >= o.movingAboveMps;
+    if (!phoneMoving && runner.stillLlr > -o.standingLlr && runner.lastPlacedM !== null) {
+      capM = Math.min(capM, (candidate.distanceAlongRaceM + runner.lastPlacedM) / 2 + aheadOfFixM / Math.SQRT2);
+    }
+    runner.lastPlacedM = candidate.distanceAlongRaceM;
+    const estimateM = Math.min(Math.max(runner.progress!.distanceM, 0), capM, limitM);
+    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, estimateM);
+    runner.confirmedDistanceM = Math.max(runner.confirmedDistanceM, estimateM);
+  }
+
+  /**
+   * Step 6: the timing points the published distance has passed, each with the time the estimate
+   * passed it (interpolated between the estimates either side of it).
+   */
+  private recordCrossings(runner: RunnerState, before: Progress | null): void {
+    const finishIndex = this.timingPoints.length - 1;
+    if (runner.crossings.length >= finishIndex || runner.distanceAlongRaceM < this.timingPoints[runner.crossings.length]!.distanceAlongRaceM) return;
+    const after = estimateOf(runner.progress)!;
+    const prior = estimateOf(before);
+    while (runner.crossings.length < finishIndex) {
+      const point = this.timingPoints[runner.crossings.length]!;
+      if (runner.distanceAlongRaceM < point.distanceAlongRaceM) break;
+      const at = crossingFromEstimates(point.distanceAlongRaceM, prior, after) ?? { atMs: after.atMs, sigmaMs: 1000 };
+      runner.crossings.push(packCrossing(at.atMs, at.sigmaMs));
+    }
+  }
+
+  /** The time a race's silence is measured against: see `silentFinishes`. */
+  silentAfterMs(runner: RunnerState): number {
+    const o = this.options;
+    return Math.min(o.silentMaxMs, Math.max(o.silentMinMs, o.silentIntervals * (runner.fixIntervalMs ?? 0)));
+  }
+
+  /**
+   * The runners whom silence now shows to have finished: their last fixes put them at the line,
+   * moving through it or standing at it, and nothing came for a while. `nowMs` is the race's own
+   * clock (the newest fix of any runner, and the time since it arrived), so a race replayed from
+   * its log decides alike. The caller applies each with `finishBySilence`.
+   */
+  silentFinishes(nowMs: number): string[] {
+    const out: string[] = [];
+    for (const [index, runner] of this.runners.entries()) {
+      if (this.removed.has(index) || runner.status !== RunnerStatus.onCourse || runner.lastFixAtMs === null) continue;
+      if (nowMs - runner.lastFixAtMs < this.silentAfterMs(runner)) continue;
+      if (this.silenceDecision(runner, nowMs)) out.push(runner.participantId);
+    }
+    return out;
+  }
+
+  /** Finishes a runner whom silence shows to have finished (checked again with this `nowMs`). */
+  finishBySilence(participantId: string, nowMs: number): boolean {
+    const index = this.indexById.get(participantId);
+    if (index === undefined) return false;
+    const runner = this.runners[index]!;
+    if (runner.status !== RunnerStatus.onCourse) return false;
+    const decision = this.silenceDecision(runner, nowMs);
+    if (!decision) return false;
+    const previousCrossings = runner.crossings.length;
+    this.markFinished(runner, decision.atMs, decision.sigmaMs);
+    for (let k = previousCrossings; k < runner.crossings.length; k++) this.pendingCrossings.push([index, k]);
+    this.dirty.add(index);
+    return true;
+  }
+
+  private silenceDecision(runner: RunnerState, nowMs: number): { atMs: number; sigmaMs: number } | null {
+    const progress = runner.progress;
+    if (!progress || runner.lastFixAtMs === null) return null;
+    const sigmaM = Math.sqrt(progress.varDD);
+    const decision = decideFinish(
+      {
+        lineM: this.course.raceDistanceM,
+        fix: null,
+        beyondInARow: runner.beyondInARow,
+        beyondSumM: runner.beyondSumM,
+        estimate: estimateOf(progress)!,
+        before: null,
+        reachedLine: runner.lineAtMs === null ? null : { atMs: runner.lineAtMs, sigmaMs: runner.lineSigmaMs ?? 1000 },
+        standing: this.standingOf(runner, { sigmaM, varianceM2: Math.max(sigmaM * sigmaM, this.options.minAccuracyM ** 2), reportedMps: undefined, headingDeg: undefined }),
+        silence: { nowMs, silentAfterMs: this.silentAfterMs(runner), lastFixAtMs: runner.lastFixAtMs },
+        justFound: false,
+      },
+      this.options.finish,
+    );
+    return decision.finished ? decision : null;
   }
 
   /**
@@ -466,6 +1080,38 @@ export class RaceTracker {
     return true;
   }
 
+  /**
+   * An organiser sets the lap a runner is on (a lap count the engine got wrong, or a runner first
+   * seen mid-race). The runner keeps their place on the lap; lap lines passed gain crossings with
+   * no time, lap lines no longer passed lose theirs. False for a street course, a lap out of the
+   * race, or a runner not placed or out of the race.
+   */
+  setLap(participantId: string, lap: number): boolean {
+    const index = this.indexById.get(participantId);
+    const course = this.course;
+    if (index === undefined || !course.isLapped || !Number.isInteger(lap) || lap < 1) return false;
+    const runner = this.runners[index]!;
+    if (runner.status !== RunnerStatus.onCourse && runner.status !== RunnerStatus.offCourse) return false;
+    const lapOfRunner = lapNumber(runner.distanceAlongRaceM, course.lapLengthM, course.raceDistanceM, course.startOffsetM);
+    const shiftM = (lap - lapOfRunner) * course.lapLengthM;
+    const newM = runner.distanceAlongRaceM + shiftM;
+    if (newM < 0 || newM >= course.raceDistanceM) return false;
+    runner.distanceAlongRaceM = newM;
+    runner.confirmedDistanceM = Math.max(0, runner.confirmedDistanceM + shiftM);
+    if (runner.progress) runner.progress = { ...runner.progress, distanceM: runner.progress.distanceM + shiftM };
+    if (runner.stillAtM !== null) runner.stillAtM += shiftM;
+    if (runner.lastPlacedM !== null) runner.lastPlacedM += shiftM;
+    clearPending(runner);
+    runner.lineAtMs = runner.lineSigmaMs = null;
+    const passed = this.timingPoints.findIndex((p) => p.distanceAlongRaceM > newM);
+    const keep = passed === -1 ? this.timingPoints.length - 1 : passed;
+    runner.crossings = runner.crossings.slice(0, keep);
+    while (runner.crossings.length < keep) runner.crossings.push(UNTIMED_CROSSING);
+    this.pendingCrossings = this.pendingCrossings.filter(([r]) => r !== index);
+    this.dirty.add(index);
+    return true;
+  }
+
   /** A new start time (before the start, usually): fixes before it place no one. */
   setStartsAt(startsAtMs: number): void {
     this.startsAtMs = startsAtMs;
@@ -479,7 +1125,9 @@ export class RaceTracker {
   restoreRunner(saved: RunnerState): void {
     const index = this.indexById.get(saved.participantId);
     if (index === undefined) return;
-    this.runners[index] = normaliseRunnerState(saved, this.course.raceDistanceM);
+    const state = normaliseRunnerState(saved, this.course.raceDistanceM, this.timingPoints.length);
+    this.runners[index] = state;
+    if (state.lastFixAtMs !== null && (this.newestFixAtMs === null || state.lastFixAtMs > this.newestFixAtMs)) this.newestFixAtMs = state.lastFixAtMs;
     this.dirty.add(index);
   }
 
@@ -490,8 +1138,11 @@ export class RaceTracker {
   carryOver(previous: RunnerState): void {
     const index = this.indexById.get(previous.participantId);
     if (index === undefined) return;
-    const state = normaliseRunnerState(previous, this.course.raceDistanceM);
+    const state = normaliseRunnerState(previous, this.course.raceDistanceM, this.timingPoints.length);
     if (!isOutOfRace(state.status) && state.progress) state.rejectedInARow = this.options.lostAfterRejections;
+    // The timing points may not be where they were: only those still passed keep their times.
+    const passed = this.timingPoints.findIndex((p) => p.distanceAlongRaceM > state.distanceAlongRaceM);
+    if (state.status !== RunnerStatus.finished) state.crossings = state.crossings.slice(0, passed === -1 ? this.timingPoints.length - 1 : passed);
     this.runners[index] = state;
     this.dirty.add(index);
   }
@@ -503,14 +1154,22 @@ export class RaceTracker {
       const runner = this.runners[runnerIndex]!;
       return { runnerIndex, distanceAlongRaceM: runner.distanceAlongRaceM, status: runner.status };
     });
+    const crossings: CrossingEntry[] = [];
+    for (const [runnerIndex, pointIndex] of this.pendingCrossings) {
+      const packed = this.runners[runnerIndex]!.crossings[pointIndex];
+      if (packed === undefined) continue;
+      const at = unpackCrossing(packed);
+      crossings.push({ runnerIndex, pointIndex, sinceStartMs: at ? at.atMs - this.startsAtMs : null, sigmaMs: at?.sigmaMs ?? 0 });
+    }
+    this.pendingCrossings = [];
     this.dirty.clear();
     this.seq += 1;
-    return { seq: this.seq, tickAtMs, entries };
+    return { seq: this.seq, tickAtMs, entries, crossings };
   }
 
   snapshot(takenAtMs: number): RaceSnapshot {
     const runners = this.roster.flatMap((_, runnerIndex) => (this.removed.has(runnerIndex) ? [] : [this.runnerSnapshotAt(runnerIndex)]));
-    return { raceId: this.raceId, seq: this.seq, takenAtMs, runners };
+    return { raceId: this.raceId, seq: this.seq, takenAtMs, startsAtMs: this.startsAtMs, runners };
   }
 
   /** One runner as a snapshot shows them; undefined for someone not in the race. */
@@ -535,12 +1194,15 @@ export class RaceTracker {
       lon: point ? point[0] : null,
       lat: point ? point[1] : null,
       finishedAtMs: state.finishedAtMs,
+      crossings: state.crossings.map((packed) => {
+        const at = unpackCrossing(packed);
+        return at ? [roundDs(at.atMs - this.startsAtMs), roundDs(at.sigmaMs)] : null;
+      }),
     };
   }
 
-
   private lapOf(distanceAlongRaceM: number): number {
-    return lapNumber(distanceAlongRaceM, this.course.lapLengthM, this.course.raceDistanceM);
+    return lapNumber(distanceAlongRaceM, this.course.lapLengthM, this.course.raceDistanceM, this.course.startOffsetM);
   }
 
   private accepted(runner: RunnerState, applied: boolean): PositionAccepted {
@@ -553,6 +1215,81 @@ export class RaceTracker {
   }
 }
 
+function setApproachFrom(runner: RunnerState, p: Progress): void {
+  runner.approachM = p.distanceM;
+  runner.approachAtMs = p.atMs;
+  runner.approachMps = p.speedMps;
+  runner.approachSigmaM = Math.sqrt(Math.max(p.varDD, 0));
+}
+
+function setApproach(runner: RunnerState, e: Estimate): void {
+  runner.approachM = e.distanceM;
+  runner.approachAtMs = e.atMs;
+  runner.approachMps = e.speedMps;
+  runner.approachSigmaM = e.sigmaM;
+}
+
+/** A fix's error along the course where it was placed. */
+function alongMeasured(m: Measured, candidate: SnapCandidate): Measured {
+  if (candidate.alongErrorScale === 1) return m;
+  const sigmaM = m.sigmaM * candidate.alongErrorScale;
+  return { ...m, sigmaM, varianceM2: sigmaM * sigmaM };
+}
+
+function clearSuspect(runner: RunnerState): void {
+  if (runner.suspectFixes === 0) return;
+  runner.suspectFixes = 0;
+  runner.suspectSinceMs = runner.suspectLastAtMs = runner.suspectCapM = null;
+  runner.suspectSums = [0, 0, 0, 0, 0];
+  runner.suspectVerdict = 0;
+  runner.suspectSlopeMps = 0;
+}
+
+/** Adds a surprising fix, `missM` from the estimate `sinceSec` after the last trusted fix. */
+function addToEpisode(runner: RunnerState, sinceSec: number, missM: number): void {
+  const sums = runner.suspectSums;
+  sums[0]! += sinceSec;
+  sums[1]! += sinceSec * sinceSec;
+  sums[2]! += missM;
+  sums[3]! += sinceSec * missM;
+  sums[4]! += missM * missM;
+  runner.suspectFixes += 1;
+}
+
+function episodeOf(runner: RunnerState): Episode {
+  const [sumT, sumTT, sumMiss, sumTMiss, sumMissSq] = runner.suspectSums as [number, number, number, number, number];
+  return { fixes: runner.suspectFixes, sumT, sumTT, sumMiss, sumTMiss, sumMissSq };
+}
+
+/** Where an episode's fixes were heading at `atSec`: their line over time, or the one miss so far. */
+function expectedMiss(e: Episode, atSec: number): number {
+  if (e.fixes < 2) return e.sumMiss / Math.max(e.fixes, 1);
+  const meanT = e.sumT / e.fixes;
+  const meanMiss = e.sumMiss / e.fixes;
+  const spreadTT = e.sumTT - e.fixes * meanT * meanT;
+  const slope = spreadTT > 1e-9 ? (e.sumTMiss - e.fixes * meanT * meanMiss) / spreadTT : 0;
+  return meanMiss + slope * (atSec - meanT);
+}
+
+function clearPending(runner: RunnerState): void {
+  if (runner.pendingFixes === 0 && runner.pendingM === null) return;
+  runner.pendingM = runner.pendingAtMs = runner.pendingFromM = runner.pendingFromAtMs = null;
+  runner.pendingFixes = 0;
+  runner.pendingSums = [0, 0, 0, 0, 0];
+}
+
+function resetStill(runner: RunnerState, atM: number, atMs: number, llr: number): void {
+  runner.stillAtM = atM;
+  runner.stillSumSqM2 = 0;
+  runner.stillFixes = 1;
+  runner.stillSinceMs = atMs;
+  runner.stillLlr = llr;
+}
+
+function estimateOf(progress: Progress | null): Estimate | null {
+  return progress === null ? null : { distanceM: progress.distanceM, speedMps: progress.speedMps, sigmaM: Math.sqrt(Math.max(progress.varDD, 0)), atMs: progress.atMs };
+}
+
 export function initialRunnerState(participantId: string): RunnerState {
   return {
     participantId,
@@ -560,15 +1297,42 @@ export function initialRunnerState(participantId: string): RunnerState {
     distanceAlongRaceM: 0,
     confirmedDistanceM: 0,
     progress: null,
+    paceMps: null,
+    stillAtM: null,
+    stillSumSqM2: 0,
+    stillFixes: 0,
+    stillSinceMs: null,
+    stillLlr: 0,
+    lastInnovationZ: 0,
     lastFixAtMs: null,
+    lastPlacedM: null,
+    fixIntervalMs: null,
     rejectedInARow: 0,
     offCorridorSinceMs: null,
-    reachedEndAtMs: null,
-    movingAtEnd: 0,
-    standingAtEnd: 0,
-    standingAtEndSinceMs: null,
+    pendingFromM: null,
+    pendingFromAtMs: null,
+    pendingM: null,
+    pendingAtMs: null,
+    pendingFixes: 0,
+    pendingSums: [0, 0, 0, 0, 0],
+    suspectFixes: 0,
+    suspectSinceMs: null,
+    suspectLastAtMs: null,
+    suspectSums: [0, 0, 0, 0, 0],
+    suspectVerdict: 0,
+    suspectSlopeMps: 0,
+    suspectCapM: null,
+    approachM: null,
+    approachAtMs: null,
+    approachMps: 0,
+    approachSigmaM: 0,
+    lineAtMs: null,
+    lineSigmaMs: null,
+    beyondInARow: 0,
+    beyondSumM: 0,
     batteryPct: null,
     finishedAtMs: null,
+    crossings: [],
   };
 }
 
@@ -577,10 +1341,17 @@ export function initialRunnerState(participantId: string): RunnerState {
  * what a store keeps. Much cheaper than a structured clone, thousands of times a second.
  */
 export function copyRunnerState(state: RunnerState): RunnerState {
-  return { ...state, progress: state.progress === null ? null : { ...state.progress } };
+  return {
+    ...state,
+    progress: state.progress === null ? null : { ...state.progress },
+    crossings: state.crossings.slice(),
+    suspectSums: state.suspectSums.slice(),
+    pendingSums: state.pendingSums.slice(),
+  };
 }
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const finiteOrNull = (x: unknown): number | null => (finite(x) ? x : null);
 
 /** Finished, or taken out of the race by an organiser: no fix moves them any more. */
 export function isOutOfRace(status: RunnerStatusCode): boolean {
@@ -588,21 +1359,48 @@ export function isOutOfRace(status: RunnerStatusCode): boolean {
 }
 
 /** A saved state made safe to continue from, whatever version saved it. */
-function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM: number): RunnerState {
+function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM: number, timingPointCount: number): RunnerState {
   const state = initialRunnerState(String(saved.participantId));
   const knownStatuses: number[] = Object.values(RunnerStatus);
   if (finite(saved.status) && knownStatuses.includes(saved.status)) state.status = saved.status;
   if (finite(saved.distanceAlongRaceM)) state.distanceAlongRaceM = Math.min(Math.max(saved.distanceAlongRaceM, 0), raceDistanceM);
   state.confirmedDistanceM = finite(saved.confirmedDistanceM) ? Math.min(Math.max(saved.confirmedDistanceM, 0), state.distanceAlongRaceM) : state.distanceAlongRaceM;
-  if (finite(saved.lastFixAtMs)) state.lastFixAtMs = saved.lastFixAtMs;
-  if (finite(saved.batteryPct)) state.batteryPct = saved.batteryPct;
-  if (finite(saved.finishedAtMs)) state.finishedAtMs = saved.finishedAtMs;
+  state.lastFixAtMs = finiteOrNull(saved.lastFixAtMs);
+  state.fixIntervalMs = finiteOrNull(saved.fixIntervalMs);
+  state.batteryPct = finiteOrNull(saved.batteryPct);
+  state.finishedAtMs = finiteOrNull(saved.finishedAtMs);
+  state.paceMps = finiteOrNull(saved.paceMps);
+  if (Array.isArray(saved.crossings)) {
+    state.crossings = saved.crossings.filter((c): c is number => finite(c) && (c === UNTIMED_CROSSING || c >= 0)).slice(0, timingPointCount);
+  }
   if (state.status === RunnerStatus.finished) state.distanceAlongRaceM = state.confirmedDistanceM = raceDistanceM;
   const p = saved.progress;
   if (p && [p.distanceM, p.speedMps, p.varDD, p.covDV, p.varVV, p.atMs].every(finite) && p.varDD > 0 && p.varVV > 0) {
     state.progress = { ...p };
     state.rejectedInARow = finite(saved.rejectedInARow) ? saved.rejectedInARow : 0;
-    state.offCorridorSinceMs = finite(saved.offCorridorSinceMs) ? saved.offCorridorSinceMs : null;
+    state.offCorridorSinceMs = finiteOrNull(saved.offCorridorSinceMs);
+    state.stillAtM = finiteOrNull(saved.stillAtM);
+    state.stillSumSqM2 = finite(saved.stillSumSqM2) ? Math.max(0, saved.stillSumSqM2) : 0;
+    state.stillFixes = finite(saved.stillFixes) ? Math.max(0, Math.round(saved.stillFixes)) : 0;
+    state.stillSinceMs = finiteOrNull(saved.stillSinceMs);
+    state.stillLlr = finite(saved.stillLlr) ? Math.min(8, Math.max(-8, saved.stillLlr)) : 0;
+    state.lastPlacedM = finiteOrNull(saved.lastPlacedM);
+    if (state.stillAtM !== null && state.stillFixes < 1) state.stillFixes = 1;
+    state.pendingFromM = finiteOrNull(saved.pendingFromM);
+    state.pendingFromAtMs = finiteOrNull(saved.pendingFromAtMs);
+    state.pendingM = finiteOrNull(saved.pendingM);
+    state.pendingAtMs = finiteOrNull(saved.pendingAtMs);
+    state.pendingFixes = finite(saved.pendingFixes) ? saved.pendingFixes : 0;
+    state.pendingSums = Array.isArray(saved.pendingSums) && saved.pendingSums.length === 5 && saved.pendingSums.every(finite) ? [...saved.pendingSums] : [0, 0, 0, 0, 0];
+    if (state.pendingSums.every((x) => x === 0)) state.pendingFixes = 0;
+    state.approachM = finiteOrNull(saved.approachM);
+    state.approachAtMs = finiteOrNull(saved.approachAtMs);
+    state.approachMps = finite(saved.approachMps) ? saved.approachMps : 0;
+    state.approachSigmaM = finite(saved.approachSigmaM) ? saved.approachSigmaM : 0;
+    state.lineAtMs = finiteOrNull(saved.lineAtMs);
+    state.lineSigmaMs = finiteOrNull(saved.lineSigmaMs);
+    state.beyondInARow = finite(saved.beyondInARow) ? saved.beyondInARow : 0;
+    state.beyondSumM = finite(saved.beyondSumM) ? saved.beyondSumM : 0;
   } else if (state.status === RunnerStatus.onCourse || state.status === RunnerStatus.offCourse) {
     // Placed before, but with nothing to predict from: found again from the published distance.
     state.progress = null;
@@ -613,4 +1411,9 @@ function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM: number
 /** The wire carries decimetres; answers use the same precision so both agree. */
 function roundDm(distanceM: number): number {
   return Math.round(distanceM * 10) / 10;
+}
+
+/** Seconds to a tenth, from milliseconds. */
+function roundDs(ms: number): number {
+  return Math.round(ms / 100) / 10;
 }

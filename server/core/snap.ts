@@ -26,6 +26,12 @@ export interface SnapCandidate {
   offsetM: number;
   point: LonLat;
   cost: number;
+  /**
+   * How much a fix's error is magnified along the course here: on the inside of a bend a small
+   * move of the fix sweeps its projection round the bend (on a track's bend, a fix 15 m inside
+   * moves along 1.7 times as far); on the outside, less. 1 on a straight.
+   */
+  alongErrorScale: number;
 }
 
 export interface SearchOptions {
@@ -42,6 +48,20 @@ export interface SearchOptions {
   maxOffsetM: number;
   /** A window spanning more segments than this is searched through the spatial index. */
   indexAboveSegments: number;
+  /**
+   * Instead of the best candidate, the earliest one along the race whose cost is at most this:
+   * "the lowest plausible lap" for a runner seen for the first time, where every lap of a loop
+   * fits the fix equally well.
+   */
+  earliestWithinCost?: number;
+}
+
+/**
+ * How far past the finish a search may reach: runners go on past the line (down the finish chute,
+ * or on round the lap), and a fix there is the evidence that they crossed it.
+ */
+export function searchLimitM(course: Course): number {
+  return course.raceDistanceM + (course.runOut?.lengthM ?? Math.min(course.lapLengthM / 2, 150));
 }
 
 /**
@@ -56,23 +76,31 @@ export function searchCourse(
   expectation: Expectation | null,
   options: SearchOptions,
 ): SnapCandidate | null {
-  const from = Math.max(0, fromM);
-  const to = Math.min(course.raceDistanceM, toM);
+  // A lapped course may be searched a little before the start (a runner behind the start line
+  // is on the lap before it) and past the finish; a street course only along its line and run-out.
+  const from = Math.max(course.isLapped ? -course.lapLengthM : 0, fromM);
+  const to = Math.min(searchLimitM(course), toM);
   if (to < from) return null;
-  const best: Best = { cost: Infinity, along: 0, offset: Infinity, lon: 0, lat: 0 };
-  const ctx: ScanContext = {
-    course,
-    fix,
-    expectation,
-    offsetWeight: 1 / (2 * options.fixSigmaM * options.fixSigmaM),
-    expectationWeight: expectation ? 1 / (2 * expectation.sigmaM * expectation.sigmaM) : 0,
-    maxOffsetM: options.maxOffsetM,
-    headingEast: options.headingDeg === undefined ? 0 : Math.sin((options.headingDeg * Math.PI) / 180),
-    headingNorth: options.headingDeg === undefined ? 0 : Math.cos((options.headingDeg * Math.PI) / 180),
-    headingWeight: options.headingDeg === undefined ? 0 : (options.headingWeight ?? 0) / 2,
-    best,
-  };
+  // One context for every search (searches never nest): nothing allocated on the hot path.
+  const ctx = scratch;
+  const best = ctx.best;
+  best.cost = Infinity;
+  best.along = 0;
+  best.offset = Infinity;
+  best.lon = best.lat = best.curvature = best.side = 0;
+  ctx.course = course;
+  ctx.fix = fix;
+  ctx.expectation = expectation;
+  ctx.offsetWeight = 1 / (2 * options.fixSigmaM * options.fixSigmaM);
+  ctx.expectationWeight = expectation ? 1 / (2 * expectation.sigmaM * expectation.sigmaM) : 0;
+  ctx.maxOffsetSq = options.maxOffsetM * options.maxOffsetM;
+  const heading = options.headingDeg;
+  ctx.headingEast = heading === undefined ? 0 : Math.sin((heading * Math.PI) / 180);
+  ctx.headingNorth = heading === undefined ? 0 : Math.cos((heading * Math.PI) / 180);
+  ctx.headingWeight = heading === undefined ? 0 : (options.headingWeight ?? 0) / 2;
+  ctx.earliestWithinCost = options.earliestWithinCost ?? null;
   const { path, lapLengthM } = course;
+  const lineTo = Math.min(to, course.isLapped ? to : course.raceDistanceM);
   const segmentsPerLap = path.coordinates.length - 1;
   const windowSegments = ((to - from) / lapLengthM) * segmentsPerLap;
   if (windowSegments > options.indexAboveSegments) {
@@ -81,9 +109,9 @@ export function searchCourse(
     for (const i of course.index.segmentsNear(fix.lon, fix.lat, options.maxOffsetM)) {
       const segStartM = path.vertexDistancesM[i]!;
       const segEndM = path.vertexDistancesM[i + 1]!;
-      const firstLap = Math.max(0, Math.floor((from - segEndM) / lapLengthM));
-      for (let lapStartM = firstLap * lapLengthM; lapStartM + segStartM <= to; lapStartM += lapLengthM) {
-        scanSegment(ctx, i, lapStartM, from, to);
+      const firstLap = course.isLapped ? Math.floor((from - segEndM) / lapLengthM) : 0;
+      for (let lapStartM = firstLap * lapLengthM; lapStartM + segStartM <= lineTo; lapStartM += lapLengthM) {
+        scanSegment(ctx, i, lapStartM, from, lineTo);
         if (!course.isLapped) break;
       }
     }
@@ -92,14 +120,24 @@ export function searchCourse(
     do {
       const firstSegment = path.segmentIndexAt(Math.max(0, from - lapStartM));
       for (let i = firstSegment; i < segmentsPerLap; i++) {
-        if (lapStartM + path.vertexDistancesM[i]! > to) break;
-        scanSegment(ctx, i, lapStartM, from, to);
+        if (lapStartM + path.vertexDistancesM[i]! > lineTo) break;
+        scanSegment(ctx, i, lapStartM, from, lineTo);
       }
       lapStartM += lapLengthM;
-    } while (lapStartM < to && course.isLapped);
+    } while (lapStartM < lineTo && course.isLapped);
+  }
+  // Past the end of a street course: the run-out, the line's last direction carried on.
+  if (course.runOut && to > course.raceDistanceM) {
+    const { from: a, to: b, lengthM } = course.runOut;
+    // Only what lies past the end: the end itself is the line's, not a catch-all for fixes short of it.
+    scanLine(ctx, a, b, course.raceDistanceM, lengthM, Math.max(from, course.raceDistanceM + 1e-6), to, true);
   }
   if (best.cost === Infinity) return null;
-  return { distanceAlongRaceM: best.along, offsetM: best.offset, point: [best.lon, best.lat], cost: best.cost };
+  // The projection moves along by 1 / (1 - curvature x side) for each metre the fix moves along.
+  const bend = 1 - best.curvature * best.side;
+  // (Within a few percent of a straight line is a straight line: a drawn line's jitter is not a bend.)
+  const alongErrorScale = Math.abs(bend - 1) < 0.05 ? 1 : Math.min(MAX_ALONG_ERROR_SCALE, Math.max(MIN_ALONG_ERROR_SCALE, 1 / Math.max(bend, 1e-6)));
+  return { distanceAlongRaceM: best.along, offsetM: best.offset, point: [best.lon, best.lat], cost: best.cost, alongErrorScale };
 }
 
 interface Best {
@@ -108,7 +146,13 @@ interface Best {
   offset: number;
   lon: number;
   lat: number;
+  /** The course's curvature where the candidate is (1/m, positive turning left), and the fix's side (m, positive left). */
+  curvature: number;
+  side: number;
 }
+
+const MAX_ALONG_ERROR_SCALE = 4;
+const MIN_ALONG_ERROR_SCALE = 0.5;
 
 interface ScanContext {
   course: Course;
@@ -116,22 +160,78 @@ interface ScanContext {
   expectation: Expectation | null;
   offsetWeight: number;
   expectationWeight: number;
-  maxOffsetM: number;
+  maxOffsetSq: number;
   headingEast: number;
   headingNorth: number;
   headingWeight: number;
+  earliestWithinCost: number | null;
   best: Best;
 }
 
-/** Scores segment i of the lap starting at lapStartM, restricted to the window [from, to]. */
+/** The one search context, reused by every search (searches never nest). */
+const scratch: ScanContext = {
+  course: null as unknown as Course,
+  fix: { lon: 0, lat: 0 },
+  expectation: null,
+  offsetWeight: 0,
+  expectationWeight: 0,
+  maxOffsetSq: 0,
+  headingEast: 0,
+  headingNorth: 0,
+  headingWeight: 0,
+  earliestWithinCost: null,
+  best: { cost: Infinity, along: 0, offset: Infinity, lon: 0, lat: 0, curvature: 0, side: 0 },
+};
+
+/**
+ * Scores segment i of the lap starting at lapStartM, restricted to the window [from, to]. The hot
+ * loop of the engine: segment vectors are precomputed (course.segments), nothing is allocated.
+ */
 function scanSegment(ctx: ScanContext, i: number, lapStartM: number, from: number, to: number): void {
+  const course = ctx.course;
+  const seg = course.segments;
+  const vd = course.path.vertexDistancesM;
+  const a = course.path.coordinates[i]!;
+  const px = (ctx.fix.lon - a[0]) * seg.kx;
+  const py = (ctx.fix.lat - a[1]) * seg.ky;
+  const sx = seg.east[i]!;
+  const sy = seg.north[i]!;
+  const lengthSq = seg.lengthSq[i]!;
+  const segStartM = lapStartM + vd[i]!;
+  const segLengthM = vd[i + 1]! - vd[i]!;
+  const rawT = lengthSq > 0 ? (px * sx + py * sy) / lengthSq : 0;
+  let tMin = 0;
+  let tMax = 1;
+  if (segLengthM > 0) {
+    if (from > segStartM) tMin = (from - segStartM) / segLengthM;
+    if (to < segStartM + segLengthM) tMax = (to - segStartM) / segLengthM;
+  }
+  if (tMax < tMin) return;
+  const t = rawT < tMin ? tMin : rawT > tMax ? tMax : rawT;
+  const dx = px - sx * t;
+  const dy = py - sy * t;
+  const offsetSq = dx * dx + dy * dy;
+  if (offsetSq > ctx.maxOffsetSq) return;
+  // A projection past a segment's end belongs to the neighbouring segment, unless the fix lies
+  // outside the corner (nearer the vertex than to either segment): else the vertex would stand
+  // in for a place nearer the expectation, pulling every fix about it towards where it was
+  // expected. Only where the window goes on past that end (at its edge the end is the candidate).
+  if (rawT < 0 && segStartM > from) {
+    const prev = i > 0 ? i - 1 : course.isLapped ? seg.east.length - 1 : -1;
+    if (prev >= 0 && px * seg.east[prev]! + py * seg.north[prev]! < 0) return;
+  } else if (rawT > 1 && segStartM + segLengthM < to) {
+    const next = i + 1 < seg.east.length ? i + 1 : course.isLapped ? 0 : -1;
+    if (next >= 0 && (px - sx) * seg.east[next]! + (py - sy) * seg.north[next]! > 0) return;
+  }
+  consider(ctx, a, sx / seg.kx, sy / seg.ky, t, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, course.curvaturePerM[i]!);
+}
+
+/** Scores the segment a–b, which starts segStartM along the race and is segLengthM long. */
+function scanLine(ctx: ScanContext, a: LonLat, b: LonLat, segStartM: number, segLengthM: number, from: number, to: number, projectedOnly: boolean): void {
+  const curvature = 0;
   const { path } = ctx.course;
   const kx = path.ruler.kx;
   const ky = path.ruler.ky;
-  const a = path.coordinates[i]!;
-  const b = path.coordinates[i + 1]!;
-  const segStartM = lapStartM + path.vertexDistancesM[i]!;
-  const segLengthM = path.vertexDistancesM[i + 1]! - path.vertexDistancesM[i]!;
   const sx = (b[0] - a[0]) * kx;
   const sy = (b[1] - a[1]) * ky;
   const px = (ctx.fix.lon - a[0]) * kx;
@@ -146,13 +246,32 @@ function scanSegment(ctx: ScanContext, i: number, lapStartM: number, from: numbe
     tMax = Math.min(1, (to - segStartM) / segLengthM);
   }
   if (tMax < tMin) return;
+  if (projectedOnly && (t < tMin || t > tMax)) return;
   if (t < tMin) t = tMin;
   else if (t > tMax) t = tMax;
   const dx = px - sx * t;
   const dy = py - sy * t;
   const offsetSq = dx * dx + dy * dy;
-  if (offsetSq > ctx.maxOffsetM * ctx.maxOffsetM) return;
-  const along = segStartM + segLengthM * t;
+  if (offsetSq > ctx.maxOffsetSq) return;
+  consider(ctx, a, b[0] - a[0], b[1] - a[1], t, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, curvature);
+}
+
+/** Scores one candidate point and keeps it if it is the best so far. */
+function consider(
+  ctx: ScanContext,
+  a: LonLat,
+  dLon: number,
+  dLat: number,
+  t: number,
+  along: number,
+  offsetSq: number,
+  sx: number,
+  sy: number,
+  lengthSq: number,
+  px: number,
+  py: number,
+  curvature: number,
+): void {
   let cost = offsetSq * ctx.offsetWeight;
   if (ctx.expectation) {
     const miss = along - ctx.expectation.distanceAlongRaceM;
@@ -164,11 +283,16 @@ function scanSegment(ctx: ScanContext, i: number, lapStartM: number, from: numbe
     const cosAngle = (sx * ctx.headingEast + sy * ctx.headingNorth) / Math.sqrt(lengthSq);
     cost += ctx.headingWeight * (1 - cosAngle);
   }
-  if (cost < ctx.best.cost) {
+  const better =
+    ctx.earliestWithinCost === null ? cost < ctx.best.cost : cost <= ctx.earliestWithinCost && (ctx.best.cost === Infinity || along < ctx.best.along);
+  if (better) {
     ctx.best.cost = cost;
     ctx.best.along = along;
     ctx.best.offset = Math.sqrt(offsetSq);
-    ctx.best.lon = a[0] + (b[0] - a[0]) * t;
-    ctx.best.lat = a[1] + (b[1] - a[1]) * t;
+    ctx.best.lon = a[0] + dLon * t;
+    ctx.best.lat = a[1] + dLat * t;
+    ctx.best.curvature = curvature;
+    // Positive when the fix is to the left of the direction of the course.
+    ctx.best.side = lengthSq > 0 ? (sx * py - sy * px) / Math.sqrt(lengthSq) : 0;
   }
 }

@@ -9,6 +9,7 @@ import type { LonLat } from '../../shared/course-path.ts';
 import { defaultAlertThresholds, type AlertThresholds } from '../core/alerts.ts';
 import type { SectionDefinition } from '../core/closures.ts';
 import { buildCourse, type Course, type CourseDefinition } from '../core/course.ts';
+import type { NamedPoint } from '../core/timing-points.ts';
 import { TRACK_LANES } from '../core/track.ts';
 import { describeIssues } from '../validation.ts';
 import { lineFromGeoJson, lineFromGpx, type LineResult } from './course-import.ts';
@@ -24,19 +25,38 @@ const geoCourseFields = {
   file: z.string().min(1).optional(),
 };
 
+/** How far past the lap line a race starts on a loop or track (a 5,000 m starts 200 m into the lap). */
+const startOffsetField = { startOffsetM: z.number().min(0).max(100_000).optional() };
+
 const courseSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('street'), ...geoCourseFields }).strict(),
   z
-    .object({ kind: z.literal('loop'), ...geoCourseFields, lapLengthM: z.number().positive().max(100_000).optional() })
+    .object({ kind: z.literal('loop'), ...geoCourseFields, lapLengthM: z.number().positive().max(100_000).optional(), ...startOffsetField })
     .strict(),
+  // A track from its centre and bearing (World Athletics geometry), or drawn as a line that
+  // starts at the lap line (a GeoJSON or GPX of its lane).
   z
     .object({
       kind: z.literal('track'),
-      centre: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).strict(),
-      homeStraightBearingDeg: z.number().min(0).max(360),
+      centre: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).strict().optional(),
+      homeStraightBearingDeg: z.number().min(0).max(360).optional(),
       lane: z.number().int().min(1).max(TRACK_LANES).default(1),
+      /** Where the finish line is, metres round from the end of the home straight (0: the common finish line). */
+      finishLineOffsetM: z.number().min(-400).max(400).optional(),
+      ...geoCourseFields,
+      lapLengthM: z.number().positive().max(100_000).optional(),
+      ...startOffsetField,
     })
-    .strict(),
+    .strict()
+    .superRefine((t, ctx) => {
+      const generated = t.centre !== undefined || t.homeStraightBearingDeg !== undefined;
+      const drawn = t.geojson !== undefined || t.file !== undefined;
+      if (generated === drawn) {
+        ctx.addIssue({ code: 'custom', message: 'a track is given by its "centre" and "homeStraightBearingDeg", or drawn as a line ("geojson" or "file"), not both or neither' });
+      } else if (generated && (t.centre === undefined || t.homeStraightBearingDeg === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [t.centre === undefined ? 'centre' : 'homeStraightBearingDeg'], message: 'a generated track needs both its centre and the bearing of its home straight' });
+      }
+    }),
 ]);
 
 const participantSchema = z
@@ -66,6 +86,14 @@ const raceSchema = z
     corridorM: z.number().min(10).max(500).optional(),
     /** Slowest pace allowed (the virtual sweeper when no participant is the sweeper), s/km. */
     cutoffPaceSecPerKm: z.number().min(120).max(3600).optional(),
+    /**
+     * Timing points besides every lap line (loops, tracks) and every 5 km (street): a water
+     * station, a half-way mat, km 30 (docs/EVENT-FILE.md).
+     */
+    timingPoints: z
+      .array(z.object({ name: z.string().min(1).max(80), distanceM: z.number().positive() }).strict())
+      .max(200)
+      .optional(),
     /** When organisers are alerted, for this race (docs/PROTOCOL.md, alerts). */
     alerts: z
       .object({
@@ -130,6 +158,8 @@ export interface LoadedRace {
   /** Slowest allowed pace (the virtual sweeper); null: no sweeper is waited for. */
   cutoffPaceSecPerKm: number | null;
   alertThresholds: AlertThresholds;
+  /** Timing points named in the event file (lap lines and every 5 km come on top). */
+  namedPoints: NamedPoint[];
   participants: LoadedParticipant[];
 }
 
@@ -207,8 +237,12 @@ export async function parseEvent(json: unknown, options: { source: string; baseD
           batteryBelowPct: race.alerts?.batteryBelowPct ?? defaultAlertThresholds.batteryBelowPct,
         },
         course,
+        namedPoints: (race.timingPoints ?? []).map((p) => ({ name: p.name, distanceAlongRaceM: p.distanceM })),
         participants,
       });
+      for (const [j, point] of (race.timingPoints ?? []).entries()) {
+        if (point.distanceM >= race.distanceM) problems.push(`${at}.timingPoints[${j}].distanceM: must be short of the race's distance (${race.distanceM} m); the finish is a timing point already`);
+      }
     }
   }
   if (problems.length > 0) throw new EventFileError(options.source, problems);
@@ -251,14 +285,26 @@ async function buildCourseFrom(
   problems: string[],
 ): Promise<Course | null> {
   let definition: CourseDefinition | null = null;
-  if (c.kind === 'track') {
-    definition = { kind: 'track', centre: c.centre, homeStraightBearingDeg: c.homeStraightBearingDeg, lane: c.lane };
+  if (c.kind === 'track' && c.centre !== undefined && c.homeStraightBearingDeg !== undefined) {
+    definition = {
+      kind: 'track',
+      centre: c.centre,
+      homeStraightBearingDeg: c.homeStraightBearingDeg,
+      lane: c.lane,
+      ...(c.finishLineOffsetM !== undefined ? { finishLineOffsetM: c.finishLineOffsetM } : {}),
+      ...(c.startOffsetM !== undefined ? { startOffsetM: c.startOffsetM } : {}),
+    };
   } else if (baseDir === null && c.file !== undefined) {
     problems.push(`${at}.file: an upload carries its line inline ("geojson") or as the request body, not as a file name`);
   } else {
     const coordinates = await readLineCoordinates(c, baseDir ?? '.', at, problems);
     if (coordinates) {
-      definition = c.kind === 'loop' ? { kind: 'loop', coordinates, lapLengthM: c.lapLengthM } : { kind: 'street', coordinates };
+      if (c.kind === 'street') definition = { kind: 'street', coordinates };
+      else {
+        // A loop or a drawn track: a lap line where the line starts, run round.
+        const lapLengthM = c.lapLengthM ?? (c.kind === 'track' ? 400 : undefined);
+        definition = { kind: 'loop', coordinates, lapLengthM, startOffsetM: c.startOffsetM ?? 0, courseKind: c.kind };
+      }
     }
   }
   if (!definition) return null;
@@ -293,13 +339,21 @@ export async function courseFromDefinition(json: unknown, distanceM: number): Pr
 /** A course from a bare line (GeoJSON or GPX) and the kind of course it is. */
 export function courseFromLine(
   line: LineResult,
-  shape: { kind: 'street' } | { kind: 'loop'; lapLengthM?: number },
+  shape: { kind: 'street' } | { kind: 'loop' | 'track'; lapLengthM?: number; startOffsetM?: number },
   distanceM: number,
 ): { course: Course } | { problems: string[] } {
   if ('problems' in line) return line;
   try {
     const definition: CourseDefinition =
-      shape.kind === 'loop' ? { kind: 'loop', coordinates: line.coordinates, lapLengthM: shape.lapLengthM } : { kind: 'street', coordinates: line.coordinates };
+      shape.kind === 'street'
+        ? { kind: 'street', coordinates: line.coordinates }
+        : {
+            kind: 'loop',
+            coordinates: line.coordinates,
+            lapLengthM: shape.lapLengthM ?? (shape.kind === 'track' ? 400 : undefined),
+            startOffsetM: shape.startOffsetM ?? 0,
+            courseKind: shape.kind,
+          };
     return { course: buildCourse(definition, distanceM) };
   } catch (cause) {
     return { problems: [(cause as Error).message] };

@@ -132,6 +132,19 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (outcome === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the change could not be stored; send it again');
     res.json(okAck(null));
   });
+  // The lap a runner is on (loops and tracks): a lap count the engine could not know, such as a
+  // runner first seen mid-race, whom it places on the lowest lap their fixes allow.
+  app.post('/api/organiser/participants/:participantId/lap', jsonBody, async (req, res) => {
+    const body = lapRequest.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
+    const outcome = await service.setLap(String(req.params['participantId']), body.data.lap, 'organiser');
+    if (outcome === 'unknown') return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant in a race');
+    if (outcome === 'not lapped') return sendError(res, ErrorCodes.MALFORMED_REQUEST, 'the runner is in a street race, which has no laps');
+    if (outcome === 'no such lap') return sendError(res, ErrorCodes.MALFORMED_REQUEST, 'the race has no such lap for where the runner is on it');
+    if (outcome === 'not placed') return sendError(res, ErrorCodes.MALFORMED_REQUEST, 'the runner is not on the course (not seen yet, finished, or out of the race)');
+    if (outcome === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the change could not be stored; send it again');
+    res.json(okAck(null));
+  });
   app.post('/api/organiser/races', express.json({ limit: COURSE_UPLOAD_LIMIT }), async (req, res) => {
     const parsed = await parseRaceDefinition(req.body);
     const problems = 'problems' in parsed ? parsed.problems : service.addRace(parsed.race, 'organiser');
@@ -265,7 +278,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.set('cache-control', 'no-store').json(okAck({ ...device, raceName: race.name, isPrivate: race.isPrivate }));
   });
 
-  // Course import: a GeoJSON or GPX line (with ?kind=street|loop and, for a loop, ?lapLengthM=),
+  // Course import: a GeoJSON or GPX line (with ?kind=street|loop|track and, for a loop or a track,
+  // ?lapLengthM= and ?startOffsetM=),
   // or a JSON course definition as in the event file (a track, or a line inline).
   const courseBodies = [
     express.json({ type: ['application/json', 'application/geo+json'], limit: COURSE_UPLOAD_LIMIT }),
@@ -325,6 +339,7 @@ const COURSE_UPLOAD_LIMIT = '5mb';
 
 const moveRequest = z.object({ raceId: z.string().min(1).max(64) }).strict();
 const outcomeRequest = z.object({ outcome: z.enum(['dnf', 'dsq', 'racing']) }).strict();
+const lapRequest = z.object({ lap: z.number().int().min(1).max(100_000) }).strict();
 const raceChangeRequest = z
   .object({
     name: z.string().min(1).max(120).optional(),
@@ -339,8 +354,9 @@ const linkRequest = z
   .strict();
 
 const uploadShape = z.object({
-  kind: z.enum(['street', 'loop']).optional(),
+  kind: z.enum(['street', 'loop', 'track']).optional(),
   lapLengthM: z.coerce.number().positive().max(100_000).optional(),
+  startOffsetM: z.coerce.number().min(0).max(100_000).optional(),
 });
 
 /** The course an organiser's upload describes, or what is wrong with it. */
@@ -364,10 +380,20 @@ function withShape(
   current: Course,
   distanceM: number,
 ): { course: Course } | { problems: string[] } {
-  // Without ?kind the race keeps the kind of course it has; a track is generated, not drawn.
-  const kind = shape.kind ?? (current.kind === 'track' ? null : current.kind);
-  if (kind === null) return { problems: ['this race is on a track: send ?kind=street or ?kind=loop with a line'] };
-  return courseFromLine(line, kind === 'loop' ? { kind, lapLengthM: shape.lapLengthM } : { kind }, distanceM);
+  // Without ?kind the race keeps the kind of course it has. A line for a loop or a track starts at
+  // its lap line.
+  const kind = shape.kind ?? current.kind;
+  return courseFromLine(
+    line,
+    kind === 'street'
+      ? { kind }
+      : {
+          kind,
+          ...(shape.lapLengthM !== undefined ? { lapLengthM: shape.lapLengthM } : {}),
+          ...(shape.startOffsetM !== undefined ? { startOffsetM: shape.startOffsetM } : {}),
+        },
+    distanceM,
+  );
 }
 
 function noCacheForHtml(res: Response, path: string): void {

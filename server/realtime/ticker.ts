@@ -38,7 +38,9 @@ export function startTicker(deps: {
     for (const entry of delta.entries) {
       const room = followRoom(raceId, race.tracker.participantAt(entry.runnerIndex)?.participantId ?? '');
       if (!spectators.adapter.rooms.has(room)) continue;
-      spectators.local.to(room).emit('follow:delta', raceId, encodeDelta({ ...delta, entries: [entry] }));
+      // That runner's entry and crossings only: a follower learns nothing of anyone else.
+      const crossings = delta.crossings.filter((c) => c.runnerIndex === entry.runnerIndex);
+      spectators.local.to(room).emit('follow:delta', raceId, encodeDelta({ ...delta, entries: [entry], crossings }));
     }
   };
 
@@ -84,7 +86,10 @@ export function startTicker(deps: {
   let dueAtMs = performance.now() + slotMs;
   const runSlot = (s: number): void => {
     try {
-      if (s === 0) service.evaluateAlerts(coordinator.isWriter);
+      if (s === 0) {
+        service.closeSilentRunners(coordinator.isWriter);
+        service.evaluateAlerts(coordinator.isWriter);
+      }
       const tickAtMs = clock.nowMs();
       service.raceIds().forEach((raceId, index) => {
         if (index % slotCount === s) void sendRace(raceId, tickAtMs);
@@ -114,6 +119,7 @@ export function startTicker(deps: {
   timer.unref();
   return {
     tick: async () => {
+      service.closeSilentRunners(coordinator.isWriter);
       service.evaluateAlerts(coordinator.isWriter);
       const tickAtMs = clock.nowMs();
       await Promise.all(service.raceIds().map((raceId) => sendRace(raceId, tickAtMs)));

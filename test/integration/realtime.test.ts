@@ -270,7 +270,7 @@ describe('HTTP', () => {
     const snapshot = await httpJson('/api/races/street-10k/snapshot');
     const runner = (snapshot.body.data as unknown as RaceSnapshot).runners[0]!;
     expect(Object.keys(runner).sort()).toEqual(
-      ['bib', 'distanceAlongRaceM', 'finishedAtMs', 'lap', 'lat', 'lon', 'name', 'participantId', 'runnerIndex', 'status'].sort(),
+      ['bib', 'crossings', 'distanceAlongRaceM', 'finishedAtMs', 'lap', 'lat', 'lon', 'name', 'participantId', 'runnerIndex', 'status'].sort(),
     );
   });
 

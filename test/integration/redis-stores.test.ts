@@ -72,6 +72,51 @@ describe.skipIf(!available)('a server restarted on Redis', () => {
       await second.stores.close();
     }
   });
+
+  it('keeps crossing times, finishes and an organiser\'s lap count', async () => {
+    const { startTestServer, connectDevice, connected } = await import('../support/test-server.ts');
+    const { testEvent } = await import('../support/fixtures.ts');
+    const keyPrefix = `test:${randomBytes(6).toString('hex')}`;
+    const event = await testEvent(Date.now() - 45 * 60_000);
+    /** One runner's fixes every 5 s from `fromM` to `toM`, the last one just now. */
+    const run = async (url: string, raceIndex: number, fromM: number, toM: number) => {
+      const race = event.races[raceIndex]!;
+      const device = connectDevice(url, race.participants[0]!.deviceToken);
+      await connected(device);
+      const steps = Math.round((toM - fromM) / 20);
+      const nowMs = Date.now();
+      for (let k = 0; k <= steps; k++) {
+        const [lon, lat] = race.course.path.pointAtRaceDistance(fromM + ((toM - fromM) * k) / steps);
+        const fix = { lon, lat, recordedAtMs: nowMs - (steps - k) * 5000, accuracyM: 5 };
+        const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<{ ok: boolean }> }).emitWithAck('position', fix);
+        expect(ack.ok).toBe(true);
+      }
+      device.disconnect();
+    };
+    const organiser = { authorization: 'Bearer test-organiser-token-0123456789', 'content-type': 'application/json' };
+
+    const first = await startTestServer({ event, stores: await createRedisStores({ url: REDIS_URL, keyPrefix, logger: silentLogger }) });
+    await run(first.url, 0, 4800, 5200); // past 5 km
+    await run(first.url, 1, 100, 200); // on the track, first seen 45 minutes in
+    const lap = await fetch(`${first.url}/api/organiser/participants/t-1/lap`, { method: 'POST', headers: organiser, body: JSON.stringify({ lap: 20 }) });
+    expect(lap.status).toBe(200);
+    const before = [first.service.snapshot(first.service.race('street-10k')!), first.service.snapshot(first.service.race('track-10k')!)];
+    expect(before[0]!.runners[0]!.crossings).toHaveLength(1);
+    expect(before[1]!.runners[0]!.lap).toBe(20);
+    await first.close();
+    await first.stores.close();
+
+    const second = await startTestServer({ event, stores: await createRedisStores({ url: REDIS_URL, keyPrefix, logger: silentLogger }) });
+    try {
+      const after = [second.service.snapshot(second.service.race('street-10k')!), second.service.snapshot(second.service.race('track-10k')!)];
+      expect(after[0]!.runners[0]).toEqual(before[0]!.runners[0]);
+      expect(after[1]!.runners[0]).toEqual(before[1]!.runners[0]);
+    } finally {
+      await second.close();
+      await removeKeys(keyPrefix);
+      await second.stores.close();
+    }
+  });
 });
 
 // Redis going away and coming back is tested with real server processes in cluster.test.ts.

@@ -32,8 +32,8 @@ afterAll(async () => {
 
 const runner = (raceId: string, index: number) => event.races.find((r) => r.raceId === raceId)!.participants[index]!;
 
-async function createLink(token: string, validForHours?: number): Promise<ShareLinkInfo & { link: string }> {
-  const response = await fetch(`${server.url}/api/device/share-links`, {
+async function createLink(token: string, validForHours?: number, url = server.url): Promise<ShareLinkInfo & { link: string }> {
+  const response = await fetch(`${url}/api/device/share-links`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(validForHours === undefined ? {} : { validForHours }),
@@ -43,8 +43,8 @@ async function createLink(token: string, validForHours?: number): Promise<ShareL
   return body.data;
 }
 
-async function follower(link: string): Promise<{ socket: SpectatorSocket; joined: Ack<FollowSnapshot>; deltas: RaceDelta[]; raceDeltas: string[] }> {
-  const socket = connectSpectator(server.url);
+async function follower(link: string, url = server.url): Promise<{ socket: SpectatorSocket; joined: Ack<FollowSnapshot>; deltas: RaceDelta[]; raceDeltas: string[] }> {
+  const socket = connectSpectator(url);
   sockets.push(socket);
   await connected(socket);
   const deltas: RaceDelta[] = [];
@@ -98,6 +98,34 @@ describe('private live links', () => {
     const http = (await (await fetch(`${server.url}/api/follow?link=${encodeURIComponent(link.link)}`)).json()) as Ack<FollowSnapshot>;
     expect(http).toMatchObject({ ok: true, data: { runner: { participantId: 'p-1', status: 1 } } });
     expect(JSON.stringify(http)).not.toContain('p-2');
+  });
+
+  it('carry the followed runner\'s crossing times and no one else\'s', async () => {
+    // A server of its own, so that both runners start this test unseen.
+    const own = await startTestServer({ event, shareLinks: server.shareLinks });
+    try {
+      const link = await createLink(runner('loop-32k', 0).deviceToken, undefined, own.url);
+      const { deltas } = await follower(link.link, own.url);
+      const organiserRoom = connectSpectator(own.url, { organiserToken: TEST_ORGANISER_TOKEN });
+      sockets.push(organiserRoom);
+      await connected(organiserRoom);
+      await organiserRoom.emitWithAck('race:join', { raceId: 'loop-32k' });
+      const crossingsPerDelta: number[][] = [];
+      organiserRoom.on('race:delta', (_raceId, bytes) => crossingsPerDelta.push(decodeDelta(bytes).crossings.map((c) => c.runnerIndex)));
+      // Both runners over the first lap line (700 m) in the same tick: one delta has both crossings.
+      const nowMs = Date.now();
+      const fixes = Array.from({ length: 11 }, (_, k) => {
+        const [lon, lat] = event.races[2]!.course.path.pointAtRaceDistance(600 + k * 20);
+        return { lon, lat, recordedAtMs: nowMs - (10 - k) * 5000, accuracyM: 5 };
+      });
+      const acks = await Promise.all([1, 0].map((index) => own.service.ingestFixes(own.service.participant(runner('loop-32k', index).participantId)!, fixes)));
+      expect(acks.flat().every((ack) => ack.ok)).toBe(true);
+      await until(() => crossingsPerDelta.some((runners) => runners.includes(0) && runners.includes(1)));
+      await until(() => deltas.some((d) => d.crossings.length > 0));
+      expect(deltas.flatMap((d) => d.crossings).map((c) => [c.runnerIndex, c.pointIndex])).toEqual([[0, 0]]);
+    } finally {
+      await own.close();
+    }
   });
 
   it('refuses an altered link and one signed by another server', async () => {

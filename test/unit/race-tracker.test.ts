@@ -124,15 +124,30 @@ describe('gaps and late first fixes', () => {
   });
 
   it('counts every lap of a track runner seen only every 100 s', () => {
-    const seconds = Array.from({ length: 28 }, (_, i) => 100 * (i + 1)); // the last three standing at the line
+    // Seen at the start, then once a lap: every fix is at the same place on the lap.
+    const seconds = [5, 10, 15, ...Array.from({ length: 25 }, (_, i) => 100 * (i + 1))]; // the last ones standing at the line
     const results = publishedAt('women-10k-stadium', 4, seconds);
-    for (const { truthM, publishedM } of results) expect(Math.abs(publishedM - truthM)).toBeLessThan(5);
-    expect(results[results.length - 1]!.publishedM).toBe(10000);
+    for (const { truthM, publishedM } of results.slice(0, -1)) expect(Math.abs(publishedM - truthM)).toBeLessThan(5);
   });
 
-  it("places a runner first seen mid-race on the lap their phone's speed points to", () => {
-    const results = publishedAt('women-10k-stadium', 4, [1750, 1755, 1760], true);
-    for (const { truthM, publishedM } of results) expect(Math.abs(publishedM - truthM)).toBeLessThan(5);
+  it('places a runner first seen mid-race on the lowest lap their fixes allow, until an organiser sets the lap', () => {
+    const course = courseOf('women-10k-stadium');
+    const t = tracker(course);
+    const fixAt = (m: number, sec: number) => {
+      const [lon, lat] = course.path.pointAtRaceDistance(m);
+      return { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 5, speedMps: 4 };
+    };
+    // 7,000 m after 1,750 s at 4 m/s, seen for the first time: 200 m into a lap, which lap the fix cannot tell.
+    const first = t.applyFix('p1', fixAt(7000, 1750));
+    expect(first.distanceAlongRaceM).toBeCloseTo(200, -1);
+    expect(first.lap).toBe(1);
+    expect(t.setLap('p1', 18)).toBe(true);
+    expect(t.runnerSnapshot('p1')).toMatchObject({ lap: 18 });
+    // The lap lines passed before carry no time: nobody saw them.
+    expect(t.runnerSnapshot('p1')!.crossings).toEqual(Array(17).fill(null));
+    const next = t.applyFix('p1', fixAt(7020, 1755));
+    expect(Math.abs(next.distanceAlongRaceM - 7020)).toBeLessThan(5);
+    expect(t.setLap('p1', 26)).toBe(false); // there are 25 laps
   });
 });
 
@@ -282,5 +297,110 @@ describe('runner state', () => {
     t.applyFix('a', at(45, 12));
     expect(t.takeDelta(4)!.seq).toBe(2);
     expect(t.snapshot(5).seq).toBe(2);
+  });
+});
+
+describe('crossing times and finishes', () => {
+  /** A runner at a steady pace with seeded noise, on through the finish and down the chute. */
+  function run(raceId: string, seed: number, intervalSec: number) {
+    const course = courseOf(raceId);
+    const t = tracker(course);
+    const fixes = noisyRun(course, { startMs: START_MS, paceSecPerKm: 250, intervalSec, noiseM: 6, random: seededRandom(seed) });
+    for (const { fix } of fixes) t.applyFix('p1', fix);
+    return { course, t };
+  }
+
+  // Six metres of noise each way is 1.5 s at 4 m/s; between sparse fixes the pace must be assumed.
+  it.each([
+    ['men-10k', 5, 4],
+    ['men-10k', 30, 7],
+    ['women-10k-stadium', 5, 4],
+    ['women-10k-stadium', 30, 7],
+  ] as const)('times every timing point of %s (a fix every %i s) within %i s of the truth, and says how surely', (raceId, intervalSec, withinSec) => {
+    for (const seed of [1, 2, 3]) {
+      const { t } = run(raceId, seed, intervalSec);
+      const runner = t.snapshot(0).runners[0]!;
+      expect(runner.status).toBe(RunnerStatus.finished);
+      expect(runner.crossings).toHaveLength(t.timingPoints.length);
+      for (const [k, point] of t.timingPoints.entries()) {
+        const [sinceStartSec, sigmaSec] = runner.crossings[k]!;
+        const truthSec = (point.distanceAlongRaceM / 1000) * 250;
+        // Within a few seconds, and within 4 of its own standard deviations (plus the tenth it is rounded to).
+        expect(Math.abs(sinceStartSec - truthSec), `${point.name} seed ${seed}`).toBeLessThan(withinSec);
+        expect(Math.abs(sinceStartSec - truthSec)).toBeLessThanOrEqual(4 * sigmaSec + 0.1);
+      }
+      expect(runner.finishedAtMs).toBe(START_MS + runner.crossings.at(-1)![0] * 1000);
+    }
+  });
+
+  it('sends each crossing once, in the delta after it was recorded', () => {
+    const course = courseOf('men-10k');
+    const t = tracker(course);
+    const fixes = noisyRun(course, { startMs: START_MS, paceSecPerKm: 250, intervalSec: 5, noiseM: 6, random: seededRandom(9) });
+    const sent: number[] = [];
+    for (const { fix } of fixes) {
+      t.applyFix('p1', fix);
+      for (const c of t.takeDelta(fix.recordedAtMs)?.crossings ?? []) sent.push(c.pointIndex);
+    }
+    expect(sent).toEqual([0, 1]); // 5 km, then the finish
+  });
+
+  it('does not finish a runner who stands 10 m short of the line, and finishes one who stands on it', () => {
+    const course = courseOf('men-10k');
+    for (const [standM, finishes] of [[-10, false], [0, true]] as const) {
+      const t = tracker(course);
+      const rng = seededRandom(5);
+      const fixAt = (m: number, sec: number) => {
+        const [lon, lat] = course.path.ruler.offset(course.path.pointAtRaceDistance(m), rng.gaussian(6), rng.gaussian(6));
+        return { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 9 };
+      };
+      // 4 m/s to the stopping place, then ten minutes standing there.
+      const stopM = course.raceDistanceM + standM;
+      for (let sec = 5; sec <= stopM / 4; sec += 5) t.applyFix('p1', fixAt(sec * 4, sec));
+      for (let sec = Math.ceil(stopM / 4 / 5) * 5; sec <= stopM / 4 + 600; sec += 5) t.applyFix('p1', fixAt(stopM, sec));
+      expect(t.runnerState('p1')!.status === RunnerStatus.finished, `standing ${standM} m`).toBe(finishes);
+    }
+  });
+
+  it('finishes by silence a runner last seen running into the line, not one silent mid-race', () => {
+    const course = courseOf('men-10k');
+    const t = new RaceTracker('race', course, START_MS, [
+      { participantId: 'near', bib: '1', name: 'Near' },
+      { participantId: 'far', bib: '2', name: 'Far' },
+    ]);
+    const at = (m: number, sec: number) => {
+      const [lon, lat] = course.path.pointAtRaceDistance(m);
+      return { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 5 };
+    };
+    // Both at 4 m/s, a fix every 10 s; "near" is last seen 8 m before the line, "far" at 6 km.
+    for (let sec = 10; sec <= 2498; sec += 10) t.applyFix('near', at(Math.min(sec * 4, 9992), Math.min(sec, 2498)));
+    t.applyFix('near', at(9992, 2498));
+    for (let sec = 10; sec <= 1500; sec += 10) t.applyFix('far', at(sec * 4, sec));
+    const lastFixMs = START_MS + 2498 * 1000;
+    // A phone that reported every 10 s is silent after a minute (the least a silence can be).
+    expect(t.silentFinishes(lastFixMs + 30_000)).toEqual([]);
+    expect(t.silentFinishes(lastFixMs + 61_000)).toEqual(['near']);
+    expect(t.finishBySilence('near', lastFixMs + 61_000)).toBe(true);
+    const near = t.runnerSnapshot('near')!;
+    expect(near.status).toBe(RunnerStatus.finished);
+    // 8 m at 4 m/s after the last fix.
+    expect(Math.abs(near.crossings.at(-1)![0] - 2500)).toBeLessThanOrEqual(1);
+    expect(t.finishBySilence('far', lastFixMs + 61_000)).toBe(false);
+    expect(t.runnerSnapshot('far')!.status).toBe(RunnerStatus.onCourse);
+  });
+
+  it('takes a runner found again behind their pace after a long silence, once the fixes after show them moving', () => {
+    // A sweeper walking with the last runners: fixes at 4 m/s to 600 m, nothing for 280 s, then
+    // at 1,020 m (they averaged 1.5 m/s, not 4) and moving on.
+    const course = courseOf('men-10k');
+    const t = tracker(course);
+    const at = (m: number, sec: number) => {
+      const [lon, lat] = course.path.pointAtRaceDistance(m);
+      return { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 5, speedMps: 4 };
+    };
+    for (let k = 0; k <= 4; k++) t.applyFix('p1', at(520 + 20 * k, 130 + 5 * k));
+    let placedM = 0;
+    for (let k = 0; k <= 4; k++) placedM = t.applyFix('p1', at(1020 + 20 * k, 430 + 5 * k)).distanceAlongRaceM;
+    expect(placedM).toBeCloseTo(1100, -1);
   });
 });

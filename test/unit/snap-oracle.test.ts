@@ -10,7 +10,8 @@ import { seededRandom } from '../../simulations/random.ts';
 
 /**
  * Tolerances: offsets within 0.3 m; distances along within 0.5 m + 0.2% (Turf's sphere against
- * cheap-ruler's ellipsoid, both scaled to the official distance).
+ * cheap-ruler's ellipsoid, both scaled to the official distance), times how much the place along
+ * the line is magnified where the fix is (inside a bend).
  */
 const OFFSET_TOLERANCE_M = 0.3;
 const ALONG_TOLERANCE = 0.002;
@@ -33,7 +34,12 @@ function compare(course: Course, seed: number, samples: number) {
     const reference = turf.nearestPointOnLine(line, point, { units: 'meters' });
     if (!fast) throw new Error('no candidate');
     const refAlongM = reference.properties.totalDistance * officialPerTurfM;
-    worstAlongM = Math.max(worstAlongM, Math.abs(fast.distanceAlongRaceM - refAlongM) - ALONG_TOLERANCE * refAlongM - ALONG_TOLERANCE_M);
+    // On a closed line the lap's end and its start are one point.
+    const rawMissM = Math.abs(fast.distanceAlongRaceM - refAlongM);
+    const missM = course.isLapped ? Math.min(rawMissM, course.lapLengthM - rawMissM) : rawMissM;
+    // Inside a bend the place along the line moves further than the fix does (the snap reports by
+    // how much): the tolerance grows with it.
+    worstAlongM = Math.max(worstAlongM, missM - fast.alongErrorScale * (ALONG_TOLERANCE * refAlongM + ALONG_TOLERANCE_M));
     worstOffsetM = Math.max(worstOffsetM, Math.abs(fast.offsetM - reference.properties.pointDistance));
   }
   return { worstAlongM, worstOffsetM };

@@ -2,7 +2,7 @@
 // reached only through a link carrying its key (?race=…&key=…).
 import './style.css';
 import { io, type Socket } from 'socket.io-client';
-import { CoursePath } from '../../shared/course-path.ts';
+import { CoursePath, lapsInRace } from '../../shared/course-path.ts';
 import {
   RunnerStatus,
   runnerStatusNames,
@@ -140,9 +140,9 @@ async function start(): Promise<void> {
     const course = await api<CourseGeometry>(`/api/races/${encodeURIComponent(raceId)}/course`);
     const path = new CoursePath(course.lapCoordinates, { lapLengthM: course.lapLengthM });
     viewing = {
-      race: new ViewedRace(raceId, course.lapLengthM, course.raceDistanceM),
+      race: new ViewedRace(raceId, course.lapLengthM, course.raceDistanceM, course.startOffsetM, course.timingPoints.length),
       path,
-      laps: Math.ceil(course.raceDistanceM / course.lapLengthM - 1e-9),
+      laps: lapsInRace(course.lapLengthM, course.raceDistanceM, course.startOffsetM),
       pending: [],
     };
     map.showCourse(course.lapCoordinates);

@@ -2,7 +2,7 @@
 // in step with the server by a snapshot and then deltas in sequence. A gap in the sequence means
 // a lost delta: the viewer must fetch a new snapshot (the caller does, on `needsSnapshot`).
 import { lapNumber } from '../../shared/course-path.ts';
-import { RunnerStatus, type RaceSnapshot, type RunnerStatusCode } from '../../shared/protocol.ts';
+import { RunnerStatus, type CrossingTime, type RaceSnapshot, type RunnerStatusCode } from '../../shared/protocol.ts';
 import type { RaceDelta } from '../../shared/wire.ts';
 
 export interface ViewedRunner {
@@ -11,8 +11,10 @@ export interface ViewedRunner {
   name: string;
   distanceAlongRaceM: number;
   status: RunnerStatusCode;
-  /** From the snapshot; for a finish seen in a delta, the tick that brought it (finish order). */
+  /** When the runner crossed the finish line: from the snapshot, or from the finish's crossing in a delta. */
   finishedAtMs: number | null;
+  /** Crossing times of the timing points passed, as snapshots and deltas bring them (CourseGeometry.timingPoints order). */
+  crossings: CrossingTime[];
 }
 
 export type DeltaOutcome = 'applied' | 'stale' | 'needsSnapshot';
@@ -20,11 +22,17 @@ export type DeltaOutcome = 'applied' | 'stale' | 'needsSnapshot';
 export class ViewedRace {
   private runnersByIndex = new Map<number, ViewedRunner>();
   private seq = -1;
+  /** The race's start, from the snapshot: crossing times count from it. */
+  startsAtMs = 0;
 
   constructor(
     readonly raceId: string,
     readonly lapLengthM: number,
     readonly raceDistanceM: number,
+    /** How far past the lap line the race starts. */
+    readonly startOffsetM = 0,
+    /** How many timing points the course has; the last is the finish. */
+    readonly timingPointCount = 0,
   ) {}
 
   get sequence(): number {
@@ -40,7 +48,7 @@ export class ViewedRace {
   }
 
   lapOf(runner: ViewedRunner): number {
-    return lapNumber(runner.distanceAlongRaceM, this.lapLengthM, this.raceDistanceM);
+    return lapNumber(runner.distanceAlongRaceM, this.lapLengthM, this.raceDistanceM, this.startOffsetM);
   }
 
   applySnapshot(snapshot: RaceSnapshot): void {
@@ -54,10 +62,12 @@ export class ViewedRace {
           distanceAlongRaceM: r.distanceAlongRaceM,
           status: r.status,
           finishedAtMs: r.finishedAtMs,
+          crossings: [...r.crossings],
         },
       ]),
     );
     this.seq = snapshot.seq;
+    this.startsAtMs = snapshot.startsAtMs;
   }
 
   applyDelta(delta: RaceDelta): DeltaOutcome {
@@ -70,6 +80,13 @@ export class ViewedRace {
       runner.distanceAlongRaceM = entry.distanceAlongRaceM;
       runner.status = entry.status;
       if (entry.status === RunnerStatus.finished) runner.finishedAtMs ??= delta.tickAtMs;
+    }
+    for (const c of delta.crossings) {
+      const runner = this.runnersByIndex.get(c.runnerIndex);
+      if (!runner) return 'needsSnapshot';
+      runner.crossings[c.pointIndex] = c.sinceStartMs === null ? null : [c.sinceStartMs / 1000, c.sigmaMs / 1000];
+      // The finish is the last timing point: its crossing is the finish time.
+      if (c.pointIndex === this.timingPointCount - 1 && c.sinceStartMs !== null) runner.finishedAtMs = this.startsAtMs + c.sinceStartMs;
     }
     this.seq = delta.seq;
     return 'applied';

@@ -2,7 +2,7 @@
 // course and nothing else of the race.
 import '../style.css';
 import { io, type Socket } from 'socket.io-client';
-import { CoursePath, lapNumber } from '../../../shared/course-path.ts';
+import { CoursePath, lapNumber, lapsInRace } from '../../../shared/course-path.ts';
 import {
   runnerStatusNames,
   type Ack,
@@ -31,7 +31,7 @@ async function start(): Promise<void> {
     if (!path || !followed) return;
     const { course, runner } = followed;
     $('distance').textContent = `${(distanceAlongRaceM / 1000).toFixed(2)} km of ${Number((course.raceDistanceM / 1000).toFixed(3))} km`;
-    $('lap').textContent = `${lapNumber(distanceAlongRaceM, course.lapLengthM, course.raceDistanceM)} of ${Math.ceil(course.raceDistanceM / course.lapLengthM - 1e-9)}`;
+    $('lap').textContent = `${lapNumber(distanceAlongRaceM, course.lapLengthM, course.raceDistanceM, course.startOffsetM)} of ${lapsInRace(course.lapLengthM, course.raceDistanceM, course.startOffsetM)}`;
     $('status').textContent = runnerStatusNames[status];
     if (status === 0) return map.showRunners([]);
     const [lon, lat] = path.pointAtRaceDistance(distanceAlongRaceM);

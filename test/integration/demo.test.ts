@@ -1,0 +1,75 @@
+// The built-in demo as a newcomer runs it, sped up: the two 10 km races of the demo event, every
+// simulated runner sending fixes over Socket.IO every 20 s of race time, as `npm start -- --speed
+// 20` does. When the races are over, every runner who crossed the line is shown finished, close
+// to the time they crossed it, and no silent or stopped alert is open for any of them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunnerStatus, type Alert } from '../../shared/protocol.ts';
+import { DEMO_EVENT_FILE } from '../../server/config.ts';
+import { scaledClock } from '../../server/core/clock.ts';
+import { loadEventFile, type LoadedEvent } from '../../server/event/event-file.ts';
+import { startDemoSimulation, type DemoSimulation } from '../../simulations/demo-runners.ts';
+import { TEST_ORGANISER_TOKEN, startTestServer, type TestServer } from '../support/test-server.ts';
+
+// 100 times real time: the slowest 10 km runner (7:00 per km) is over in 42 s.
+const SPEED = 100;
+const FIX_EVERY_SEC = 20;
+const clock = scaledClock(SPEED);
+let server: TestServer;
+let simulation: DemoSimulation;
+let event: LoadedEvent;
+
+beforeAll(async () => {
+  const demo = await loadEventFile(DEMO_EVENT_FILE);
+  const races = demo.races.filter((r) => r.distanceM === 10_000);
+  const kept = new Set(races.map((r) => r.raceId));
+  event = { ...demo, races, sections: demo.sections.filter((s) => s.spans.every((span) => kept.has(span.raceId))) };
+  server = await startTestServer({ event, clock, tickMs: 100 });
+  simulation = startDemoSimulation({
+    url: server.url,
+    event,
+    raceStartMs: (raceId) => server.service.race(raceId)!.tracker.startsAtMs,
+    clock,
+    speed: SPEED,
+    pingEverySec: FIX_EVERY_SEC,
+    seed: 442,
+  });
+});
+afterAll(async () => {
+  simulation?.stop();
+  await server?.close();
+});
+
+describe('the demo, sped up', () => {
+  it('shows every 10 km finisher finished, near their true time, with no silent or stopped alert open for them', { timeout: 180_000 }, async () => {
+    const runners = event.races.reduce((n, r) => n + r.participants.length, 0);
+    // Everyone over the line in the simulation, then the two minutes of race time in which their
+    // phones stop and silence is judged.
+    await expect.poll(() => simulation.finishers().length, { timeout: 120_000, interval: 500 }).toBe(runners);
+    const lastFinishMs = Math.max(...simulation.finishers().map((f) => f.finishedAtMs));
+    await expect.poll(() => clock.nowMs() > lastFinishMs + 150_000, { timeout: 30_000, interval: 200 }).toBe(true);
+
+    const shown = new Map(
+      event.races.flatMap((race) => server.service.snapshot(server.service.race(race.raceId)!).runners.map((r) => [r.participantId, r] as const)),
+    );
+    await expect
+      .poll(() => {
+        for (const race of event.races) {
+          for (const r of server.service.snapshot(server.service.race(race.raceId)!).runners) shown.set(r.participantId, r);
+        }
+        return simulation.finishers().filter((f) => shown.get(f.participantId)?.status !== RunnerStatus.finished).map((f) => f.participantId);
+      }, { timeout: 20_000, interval: 500 })
+      .toEqual([]);
+
+    // Finish times: within one fix interval of the truth (fixes are 20 s apart).
+    const errorsSec = simulation.finishers().map((f) => Math.abs(shown.get(f.participantId)!.finishedAtMs! - f.finishedAtMs) / 1000);
+    if (process.env['DEMO_FIGURES']) console.log(`finishers ${errorsSec.length}, finish time error median ${errorsSec.sort((a, b) => a - b)[errorsSec.length >> 1]} s, max ${Math.max(...errorsSec)} s`);
+    expect(Math.max(...errorsSec)).toBeLessThanOrEqual(FIX_EVERY_SEC);
+    expect(errorsSec.sort((a, b) => a - b)[Math.floor(errorsSec.length / 2)]).toBeLessThan(5);
+
+    const response = await fetch(`${server.url}/api/organiser/alerts`, { headers: { authorization: `Bearer ${TEST_ORGANISER_TOKEN}` } });
+    const body = (await response.json()) as { ok: true; data: { alerts: Alert[] } };
+    const finished = new Set(simulation.finishers().map((f) => f.participantId));
+    const open = body.data.alerts.filter((a) => finished.has(a.participantId) && (a.kind === 'silent' || a.kind === 'stopped') && a.state !== 'resolved');
+    expect(open).toEqual([]);
+  });
+});
