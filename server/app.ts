@@ -9,6 +9,7 @@ import { createHttpApp } from './http/routes.ts';
 import type { Logger } from './logger.ts';
 import type { RaceService } from './race-service.ts';
 import type { ShareLinks } from './share-links.ts';
+import type { SocketLimits } from './realtime/socket-limits.ts';
 import { createSocketServer, followRoom, raceRoom, type SpectatorNamespace } from './realtime/socket-server.ts';
 import { startTicker, type Ticker } from './realtime/ticker.ts';
 
@@ -27,6 +28,8 @@ export interface AppComponents {
   adapter?: ServerOptions['adapter'];
   /** Lease renewal period, for tests of take-overs (default: a third of the lease's lifetime). */
   leaseRenewEveryMs?: number;
+  /** What one connection may send and be sent (default: `defaultSocketLimits`). */
+  socketLimits?: SocketLimits;
 }
 
 export interface Application {
@@ -55,7 +58,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
   httpServer.on('request', app);
   let ticker: Ticker | null = null;
   let coordinator: Coordinator | null = null;
-  const { io, spectators } = createSocketServer(httpServer, {
+  const sockets = createSocketServer(httpServer, {
     onFix: () => {
       ticker?.poke();
       coordinator?.poke();
@@ -66,7 +69,9 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     shareLinks: components.shareLinks,
     clock,
     adapter: components.adapter,
+    ...(components.socketLimits ? { limits: components.socketLimits } : {}),
   });
+  const { io, spectators } = sockets;
   coordinator = startCoordinator({
     service,
     stores: service.stores,
@@ -96,6 +101,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     close: async () => {
       ready = false;
       ticker.stop();
+      sockets.close();
       await coordinator.stop();
       // Closes every socket and the HTTP server it is attached to.
       await io.close();

@@ -75,6 +75,9 @@ const raceSettingsSchema = z.object({
 /** What became of an organiser's change. */
 export type EditOutcome = 'done' | 'unknown' | 'unavailable';
 
+/** How long (race clock) one snapshot of a race is shared by the requests for it, at most. */
+const SNAPSHOT_SHARED_FOR_MS = 1000;
+
 export interface RaceEntry {
   raceId: string;
   name: string;
@@ -134,7 +137,11 @@ export class RaceService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly fixLimits: FixLimits;
-  private readonly changeListeners: Array<(change: RaceChange) => void> = [];
+  private readonly changeListeners: Array<(change: RaceChange) => void> = [
+    // A changed race (course, access, start, runners moved) is not served from a shared snapshot.
+    (change) => this.sharedSnapshots.delete(change.raceId),
+  ];
+  private readonly sharedSnapshots = new Map<string, { snapshot: RaceSnapshot }>();
   private readonly deviceListeners: Array<(participantId: string) => void> = [];
   private readonly alertListeners: Array<(alert: Alert) => void> = [];
   private readonly alertsById = new Map<string, Alert>();
@@ -703,8 +710,26 @@ export class RaceService {
     return { raceId, raceName: race.name, linkExpiresAtMs, course: this.courseGeometry(race), seq: race.tracker.sequence, runner };
   }
 
+  /** A race as it is now. */
   snapshot(race: RaceEntry): RaceSnapshot {
     return race.tracker.snapshot(this.clock.nowMs());
+  }
+
+  /**
+   * A race for a spectator joining its room: built once and shared by every join until the
+   * race's next delta (or a change, or a second at most), so a crowd joining at the start, or one
+   * client joining over and over, costs one snapshot per tick and not one per request. A shared
+   * snapshot is exactly the state at its `seq`; the deltas after it carry what changed since.
+   */
+  sharedSnapshot(race: RaceEntry): RaceSnapshot {
+    const nowMs = this.clock.nowMs();
+    const shared = this.sharedSnapshots.get(race.raceId);
+    if (shared && shared.snapshot.seq === race.tracker.sequence && nowMs >= shared.snapshot.takenAtMs && nowMs - shared.snapshot.takenAtMs < SNAPSHOT_SHARED_FOR_MS) {
+      return shared.snapshot;
+    }
+    const snapshot = this.snapshot(race);
+    this.sharedSnapshots.set(race.raceId, { snapshot });
+    return snapshot;
   }
 
   authenticateDevice(deviceToken: unknown): DeviceIdentity | null {

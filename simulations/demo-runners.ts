@@ -95,44 +95,55 @@ export function startDemoSimulation(options: DemoSimulationOptions): DemoSimulat
     }
   }
 
+  /** One runner's fix recorded at `atMs` (simulated time), sent now. */
+  const send = (runner: SimulatedRunner, atMs: number): void => {
+    const elapsedSec = Math.max(0, atMs - options.raceStartMs(runner.raceId)) / 1000;
+    const { course } = runner;
+    const lineM = course.raceDistanceM;
+    const trueDistanceM = Math.min(lineM, (elapsedSec / runner.paceSecPerKm) * 1000);
+    if (trueDistanceM >= lineM && runner.finishedAtMs === null) {
+      // When they reached the line, not when this fix is sent.
+      runner.finishedAtMs = options.raceStartMs(runner.raceId) + runner.paceSecPerKm * lineM;
+    }
+    const pastSec = runner.finishedAtMs === null ? 0 : Math.max(0, (atMs - runner.finishedAtMs) / 1000);
+    const beyondM = Math.min(pastSec, 30) * WALK_MPS;
+    const truePoint =
+      beyondM === 0 || course.isLapped
+        ? course.path.pointAtRaceDistance(trueDistanceM + beyondM)
+        : course.path.ruler.destination(course.path.pointAtRaceDistance(lineM), beyondM, course.path.bearingAtRaceDistance(lineM));
+    const [lon, lat] = course.path.ruler.offset(truePoint, random.gaussian(noiseM), random.gaussian(noiseM));
+    const fix: FixInput = {
+      lat,
+      lon,
+      recordedAtMs: Math.round(atMs),
+      accuracyM: Math.round(noiseM * 2),
+      speedMps: runner.finishedAtMs === null ? 1000 / runner.paceSecPerKm : pastSec < 30 ? WALK_MPS : 0,
+    };
+    counters.sent += 1;
+    runner.socket.emit('position', fix, (result: Ack<PositionAccepted>) => {
+      if (result.ok) counters.accepted += 1;
+      else {
+        counters.refused += 1;
+        reportError(`${runner.participantId}: ${result.code} ${result.message}`);
+      }
+    });
+  };
+
   const step = (): void => {
     const nowMs = options.clock.nowMs();
     for (const runner of runners) {
-      if (nowMs < runner.nextFixAtMs || !runner.socket.connected) continue;
-      runner.nextFixAtMs = nowMs + pingEveryMs;
-      // A finished runner walks on down the finish chute for half a minute, stands, and stops
-      // their phone a minute after the line.
-      if (runner.finishedAtMs !== null && nowMs - runner.finishedAtMs > 60_000) continue;
-      const elapsedSec = Math.max(0, nowMs - options.raceStartMs(runner.raceId)) / 1000;
-      const { course } = runner;
-      const lineM = course.raceDistanceM;
-      const trueDistanceM = Math.min(lineM, (elapsedSec / runner.paceSecPerKm) * 1000);
-      if (trueDistanceM >= lineM && runner.finishedAtMs === null) {
-        // When they reached the line, not when this fix is sent.
-        runner.finishedAtMs = options.raceStartMs(runner.raceId) + (runner.paceSecPerKm * lineM);
+      if (!runner.socket.connected) continue;
+      // A phone records a fix every interval whatever happens to this timer (a sped-up clock
+      // makes a late timer skip minutes): the ones due since the last step go now, as a phone
+      // sends what it kept.
+      while (runner.nextFixAtMs <= nowMs) {
+        const atMs = runner.nextFixAtMs;
+        runner.nextFixAtMs += pingEveryMs;
+        // A finished runner walks on down the finish chute for half a minute, stands, and stops
+        // their phone a minute after the line.
+        if (runner.finishedAtMs !== null && atMs - runner.finishedAtMs > 60_000) break;
+        send(runner, atMs);
       }
-      const pastSec = runner.finishedAtMs === null ? 0 : Math.max(0, (nowMs - runner.finishedAtMs) / 1000);
-      const beyondM = Math.min(pastSec, 30) * WALK_MPS;
-      const truePoint =
-        beyondM === 0 || course.isLapped
-          ? course.path.pointAtRaceDistance(trueDistanceM + beyondM)
-          : course.path.ruler.destination(course.path.pointAtRaceDistance(lineM), beyondM, course.path.bearingAtRaceDistance(lineM));
-      const [lon, lat] = course.path.ruler.offset(truePoint, random.gaussian(noiseM), random.gaussian(noiseM));
-      const fix: FixInput = {
-        lat,
-        lon,
-        recordedAtMs: Math.round(nowMs),
-        accuracyM: Math.round(noiseM * 2),
-        speedMps: runner.finishedAtMs === null ? 1000 / runner.paceSecPerKm : pastSec < 30 ? WALK_MPS : 0,
-      };
-      counters.sent += 1;
-      runner.socket.emit('position', fix, (result: Ack<PositionAccepted>) => {
-        if (result.ok) counters.accepted += 1;
-        else {
-          counters.refused += 1;
-          reportError(`${runner.participantId}: ${result.code} ${result.message}`);
-        }
-      });
     }
   };
   const timer = setInterval(step, 200);

@@ -21,6 +21,7 @@ import type { ShareLinks } from '../share-links.ts';
 import type { Logger } from '../logger.ts';
 import type { DeviceIdentity, RaceService } from '../race-service.ts';
 import { describeIssues } from '../validation.ts';
+import { EventBudget, bufferedBytes, defaultSocketLimits, type SocketLimits, type Verdict } from './socket-limits.ts';
 
 interface DeviceSocketData {
   device: DeviceIdentity;
@@ -44,6 +45,9 @@ const ORGANISERS_ROOM = 'organisers';
 
 /** Live links one connection may follow at once. */
 export const MAX_FOLLOWS_PER_SOCKET = 8;
+
+/** How often every socket's unsent output is checked against its cap. */
+const BUFFER_CHECK_EVERY_MS = 1000;
 
 /** A spectator may watch a few races at once; organisers any number. */
 export const MAX_RACES_PER_SPECTATOR = 8;
@@ -92,9 +96,47 @@ export function createSocketServer(
     adapter?: ServerOptions['adapter'] | undefined;
     /** Called on each incoming fix (the ticker checks it is not falling behind). */
     onFix?: () => void;
+    limits?: SocketLimits;
   },
-): { io: Server; spectators: SpectatorNamespace; devices: DeviceNamespace } {
+): { io: Server; spectators: SpectatorNamespace; devices: DeviceNamespace; close(): void } {
   const { service, organiserAuth, logger, shareLinks, clock } = deps;
+  const limits = deps.limits ?? defaultSocketLimits;
+  const spectatorBudget = new EventBudget(limits.spectatorPerSecond, { points: limits.spectatorBurstPer10s, durationSec: 10 }, limits.closeAfterRefused, 'spectator');
+  // (A device is known by its token, which an organiser can revoke; closing its connection would
+  // only lose the answers to fixes it already sent, which it would send again.)
+  const deviceBudget = new EventBudget(limits.devicePerSecond, { points: limits.deviceBurstPerMinute, durationSec: 60 }, Infinity, 'device');
+
+  /**
+   * Runs an event's handler if the sender is within budget and reads what it is sent; else
+   * answers RATE_LIMITED, and closes a socket that keeps going over budget or does not read.
+   */
+  const admit = (
+    socket: { id: string; conn: unknown; disconnect(close: boolean): unknown },
+    budget: EventBudget,
+    key: string,
+    reply: (r: unknown) => void,
+    run: () => void,
+  ): void => {
+    if (bufferedBytes(socket.conn) > limits.maxBufferedBytes) {
+      logger.warn({ socketId: socket.id }, 'closing a connection that does not read what it is sent');
+      socket.disconnect(true);
+      return;
+    }
+    budget.take(key).then(
+      (verdict: Verdict) => {
+        if (verdict.ok) return run();
+        reply(errorAck(ErrorCodes.RATE_LIMITED, `too many requests; retry in ${verdict.retryAfterMs} ms`));
+        if (verdict.close) {
+          logger.warn({ socketId: socket.id }, 'closing a connection that keeps sending over its limit');
+          socket.disconnect(true);
+        }
+      },
+      (cause: unknown) => {
+        logger.error({ err: cause }, 'rate limiter failed');
+        reply(errorAck(ErrorCodes.INTERNAL, 'the request could not be processed'));
+      },
+    );
+  };
   const io = new Server(httpServer, {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
     serveClient: false,
@@ -123,16 +165,19 @@ export function createSocketServer(
     const { device } = socket.data;
     void socket.join(deviceRoom(device.participantId));
     socket.emit('welcome', { participantId: device.participantId, raceId: device.raceId, bib: device.bib, name: device.name });
+    // (An SOS is never refused for being over budget: it is the one message that must get through.)
     socket.on('sos', (request: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
       reply(service.raiseSos(device, request));
     });
     socket.on('position', (fix: unknown, ack: unknown) => {
-      deps.onFix?.();
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
-      service.ingestFix(device, fix).then(reply, (cause: unknown) => {
-        logger.error({ err: cause, participantId: device.participantId }, 'position failed');
-        reply(errorAck(ErrorCodes.INTERNAL, 'the position could not be processed'));
+      admit(socket, deviceBudget, device.participantId, reply, () => {
+        deps.onFix?.();
+        service.ingestFix(device, fix).then(reply, (cause: unknown) => {
+          logger.error({ err: cause, participantId: device.participantId }, 'position failed');
+          reply(errorAck(ErrorCodes.INTERNAL, 'the position could not be processed'));
+        });
       });
     });
   });
@@ -151,25 +196,43 @@ export function createSocketServer(
   service.onAlert((alert) => spectators.to(ORGANISERS_ROOM).emit('alert', alert));
   spectators.on('connection', (socket) => {
     if (socket.data.isOrganiser) void socket.join(ORGANISERS_ROOM);
+    socket.once('disconnect', () => spectatorBudget.forget(socket.id));
     socket.on('race:join', (request: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return; // a join without an answer is useless to the client
-      ack(joinRace(socket, request));
+      const reply = ack as (r: unknown) => void;
+      admit(socket, spectatorBudget, socket.id, reply, () => reply(joinRace(socket, request)));
     });
     socket.on('follow:join', (request: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return;
-      ack(followRunner(socket, request));
+      const reply = ack as (r: unknown) => void;
+      admit(socket, spectatorBudget, socket.id, reply, () => reply(followRunner(socket, request)));
     });
     socket.on('race:leave', (request: unknown, ack: unknown) => {
-      const parsed = leaveSchema.safeParse(request);
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
-      if (!parsed.success) {
-        reply(errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; ')));
-        return;
-      }
-      void socket.leave(raceRoom(parsed.data.raceId));
-      reply(okAck(null));
+      admit(socket, spectatorBudget, socket.id, reply, () => {
+        const parsed = leaveSchema.safeParse(request);
+        if (!parsed.success) {
+          reply(errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; ')));
+          return;
+        }
+        void socket.leave(raceRoom(parsed.data.raceId));
+        reply(okAck(null));
+      });
     });
   });
+
+  // Deltas go to rooms, whatever a socket asked: a socket that stops reading them is found here.
+  const sweep = setInterval(() => {
+    for (const namespace of [spectators, devices] as const) {
+      for (const socket of namespace.sockets.values()) {
+        if (bufferedBytes(socket.conn) > limits.maxBufferedBytes) {
+          logger.warn({ socketId: socket.id }, 'closing a connection that does not read what it is sent');
+          socket.disconnect(true);
+        }
+      }
+    }
+  }, BUFFER_CHECK_EVERY_MS);
+  sweep.unref();
 
   /** Per socket: the links it follows through, with the runner's room and the expiry timer. */
   const follows = new Map<string, Map<string, { runnerRoom: string; timer: NodeJS.Timeout }>>();
@@ -249,8 +312,8 @@ export function createSocketServer(
     // Joining and taking the snapshot happen in the same turn of the event loop, so the next
     // delta this socket receives is exactly snapshot.seq + 1.
     void socket.join(room);
-    return okAck(service.snapshot(race));
+    return okAck(service.sharedSnapshot(race));
   }
 
-  return { io, spectators, devices };
+  return { io, spectators, devices, close: () => clearInterval(sweep) };
 }

@@ -18,6 +18,7 @@ import { silentLogger } from '../../server/logger.ts';
 import { createMemoryStores, type Stores } from '../../server/ports/stores.ts';
 import { RaceService } from '../../server/race-service.ts';
 import { ShareLinks } from '../../server/share-links.ts';
+import type { SocketLimits } from '../../server/realtime/socket-limits.ts';
 
 export const WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 export const TEST_ORGANISER_TOKEN = 'test-organiser-token-0123456789';
@@ -40,6 +41,7 @@ export async function startTestServer(options: {
   mapboxToken?: string | null;
   stores?: Stores;
   shareLinks?: ShareLinks;
+  socketLimits?: SocketLimits;
 }): Promise<TestServer> {
   const clock = options.clock ?? systemClock;
   const stores = options.stores ?? createMemoryStores();
@@ -61,6 +63,7 @@ export async function startTestServer(options: {
     mapboxToken: options.mapboxToken ?? null,
     webRoot: WEB_ROOT,
     shareLinks,
+    ...(options.socketLimits ? { socketLimits: options.socketLimits } : {}),
   });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = httpServer.address() as AddressInfo;

@@ -1,0 +1,91 @@
+// What one connection may ask of the server. Every event a socket sends costs points from a
+// budget that refills over time (rate-limiter-flexible, in this process's memory: a socket lives
+// on one process); an event over budget is answered RATE_LIMITED and does nothing. A socket that
+// keeps sending over budget, or that does not read what it is sent, is closed: otherwise one
+// anonymous client could make the server hold gigabytes of replies for it (docs/SECURITY.md).
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface SocketLimits {
+  /** Spectator events (joins, follows, leaves): sustained per second, and a burst per 10 s on top. */
+  spectatorPerSecond: number;
+  spectatorBurstPer10s: number;
+  /** Device events (positions, SOS), per device whatever its connections: per second, and a burst per minute. */
+  devicePerSecond: number;
+  deviceBurstPerMinute: number;
+  /** Spectator events refused in a row after which the socket is closed (devices are not closed). */
+  closeAfterRefused: number;
+  /** Bytes waiting to be written to one socket past which it is closed. */
+  maxBufferedBytes: number;
+}
+
+export const defaultSocketLimits: SocketLimits = {
+  // A page joins a race or two, follows a link, and re-joins everything after a reconnect.
+  spectatorPerSecond: 2,
+  spectatorBurstPer10s: 20,
+  // A phone sends a fix a second at most; one back from a tunnel or a flight-mode spell sends
+  // what it kept (ten minutes at 1 Hz) at once.
+  devicePerSecond: 10,
+  deviceBurstPerMinute: 1200,
+  closeAfterRefused: 100,
+  // Several snapshots of a big race, or a minute of deltas: a client that reads is never near it.
+  maxBufferedBytes: 1024 * 1024,
+};
+
+export type Verdict = { ok: true } | { ok: false; retryAfterMs: number; close: boolean };
+
+/** Budgets by key (a socket id, a participant id), with the count of refusals in a row. */
+export class EventBudget {
+  private readonly limiter: BurstyRateLimiter;
+  private readonly refusedInARow = new Map<string, number>();
+
+  constructor(
+    perSecond: number,
+    burst: { points: number; durationSec: number },
+    private readonly closeAfterRefused: number,
+    name: string,
+  ) {
+    this.limiter = new BurstyRateLimiter(
+      new RateLimiterMemory({ keyPrefix: `${name}:rate`, points: perSecond, duration: 1 }),
+      new RateLimiterMemory({ keyPrefix: `${name}:burst`, points: burst.points, duration: burst.durationSec }),
+    );
+  }
+
+  async take(key: string): Promise<Verdict> {
+    try {
+      await this.limiter.consume(key);
+      this.refusedInARow.delete(key);
+      return { ok: true };
+    } catch (cause) {
+      if (!(cause instanceof RateLimiterRes)) throw cause;
+      const refused = (this.refusedInARow.get(key) ?? 0) + 1;
+      this.refusedInARow.set(key, refused);
+      return { ok: false, retryAfterMs: Math.max(0, Math.ceil(cause.msBeforeNext)), close: refused >= this.closeAfterRefused };
+    }
+  }
+
+  /** Forgets a key's refusals (its socket has gone); the points expire by themselves. */
+  forget(key: string): void {
+    this.refusedInARow.delete(key);
+  }
+}
+
+/**
+ * Bytes written to a socket and not yet sent to the client: the WebSocket's buffer, or the
+ * packets a long-polling client has not fetched. Read from engine.io's connection, whose types do
+ * not expose these; anything unexpected counts as nothing buffered.
+ */
+export function bufferedBytes(connection: unknown): number {
+  const conn = connection as { writeBuffer?: unknown; transport?: { socket?: { bufferedAmount?: unknown } } } | null;
+  if (!conn) return 0;
+  let bytes = 0;
+  const wsBuffered = conn.transport?.socket?.bufferedAmount;
+  if (typeof wsBuffered === 'number') bytes += wsBuffered;
+  if (Array.isArray(conn.writeBuffer)) {
+    for (const packet of conn.writeBuffer as Array<{ data?: unknown }>) {
+      const data = packet?.data;
+      if (typeof data === 'string') bytes += data.length;
+      else if (data instanceof Uint8Array) bytes += data.byteLength;
+    }
+  }
+  return bytes;
+}

@@ -1,0 +1,207 @@
+// One client must not be able to hurt the event: floods of socket events from a real client, one
+// that reads its replies and one that never does, against the real server on a real port. The
+// server's heap (it runs in this process) and /healthz are measured while they go on.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCodes, type Ack } from '../../shared/protocol.ts';
+import { defaultSocketLimits } from '../../server/realtime/socket-limits.ts';
+import { testEventJson } from '../support/fixtures.ts';
+import { parseEvent } from '../../server/event/event-file.ts';
+import { fileURLToPath } from 'node:url';
+import { connectDevice, connectSpectator, connected, startTestServer, type TestServer } from '../support/test-server.ts';
+
+/** The heap may grow by at most this while a flood goes on (before the limits: 1.1 GB). */
+const HEAP_BOUND_BYTES = 150 * 1024 * 1024;
+/** And /healthz answers within this. */
+const HEALTH_BOUND_MS = 200;
+
+let server: TestServer | null = null;
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) child.kill();
+  await server?.close();
+  server = null;
+});
+
+/** A test event whose street race has 300 runners, all placed: its snapshot is about 40 KB. */
+async function bigRaceServer(limits = defaultSocketLimits): Promise<TestServer> {
+  const json = testEventJson(Date.now() - 30 * 60_000, 300);
+  const event = await parseEvent(json, { source: 'test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) });
+  const started = await startTestServer({ event, socketLimits: limits });
+  const race = event.races[0]!;
+  for (const [i, participant] of race.participants.entries()) {
+    const [lon, lat] = race.course.path.pointAtRaceDistance(1000 + i * 10);
+    await started.service.ingestFix(started.service.participant(participant.participantId)!, { lon, lat, recordedAtMs: Date.now() - 1000, accuracyM: 5 });
+  }
+  return started;
+}
+
+/** The slowest of a few /healthz answers, in ms. */
+async function healthMs(url: string, times = 5): Promise<number> {
+  let worst = 0;
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    const response = await fetch(`${url}/healthz`);
+    await response.arrayBuffer();
+    worst = Math.max(worst, performance.now() - t0);
+  }
+  return worst;
+}
+
+/**
+ * A client that floods race:join and never reads the answers, in a child process (its own work
+ * must not stall this process, where the server runs). Resolves when all is sent.
+ */
+async function unreadFlooder(url: string, count: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/unread-flooder.ts', import.meta.url)), url, String(count), 'street-10k'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the flooder exited with ${code}`)));
+    child.stdout!.on('data', (data: Buffer) => {
+      if (data.toString().includes('sent')) resolve();
+    });
+  });
+  return child;
+}
+
+const heapUsed = () => process.memoryUsage().heapUsed;
+
+describe('a flood of socket events', () => {
+  it('from a client that never reads its replies: it is closed, the heap and /healthz stay within bounds', async () => {
+    server = await bigRaceServer();
+    const heapBefore = heapUsed();
+    // 60,000 joins with an answer asked for each (2.6 MB sent); each answer would be a snapshot.
+    await unreadFlooder(server.url, 60_000);
+    let peakHeap = heapUsed();
+    let worstHealthMs = 0;
+    await expect
+      .poll(
+        async () => {
+          peakHeap = Math.max(peakHeap, heapUsed());
+          worstHealthMs = Math.max(worstHealthMs, await healthMs(server!.url, 1));
+          return server!.app.spectators.sockets.size;
+        },
+        { timeout: 30_000, interval: 100 },
+      )
+      .toBe(0);
+    if (process.env['ABUSE_FIGURES']) console.log(`unread join flood: heap +${((peakHeap - heapBefore) / 2 ** 20).toFixed(1)} MB, /healthz worst ${worstHealthMs.toFixed(1)} ms`);
+    expect(peakHeap - heapBefore).toBeLessThan(HEAP_BOUND_BYTES);
+    expect(worstHealthMs).toBeLessThan(HEALTH_BOUND_MS);
+  });
+
+  it('from a client that never reads, with no rate limit at all: closed once 1 MB of replies waits for it', async () => {
+    server = await bigRaceServer({ ...defaultSocketLimits, spectatorPerSecond: 1_000_000, spectatorBurstPer10s: 1_000_000 });
+    const heapBefore = heapUsed();
+    await unreadFlooder(server.url, 20_000);
+    let peakHeap = heapUsed();
+    await expect
+      .poll(
+        () => {
+          peakHeap = Math.max(peakHeap, heapUsed());
+          return server!.app.spectators.sockets.size;
+        },
+        { timeout: 30_000, interval: 50 },
+      )
+      .toBe(0);
+    const health = await healthMs(server.url);
+    if (process.env['ABUSE_FIGURES']) console.log(`unread join flood, no rate limit: heap +${((peakHeap - heapBefore) / 2 ** 20).toFixed(1)} MB, /healthz after ${health.toFixed(1)} ms`);
+    expect(peakHeap - heapBefore).toBeLessThan(HEAP_BOUND_BYTES);
+    expect(health).toBeLessThan(HEALTH_BOUND_MS);
+  });
+
+  it('of joins from many clients at once: one snapshot built per tick and shared', async () => {
+    server = await bigRaceServer();
+    const clients = Array.from({ length: 20 }, () => connectSpectator(server!.url));
+    await Promise.all(clients.map(connected));
+    await expect.poll(() => server!.service.race('street-10k')!.tracker.hasPendingDelta).toBe(false);
+    // Nothing changes in the race meanwhile: one snapshot built (same moment, same seq) for all.
+    const tracker = server.service.race('street-10k')!.tracker;
+    const build = tracker.snapshot.bind(tracker);
+    let built = 0;
+    tracker.snapshot = (takenAtMs: number) => {
+      built += 1;
+      return build(takenAtMs);
+    };
+    const joined = (await Promise.all(clients.map((c) => c.emitWithAck('race:join', { raceId: 'street-10k' })))) as Array<Ack<{ seq: number; takenAtMs: number }>>;
+    const taken = new Set(joined.map((j) => (j.ok ? `${j.data.seq}@${j.data.takenAtMs}` : j.code)));
+    expect(taken.size).toBe(1);
+    expect(built).toBe(1);
+    // After the race's next delta, a new one.
+    const race = server.service.race('street-10k')!;
+    const [lon, lat] = race.tracker.course.path.pointAtRaceDistance(1050);
+    await server.service.ingestFix(server.service.participant(race.tracker.participants[0]!.participantId)!, { lon, lat, recordedAtMs: Date.now(), accuracyM: 5 });
+    const seqBefore = [...taken][0]!.split('@')[0];
+    await expect.poll(() => String(race.tracker.sequence)).not.toBe(seqBefore);
+    const again = (await clients[0]!.emitWithAck('race:join', { raceId: 'street-10k' })) as Ack<{ seq: number }>;
+    expect(again.ok && again.data.seq).toBe(race.tracker.sequence);
+    for (const c of clients) c.disconnect();
+  });
+
+  it('from a client that reads: answered RATE_LIMITED past its budget, then closed; others are served', async () => {
+    server = await bigRaceServer();
+    const heapBefore = heapUsed();
+    const flooder = connectSpectator(server.url);
+    const bystander = connectSpectator(server.url);
+    await Promise.all([connected(flooder), connected(bystander)]);
+    const answers = new Map<string, number>();
+    let disconnected = false;
+    flooder.on('disconnect', () => {
+      disconnected = true;
+    });
+    // 100,000 events, as fast as the socket takes them, every answer read.
+    for (let sent = 0; sent < 100_000 && !disconnected; sent += 1000) {
+      for (let k = 0; k < 1000; k++) {
+        flooder.emit('race:join', { raceId: 'street-10k' }, (ack: Ack<unknown>) => {
+          const key = ack.ok ? 'ok' : ack.code;
+          answers.set(key, (answers.get(key) ?? 0) + 1);
+        });
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    await expect.poll(() => disconnected, { timeout: 30_000 }).toBe(true);
+    if (process.env['ABUSE_FIGURES']) console.log(`reading flood: answers ${JSON.stringify(Object.fromEntries(answers))}, heap +${((heapUsed() - heapBefore) / 2 ** 20).toFixed(1)} MB`);
+    // The budget: 2 a second and 20 more over 10 s; then refusals until the socket is closed.
+    expect(answers.get('ok') ?? 0).toBeGreaterThan(0);
+    expect(answers.get('ok') ?? 0).toBeLessThanOrEqual(defaultSocketLimits.spectatorBurstPer10s + 10 * defaultSocketLimits.spectatorPerSecond);
+    expect(answers.get(ErrorCodes.RATE_LIMITED) ?? 0).toBeGreaterThan(0);
+    expect(heapUsed() - heapBefore).toBeLessThan(HEAP_BOUND_BYTES);
+    expect(await healthMs(server.url)).toBeLessThan(HEALTH_BOUND_MS);
+    // Someone else joins as usual.
+    expect(await bystander.emitWithAck('race:join', { raceId: 'street-10k' })).toMatchObject({ ok: true });
+    bystander.disconnect();
+    flooder.disconnect();
+  });
+
+  it('of positions from one device, over two connections: one budget per device', async () => {
+    server = await bigRaceServer();
+    const race = server.service.race('street-10k')!;
+    const token = (await parseEvent(testEventJson(0, 300), { source: 'test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) })).races[0]!.participants[5]!.deviceToken;
+    const [a, b] = [connectDevice(server.url, token), connectDevice(server.url, token)];
+    await Promise.all([connected(a), connected(b)]);
+    const [lon, lat] = race.tracker.course.path.pointAtRaceDistance(1100);
+    const answers: string[] = [];
+    const sends: Array<Promise<void>> = [];
+    // An answer, or the connection it was sent on closed before one came.
+    const closedOf = (socket: typeof a) => new Promise<'closed'>((resolve) => socket.once('disconnect', () => resolve('closed')));
+    const closed = [closedOf(a), closedOf(b)];
+    const t0 = Date.now();
+    for (let k = 0; k < 3000; k++) {
+      const socket = k % 2 === 0 ? a : b;
+      const answer = socket.emitWithAck('position', { lon, lat, recordedAtMs: t0 - 3000 + k, accuracyM: 5 }).then((ack) => (ack.ok ? 'ok' : ack.code));
+      sends.push(Promise.race([answer, closed[k % 2]!]).then((what) => void answers.push(what === 'closed' ? 'no answer: closed' : what)));
+    }
+    await Promise.all(sends);
+    const count = (what: string) => answers.filter((x) => x === what).length;
+    // Within a few seconds: the minute's burst and a few seconds at the sustained rate, shared by
+    // the two connections; every other fix answered RATE_LIMITED (to be sent again later), and
+    // the connections kept (closing them would lose answers to fixes already taken).
+    expect(count('ok')).toBeGreaterThanOrEqual(defaultSocketLimits.deviceBurstPerMinute);
+    expect(count('ok')).toBeLessThan(defaultSocketLimits.deviceBurstPerMinute + 200);
+    expect(count(ErrorCodes.RATE_LIMITED)).toBe(3000 - count('ok'));
+    expect(a.connected && b.connected).toBe(true);
+    a.disconnect();
+    b.disconnect();
+  });
+});
