@@ -49,17 +49,39 @@ export class CoursePath {
     this.isClosed = this.ruler.distance(first, last) < 1;
   }
 
-  /** Index of the segment that contains the given distance along the lap. */
+  /**
+   * Index of the segment that contains the given distance along the lap. Every fix asks this,
+   * so the lap is cut into buckets that each know their first segment: a lookup and a step or
+   * two along, not a binary search over thousands of vertices.
+   */
   segmentIndexAt(distanceAlongLapM: number): number {
     const d = this.vertexDistancesM;
-    let lo = 0;
-    let hi = d.length - 2;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (d[mid]! <= distanceAlongLapM) lo = mid;
-      else hi = mid - 1;
+    const last = d.length - 2;
+    if (!(distanceAlongLapM >= 0)) return 0;
+    const buckets = this.buckets ?? this.buildBuckets();
+    const b = Math.min(buckets.length - 1, Math.floor(distanceAlongLapM / this.bucketM));
+    let i = buckets[b]!;
+    while (i < last && d[i + 1]! <= distanceAlongLapM) i++;
+    return i;
+  }
+
+  private buckets: Int32Array | null = null;
+  private bucketM = 1;
+
+  private buildBuckets(): Int32Array {
+    const d = this.vertexDistancesM;
+    const segments = d.length - 1;
+    // About one bucket per segment, each the first segment that reaches into it.
+    this.bucketM = Math.max(this.lapLengthM / segments, 1e-3);
+    const buckets = new Int32Array(Math.ceil(this.lapLengthM / this.bucketM) + 1);
+    let i = 0;
+    for (let b = 0; b < buckets.length; b++) {
+      const startM = b * this.bucketM;
+      while (i < segments - 1 && d[i + 1]! <= startM) i++;
+      buckets[b] = i;
     }
-    return lo;
+    this.buckets = buckets;
+    return buckets;
   }
 
   /** The point at a distance along one lap (clamped to the lap). */

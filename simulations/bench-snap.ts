@@ -4,6 +4,7 @@
 import * as turf from '@turf/turf';
 import { DEMO_EVENT_FILE } from '../server/config.ts';
 import { RaceTracker } from '../server/core/race-tracker.ts';
+import { packCrossing, withCrossing } from '../server/core/timing-points.ts';
 import { loadEventFile } from '../server/event/event-file.ts';
 import { noisyRun } from './noisy-run.ts';
 import { seededRandom } from './random.ts';
@@ -17,6 +18,7 @@ const runs = Array.from({ length: 10 }, (_, i) =>
   noisyRun(course, { startMs, paceSecPerKm: 200 + i * 25, intervalSec: 5, noiseM: 8, random: seededRandom(100 + i) }),
 );
 const fixCount = runs.reduce((n, r) => n + r.length, 0);
+const ids = runs.map((_, r) => `p${r}`);
 
 function timeIt(label: string, minMs: number, body: () => number): number {
   let done = 0;
@@ -37,8 +39,10 @@ let sink = 0;
 // each runner's state carried from fix to fix.
 const engine = timeIt('engine (windowed search + progress filter)', 2000, () => {
   for (const [r, run] of runs.entries()) {
-    const tracker = new RaceTracker('bench', course, startMs, [{ participantId: `p${r}`, bib: '1', name: 'x' }]);
-    for (const { fix } of run) sink += tracker.applyFix(`p${r}`, fix).distanceAlongRaceM;
+    // (One id string per runner, as the server has: a string built per call is hashed per call.)
+    const id = ids[r]!;
+    const tracker = new RaceTracker('bench', course, startMs, [{ participantId: id, bib: '1', name: 'x' }]);
+    for (const { fix } of run) sink += tracker.applyFix(id, fix).distanceAlongRaceM;
   }
   return fixCount;
 });
@@ -61,8 +65,22 @@ if (gc) {
   const [lon, lat] = course.path.pointAtRaceDistance(500);
   for (const p of participants) tracker.applyFix(p.participantId, { lon, lat, recordedAtMs: 180_000, accuracyM: 5 });
   gc();
-  const bytesPerRunner = (process.memoryUsage().heapUsed - before) / runners;
+  const placed = process.memoryUsage().heapUsed;
+  const bytesPerRunner = (placed - before) / runners;
   process.stdout.write(`  memory per runner state (tracker, placed): ${Math.round(bytesPerRunner)} bytes\n`);
+  // Crossing times, added one at a time as the engine records them: as many as a 10 km race on
+  // a 400 m track has timing points (25 lap lines and the finish, the finish line being the last lap's).
+  const points = 26;
+  for (const p of participants) {
+    const state = tracker.runnerState(p.participantId)!;
+    for (let k = 0; k < points; k++) state.crossings = withCrossing(state.crossings, packCrossing(1_800_000_000_000 + k * 96_000, 1_500));
+  }
+  gc();
+  const bytesPerCrossing = (process.memoryUsage().heapUsed - placed) / runners / points;
+  const withCrossings = bytesPerRunner + bytesPerCrossing * points;
+  process.stdout.write(
+    `  with ${points} crossing times: ${Math.round(withCrossings)} bytes (${bytesPerCrossing.toFixed(1)} bytes a crossing; 1 KB holds ${Math.floor((1024 - bytesPerRunner) / bytesPerCrossing)} points)\n`,
+  );
   sink += tracker.sequence;
 } else {
   process.stdout.write('  memory per runner state: run with node --expose-gc (npm run bench does)\n');

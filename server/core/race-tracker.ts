@@ -20,7 +20,7 @@ import { judgeEpisode, type Episode } from './episode.ts';
 import { crossingFromEstimates, decideFinish, defaultFinishOptions, type Estimate, type FinishOptions } from './finish.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
 import { searchCourse, searchLimitM, type SearchOptions, type SnapCandidate } from './snap.ts';
-import { packCrossing, timingPointsFor, unpackCrossing, UNTIMED_CROSSING } from './timing-points.ts';
+import { packCrossing, timingPointsFor, unpackCrossing, UNTIMED_CROSSING, withCrossing } from './timing-points.ts';
 
 export interface Participant {
   participantId: string;
@@ -87,7 +87,7 @@ export interface RunnerState {
   pendingAtMs: number | null;
   pendingFixes: number;
   /** Sums over the run of t (s since its first fix), t², distance (m past its first), t·distance and distance². */
-  pendingSums: number[];
+  pendingSums: number[] | null;
   /**
    * An episode of fixes on the course that surprise the estimate (episode.ts): how many, since
    * when, the sums that tell a change of pace from a held reflection, what it was last judged, and
@@ -96,7 +96,7 @@ export interface RunnerState {
   suspectFixes: number;
   suspectSinceMs: number | null;
   suspectLastAtMs: number | null;
-  suspectSums: number[];
+  suspectSums: number[] | null;
   suspectVerdict: number;
   suspectSlopeMps: number;
   suspectCapM: number | null;
@@ -600,7 +600,7 @@ export class RaceTracker {
     // The run's pace by least squares over its fixes, and how surely.
     const tSec = (fix.recordedAtMs - runner.pendingFromAtMs) / 1000;
     const dM = atM - runner.pendingFromM;
-    const sums = runner.pendingSums;
+    const sums = (runner.pendingSums ??= [0, 0, 0, 0, 0]);
     sums[0]! += tSec;
     sums[1]! += tSec * tSec;
     sums[2]! += dM;
@@ -788,9 +788,9 @@ export class RaceTracker {
       const n = runner.stillFixes;
       const stillVar = m.varianceM2 * (1 + 1 / n);
       const stillMiss = z - runner.stillAtM;
-      const logLikeStill = -0.5 * ((stillMiss * stillMiss) / stillVar + Math.log(stillVar));
-      const logLikeRunning = -0.5 * ((innovation * innovation) / innovationVar + Math.log(innovationVar));
-      runner.stillLlr = Math.min(8, Math.max(-8, 0.8 * runner.stillLlr + logLikeStill - logLikeRunning));
+      // log L(still) - log L(running), for Gaussian misses: one logarithm, of the variances' ratio.
+      const logRatio = -0.5 * ((stillMiss * stillMiss) / stillVar - (innovation * innovation) / innovationVar + Math.log(stillVar / innovationVar));
+      runner.stillLlr = Math.min(8, Math.max(-8, 0.8 * runner.stillLlr + logRatio));
       // The fixes since the runner stopped: begun afresh while the estimate has them moving, or
       // when a fix is clearly elsewhere.
       if (stillMiss * stillMiss > 9 * stillVar || predicted.speedMps >= o.movingAboveMps) {
@@ -952,9 +952,9 @@ export class RaceTracker {
     const fromM = last && recorded <= finishIndex ? this.timingPoints[recorded - 1]!.distanceAlongRaceM : 0;
     for (let k = recorded; k < finishIndex; k++) {
       const share = (this.timingPoints[k]!.distanceAlongRaceM - fromM) / Math.max(lineM - fromM, 1);
-      runner.crossings.push(packCrossing(fromMs + (atMs - fromMs) * share, (atMs - fromMs) / 2));
+      runner.crossings = withCrossing(runner.crossings, packCrossing(fromMs + (atMs - fromMs) * share, (atMs - fromMs) / 2));
     }
-    if (runner.crossings.length === finishIndex) runner.crossings.push(packCrossing(atMs, sigmaMs));
+    if (runner.crossings.length === finishIndex) runner.crossings = withCrossing(runner.crossings, packCrossing(atMs, sigmaMs));
     // The finish time is the finish crossing as kept (to the tenth of a second), so the two agree.
     runner.finishedAtMs = unpackCrossing(runner.crossings[finishIndex] ?? UNTIMED_CROSSING)?.atMs ?? Math.round(atMs);
   }
@@ -998,7 +998,7 @@ export class RaceTracker {
       const point = this.timingPoints[runner.crossings.length]!;
       if (runner.distanceAlongRaceM < point.distanceAlongRaceM) break;
       const at = crossingFromEstimates(point.distanceAlongRaceM, prior, after) ?? { atMs: after.atMs, sigmaMs: 1000 };
-      runner.crossings.push(packCrossing(at.atMs, at.sigmaMs));
+      runner.crossings = withCrossing(runner.crossings, packCrossing(at.atMs, at.sigmaMs));
     }
   }
 
@@ -1106,7 +1106,7 @@ export class RaceTracker {
     const passed = this.timingPoints.findIndex((p) => p.distanceAlongRaceM > newM);
     const keep = passed === -1 ? this.timingPoints.length - 1 : passed;
     runner.crossings = runner.crossings.slice(0, keep);
-    while (runner.crossings.length < keep) runner.crossings.push(UNTIMED_CROSSING);
+    while (runner.crossings.length < keep) runner.crossings = withCrossing(runner.crossings, UNTIMED_CROSSING);
     this.pendingCrossings = this.pendingCrossings.filter(([r]) => r !== index);
     this.dirty.add(index);
     return true;
@@ -1236,18 +1236,21 @@ function alongMeasured(m: Measured, candidate: SnapCandidate): Measured {
   return { ...m, sigmaM, varianceM2: sigmaM * sigmaM };
 }
 
+const NO_SUMS: readonly number[] = [0, 0, 0, 0, 0];
+
 function clearSuspect(runner: RunnerState): void {
   if (runner.suspectFixes === 0) return;
   runner.suspectFixes = 0;
   runner.suspectSinceMs = runner.suspectLastAtMs = runner.suspectCapM = null;
-  runner.suspectSums = [0, 0, 0, 0, 0];
+  runner.suspectSums = null;
   runner.suspectVerdict = 0;
   runner.suspectSlopeMps = 0;
 }
 
 /** Adds a surprising fix, `missM` from the estimate `sinceSec` after the last trusted fix. */
 function addToEpisode(runner: RunnerState, sinceSec: number, missM: number): void {
-  const sums = runner.suspectSums;
+  // (Kept only while an episode lasts: most runners most of the time have none.)
+  const sums = (runner.suspectSums ??= [0, 0, 0, 0, 0]);
   sums[0]! += sinceSec;
   sums[1]! += sinceSec * sinceSec;
   sums[2]! += missM;
@@ -1257,7 +1260,7 @@ function addToEpisode(runner: RunnerState, sinceSec: number, missM: number): voi
 }
 
 function episodeOf(runner: RunnerState): Episode {
-  const [sumT, sumTT, sumMiss, sumTMiss, sumMissSq] = runner.suspectSums as [number, number, number, number, number];
+  const [sumT, sumTT, sumMiss, sumTMiss, sumMissSq] = (runner.suspectSums ?? NO_SUMS) as [number, number, number, number, number];
   return { fixes: runner.suspectFixes, sumT, sumTT, sumMiss, sumTMiss, sumMissSq };
 }
 
@@ -1275,7 +1278,7 @@ function clearPending(runner: RunnerState): void {
   if (runner.pendingFixes === 0 && runner.pendingM === null) return;
   runner.pendingM = runner.pendingAtMs = runner.pendingFromM = runner.pendingFromAtMs = null;
   runner.pendingFixes = 0;
-  runner.pendingSums = [0, 0, 0, 0, 0];
+  runner.pendingSums = null;
 }
 
 function resetStill(runner: RunnerState, atM: number, atMs: number, llr: number): void {
@@ -1314,11 +1317,11 @@ export function initialRunnerState(participantId: string): RunnerState {
     pendingM: null,
     pendingAtMs: null,
     pendingFixes: 0,
-    pendingSums: [0, 0, 0, 0, 0],
+    pendingSums: null,
     suspectFixes: 0,
     suspectSinceMs: null,
     suspectLastAtMs: null,
-    suspectSums: [0, 0, 0, 0, 0],
+    suspectSums: null,
     suspectVerdict: 0,
     suspectSlopeMps: 0,
     suspectCapM: null,
@@ -1345,8 +1348,8 @@ export function copyRunnerState(state: RunnerState): RunnerState {
     ...state,
     progress: state.progress === null ? null : { ...state.progress },
     crossings: state.crossings.slice(),
-    suspectSums: state.suspectSums.slice(),
-    pendingSums: state.pendingSums.slice(),
+    suspectSums: state.suspectSums?.slice() ?? null,
+    pendingSums: state.pendingSums?.slice() ?? null,
   };
 }
 
@@ -1391,8 +1394,8 @@ function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM: number
     state.pendingM = finiteOrNull(saved.pendingM);
     state.pendingAtMs = finiteOrNull(saved.pendingAtMs);
     state.pendingFixes = finite(saved.pendingFixes) ? saved.pendingFixes : 0;
-    state.pendingSums = Array.isArray(saved.pendingSums) && saved.pendingSums.length === 5 && saved.pendingSums.every(finite) ? [...saved.pendingSums] : [0, 0, 0, 0, 0];
-    if (state.pendingSums.every((x) => x === 0)) state.pendingFixes = 0;
+    state.pendingSums = Array.isArray(saved.pendingSums) && saved.pendingSums.length === 5 && saved.pendingSums.every(finite) ? [...saved.pendingSums] : null;
+    if (state.pendingSums === null || state.pendingSums.every((x) => x === 0)) state.pendingFixes = 0;
     state.approachM = finiteOrNull(saved.approachM);
     state.approachAtMs = finiteOrNull(saved.approachAtMs);
     state.approachMps = finite(saved.approachMps) ? saved.approachMps : 0;

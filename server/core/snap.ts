@@ -115,6 +115,8 @@ export function searchCourse(
         if (!course.isLapped) break;
       }
     }
+  } else if (expectation && ctx.earliestWithinCost === null) {
+    scanOutward(ctx, from, lineTo, expectation.distanceAlongRaceM);
   } else {
     let lapStartM = Math.floor(from / lapLengthM) * lapLengthM;
     do {
@@ -182,6 +184,67 @@ const scratch: ScanContext = {
   earliestWithinCost: null,
   best: { cost: Infinity, along: 0, offset: Infinity, lon: 0, lat: 0, curvature: 0, side: 0 },
 };
+
+/**
+ * Scores the window's segments outwards from where the runner is expected, each way until a
+ * segment cannot beat the best so far: every term of a cost is at least zero, so a segment whose
+ * nearest point to the expectation already costs more than the best found is no better, nor is
+ * any segment beyond it. The same answer as scoring every segment (ties aside), most often after
+ * scoring three or four instead of a dozen.
+ */
+function scanOutward(ctx: ScanContext, from: number, to: number, expectedM: number): void {
+  const course = ctx.course;
+  const path = course.path;
+  const vd = path.vertexDistancesM;
+  const segments = path.coordinates.length - 1;
+  const lapLengthM = course.lapLengthM;
+  const weight = ctx.expectationWeight;
+  const centreM = Math.min(Math.max(expectedM, from), to);
+  // The segment holding the centre, on its lap (a street course is one lap).
+  let upLapM = course.isLapped ? Math.floor(centreM / lapLengthM) * lapLengthM : 0;
+  let upI = path.segmentIndexAt(Math.min(Math.max(0, centreM - upLapM), lapLengthM));
+  let downLapM = upLapM;
+  let downI = upI - 1;
+  if (downI < 0 && course.isLapped) {
+    downI = segments - 1;
+    downLapM -= lapLengthM;
+  }
+  // A segment's least cost: the expectation's from the nearest point of its stretch of the window.
+  let up = true;
+  let down = downI >= 0;
+  while (up || down) {
+    if (up) {
+      const startM = upLapM + vd[upI]!;
+      const lo = startM > from ? startM : from;
+      const miss = expectedM < lo ? lo - expectedM : 0;
+      if (startM > to || miss * miss * weight >= ctx.best.cost) up = false;
+      else {
+        scanSegment(ctx, upI, upLapM, from, to);
+        if (++upI >= segments) {
+          if (course.isLapped) {
+            upI = 0;
+            upLapM += lapLengthM;
+          } else up = false;
+        }
+      }
+    }
+    if (down) {
+      const endM = downLapM + vd[downI + 1]!;
+      const hi = endM < to ? endM : to;
+      const miss = expectedM > hi ? expectedM - hi : 0;
+      if (endM < from || miss * miss * weight >= ctx.best.cost) down = false;
+      else {
+        scanSegment(ctx, downI, downLapM, from, to);
+        if (--downI < 0) {
+          if (course.isLapped) {
+            downI = segments - 1;
+            downLapM -= lapLengthM;
+          } else down = false;
+        }
+      }
+    }
+  }
+}
 
 /**
  * Scores segment i of the lap starting at lapStartM, restricted to the window [from, to]. The hot

@@ -7,6 +7,7 @@ import { laneRadiusM, trackLapCoordinates, trackLapLengthM } from '../../server/
 import { loadEventFile } from '../../server/event/event-file.ts';
 import { parkLoop } from '../../simulations/course-shapes.ts';
 import { DEMO_EVENT_FILE } from '../../server/config.ts';
+import { seededRandom } from '../../simulations/random.ts';
 
 const azadi = { centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168, lane: 1 };
 
@@ -81,6 +82,26 @@ describe('course path', () => {
     expect(slice.at(-1)).toEqual(path.pointAtLapDistance(3000));
     expect(path.ruler.lineDistance(slice) * path.scale).toBeCloseTo(1000, 0);
     expect(slice.length).toBeGreaterThan(90); // about one vertex every 10.7 m
+  });
+
+  it('finds the segment holding any distance, on lines with uneven and repeated vertices', async () => {
+    const event = await loadEventFile(DEMO_EVENT_FILE);
+    const random = seededRandom(17);
+    const uneven: LonLat[] = [[51.3, 35.7], [51.3, 35.7], [51.3001, 35.7], [51.31, 35.7], [51.31, 35.7001], [51.3101, 35.7001], [51.3101, 35.7001]];
+    for (const path of [...event.races.map((r) => r.course.path), new CoursePath(uneven)]) {
+      const d = path.vertexDistancesM;
+      // The last segment starting at or before the distance, as a plain scan finds it.
+      const byScan = (x: number) => {
+        let i = 0;
+        while (i < d.length - 2 && d[i + 1]! <= x) i++;
+        return i;
+      };
+      for (let k = 0; k < 2000; k++) {
+        const x = (random.next() * 1.2 - 0.1) * path.lapLengthM;
+        expect(path.segmentIndexAt(x), `${x} m`).toBe(byScan(x));
+      }
+      for (const x of d) expect(path.segmentIndexAt(x)).toBe(byScan(x));
+    }
   });
 
   it('refuses lines that are not courses', () => {
