@@ -184,6 +184,8 @@ export interface EngineOptions {
   finishToleranceM: number;
   /** Past the finish a runner is expected no further on than this: everyone slows at the line. */
   pastFinishExpectedM: number;
+  /** A reading of a fix that keeps the runner going on is taken over one that takes them back when it costs at most this more. */
+  onwardsWithinCost: number;
   /** Windows longer than this many segments are searched through the spatial index. */
   indexAboveSegments: number;
   /** Error of a speed reported by the phone (Doppler), m/s. */
@@ -249,6 +251,7 @@ export const defaultEngineOptions: EngineOptions = {
   // About 30 s walking down the chute; fixes further on are still found (the window reaches the
   // run-out), but are not what the estimate expects.
   pastFinishExpectedM: 40,
+  onwardsWithinCost: 2, // about two standard deviations: readings that fit about equally well
   indexAboveSegments: 300,
   reportedSpeedSigmaMps: 0.5,
   headingMinSpeedMps: 1.5,
@@ -457,7 +460,7 @@ export class RaceTracker {
   }
 
   /** The search's options for a fix (one object reused: this runs for every fix). */
-  private readonly scratchOptions: SearchOptions = { fixSigmaM: 10, maxOffsetM: 50, indexAboveSegments: 300, headingDeg: undefined, headingWeight: 0 };
+  private readonly scratchOptions: SearchOptions = { fixSigmaM: 10, maxOffsetM: 50, indexAboveSegments: 300, headingDeg: undefined, headingWeight: 0, projectedOnly: false };
 
   private searchOptions(m: Measured, maxOffsetM = this.options.corridorM): SearchOptions {
     const s = this.scratchOptions;
@@ -467,6 +470,7 @@ export class RaceTracker {
     s.headingDeg = m.headingDeg;
     s.headingWeight = this.options.headingWeight;
     s.earliestWithinCost = undefined;
+    s.projectedOnly = false;
     return s;
   }
 
@@ -520,7 +524,18 @@ export class RaceTracker {
     const expectSigmaM = lost ? Math.max(o.reacquireSigmaM, sigmaM) : sigmaM;
     const farM = o.outlierGateSigma * expectSigmaM;
     const expectation = { distanceAlongRaceM: predicted.distanceM, sigmaM: expectSigmaM };
-    const candidate = searchCourse(this.course, fix, fromM, toM, expectation, this.searchOptions(m));
+    let candidate = searchCourse(this.course, fix, fromM, toM, expectation, this.searchOptions(m));
+    // A fix that would take the runner back along the course, when another reading of it that
+    // fits about as well keeps them going on: at the foot of a turnaround, or where legs run
+    // side by side, the fixes of a runner on the way back are as near the way out. Runners turn
+    // back rarely, and never at a turnaround's mirror image of their pace.
+    if (candidate && candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM && toM > progress.distanceM) {
+      const options = this.searchOptions(m);
+      options.projectedOnly = true;
+      const onwards = searchCourse(this.course, fix, progress.distanceM, toM, expectation, options);
+      // (Another place: not the window's edge, where a fix behind it is only held.)
+      if (onwards && onwards.distanceAlongRaceM > progress.distanceM + m.sigmaM && onwards.cost <= candidate.cost + o.onwardsWithinCost) candidate = onwards;
+    }
     if (!candidate) {
       runner.offCorridorSinceMs ??= fix.recordedAtMs;
       // Off the corridor. Where it projects on the course still says something: a runner off on a

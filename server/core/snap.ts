@@ -49,6 +49,11 @@ export interface SearchOptions {
   /** A window spanning more segments than this is searched through the spatial index. */
   indexAboveSegments: number;
   /**
+   * Only points the fix projects onto squarely: none held at the window's edges or a segment's
+   * ends (to find another reading of a fix, not the nearest point of a stretch it is not on).
+   */
+  projectedOnly?: boolean;
+  /**
    * Instead of the best candidate, the earliest one along the race whose cost is at most this:
    * "the lowest plausible lap" for a runner seen for the first time, where every lap of a loop
    * fits the fix equally well.
@@ -99,6 +104,7 @@ export function searchCourse(
   ctx.headingNorth = heading === undefined ? 0 : Math.cos((heading * Math.PI) / 180);
   ctx.headingWeight = heading === undefined ? 0 : (options.headingWeight ?? 0) / 2;
   ctx.earliestWithinCost = options.earliestWithinCost ?? null;
+  ctx.projectedOnly = options.projectedOnly ?? false;
   const { path, lapLengthM } = course;
   const lineTo = Math.min(to, course.isLapped ? to : course.raceDistanceM);
   const segmentsPerLap = path.coordinates.length - 1;
@@ -167,6 +173,7 @@ interface ScanContext {
   headingNorth: number;
   headingWeight: number;
   earliestWithinCost: number | null;
+  projectedOnly: boolean;
   best: Best;
 }
 
@@ -182,6 +189,7 @@ const scratch: ScanContext = {
   headingNorth: 0,
   headingWeight: 0,
   earliestWithinCost: null,
+  projectedOnly: false,
   best: { cost: Infinity, along: 0, offset: Infinity, lon: 0, lat: 0, curvature: 0, side: 0 },
 };
 
@@ -270,6 +278,7 @@ function scanSegment(ctx: ScanContext, i: number, lapStartM: number, from: numbe
     if (to < segStartM + segLengthM) tMax = (to - segStartM) / segLengthM;
   }
   if (tMax < tMin) return;
+  if (ctx.projectedOnly && (rawT < tMin || rawT > tMax)) return;
   const t = rawT < tMin ? tMin : rawT > tMax ? tMax : rawT;
   const dx = px - sx * t;
   const dy = py - sy * t;

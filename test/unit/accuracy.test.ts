@@ -41,6 +41,14 @@ describe('course engine accuracy', () => {
     },
   );
 
+  it('keeps runners going on past a turnaround whose legs are 10 m apart, with 12 m of noise and no speed', () => {
+    // Seed 2018 once sent a runner back along the way out for five minutes: just past the turn,
+    // the fixes of the way back fell nearer the way out.
+    const { engine, misses } = runScenario(scenario('out-and-back-10m-noise-12m'), 2018, 0, 'no speed');
+    expect(misses.filter((m) => /published/.test(m))).toEqual([]);
+    expect(engine.within20Share).toBeGreaterThanOrEqual(0.995);
+  });
+
   it('never finishes a runner who stands 10 m short of the line, however long the phone then stays quiet', () => {
     for (const variant of VARIANTS) {
       for (let seed = 30; seed < 35; seed++) {
