@@ -20,24 +20,29 @@ const runs = Array.from({ length: 10 }, (_, i) =>
 const fixCount = runs.reduce((n, r) => n + r.length, 0);
 const ids = runs.map((_, r) => `p${r}`);
 
-function timeIt(label: string, minMs: number, body: () => number): number {
-  let done = 0;
+/** Work done and time taken by one side of the comparison, summed over its slices. */
+interface Tally {
+  label: string;
+  done: number;
+  elapsedMs: number;
+}
+
+/** Runs `body` (which returns how many fixes it placed) for at least `minMs`, adding to the tally. */
+function slice(tally: Tally, minMs: number, body: () => number): void {
   const t0 = process.hrtime.bigint();
   let elapsedMs = 0;
   while (elapsedMs < minMs) {
-    done += body();
+    tally.done += body();
     elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
   }
-  const perSec = (done / elapsedMs) * 1000;
-  process.stdout.write(`  ${label.padEnd(44)} ${Math.round(perSec).toLocaleString('en').padStart(12)} fixes/s\n`);
-  return perSec;
+  tally.elapsedMs += elapsedMs;
 }
 
 process.stdout.write(`snapping on ${marathon.name}: ${course.path.coordinates.length} vertices, ${fixCount} fixes per pass\n`);
 let sink = 0;
 // The engine as the race tracker runs it: the windowed search plus the progress filter, with
 // each runner's state carried from fix to fix.
-const engine = timeIt('engine (windowed search + progress filter)', 2000, () => {
+const runEngine = (): number => {
   for (const [r, run] of runs.entries()) {
     // (One id string per runner, as the server has: a string built per call is hashed per call.)
     const id = ids[r]!;
@@ -45,14 +50,31 @@ const engine = timeIt('engine (windowed search + progress filter)', 2000, () => 
     for (const { fix } of run) sink += tracker.applyFix(id, fix).distanceAlongRaceM;
   }
   return fixCount;
-});
+};
 const line = turf.lineString(course.path.coordinates.map((c) => [...c]));
 const sample = runs[0]!.filter((_, i) => i % 10 === 0).map((r) => r.fix);
-const naive = timeIt('turf.nearestPointOnLine, whole course', 2000, () => {
-  for (const fix of sample) sink += turf.nearestPointOnLine(line, [fix.lon, fix.lat]).properties.pointDistance;
-  return sample.length;
-});
-process.stdout.write(`  ratio engine / Turf: ${Math.round(engine / naive).toLocaleString('en')}x\n`);
+// (A few fixes a call: one Turf call on the whole marathon takes about 10 ms.)
+let next = 0;
+const runTurf = (): number => {
+  for (let k = 0; k < 5; k++) {
+    const fix = sample[next++ % sample.length]!;
+    sink += turf.nearestPointOnLine(line, [fix.lon, fix.lat]).properties.pointDistance;
+  }
+  return 5;
+};
+// The two take turns in short slices, so that a machine busy with something else for a few
+// seconds slows both alike and the ratio stays fair.
+const engine: Tally = { label: 'engine (windowed search + progress filter)', done: 0, elapsedMs: 0 };
+const naive: Tally = { label: 'turf.nearestPointOnLine, whole course', done: 0, elapsedMs: 0 };
+runEngine(); // warm-up
+runTurf();
+for (let round = 0; round < 8; round++) {
+  slice(engine, 250, runEngine);
+  slice(naive, 250, runTurf);
+}
+const perSecond = (t: Tally) => (t.done / t.elapsedMs) * 1000;
+for (const t of [engine, naive]) process.stdout.write(`  ${t.label.padEnd(44)} ${Math.round(perSecond(t)).toLocaleString('en').padStart(12)} fixes/s\n`);
+process.stdout.write(`  ratio engine / Turf: ${Math.round(perSecond(engine) / perSecond(naive)).toLocaleString('en')}x\n`);
 
 // Memory per runner state: heap growth per runner of a race with 60,000 placed runners.
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -75,6 +75,26 @@ describe('alerts', () => {
     expect(alertsOf('silent').map((a) => a.participantId)).toEqual(['s-3']);
   });
 
+  it('resolves an off-course alert when the runner is back on the course', async () => {
+    // Two and a half minutes 300 m off the course, then back on it, running on.
+    for (let m = 1500; m <= 1600; m += 15) {
+      await fixAt(1, m);
+      clock.advance(5000);
+    }
+    for (let i = 0; i < 30; i++) {
+      await fixAt(1, 1610, {}, 300);
+      clock.advance(5000);
+    }
+    service.evaluateAlerts();
+    expect(alertsOf('offCourse')).toMatchObject([{ participantId: 's-2', state: 'open', active: true }]);
+    for (let i = 0; i < 8; i++) {
+      await fixAt(1, 1620 + i * 15);
+      clock.advance(5000);
+    }
+    service.evaluateAlerts();
+    expect(alertsOf('offCourse')).toMatchObject([{ participantId: 's-2', state: 'resolved', active: false }]);
+  });
+
   it('uses the thresholds a race sets in the event file', async () => {
     const json = (await import('../support/fixtures.ts')).testEventJson(START);
     (json.races[0] as Record<string, unknown>)['alerts'] = { batteryBelowPct: 50, silentAfterSec: 30 };
