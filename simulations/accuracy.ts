@@ -479,6 +479,8 @@ export interface Figures {
   within20Share: number;
   p99ErrorM: number;
   maxErrorM: number;
+  /** The furthest the published distance was ahead of the truth (a runner who stopped shown running on), m. */
+  maxAheadM: number;
   /** Share of fixes on a lapped course, away from the lap line, given the right lap; null for a street course. */
   lapsExactShare: number | null;
   falseFinishes: number;
@@ -498,6 +500,7 @@ export interface Figures {
 
 interface Tally {
   errors: number[];
+  maxAheadM: number;
   lapChecks: number;
   lapsRight: number;
   falseFinishes: number;
@@ -515,6 +518,7 @@ interface Tally {
 
 const newTally = (): Tally => ({
   errors: [],
+  maxAheadM: 0,
   lapChecks: 0,
   lapsRight: 0,
   falseFinishes: 0,
@@ -538,6 +542,7 @@ function figures(t: Tally, lapped: boolean): Figures {
     within20Share: t.errors.length ? within / t.errors.length : 1,
     p99ErrorM: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! : 0,
     maxErrorM: sorted.length ? sorted[sorted.length - 1]! : 0,
+    maxAheadM: t.maxAheadM,
     lapsExactShare: lapped ? (t.lapChecks ? t.lapsRight / t.lapChecks : 1) : null,
     falseFinishes: t.falseFinishes,
     backwardSteps: t.backwardSteps,
@@ -561,6 +566,7 @@ interface RunState {
 function record(tally: Tally, course: Course, publishedM: number, truthM: number, finished: boolean, state: RunState, where: string): void {
   const errorM = Math.abs(publishedM - truthM);
   tally.errors.push(errorM);
+  tally.maxAheadM = Math.max(tally.maxAheadM, publishedM - truthM);
   if (errorM > 50 && tally.misses.length < 400) tally.misses.push(`${where}: published ${publishedM.toFixed(0)} m, truth ${truthM.toFixed(0)} m`);
   if (publishedM < state.previousM - 1e-9) tally.backwardSteps++;
   state.previousM = publishedM;
