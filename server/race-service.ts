@@ -141,7 +141,7 @@ export class RaceService {
     // A changed race (course, access, start, runners moved) is not served from a shared snapshot.
     (change) => this.sharedSnapshots.delete(change.raceId),
   ];
-  private readonly sharedSnapshots = new Map<string, { snapshot: RaceSnapshot }>();
+  private readonly sharedSnapshots = new Map<string, { snapshot: RaceSnapshot; appliedLogId: string | null }>();
   private readonly deviceListeners: Array<(participantId: string) => void> = [];
   private readonly alertListeners: Array<(alert: Alert) => void> = [];
   private readonly alertsById = new Map<string, Alert>();
@@ -520,7 +520,8 @@ export class RaceService {
     const newestMs = race.tracker.newestFixAtMs;
     const arrivedAtMs = this.newestArrivalMs.get(race.raceId);
     if (newestMs === null || arrivedAtMs === undefined) return null;
-    return newestMs + Math.max(0, this.clock.nowMs() - arrivedAtMs);
+    // (Never ahead of this server's clock: one phone whose clock runs fast must not make everyone silent early.)
+    return Math.min(this.clock.nowMs(), newestMs + Math.max(0, this.clock.nowMs() - arrivedAtMs));
   }
 
   private noteArrival(race: RaceEntry, newestBeforeMs: number | null): void {
@@ -723,12 +724,21 @@ export class RaceService {
    */
   sharedSnapshot(race: RaceEntry): RaceSnapshot {
     const nowMs = this.clock.nowMs();
+    // (And the same log entries applied: on a process that does not write the race, the
+    // writer's delta number can arrive before the entries behind it are applied here.)
+    const appliedLogId = this.appliedLogId.get(race.raceId) ?? null;
     const shared = this.sharedSnapshots.get(race.raceId);
-    if (shared && shared.snapshot.seq === race.tracker.sequence && nowMs >= shared.snapshot.takenAtMs && nowMs - shared.snapshot.takenAtMs < SNAPSHOT_SHARED_FOR_MS) {
+    if (
+      shared &&
+      shared.snapshot.seq === race.tracker.sequence &&
+      shared.appliedLogId === appliedLogId &&
+      nowMs >= shared.snapshot.takenAtMs &&
+      nowMs - shared.snapshot.takenAtMs < SNAPSHOT_SHARED_FOR_MS
+    ) {
       return shared.snapshot;
     }
     const snapshot = this.snapshot(race);
-    this.sharedSnapshots.set(race.raceId, { snapshot });
+    this.sharedSnapshots.set(race.raceId, { snapshot, appliedLogId });
     return snapshot;
   }
 
@@ -1078,7 +1088,9 @@ export class RaceService {
 
   /** Another process sent this race's delta with this number: snapshots from here carry it. */
   observeSequence(raceId: string, seq: number): void {
-    this.races.get(raceId)?.tracker.continueSequenceFrom(seq);
+    const tracker = this.races.get(raceId)?.tracker;
+    tracker?.continueSequenceFrom(seq);
+    tracker?.forgetPendingCrossings();
   }
 
   /**

@@ -14,7 +14,7 @@ import {
   type RunnerStatusCode,
   type TimingPoint,
 } from '../../shared/protocol.ts';
-import type { CrossingEntry, RaceDelta } from '../../shared/wire.ts';
+import { MAX_ENTRIES_PER_DELTA, type CrossingEntry, type RaceDelta } from '../../shared/wire.ts';
 import type { Course } from './course.ts';
 import { judgeEpisode, type Episode } from './episode.ts';
 import { crossingFromEstimates, decideFinish, defaultFinishOptions, type Estimate, type FinishOptions } from './finish.ts';
@@ -392,6 +392,15 @@ export class RaceTracker {
    */
   continueSequenceFrom(seq: number): void {
     if (Number.isInteger(seq) && seq > this.seq) this.seq = seq;
+  }
+
+  /**
+   * Forgets the crossings waiting for the next delta: on a process that does not write the race,
+   * the writer has sent them (else they would pile up for the whole race, for the first delta
+   * after a take-over). The runners they belong to are in the next snapshot either way.
+   */
+  forgetPendingCrossings(): void {
+    this.pendingCrossings = [];
   }
 
   hasParticipant(participantId: string): boolean {
@@ -931,7 +940,7 @@ export class RaceTracker {
     runner.beyondInARow = decision.beyondInARow;
     runner.beyondSumM = decision.beyondSumM;
     if (!decision.finished) return false;
-    this.markFinished(runner, decision.atMs, decision.sigmaMs);
+    this.markFinished(runner, decision.atMs, decision.sigmaMs, before !== null);
     return true;
   }
 
@@ -951,7 +960,7 @@ export class RaceTracker {
     return { atM: runner.stillAtM, varianceM2: perFixVar / effective, fixes: n, sinceMs: runner.stillSinceMs };
   }
 
-  private markFinished(runner: RunnerState, atMs: number, sigmaMs: number): void {
+  private markFinished(runner: RunnerState, atMs: number, sigmaMs: number, seenBefore: boolean): void {
     const lineM = this.course.raceDistanceM;
     runner.distanceAlongRaceM = lineM;
     runner.confirmedDistanceM = lineM;
@@ -959,15 +968,24 @@ export class RaceTracker {
     runner.beyondInARow = 0;
     runner.beyondSumM = 0;
     // Every timing point up to the finish is passed by now; any not recorded yet (a runner found
-    // again right at the end) is put in proportion between the last one recorded and the finish.
+    // again right at the end) is put in proportion between the last one timed and the finish,
+    // unsure by half that span; untimed for a runner seen for the first time at the finish.
     const finishIndex = this.timingPoints.length - 1;
     const recorded = runner.crossings.length;
-    const last = recorded > 0 ? unpackCrossing(runner.crossings[recorded - 1]!) : null;
-    const fromMs = last?.atMs ?? this.startsAtMs;
-    const fromM = last && recorded <= finishIndex ? this.timingPoints[recorded - 1]!.distanceAlongRaceM : 0;
+    let fromMs = this.startsAtMs;
+    let fromM = 0;
+    for (let k = Math.min(recorded, finishIndex) - 1; k >= 0; k--) {
+      const at = unpackCrossing(runner.crossings[k]!);
+      if (at) {
+        fromMs = at.atMs;
+        fromM = this.timingPoints[k]!.distanceAlongRaceM;
+        break;
+      }
+    }
     for (let k = recorded; k < finishIndex; k++) {
       const share = (this.timingPoints[k]!.distanceAlongRaceM - fromM) / Math.max(lineM - fromM, 1);
-      runner.crossings = withCrossing(runner.crossings, packCrossing(fromMs + (atMs - fromMs) * share, (atMs - fromMs) / 2));
+      const packed = seenBefore ? packCrossing(fromMs + (atMs - fromMs) * share, (atMs - fromMs) / 2) : UNTIMED_CROSSING;
+      runner.crossings = withCrossing(runner.crossings, packed);
     }
     if (runner.crossings.length === finishIndex) runner.crossings = withCrossing(runner.crossings, packCrossing(atMs, sigmaMs));
     // The finish time is the finish crossing as kept (to the tenth of a second), so the two agree.
@@ -1012,8 +1030,10 @@ export class RaceTracker {
     while (runner.crossings.length < finishIndex) {
       const point = this.timingPoints[runner.crossings.length]!;
       if (runner.distanceAlongRaceM < point.distanceAlongRaceM) break;
-      const at = crossingFromEstimates(point.distanceAlongRaceM, prior, after) ?? { atMs: after.atMs, sigmaMs: 1000 };
-      runner.crossings = withCrossing(runner.crossings, packCrossing(at.atMs, at.sigmaMs));
+      // A runner first seen past a point (a phone switched on mid-race) passed it at a time
+      // nothing says: not a time made up from an assumed pace.
+      const at = prior ? (crossingFromEstimates(point.distanceAlongRaceM, prior, after) ?? { atMs: after.atMs, sigmaMs: 1000 }) : null;
+      runner.crossings = withCrossing(runner.crossings, at ? packCrossing(at.atMs, at.sigmaMs) : UNTIMED_CROSSING);
     }
   }
 
@@ -1048,7 +1068,7 @@ export class RaceTracker {
     const decision = this.silenceDecision(runner, nowMs);
     if (!decision) return false;
     const previousCrossings = runner.crossings.length;
-    this.markFinished(runner, decision.atMs, decision.sigmaMs);
+    this.markFinished(runner, decision.atMs, decision.sigmaMs, true);
     for (let k = previousCrossings; k < runner.crossings.length; k++) this.pendingCrossings.push([index, k]);
     this.dirty.add(index);
     return true;
@@ -1116,6 +1136,10 @@ export class RaceTracker {
     if (runner.progress) runner.progress = { ...runner.progress, distanceM: runner.progress.distanceM + shiftM };
     if (runner.stillAtM !== null) runner.stillAtM += shiftM;
     if (runner.lastPlacedM !== null) runner.lastPlacedM += shiftM;
+    if (runner.approachM !== null) runner.approachM += shiftM;
+    clearSuspect(runner);
+    runner.beyondInARow = 0;
+    runner.beyondSumM = 0;
     clearPending(runner);
     runner.lineAtMs = runner.lineSigmaMs = null;
     const passed = this.timingPoints.findIndex((p) => p.distanceAlongRaceM > newM);
@@ -1170,7 +1194,8 @@ export class RaceTracker {
       return { runnerIndex, distanceAlongRaceM: runner.distanceAlongRaceM, status: runner.status };
     });
     const crossings: CrossingEntry[] = [];
-    for (const [runnerIndex, pointIndex] of this.pendingCrossings) {
+    // (At most what one delta carries, the newest: older ones are in the snapshot.)
+    for (const [runnerIndex, pointIndex] of this.pendingCrossings.slice(-MAX_ENTRIES_PER_DELTA)) {
       const packed = this.runners[runnerIndex]!.crossings[pointIndex];
       if (packed === undefined) continue;
       const at = unpackCrossing(packed);
@@ -1255,6 +1280,10 @@ const NO_SUMS: readonly number[] = [0, 0, 0, 0, 0];
 
 function clearSuspect(runner: RunnerState): void {
   if (runner.suspectFixes === 0) return;
+  clearSuspectFields(runner);
+}
+
+function clearSuspectFields(runner: RunnerState): void {
   runner.suspectFixes = 0;
   runner.suspectSinceMs = runner.suspectLastAtMs = runner.suspectCapM = null;
   runner.suspectSums = null;
@@ -1408,9 +1437,21 @@ function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM: number
     state.pendingFromAtMs = finiteOrNull(saved.pendingFromAtMs);
     state.pendingM = finiteOrNull(saved.pendingM);
     state.pendingAtMs = finiteOrNull(saved.pendingAtMs);
-    state.pendingFixes = finite(saved.pendingFixes) ? saved.pendingFixes : 0;
-    state.pendingSums = Array.isArray(saved.pendingSums) && saved.pendingSums.length === 5 && saved.pendingSums.every(finite) ? [...saved.pendingSums] : null;
-    if (state.pendingSums === null || state.pendingSums.every((x) => x === 0)) state.pendingFixes = 0;
+    state.pendingFixes = finite(saved.pendingFixes) ? Math.max(0, Math.round(saved.pendingFixes)) : 0;
+    const sums = (x: unknown): number[] | null => (Array.isArray(x) && x.length === 5 && x.every(finite) ? [...(x as number[])] : null);
+    state.pendingSums = sums(saved.pendingSums);
+    // (A run's first fix sums to zeros: it is the run's start that says whether there is one.)
+    if (state.pendingFromM === null || state.pendingFromAtMs === null) state.pendingFixes = 0;
+    // An episode of surprising fixes under way, so that whoever continues judges it as the writer would have.
+    state.suspectFixes = finite(saved.suspectFixes) ? Math.max(0, Math.round(saved.suspectFixes)) : 0;
+    state.suspectSums = sums(saved.suspectSums);
+    state.suspectSinceMs = finiteOrNull(saved.suspectSinceMs);
+    state.suspectLastAtMs = finiteOrNull(saved.suspectLastAtMs);
+    state.suspectCapM = finiteOrNull(saved.suspectCapM);
+    state.suspectVerdict = saved.suspectVerdict === 1 || saved.suspectVerdict === 2 ? saved.suspectVerdict : 0;
+    state.suspectSlopeMps = finite(saved.suspectSlopeMps) ? saved.suspectSlopeMps : 0;
+    if (state.suspectFixes === 0 || state.suspectSums === null || state.suspectSinceMs === null) clearSuspectFields(state);
+    state.lastInnovationZ = finite(saved.lastInnovationZ) ? saved.lastInnovationZ : 0;
     state.approachM = finiteOrNull(saved.approachM);
     state.approachAtMs = finiteOrNull(saved.approachAtMs);
     state.approachMps = finite(saved.approachMps) ? saved.approachMps : 0;

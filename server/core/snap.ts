@@ -201,6 +201,8 @@ const scratch: ScanContext = {
  * scoring three or four instead of a dozen.
  */
 function scanOutward(ctx: ScanContext, from: number, to: number, expectedM: number): void {
+  // (Not a number anywhere would never end the walk round a lapped course.)
+  if (!Number.isFinite(from) || !Number.isFinite(to) || !Number.isFinite(expectedM)) return;
   const course = ctx.course;
   const path = course.path;
   const vd = path.vertexDistancesM;

@@ -14,8 +14,14 @@ export interface SocketLimits {
   deviceBurstPerMinute: number;
   /** Spectator events refused in a row after which the socket is closed (devices are not closed). */
   closeAfterRefused: number;
-  /** Bytes waiting to be written to one socket past which it is closed. */
+  /**
+   * Bytes waiting to be written to one socket: past `maxBufferedBytes` it is sent nothing more
+   * that it asks for, and closed if its backlog has not shrunk a second later (a client on a slow
+   * link reading a big race's snapshot is still reading); past `hardMaxBufferedBytes` it is
+   * closed at once.
+   */
   maxBufferedBytes: number;
+  hardMaxBufferedBytes: number;
 }
 
 export const defaultSocketLimits: SocketLimits = {
@@ -27,16 +33,23 @@ export const defaultSocketLimits: SocketLimits = {
   devicePerSecond: 10,
   deviceBurstPerMinute: 1200,
   closeAfterRefused: 100,
-  // Several snapshots of a big race, or a minute of deltas: a client that reads is never near it.
+  // A minute of deltas, or part of a big race's snapshot (10,000 runners: 2.4 MB).
   maxBufferedBytes: 1024 * 1024,
+  hardMaxBufferedBytes: 32 * 1024 * 1024,
 };
 
 export type Verdict = { ok: true } | { ok: false; retryAfterMs: number; close: boolean };
 
-/** Budgets by key (a socket id, a participant id), with the count of refusals in a row. */
+/**
+ * Budgets by key (a socket id, a participant id), with the count of refusals in a row. The
+ * verdicts of one key come in the order its events came (a device's fixes must not be reordered:
+ * a fix handled after a newer one is stale), whichever of the two limiters answers.
+ */
 export class EventBudget {
   private readonly limiter: BurstyRateLimiter;
   private readonly refusedInARow = new Map<string, number>();
+  /** Per key, the last verdict still to come. */
+  private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(
     perSecond: number,
@@ -50,7 +63,21 @@ export class EventBudget {
     );
   }
 
-  async take(key: string): Promise<Verdict> {
+  take(key: string): Promise<Verdict> {
+    const before = this.tails.get(key);
+    const verdict = before ? before.then(() => this.consume(key)) : this.consume(key);
+    const tail = verdict.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return verdict;
+  }
+
+  private async consume(key: string): Promise<Verdict> {
     try {
       await this.limiter.consume(key);
       this.refusedInARow.delete(key);

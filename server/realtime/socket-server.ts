@@ -106,9 +106,20 @@ export function createSocketServer(
   // only lose the answers to fixes it already sent, which it would send again.)
   const deviceBudget = new EventBudget(limits.devicePerSecond, { points: limits.deviceBurstPerMinute, durationSec: 60 }, Infinity, 'device');
 
+  /** Closes a connection now, dropping what waits to be sent to it (a client that does not read would hold it for the close handshake). */
+  const closeNow = (socket: { id: string; conn: unknown; disconnect(close: boolean): unknown }, why: string): void => {
+    logger.warn({ socketId: socket.id }, why);
+    socket.disconnect(true);
+    const conn = socket.conn as { close?: (discard: boolean) => void; transport?: { socket?: { terminate?: () => void } } } | null;
+    conn?.close?.(true);
+    conn?.transport?.socket?.terminate?.();
+  };
+
   /**
    * Runs an event's handler if the sender is within budget and reads what it is sent; else
    * answers RATE_LIMITED, and closes a socket that keeps going over budget or does not read.
+   * The backlog is looked at again just before the handler runs: every event of one read passes
+   * the first look before any of them has added to it.
    */
   const admit = (
     socket: { id: string; conn: unknown; disconnect(close: boolean): unknown },
@@ -117,19 +128,23 @@ export function createSocketServer(
     reply: (r: unknown) => void,
     run: () => void,
   ): void => {
-    if (bufferedBytes(socket.conn) > limits.maxBufferedBytes) {
-      logger.warn({ socketId: socket.id }, 'closing a connection that does not read what it is sent');
-      socket.disconnect(true);
+    const backlogged = (): boolean => {
+      const bytes = bufferedBytes(socket.conn);
+      if (bytes > limits.hardMaxBufferedBytes) closeNow(socket, 'closing a connection that does not read what it is sent');
+      return bytes > limits.maxBufferedBytes;
+    };
+    if (backlogged()) {
+      reply(errorAck(ErrorCodes.RATE_LIMITED, 'read what was sent first'));
       return;
     }
     budget.take(key).then(
       (verdict: Verdict) => {
-        if (verdict.ok) return run();
-        reply(errorAck(ErrorCodes.RATE_LIMITED, `too many requests; retry in ${verdict.retryAfterMs} ms`));
-        if (verdict.close) {
-          logger.warn({ socketId: socket.id }, 'closing a connection that keeps sending over its limit');
-          socket.disconnect(true);
+        if (verdict.ok) {
+          if (backlogged()) return reply(errorAck(ErrorCodes.RATE_LIMITED, 'read what was sent first'));
+          return run();
         }
+        reply(errorAck(ErrorCodes.RATE_LIMITED, `too many requests; retry in ${verdict.retryAfterMs} ms`));
+        if (verdict.close) closeNow(socket, 'closing a connection that keeps sending over its limit');
       },
       (cause: unknown) => {
         logger.error({ err: cause }, 'rate limiter failed');
@@ -137,6 +152,7 @@ export function createSocketServer(
       },
     );
   };
+
   const io = new Server(httpServer, {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
     serveClient: false,
@@ -222,15 +238,24 @@ export function createSocketServer(
   });
 
   // Deltas go to rooms, whatever a socket asked: a socket that stops reading them is found here.
+  // Over the cap and not shrinking since the last look: not reading.
+  const backlogAtLastLook = new Map<string, number>();
   const sweep = setInterval(() => {
+    const seen = new Set<string>();
     for (const namespace of [spectators, devices] as const) {
       for (const socket of namespace.sockets.values()) {
-        if (bufferedBytes(socket.conn) > limits.maxBufferedBytes) {
-          logger.warn({ socketId: socket.id }, 'closing a connection that does not read what it is sent');
-          socket.disconnect(true);
+        const bytes = bufferedBytes(socket.conn);
+        if (bytes <= limits.maxBufferedBytes) continue;
+        const before = backlogAtLastLook.get(socket.id);
+        if (bytes > limits.hardMaxBufferedBytes || (before !== undefined && bytes >= before)) {
+          closeNow(socket, 'closing a connection that does not read what it is sent');
+        } else {
+          backlogAtLastLook.set(socket.id, bytes);
+          seen.add(socket.id);
         }
       }
     }
+    for (const id of backlogAtLastLook.keys()) if (!seen.has(id)) backlogAtLastLook.delete(id);
   }, BUFFER_CHECK_EVERY_MS);
   sweep.unref();
 

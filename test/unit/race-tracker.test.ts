@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RunnerStatus } from '../../shared/protocol.ts';
 import { DEMO_EVENT_FILE } from '../../server/config.ts';
 import type { Course } from '../../server/core/course.ts';
-import { RaceTracker } from '../../server/core/race-tracker.ts';
+import { RaceTracker, copyRunnerState, type RunnerState } from '../../server/core/race-tracker.ts';
 import { loadEventFile, type LoadedEvent } from '../../server/event/event-file.ts';
 import { noisyRun } from '../../simulations/noisy-run.ts';
 import { seededRandom } from '../../simulations/random.ts';
@@ -387,6 +387,39 @@ describe('crossing times and finishes', () => {
     expect(Math.abs(near.crossings.at(-1)![0] - 2500)).toBeLessThanOrEqual(1);
     expect(t.finishBySilence('far', lastFixMs + 61_000)).toBe(false);
     expect(t.runnerSnapshot('far')!.status).toBe(RunnerStatus.onCourse);
+  });
+
+  it('records the points a runner passed before their phone was first seen as passed at no known time', () => {
+    // Switched on at 7 km, an hour in: the 5 km split is not made up from an assumed pace.
+    const course = courseOf('men-10k');
+    const t = tracker(course);
+    for (let k = 0; k < 6; k++) {
+      const [lon, lat] = course.path.pointAtRaceDistance(7000 + k * 20);
+      t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + 3600_000 + k * 5000, accuracyM: 5 });
+    }
+    expect(t.runnerSnapshot('p1')!.crossings).toEqual([null]);
+    const delta = t.takeDelta(START_MS + 3700_000)!;
+    expect(delta.crossings).toEqual([{ runnerIndex: 0, pointIndex: 0, sinceStartMs: null, sigmaMs: 0 }]);
+  });
+
+  it('continues a runner restored in the middle of an episode exactly as the tracker that saved them would', () => {
+    // What a process taking a race over does: the saved state must carry everything that decides.
+    const course = courseOf('men-10k');
+    const run = noisyRun(course, { startMs: START_MS, paceSecPerKm: 250, intervalSec: 5, noiseM: 6, random: seededRandom(31) });
+    const fixes = run.map(({ fix }) => fix);
+    // A reflection held 60 m further along the course for a minute from the 200th fix.
+    for (let k = 200; k < 212; k++) {
+      const [lon, lat] = course.path.pointAtRaceDistance(run[k]!.trueDistanceAlongRaceM + 60);
+      fixes[k] = { ...fixes[k]!, lon, lat };
+    }
+    const original = tracker(course);
+    for (const fix of fixes.slice(0, 205)) original.applyFix('p1', fix);
+    expect(original.runnerState('p1')!.suspectFixes).toBeGreaterThan(0); // in the episode
+    const restored = tracker(course);
+    restored.restoreRunner(JSON.parse(JSON.stringify(copyRunnerState(original.runnerState('p1')!))) as RunnerState);
+    for (const fix of fixes.slice(205)) {
+      expect(restored.applyFix('p1', fix)).toEqual(original.applyFix('p1', fix));
+    }
   });
 
   it('takes a runner found again behind their pace after a long silence, once the fixes after show them moving', () => {

@@ -74,4 +74,26 @@ describe('snapping agrees with Turf', () => {
       expect(indexed).toEqual(scanned);
     }
   });
+
+  it('scores outwards from the expectation to the answer of scoring every segment, on laps and across the edges of a window', () => {
+    const track = buildCourse({ kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168, lane: 1 }, 5000);
+    const street = buildCourse({ kind: 'street', coordinates: outAndBack(10000, 15) }, 10000);
+    const random = seededRandom(8);
+    for (const course of [track, street]) {
+      for (let i = 0; i < 400; i++) {
+        const alongM = random.between(0, course.raceDistanceM);
+        const [lon, lat] = course.path.ruler.offset(course.path.pointAtRaceDistance(alongM), random.gaussian(12), random.gaussian(12));
+        // Windows around the fix, before it or after it; the expectation inside them or not.
+        const fromM = alongM + random.gaussian(300);
+        const toM = fromM + random.between(20, 1500);
+        const expectation = { distanceAlongRaceM: alongM + random.gaussian(400), sigmaM: random.between(5, 200) };
+        const options = { fixSigmaM: 10, maxOffsetM: 60 };
+        const outwards = searchCourse(course, { lon, lat }, fromM, toM, expectation, { ...options, indexAboveSegments: Infinity });
+        const everySegment = searchCourse(course, { lon, lat }, fromM, toM, expectation, { ...options, indexAboveSegments: 0 });
+        expect(outwards?.cost ?? null, `${course.kind} fix at ${alongM.toFixed(0)} m, window ${fromM.toFixed(0)}–${toM.toFixed(0)} m`).toBe(everySegment?.cost ?? null);
+      }
+    }
+    // Not a number anywhere ends the search (it would walk round the laps for ever).
+    expect(searchCourse(track, { lon: 51.27567, lat: 35.72447 }, 0, 5000, { distanceAlongRaceM: Number.NaN, sigmaM: 10 }, { fixSigmaM: 10, maxOffsetM: 60, indexAboveSegments: Infinity })).toBeNull();
+  });
 });

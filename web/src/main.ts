@@ -187,14 +187,18 @@ async function start(): Promise<void> {
     if (viewing.race.applyDelta(delta) === 'needsSnapshot') void resync();
     else queueRender();
   });
-  socket.on('race:changed', ({ raceId }) => {
+  socket.on('race:changed', ({ raceId, what }) => {
+    if (!viewing || raceId !== viewing.race.raceId) return;
     // A new course: positions on the old one mean nothing; load the course and join again.
-    if (viewing && raceId === viewing.race.raceId) {
-      const followed = followedIndex;
-      void view(raceId)
-        .then(() => follow(followed))
-        .catch((err: unknown) => setMessage((err as Error).message));
+    // Anything else (a lap count set, runners moved, a new start): a fresh snapshot is enough.
+    if (what !== 'course') {
+      join();
+      return;
     }
+    const followed = followedIndex;
+    void view(raceId)
+      .then(() => follow(followed))
+      .catch((err: unknown) => setMessage((err as Error).message));
   });
   socket.on('connect', () => {
     $('connection').textContent = 'live';
