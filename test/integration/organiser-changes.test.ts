@@ -5,7 +5,7 @@ import { ErrorCodes, RunnerStatus, type Ack, type RaceChangeNotice, type RaceSna
 import { decodeDelta, type DeltaEntry } from '../../shared/wire.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
 import { testEvent } from '../support/fixtures.ts';
-import { TEST_ORGANISER_TOKEN, connectDevice, connectSpectator, connected, startTestServer, type TestServer } from '../support/test-server.ts';
+import { TEST_ORGANISER_TOKEN, connectDevice, connectSpectator, connected, deliveredTo, startTestServer, type TestServer } from '../support/test-server.ts';
 
 let server: TestServer;
 let event: LoadedEvent;
@@ -35,8 +35,7 @@ describe('changes at short notice', () => {
     const sectionsBefore = (await call('GET', '/api/organiser/sections')).body as Ack<{ sections: Array<{ runnersToPass: number }> }>;
     expect((await call('POST', '/api/organiser/participants/s-3/outcome', { outcome: 'dnf' }, { 'content-type': 'application/json' })).status).toBe(401);
     expect((await call('POST', '/api/organiser/participants/s-3/outcome', { outcome: 'dnf' })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(entries).toContainEqual({ runnerIndex: 2, distanceAlongRaceM: 0, status: RunnerStatus.dnf });
+    await expect.poll(() => entries).toContainEqual({ runnerIndex: 2, distanceAlongRaceM: 0, status: RunnerStatus.dnf });
     const sectionsAfter = (await call('GET', '/api/organiser/sections')).body as Ack<{ sections: Array<{ runnersToPass: number }> }>;
     if (!sectionsBefore.ok || !sectionsAfter.ok) throw new Error('refused');
     expect(sectionsAfter.data.sections[9]!.runnersToPass).toBe(sectionsBefore.data.sections[9]!.runnersToPass - 1);
@@ -110,8 +109,8 @@ describe('changes at short notice', () => {
       accuracyM: 5,
     });
     expect(ack).toMatchObject({ ok: true, data: { applied: true } });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(trackEntries.some((e) => e.runnerIndex === entry.runnerIndex && e.status === RunnerStatus.onCourse)).toBe(true);
+    await expect.poll(() => trackEntries.some((e) => e.runnerIndex === entry.runnerIndex && e.status === RunnerStatus.onCourse)).toBe(true);
+    await deliveredTo(server, streetWatcher);
     expect(loopDeltas).toEqual([]);
     expect((await call('POST', '/api/organiser/participants/p-2/move', { raceId: 'nope' })).status).toBe(404);
     device.disconnect();

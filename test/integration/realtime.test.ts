@@ -14,6 +14,8 @@ import {
   type DeviceSocket,
   type SpectatorSocket,
   type TestServer,
+  deliveredTo,
+  until,
 } from '../support/test-server.ts';
 
 let server: TestServer;
@@ -71,13 +73,6 @@ function collectDeltas(socket: SpectatorSocket): Array<{ raceId: string; delta: 
   return received;
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function httpJson(path: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${server.url}${path}`, { headers });
@@ -107,8 +102,8 @@ describe('rooms per race', () => {
     expect(streetJoin.ok && delta.seq).toBe(streetJoin.ok ? streetJoin.data.seq + 1 : -1);
     expect(delta.entries).toEqual([{ runnerIndex: 0, distanceAlongRaceM: ack.data.distanceAlongRaceM, status: RunnerStatus.onCourse }]);
 
-    // Give the ticker several more ticks: nothing of the street race may reach the track room.
-    await new Promise((r) => setTimeout(r, 300));
+    // Every delta sent, and the track room's connection caught up: nothing of the street race.
+    await deliveredTo(server, trackWatcher);
     expect(trackDeltas).toEqual([]);
   });
 
@@ -122,7 +117,7 @@ describe('rooms per race', () => {
       await Promise.all(runners.map((r, i) => send(r, fixAt('track-10k', 20 + 30 * k + i, 50_000 - k * 5000))));
     }
     await until(() => deltas.some((d) => d.delta.entries.length === 3 || d.delta.entries.some((e) => e.runnerIndex === 2)));
-    await new Promise((r) => setTimeout(r, 200));
+    await deliveredTo(server, watcher);
     const seqs = deltas.map((d) => d.delta.seq);
     expect(seqs[0]).toBe(joined.data.seq + 1);
     seqs.forEach((s, i) => expect(s).toBe(seqs[0]! + i));
@@ -163,7 +158,7 @@ describe('private races', () => {
     const runner = await device('loop-32k', 0);
     expect(await send(runner, fixAt('loop-32k', 50, 30_000))).toMatchObject({ ok: true });
     await until(() => friendDeltas.length > 0);
-    await new Promise((r) => setTimeout(r, 200));
+    await deliveredTo(server, outsider);
     expect(outsiderDeltas.filter((d) => d.raceId === 'loop-32k')).toEqual([]);
 
     const byKey = await httpJson('/api/races/loop-32k/snapshot', { 'x-race-key': PRIVATE_KEY });

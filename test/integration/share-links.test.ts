@@ -15,6 +15,8 @@ import {
   startTestServer,
   type SpectatorSocket,
   type TestServer,
+  deliveredTo,
+  until,
 } from '../support/test-server.ts';
 
 let server: TestServer;
@@ -71,13 +73,6 @@ async function move(raceId: string, index: number, distanceM: number): Promise<v
   device.disconnect();
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('private live links', () => {
   it('let anyone holding one follow that runner of a private race, and nothing else of it', async () => {
@@ -89,7 +84,7 @@ describe('private live links', () => {
     await move('loop-32k', 1, 300); // another runner of the same race
     await move('loop-32k', 0, 320); // the followed runner
     await until(() => deltas.length > 0);
-    await new Promise((r) => setTimeout(r, 200));
+    await deliveredTo(server, socket);
     expect(deltas.flatMap((d) => d.entries.map((e) => e.runnerIndex))).toEqual([0]);
     expect(raceDeltas).toEqual([]);
     // The link does not open the race itself.
@@ -143,7 +138,8 @@ describe('private live links', () => {
 
   it('refuses an expired link', async () => {
     const link = await createLink(runner('street-10k', 0).deviceToken, 0.0002); // 0.72 s
-    await new Promise((r) => setTimeout(r, 900));
+    const view = async () => (await fetch(`${server.url}/api/follow?link=${encodeURIComponent(link.link)}`)).status;
+    await expect.poll(view, { timeout: 5000 }).toBe(410);
     const { joined } = await follower(link.link);
     expect(joined).toMatchObject({ ok: false, code: ErrorCodes.LINK_EXPIRED, message: expect.stringMatching(/expired/) });
     expect((await fetch(`${server.url}/api/follow?link=${encodeURIComponent(link.link)}`)).status).toBe(410);
@@ -176,9 +172,8 @@ describe('private live links', () => {
     const revoked = await fetch(`${server.url}/api/device/share-links/${link.linkId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
     expect(revoked.status).toBe(200);
     expect(await ended).toMatchObject({ code: ErrorCodes.LINK_REVOKED });
-    await new Promise((r) => setTimeout(r, 100));
     await move('street-10k', 2, 400);
-    await new Promise((r) => setTimeout(r, 300));
+    await deliveredTo(server, socket);
     expect(deltas).toEqual([]);
     const again = await follower(link.link);
     expect(again.joined).toMatchObject({ ok: false, code: ErrorCodes.LINK_REVOKED });
@@ -190,8 +185,9 @@ describe('private live links', () => {
     const second = await createLink(token);
     const { socket, deltas } = await follower(first.link);
     expect(await socket.emitWithAck('follow:join', { link: second.link })).toMatchObject({ ok: true });
+    const ended = new Promise((resolve) => socket.once('follow:ended', resolve));
     await fetch(`${server.url}/api/device/share-links/${first.linkId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await ended).toMatchObject({ code: ErrorCodes.LINK_REVOKED });
     await move('street-10k', 1, 450);
     await until(() => deltas.length > 0);
     expect(deltas.at(-1)!.entries[0]!.runnerIndex).toBe(1);

@@ -6,7 +6,7 @@ import { decodeDelta, type DeltaEntry } from '../../shared/wire.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
 import { testEvent } from '../support/fixtures.ts';
 import { renderFixture, sendRaw } from '../support/raw-http.ts';
-import { connectSpectator, connected, startTestServer, type SpectatorSocket, type TestServer } from '../support/test-server.ts';
+import { connectSpectator, connected, deliveredTo, startTestServer, until, type SpectatorSocket, type TestServer } from '../support/test-server.ts';
 
 let server: TestServer;
 let event: LoadedEvent;
@@ -61,13 +61,6 @@ function valuesFor(index: number, distanceM: number, agoMs = 2000) {
   };
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function snapshot(): Promise<RaceSnapshot> {
   const body = (await (await fetch(`${server.url}/api/races/street-10k/snapshot`)).json()) as Ack<RaceSnapshot>;
@@ -196,7 +189,7 @@ describe('bad requests from trackers', () => {
     expect(response.headers['www-authenticate']).toMatch(/^Basic/);
     const otherUser = { ...v, user: 's-1' }; // the URL names another participant than the credentials
     expect((await sendRaw(server.port, renderFixture('owntracks.http', otherUser))).status).toBe(400);
-    await new Promise((r) => setTimeout(r, 200)); // several ticks
+    await deliveredTo(server, watcher);
     expect(seen.has(9)).toBe(false);
     expect((await server.stores.pingLog.read('street-10k')).some((p) => p.participantId === 's-10')).toBe(false);
   });

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { io as connect, type Socket } from 'socket.io-client';
+import { vi } from 'vitest';
 import type {
   DeviceClientToServerEvents,
   DeviceServerToClientEvents,
@@ -96,4 +97,25 @@ export function connected(socket: Socket): Promise<void> {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (err) => reject(err));
   });
+}
+
+/**
+ * Every delta the server has to send is sent, and whatever it sent this socket before has
+ * reached it: the ticker is driven once, then an answered request goes through the same
+ * connection (one connection delivers in order). The barrier to wait on before asserting that
+ * something did not arrive.
+ */
+export async function deliveredTo(server: TestServer, socket: SpectatorSocket): Promise<void> {
+  await server.app.ticker.tick();
+  await socket.emitWithAck('race:leave', { raceId: 'barrier' });
+}
+
+/** Resolves once `condition` holds (checked every 20 ms), or fails after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  await vi.waitFor(
+    () => {
+      if (!condition()) throw new Error('timed out waiting');
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
 }
