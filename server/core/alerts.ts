@@ -1,7 +1,7 @@
 // Alerts for organisers: conditions of a runner that need a person to look. Pure: the caller
 // passes the runners' states and the time, and keeps the returned alerts.
 import { RunnerStatus } from '../../shared/protocol.ts';
-import { isOutOfRace, type RunnerState } from './race-tracker.ts';
+import { isOutOfRace, type RunnerState } from './runner-state.ts';
 
 export type AlertKind = 'sos' | 'stopped' | 'offCourse' | 'silent' | 'batteryLow' | 'onReopenedSection';
 

@@ -11,16 +11,32 @@ import {
   type PositionAccepted,
   type RaceSnapshot,
   type RunnerSnapshot,
-  type RunnerStatusCode,
   type TimingPoint,
 } from '../../shared/protocol.ts';
 import { MAX_ENTRIES_PER_DELTA, type CrossingEntry, type RaceDelta } from '../../shared/wire.ts';
 import type { Course } from './course.ts';
-import { judgeEpisode, type Episode } from './episode.ts';
-import { crossingFromEstimates, decideFinish, defaultFinishOptions, type Estimate, type FinishOptions } from './finish.ts';
+import { judgeEpisode } from './episode.ts';
+import { crossingFromEstimates, decideFinish } from './finish.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
 import { searchCourse, searchLimitM, type SearchOptions, type SnapCandidate } from './snap.ts';
 import { packCrossing, timingPointsFor, unpackCrossing, UNTIMED_CROSSING, withCrossing } from './timing-points.ts';
+import { defaultEngineOptions, type EngineOptions } from './engine-options.ts';
+import {
+  addToEpisode,
+  clearPending,
+  clearSuspect,
+  episodeOf,
+  estimateOf,
+  expectedMiss,
+  initialRunnerState,
+  isOutOfRace,
+  normaliseRunnerState,
+  resetStill,
+  setApproach,
+  setApproachFrom,
+  withPoint,
+  type RunnerState,
+} from './runner-state.ts';
 
 export interface Participant {
   participantId: string;
@@ -38,236 +54,6 @@ export interface Fix {
   headingDeg?: number;
   batteryPct?: number;
 }
-
-/** What is kept of a runner between fixes; what a store persists. */
-export interface RunnerState {
-  participantId: string;
-  status: RunnerStatusCode;
-  /** Published progress; never decreases (but for an organiser's correction of laps). */
-  distanceAlongRaceM: number;
-  /**
-   * Progress as of the last fix placed on the course: what road closures go by. The published
-   * distance may run a little ahead of it on dead reckoning while fixes are unusable.
-   */
-  confirmedDistanceM: number;
-  /** The smoothed estimate at the last trusted fix; null until the runner is first placed. */
-  progress: Progress | null;
-  /** The runner's pace over the last minutes, m/s: what a runner unseen for a while keeps. */
-  paceMps: number | null;
-  /**
-   * The other explanation of the fixes: the runner standing still. Where (the mean of the fixes
-   * since), with the sum of squared deviations and how many fixes, since when, and the log of how
-   * much better it explains the recent fixes than running on (positive: standing).
-   */
-  stillAtM: number | null;
-  stillSumSqM2: number;
-  stillFixes: number;
-  stillSinceMs: number | null;
-  stillLlr: number;
-  /** Recorded time of the newest fix seen, on course or not. */
-  lastFixAtMs: number | null;
-  /** Where the last placed fix put the runner (distance along the race), to hold a runner who may be standing. */
-  lastPlacedM: number | null;
-  /** The last accepted fix's miss from the estimate, in its standard deviations. */
-  lastInnovationZ: number;
-  /** Typical time between this runner's fixes (a running average), ms. */
-  fixIntervalMs: number | null;
-  /** Fixes in a row that could not be used (off the corridor, or implausible). */
-  rejectedInARow: number;
-  /** Recorded time of the first of the current run of fixes off the corridor. */
-  offCorridorSinceMs: number | null;
-  /**
-   * A lost runner's candidate places far from where they were expected: the first and the latest
-   * of a run of fixes that agree with each other, and how many. Believed once they show a runner
-   * moving on along the course.
-   */
-  pendingFromM: number | null;
-  pendingFromAtMs: number | null;
-  pendingM: number | null;
-  pendingAtMs: number | null;
-  pendingFixes: number;
-  /** Sums over the run of t (s since its first fix), t², distance (m past its first), t·distance and distance². */
-  pendingSums: number[] | null;
-  /**
-   * An episode of fixes on the course that surprise the estimate (episode.ts): how many, since
-   * when, the sums that tell a change of pace from a held reflection, what it was last judged, and
-   * how far ahead the runner may be shown meanwhile.
-   */
-  suspectFixes: number;
-  suspectSinceMs: number | null;
-  suspectLastAtMs: number | null;
-  suspectSums: number[] | null;
-  suspectVerdict: number;
-  suspectSlopeMps: number;
-  suspectCapM: number | null;
-  /** The runner's latest estimate on the move short of the finish line: where the crossing time is reckoned from. */
-  approachM: number | null;
-  approachAtMs: number | null;
-  approachMps: number;
-  approachSigmaM: number;
-  /** When the estimate reached the finish line (interpolated), since the runner was last clearly short of it. */
-  lineAtMs: number | null;
-  lineSigmaMs: number | null;
-  /** Fixes in a row placed past the line, and the sum of how far past (the finish rule's evidence). */
-  beyondInARow: number;
-  beyondSumM: number;
-  batteryPct: number | null;
-  finishedAtMs: number | null;
-  /**
-   * Crossing times of the race's timing points in order, packed (timing-points.ts): the k-th is
-   * the k-th point. As many as the runner has passed.
-   */
-  crossings: number[];
-}
-
-/**
- * Tuning of the course engine. Defaults in `defaultEngineOptions`, each with the reason for its
- * value.
- */
-export interface EngineOptions {
-  /** A fix farther than this from every reachable point of the course is off the corridor. */
-  corridorM: number;
-  /** Fastest plausible running speed; bounds how far along the course a runner can be. */
-  maxSpeedMps: number;
-  /** Speed assumed for a runner seen for the first time, and its uncertainty. */
-  typicalSpeedMps: number;
-  /** How far behind the last estimate a fix may be placed (noise along the line). */
-  backwardToleranceM: number;
-  /** Slack added to the reachable window, for noise and clock error. */
-  windowMarginM: number;
-  /** Slack either side of where a tracked runner is expected (beyond four standard deviations). */
-  windowSlackM: number;
-  /** Least uncertainty of where a lost runner is expected to be found again. */
-  reacquireSigmaM: number;
-  /** A lost runner back on the course this many of those uncertainties from where expected is found again at once (farther, once later fixes agree). */
-  reacquireGateSigma: number;
-  /** Accuracy assumed when a fix reports none, and the bounds put on reported accuracies. */
-  defaultAccuracyM: number;
-  minAccuracyM: number;
-  maxAccuracyM: number;
-  /** Kalman process noise, m²/s³. */
-  accelerationNoise: number;
-  /** How far a runner's pace can drift over a long gap, m/s (caps the process noise). */
-  paceDriftSigmaMps: number;
-  /** A fix more than this many standard deviations from where the runner should be is an outlier. */
-  outlierGateSigma: number;
-  /** After this many unusable fixes in a row the runner is looked for over all they can have reached. */
-  lostAfterRejections: number;
-  /**
-   * Or after this long without a usable fix, and this many of the runner's usual fix intervals;
-   * always after `lostAfterMaxMs` (minutes in which anything can have happened).
-   */
-  lostAfterMs: number;
-  lostAfterIntervals: number;
-  lostAfterMaxMs: number;
-  /** Fixes off the corridor for this long make the runner off course. */
-  offCourseAfterMs: number;
-  /** How far off the course an unusable fix is still projected onto it, to see where a runner off it is heading. */
-  projectWithinM: number;
-  /** A fix this many standard deviations from the estimate starts an episode (episode.ts); one within `episodeEndSigma` ends it. */
-  suspectSigma: number;
-  episodeEndSigma: number;
-  /** How fast a runner may walk back along the course, m/s. */
-  walkBackMps: number;
-  /** How much a runner's pace may have drifted since the last trusted fix, for judging episodes, m/s. */
-  episodePaceSigmaMps: number;
-  /** An episode that looks like a held reflection for longer than this is taken as the truth. */
-  episodeMaxMs: number;
-  /** Within this of the finish line the engine watches for the crossing (beyond it, only the approach is kept). */
-  approachZoneM: number;
-  /** A lost runner found far from where expected must be seen moving on at least this fast, over at least this long. */
-  confirmPaceMps: number;
-  confirmSpanSec: number;
-  /** Unusable fixes carry the runner on at their pace for at most this long. */
-  deadReckonMaxMs: number;
-  /** The finish: how close counts as at the line. */
-  finishToleranceM: number;
-  /** Past the finish a runner is expected no further on than this: everyone slows at the line. */
-  pastFinishExpectedM: number;
-  /** A reading of a fix that keeps the runner going on is taken over one that takes them back when it costs at most this more. */
-  onwardsWithinCost: number;
-  /** Windows longer than this many segments are searched through the spatial index. */
-  indexAboveSegments: number;
-  /** Error of a speed reported by the phone (Doppler), m/s. */
-  reportedSpeedSigmaMps: number;
-  /** Below this reported speed the phone's heading is noise and is not used. */
-  headingMinSpeedMps: number;
-  /** A reported speed below this is a phone standing still. */
-  standingBelowMps: number;
-  /** An estimate at least this fast is a runner moving (fixes before it are not where they stand). */
-  movingAboveMps: number;
-  /** Where a standing runner is: the mean of about this many of their latest fixes. */
-  stillWindowFixes: number;
-  /** Cost (in the same units as an offset of one standard deviation squared, halved) of running against a segment's direction. */
-  headingWeight: number;
-  /** Published progress stays within this many fix errors of the latest fix, so a runner who stops is not shown running on. */
-  publishAheadOfFixSigmas: number;
-  /** The same, for a fix behind the estimate (a runner who may be slowing down). */
-  publishAheadOfSlowerFixSigmas: number;
-  /** Whether two misses in a row on one side let the speed estimate adapt faster. */
-  trendAdapts: boolean;
-  /** Log-likelihood ratio past which the runner is taken to be standing still (and back to moving below its negative). */
-  standingLlr: number;
-  /** A runner silent this many of their own fix intervals (at least `silentMinMs`, at most `silentMaxMs`) is silent. */
-  silentIntervals: number;
-  silentMinMs: number;
-  silentMaxMs: number;
-  finish: FinishOptions;
-}
-
-export const defaultEngineOptions: EngineOptions = {
-  corridorM: 50, // wider than GPS noise in a street canyon, narrower than the next street
-  maxSpeedMps: 7, // 2:23 per km: faster than any sustained running pace
-  typicalSpeedMps: 3, // 5:33 per km, the middle of a mass-participation field
-  backwardToleranceM: 30,
-  windowMarginM: 60,
-  windowSlackM: 10,
-  reacquireSigmaM: 50,
-  reacquireGateSigma: 2,
-  defaultAccuracyM: 10,
-  minAccuracyM: 3, // phones report 1-3 m in open sky, which is optimistic
-  maxAccuracyM: 50,
-  accelerationNoise: 0.02, // speed wanders by about 0.35 m/s a minute
-  paceDriftSigmaMps: 0.5, // but a pace held for ten minutes is within about 15%
-  outlierGateSigma: 4,
-  lostAfterRejections: 2,
-  lostAfterMs: 30_000,
-  // (A phone set to report every 30 s or every 5 minutes is not lost at each fix: its estimate's
-  // own uncertainty has grown with the gap; only a gap well beyond its habit is a silence.)
-  lostAfterIntervals: 2.5,
-  lostAfterMaxMs: 120_000,
-  offCourseAfterMs: 20_000, // one bad fix is a GPS glitch, not a runner leaving the course
-  projectWithinM: 300,
-  suspectSigma: 3.5,
-  episodeEndSigma: 2,
-  walkBackMps: 2,
-  episodePaceSigmaMps: 0.2, // a pace held within about 7% over a minute or two
-  episodeMaxMs: 120_000, // reflections in a street canyon hold for up to a minute or so
-  approachZoneM: 200,
-  confirmPaceMps: 1.5,
-  confirmSpanSec: 15, // a brisk walk: faster than drifting GPS fixes of someone standing or strolling
-  deadReckonMaxMs: 90_000, // longer than a reflected signal holds in a street canyon
-  finishToleranceM: 3,
-  // About 30 s walking down the chute; fixes further on are still found (the window reaches the
-  // run-out), but are not what the estimate expects.
-  pastFinishExpectedM: 40,
-  onwardsWithinCost: 2, // about two standard deviations: readings that fit about equally well
-  indexAboveSegments: 300,
-  reportedSpeedSigmaMps: 0.5,
-  headingMinSpeedMps: 1.5,
-  standingBelowMps: 0.5,
-  movingAboveMps: 1,
-  stillWindowFixes: 20,
-  headingWeight: 8,
-  publishAheadOfFixSigmas: 1.5,
-  publishAheadOfSlowerFixSigmas: 1,
-  trendAdapts: false,
-  standingLlr: 2,
-  silentIntervals: 3,
-  silentMinMs: 60_000, // a phone that reports every second and misses a minute has stopped
-  silentMaxMs: 15 * 60_000,
-  finish: defaultFinishOptions,
-};
 
 /** How a fix is read: its error, and the phone's own speed and heading when usable. */
 interface Measured {
@@ -619,17 +405,12 @@ export class RaceTracker {
       runner.pendingFromM = atM;
       runner.pendingFromAtMs = fix.recordedAtMs;
       runner.pendingFixes = 0;
-      runner.pendingSums = [0, 0, 0, 0, 0];
+      runner.pendingSums = null;
     }
     // The run's pace by least squares over its fixes, and how surely.
     const tSec = (fix.recordedAtMs - runner.pendingFromAtMs) / 1000;
     const dM = atM - runner.pendingFromM;
-    const sums = (runner.pendingSums ??= [0, 0, 0, 0, 0]);
-    sums[0]! += tSec;
-    sums[1]! += tSec * tSec;
-    sums[2]! += dM;
-    sums[3]! += tSec * dM;
-    sums[4]! += dM * dM;
+    const sums = (runner.pendingSums = withPoint(runner.pendingSums, tSec, dM));
     runner.pendingFixes += 1;
     runner.pendingM = atM;
     runner.pendingAtMs = fix.recordedAtMs;
@@ -1255,216 +1036,11 @@ export class RaceTracker {
   }
 }
 
-function setApproachFrom(runner: RunnerState, p: Progress): void {
-  runner.approachM = p.distanceM;
-  runner.approachAtMs = p.atMs;
-  runner.approachMps = p.speedMps;
-  runner.approachSigmaM = Math.sqrt(Math.max(p.varDD, 0));
-}
-
-function setApproach(runner: RunnerState, e: Estimate): void {
-  runner.approachM = e.distanceM;
-  runner.approachAtMs = e.atMs;
-  runner.approachMps = e.speedMps;
-  runner.approachSigmaM = e.sigmaM;
-}
-
 /** A fix's error along the course where it was placed. */
 function alongMeasured(m: Measured, candidate: SnapCandidate): Measured {
   if (candidate.alongErrorScale === 1) return m;
   const sigmaM = m.sigmaM * candidate.alongErrorScale;
   return { ...m, sigmaM, varianceM2: sigmaM * sigmaM };
-}
-
-const NO_SUMS: readonly number[] = [0, 0, 0, 0, 0];
-
-function clearSuspect(runner: RunnerState): void {
-  if (runner.suspectFixes === 0) return;
-  clearSuspectFields(runner);
-}
-
-function clearSuspectFields(runner: RunnerState): void {
-  runner.suspectFixes = 0;
-  runner.suspectSinceMs = runner.suspectLastAtMs = runner.suspectCapM = null;
-  runner.suspectSums = null;
-  runner.suspectVerdict = 0;
-  runner.suspectSlopeMps = 0;
-}
-
-/** Adds a surprising fix, `missM` from the estimate `sinceSec` after the last trusted fix. */
-function addToEpisode(runner: RunnerState, sinceSec: number, missM: number): void {
-  // (Kept only while an episode lasts: most runners most of the time have none.)
-  const sums = (runner.suspectSums ??= [0, 0, 0, 0, 0]);
-  sums[0]! += sinceSec;
-  sums[1]! += sinceSec * sinceSec;
-  sums[2]! += missM;
-  sums[3]! += sinceSec * missM;
-  sums[4]! += missM * missM;
-  runner.suspectFixes += 1;
-}
-
-function episodeOf(runner: RunnerState): Episode {
-  const [sumT, sumTT, sumMiss, sumTMiss, sumMissSq] = (runner.suspectSums ?? NO_SUMS) as [number, number, number, number, number];
-  return { fixes: runner.suspectFixes, sumT, sumTT, sumMiss, sumTMiss, sumMissSq };
-}
-
-/** Where an episode's fixes were heading at `atSec`: their line over time, or the one miss so far. */
-function expectedMiss(e: Episode, atSec: number): number {
-  if (e.fixes < 2) return e.sumMiss / Math.max(e.fixes, 1);
-  const meanT = e.sumT / e.fixes;
-  const meanMiss = e.sumMiss / e.fixes;
-  const spreadTT = e.sumTT - e.fixes * meanT * meanT;
-  const slope = spreadTT > 1e-9 ? (e.sumTMiss - e.fixes * meanT * meanMiss) / spreadTT : 0;
-  return meanMiss + slope * (atSec - meanT);
-}
-
-function clearPending(runner: RunnerState): void {
-  if (runner.pendingFixes === 0 && runner.pendingM === null) return;
-  runner.pendingM = runner.pendingAtMs = runner.pendingFromM = runner.pendingFromAtMs = null;
-  runner.pendingFixes = 0;
-  runner.pendingSums = null;
-}
-
-function resetStill(runner: RunnerState, atM: number, atMs: number, llr: number): void {
-  runner.stillAtM = atM;
-  runner.stillSumSqM2 = 0;
-  runner.stillFixes = 1;
-  runner.stillSinceMs = atMs;
-  runner.stillLlr = llr;
-}
-
-function estimateOf(progress: Progress | null): Estimate | null {
-  return progress === null ? null : { distanceM: progress.distanceM, speedMps: progress.speedMps, sigmaM: Math.sqrt(Math.max(progress.varDD, 0)), atMs: progress.atMs };
-}
-
-export function initialRunnerState(participantId: string): RunnerState {
-  return {
-    participantId,
-    status: RunnerStatus.notStarted,
-    distanceAlongRaceM: 0,
-    confirmedDistanceM: 0,
-    progress: null,
-    paceMps: null,
-    stillAtM: null,
-    stillSumSqM2: 0,
-    stillFixes: 0,
-    stillSinceMs: null,
-    stillLlr: 0,
-    lastInnovationZ: 0,
-    lastFixAtMs: null,
-    lastPlacedM: null,
-    fixIntervalMs: null,
-    rejectedInARow: 0,
-    offCorridorSinceMs: null,
-    pendingFromM: null,
-    pendingFromAtMs: null,
-    pendingM: null,
-    pendingAtMs: null,
-    pendingFixes: 0,
-    pendingSums: null,
-    suspectFixes: 0,
-    suspectSinceMs: null,
-    suspectLastAtMs: null,
-    suspectSums: null,
-    suspectVerdict: 0,
-    suspectSlopeMps: 0,
-    suspectCapM: null,
-    approachM: null,
-    approachAtMs: null,
-    approachMps: 0,
-    approachSigmaM: 0,
-    lineAtMs: null,
-    lineSigmaMs: null,
-    beyondInARow: 0,
-    beyondSumM: 0,
-    batteryPct: null,
-    finishedAtMs: null,
-    crossings: [],
-  };
-}
-
-/**
- * A copy of a runner's state that shares nothing with it (the tracker goes on changing its own):
- * what a store keeps. Much cheaper than a structured clone, thousands of times a second.
- */
-export function copyRunnerState(state: RunnerState): RunnerState {
-  return {
-    ...state,
-    progress: state.progress === null ? null : { ...state.progress },
-    crossings: state.crossings.slice(),
-    suspectSums: state.suspectSums?.slice() ?? null,
-    pendingSums: state.pendingSums?.slice() ?? null,
-  };
-}
-
-const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const finiteOrNull = (x: unknown): number | null => (finite(x) ? x : null);
-
-/** Finished, or taken out of the race by an organiser: no fix moves them any more. */
-export function isOutOfRace(status: RunnerStatusCode): boolean {
-  return status === RunnerStatus.finished || status === RunnerStatus.dnf || status === RunnerStatus.dsq;
-}
-
-/** A saved state made safe to continue from, whatever version saved it. */
-function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM: number, timingPointCount: number): RunnerState {
-  const state = initialRunnerState(String(saved.participantId));
-  const knownStatuses: number[] = Object.values(RunnerStatus);
-  if (finite(saved.status) && knownStatuses.includes(saved.status)) state.status = saved.status;
-  if (finite(saved.distanceAlongRaceM)) state.distanceAlongRaceM = Math.min(Math.max(saved.distanceAlongRaceM, 0), raceDistanceM);
-  state.confirmedDistanceM = finite(saved.confirmedDistanceM) ? Math.min(Math.max(saved.confirmedDistanceM, 0), state.distanceAlongRaceM) : state.distanceAlongRaceM;
-  state.lastFixAtMs = finiteOrNull(saved.lastFixAtMs);
-  state.fixIntervalMs = finiteOrNull(saved.fixIntervalMs);
-  state.batteryPct = finiteOrNull(saved.batteryPct);
-  state.finishedAtMs = finiteOrNull(saved.finishedAtMs);
-  state.paceMps = finiteOrNull(saved.paceMps);
-  if (Array.isArray(saved.crossings)) {
-    state.crossings = saved.crossings.filter((c): c is number => finite(c) && (c === UNTIMED_CROSSING || c >= 0)).slice(0, timingPointCount);
-  }
-  if (state.status === RunnerStatus.finished) state.distanceAlongRaceM = state.confirmedDistanceM = raceDistanceM;
-  const p = saved.progress;
-  if (p && [p.distanceM, p.speedMps, p.varDD, p.covDV, p.varVV, p.atMs].every(finite) && p.varDD > 0 && p.varVV > 0) {
-    state.progress = { ...p };
-    state.rejectedInARow = finite(saved.rejectedInARow) ? saved.rejectedInARow : 0;
-    state.offCorridorSinceMs = finiteOrNull(saved.offCorridorSinceMs);
-    state.stillAtM = finiteOrNull(saved.stillAtM);
-    state.stillSumSqM2 = finite(saved.stillSumSqM2) ? Math.max(0, saved.stillSumSqM2) : 0;
-    state.stillFixes = finite(saved.stillFixes) ? Math.max(0, Math.round(saved.stillFixes)) : 0;
-    state.stillSinceMs = finiteOrNull(saved.stillSinceMs);
-    state.stillLlr = finite(saved.stillLlr) ? Math.min(8, Math.max(-8, saved.stillLlr)) : 0;
-    state.lastPlacedM = finiteOrNull(saved.lastPlacedM);
-    if (state.stillAtM !== null && state.stillFixes < 1) state.stillFixes = 1;
-    state.pendingFromM = finiteOrNull(saved.pendingFromM);
-    state.pendingFromAtMs = finiteOrNull(saved.pendingFromAtMs);
-    state.pendingM = finiteOrNull(saved.pendingM);
-    state.pendingAtMs = finiteOrNull(saved.pendingAtMs);
-    state.pendingFixes = finite(saved.pendingFixes) ? Math.max(0, Math.round(saved.pendingFixes)) : 0;
-    const sums = (x: unknown): number[] | null => (Array.isArray(x) && x.length === 5 && x.every(finite) ? [...(x as number[])] : null);
-    state.pendingSums = sums(saved.pendingSums);
-    // (A run's first fix sums to zeros: it is the run's start that says whether there is one.)
-    if (state.pendingFromM === null || state.pendingFromAtMs === null) state.pendingFixes = 0;
-    // An episode of surprising fixes under way, so that whoever continues judges it as the writer would have.
-    state.suspectFixes = finite(saved.suspectFixes) ? Math.max(0, Math.round(saved.suspectFixes)) : 0;
-    state.suspectSums = sums(saved.suspectSums);
-    state.suspectSinceMs = finiteOrNull(saved.suspectSinceMs);
-    state.suspectLastAtMs = finiteOrNull(saved.suspectLastAtMs);
-    state.suspectCapM = finiteOrNull(saved.suspectCapM);
-    state.suspectVerdict = saved.suspectVerdict === 1 || saved.suspectVerdict === 2 ? saved.suspectVerdict : 0;
-    state.suspectSlopeMps = finite(saved.suspectSlopeMps) ? saved.suspectSlopeMps : 0;
-    if (state.suspectFixes === 0 || state.suspectSums === null || state.suspectSinceMs === null) clearSuspectFields(state);
-    state.lastInnovationZ = finite(saved.lastInnovationZ) ? saved.lastInnovationZ : 0;
-    state.approachM = finiteOrNull(saved.approachM);
-    state.approachAtMs = finiteOrNull(saved.approachAtMs);
-    state.approachMps = finite(saved.approachMps) ? saved.approachMps : 0;
-    state.approachSigmaM = finite(saved.approachSigmaM) ? saved.approachSigmaM : 0;
-    state.lineAtMs = finiteOrNull(saved.lineAtMs);
-    state.lineSigmaMs = finiteOrNull(saved.lineSigmaMs);
-    state.beyondInARow = finite(saved.beyondInARow) ? saved.beyondInARow : 0;
-    state.beyondSumM = finite(saved.beyondSumM) ? saved.beyondSumM : 0;
-  } else if (state.status === RunnerStatus.onCourse || state.status === RunnerStatus.offCourse) {
-    // Placed before, but with nothing to predict from: found again from the published distance.
-    state.progress = null;
-  }
-  return state;
 }
 
 /** The wire carries decimetres; answers use the same precision so both agree. */

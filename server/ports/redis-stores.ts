@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { RunnerState } from '../core/race-tracker.ts';
+import type { RunnerState } from '../core/runner-state.ts';
 import type { Logger } from '../logger.ts';
 import { compareLogIds, type CheckpointMeta, type LogEntry, type LoggedPing, type PingLog, type RaceLeases, type RunnerStateStore, type Stores } from './stores.ts';
 

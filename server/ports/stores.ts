@@ -1,7 +1,8 @@
 // Storage ports. Each stateful dependency is an interface with an in-memory implementation (the
 // embedded default) and a Redis one (redis-stores.ts); test/contract/stores.contract.ts runs the
 // same assertions against both.
-import { copyRunnerState, type Fix, type RunnerState } from '../core/race-tracker.ts';
+import type { Fix } from '../core/race-tracker.ts';
+import { copyRunnerState, type RunnerState } from '../core/runner-state.ts';
 
 /** A fix as it is logged: who sent it and when it arrived, besides the fix itself. */
 export interface LoggedPing {

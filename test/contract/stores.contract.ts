@@ -3,7 +3,7 @@
 // `storeContract(name, factory)`.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunnerStatus } from '../../shared/protocol.ts';
-import { initialRunnerState, type RunnerState } from '../../server/core/race-tracker.ts';
+import { initialRunnerState, type RunnerState } from '../../server/core/runner-state.ts';
 import { compareLogIds, type LoggedPing, type RaceLeases, type Stores } from '../../server/ports/stores.ts';
 
 export interface ContractStores {
