@@ -10,7 +10,6 @@ import {
   okAck,
   type Ack,
   type Alert,
-  type AlertKind,
   type CourseGeometry,
   type FollowSnapshot,
   type RaceChangeNotice,
@@ -20,6 +19,7 @@ import {
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
 import { lapsInRace } from '../shared/course-path.ts';
+import { AlertBook, type AlertPlace } from './alert-book.ts';
 import type { Clock } from './core/clock.ts';
 import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
 import { defaultAlertThresholds, runnerConditions, type AlertThresholds } from './core/alerts.ts';
@@ -144,10 +144,7 @@ export class RaceService {
   ];
   private readonly sharedSnapshots = new Map<string, { snapshot: RaceSnapshot; appliedLogId: string | null }>();
   private readonly deviceListeners: Array<(participantId: string) => void> = [];
-  private readonly alertListeners: Array<(alert: Alert) => void> = [];
-  private readonly alertsById = new Map<string, Alert>();
-  /** The unresolved alert of each kind, runner and section. */
-  private readonly openAlertIds = new Map<string, string>();
+  private readonly alerts = new AlertBook();
   private readonly stoppedSince = new Map<string, number>();
   /** Per race: when (by this process's clock) its newest fix arrived, for the race's clock. */
   private readonly newestArrivalMs = new Map<string, number>();
@@ -890,11 +887,10 @@ export class RaceService {
     if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
     // A runner pressing SOS again within a minute is the same call for help.
     const nowMs = this.clock.nowMs();
-    const recent = this.alertsById.get(this.openAlertIds.get(`sos:${device.participantId}:`) ?? '');
+    const recent = this.alerts.openOf('sos', device.participantId);
     if (recent && recent.state !== 'resolved' && nowMs - recent.updatedAtMs < 60_000) return okAck({ alertId: recent.alertId });
-    const alert = this.openAlert('sos', device, nowMs, {
-      lat: parsed.data.lat ?? null,
-      lon: parsed.data.lon ?? null,
+    const where = { lat: parsed.data.lat ?? null, lon: parsed.data.lon ?? null };
+    const alert = this.alerts.open('sos', device, nowMs, () => ({ ...where, distanceAlongRaceM: this.placeOf(device).distanceAlongRaceM }), {
       raisedAtMs: parsed.data.recordedAtMs,
       unique: true,
     });
@@ -922,17 +918,17 @@ export class RaceService {
         else this.stoppedSince.set(p.participantId, result.stoppedSinceMs);
         const identity = this.participants.get(p.participantId);
         if (!identity) continue;
-        for (const kind of result.kinds) holding.add(this.openAlert(kind, identity, nowMs).alertId);
+        for (const kind of result.kinds) holding.add(this.alerts.open(kind, identity, nowMs, () => this.placeOf(identity)).alertId);
       }
     }
     // Sections matter to alerts only once one is reopened: no need to evaluate them every tick before.
     for (const section of this.reopenedAtMs.size === 0 ? [] : this.sectionStatuses()) {
       for (const participantId of section.runnersOnAfterReopen) {
         const identity = this.participants.get(participantId);
-        if (identity) holding.add(this.openAlert('onReopenedSection', identity, nowMs, { sectionId: section.sectionId }).alertId);
+        if (identity) holding.add(this.alerts.open('onReopenedSection', identity, nowMs, () => this.placeOf(identity), { sectionId: section.sectionId }).alertId);
       }
     }
-    for (const alert of this.alertsById.values()) {
+    for (const alert of this.alerts.all()) {
       // Only alerts of races evaluated here: another process now raising a race's alerts is not their end.
       if (alert.kind === 'sos' || alert.state === 'resolved' || !isWriter(alert.raceId) || holding.has(alert.alertId)) continue;
       // A runner back on the course, or one who has finished, is no longer a worry: those
@@ -940,86 +936,39 @@ export class RaceService {
       const status = this.races.get(alert.raceId)?.tracker.runnerState(alert.participantId)?.status;
       const finished = status === RunnerStatus.finished;
       if (alert.kind === 'offCourse' || (finished && (alert.kind === 'stopped' || alert.kind === 'silent'))) {
-        this.updateAlert(alert, { state: 'resolved', active: false }, nowMs);
+        this.alerts.update(alert, { state: 'resolved', active: false }, nowMs);
       } else if (alert.active) {
-        this.updateAlert(alert, { active: false }, nowMs);
+        this.alerts.update(alert, { active: false }, nowMs);
       }
     }
   }
 
-  /** The unresolved alert of this kind for this runner, opened if there is none. */
-  private openAlert(
-    kind: AlertKind,
-    who: DeviceIdentity,
-    nowMs: number,
-    extra: { lat?: number | null; lon?: number | null; raisedAtMs?: number; sectionId?: string; unique?: boolean } = {},
-  ): Alert {
-    const key = `${kind}:${who.participantId}:${extra.sectionId ?? ''}`;
-    const existing = extra.unique ? undefined : this.alertsById.get(this.openAlertIds.get(key) ?? '');
-    if (existing) {
-      if (!existing.active) this.updateAlert(existing, { active: true }, nowMs);
-      return existing;
-    }
+  /** Where a runner is on their course, for an alert: the snapped point, or nothing before they are placed. */
+  private placeOf(who: DeviceIdentity): AlertPlace {
     const race = this.races.get(who.raceId);
     const state = race?.tracker.runnerState(who.participantId);
-    const placed = state && state.status !== RunnerStatus.notStarted;
-    const point = placed && race ? race.tracker.course.path.pointAtRaceDistance(state.distanceAlongRaceM) : null;
-    const alert: Alert = {
-      alertId: randomBytes(6).toString('base64url'),
-      kind,
-      state: 'open',
-      active: true,
-      raceId: who.raceId,
-      participantId: who.participantId,
-      bib: who.bib,
-      name: who.name,
-      raisedAtMs: extra.raisedAtMs ?? nowMs,
-      updatedAtMs: nowMs,
-      lat: extra.lat !== undefined ? extra.lat : point ? point[1] : null,
-      lon: extra.lon !== undefined ? extra.lon : point ? point[0] : null,
-      distanceAlongRaceM: placed ? state.distanceAlongRaceM : null,
-      sectionId: extra.sectionId ?? null,
-    };
-    this.alertsById.set(alert.alertId, alert);
-    this.openAlertIds.set(key, alert.alertId);
-    if (this.alertsById.size > 10_000) {
-      // Forget the oldest resolved alert; unresolved ones are never dropped.
-      for (const [id, old] of this.alertsById) {
-        if (old.state === 'resolved') {
-          this.alertsById.delete(id);
-          break;
-        }
-      }
-    }
-    for (const listener of this.alertListeners) listener(alert);
-    return alert;
-  }
-
-  private updateAlert(alert: Alert, change: Partial<Pick<Alert, 'state' | 'active'>>, nowMs: number): void {
-    Object.assign(alert, change, { updatedAtMs: nowMs });
-    if (alert.state === 'resolved') {
-      for (const [key, id] of this.openAlertIds) if (id === alert.alertId) this.openAlertIds.delete(key);
-    }
-    for (const listener of this.alertListeners) listener({ ...alert });
+    if (!race || !state || state.status === RunnerStatus.notStarted) return { lat: null, lon: null, distanceAlongRaceM: null };
+    const [lon, lat] = race.tracker.course.path.pointAtRaceDistance(state.distanceAlongRaceM);
+    return { lat, lon, distanceAlongRaceM: state.distanceAlongRaceM };
   }
 
   /** An organiser acknowledges (someone is on it) or resolves an alert. */
   setAlertState(alertId: string, state: 'acknowledged' | 'resolved', by: string): Alert | null | 'resolved' {
-    const alert = this.alertsById.get(alertId);
+    const alert = this.alerts.get(alertId);
     if (!alert) return null;
     // A resolved alert is closed for good: the condition coming back is a new alert.
     if (alert.state === 'resolved') return 'resolved';
-    this.updateAlert(alert, { state }, this.clock.nowMs());
+    this.alerts.update(alert, { state }, this.clock.nowMs());
     this.record(by, `alert ${state}`, { alertId, kind: alert.kind, participantId: alert.participantId });
     return { ...alert };
   }
 
   recentAlerts(): Alert[] {
-    return [...this.alertsById.values()].map((a) => ({ ...a }));
+    return this.alerts.copies();
   }
 
   onAlert(listener: (alert: Alert) => void): void {
-    this.alertListeners.push(listener);
+    this.alerts.onChange(listener);
   }
 
   /**
