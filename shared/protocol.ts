@@ -38,8 +38,43 @@ export const ErrorCodes = {
   LINK_EXPIRED: 'LINK_EXPIRED',
   /** A live link its runner or the organisers revoked. */
   LINK_REVOKED: 'LINK_REVOKED',
+  /** The request is valid but the thing it acts on is not in a state that allows it (an alert resolved already). */
+  CONFLICT: 'CONFLICT',
+  /** The request body is larger than the route accepts. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /**
+   * A server-wide bound is reached (races, live links, stored fixes; docs/SECURITY.md). Nothing
+   * was stored; what was accepted before is kept.
+   */
+  CAPACITY_REACHED: 'CAPACITY_REACHED',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/**
+ * The one table from error code to HTTP status, used by every HTTP route and printed in
+ * docs/PROTOCOL.md. Socket.IO answers carry the code alone.
+ */
+export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
+  MALFORMED_REQUEST: 400,
+  MALFORMED_FIX: 400,
+  COORDINATES_OUT_OF_RANGE: 400,
+  FIX_FROM_FUTURE: 400,
+  UNKNOWN_DEVICE: 401,
+  UNKNOWN_RACE: 404,
+  UNKNOWN_PARTICIPANT: 404,
+  UNAUTHORIZED: 401,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+  NOT_FOUND: 404,
+  INVALID_COURSE: 400,
+  LINK_INVALID: 403,
+  LINK_EXPIRED: 410,
+  LINK_REVOKED: 410,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  CAPACITY_REACHED: 507,
+};
 
 /** The acknowledgement envelope of every Socket.IO request and every HTTP error body. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; code: ErrorCode; message: string };

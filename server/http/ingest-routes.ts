@@ -2,15 +2,14 @@
 // by its protocol into fixes, then goes through the same pipeline as the runner page's Socket.IO
 // fixes: validate, authenticate, persist, apply, acknowledge.
 import express, { type Request, type Response, type Router } from 'express';
-import { ErrorCodes, errorAck, okAck, type Ack, type ErrorCode, type FixInput, type PositionAccepted } from '../../shared/protocol.ts';
+import { ErrorCodes, errorAck, httpStatusOf, okAck, type Ack, type ErrorCode, type FixInput, type PositionAccepted } from '../../shared/protocol.ts';
 import { parseOsmAnd, parseOwnTracks, parseTraccarJson } from '../ingest/tracker-protocols.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
 import type { DeviceIdentity, RaceService } from '../race-service.ts';
 
-const statusOf = (code: ErrorCode): number => (code === ErrorCodes.UNAVAILABLE ? 503 : code === ErrorCodes.INTERNAL ? 500 : 400);
-
 function refuse(res: Response, code: ErrorCode, message: string): void {
-  res.status(statusOf(code)).json(errorAck(code, message));
+  res.status(httpStatusOf[code]).json(errorAck(code, message));
 }
 
 /** One answer for a request that carried one fix or several. */
@@ -39,8 +38,8 @@ function answer(res: Response, acks: Array<Ack<PositionAccepted>>): void {
   res.status(200).json(okAck({ accepted: acks.length - refused.length, refused }));
 }
 
-export function createIngestRouter(deps: { service: RaceService; logger: Logger }): Router {
-  const { service, logger } = deps;
+export function createIngestRouter(deps: { service: RaceService; logger: Logger; clock: Clock }): Router {
+  const { service, logger, clock } = deps;
   const router = express.Router();
   const small = { limit: '16kb' };
   router.use(express.urlencoded({ ...small, extended: false }));
@@ -57,7 +56,7 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger 
   // Traccar Client 9+: POST JSON, one fix or a batch.
   const osmand = async (req: Request, res: Response): Promise<void> => {
     if (req.is('application/json') || req.is('text/json')) {
-      const parsed = parseTraccarJson(req.body);
+      const parsed = parseTraccarJson(req.body, clock.nowMs());
       if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
       const device = authenticate(parsed.value.deviceId, res);
       if (!device) return;
@@ -65,7 +64,7 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger 
       return answer(res, await service.ingestFixes(device, parsed.value.fixes.map(withoutGlitches)));
     }
     const fields = { ...(req.query as Record<string, unknown>), ...(typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {}) };
-    const parsed = parseOsmAnd(fields);
+    const parsed = parseOsmAnd(fields, clock.nowMs());
     if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
     const device = authenticate(parsed.value.deviceId, res);
     if (!device) return;
@@ -86,10 +85,11 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger 
     // ?u=&d= or X-Limit-U / X-Limit-D name the user and device; the user must be the one authenticated.
     const user = (typeof req.query['u'] === 'string' ? req.query['u'] : undefined) ?? req.get('x-limit-u');
     if (user !== undefined && user !== credentials!.user) {
+      res.set('www-authenticate', 'Basic realm="race tracker"');
       refuse(res, ErrorCodes.UNKNOWN_DEVICE, 'the user in the URL or X-Limit-U differs from the authenticated one');
       return;
     }
-    const parsed = parseOwnTracks(req.body);
+    const parsed = parseOwnTracks(req.body, clock.nowMs());
     if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
     if (parsed.value !== null) {
       const ack = await service.ingestFix(device, withoutGlitches(parsed.value));

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { ErrorCodes, errorAck, okAck, type ClientConfig, type ErrorCode, type ShareLinkInfo } from '../../shared/protocol.ts';
+import { ErrorCodes, errorAck, httpStatusOf, okAck, type ClientConfig, type ErrorCode, type ShareLinkInfo } from '../../shared/protocol.ts';
 import type { OrganiserAuth } from '../access.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
@@ -28,23 +28,8 @@ export interface HttpDeps {
   isReady: () => boolean;
 }
 
-const statusOf: Partial<Record<ErrorCode, number>> = {
-  MALFORMED_REQUEST: 400,
-  UNKNOWN_RACE: 404,
-  NOT_FOUND: 404,
-  UNAUTHORIZED: 401,
-  UNKNOWN_DEVICE: 401,
-  UNKNOWN_PARTICIPANT: 404,
-  LINK_INVALID: 403,
-  LINK_EXPIRED: 410,
-  LINK_REVOKED: 410,
-  UNAVAILABLE: 503,
-  INVALID_COURSE: 400,
-  INTERNAL: 500,
-};
-
 function sendError(res: Response, code: ErrorCode, message: string): void {
-  res.status(statusOf[code] ?? 400).json(errorAck(code, message));
+  res.status(httpStatusOf[code]).json(errorAck(code, message));
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -100,7 +85,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (race) res.set('cache-control', 'no-store').json(okAck(service.snapshot(race)));
   });
 
-  app.use('/ingest', createIngestRouter({ service, logger }));
+  app.use('/ingest', createIngestRouter({ service, logger, clock }));
   const jsonBody = express.json({ limit: '4kb' });
 
   /** Organiser-only routes answer 401 to anyone else. */
@@ -117,7 +102,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const result = service.reopenSection(String(req.params['sectionId']), req.query['force'] === 'true');
     if (result === 'unknown') return sendError(res, ErrorCodes.NOT_FOUND, 'no such section');
     if (result === 'not ready') {
-      res.status(409).json(errorAck(ErrorCodes.MALFORMED_REQUEST, 'this section is not ready to reopen; add ?force=true to reopen it anyway'));
+      sendError(res, ErrorCodes.CONFLICT, 'this section is not ready to reopen; add ?force=true to reopen it anyway');
       return;
     }
     res.json(okAck(null));
@@ -149,7 +134,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const parsed = await parseRaceDefinition(req.body);
     const problems = 'problems' in parsed ? parsed.problems : service.addRace(parsed.race, 'organiser');
     if (problems.length > 0 || 'problems' in parsed) {
-      res.status(400).json({ ...errorAck(ErrorCodes.MALFORMED_REQUEST, problems.join('; ')), problems });
+      res.status(httpStatusOf.MALFORMED_REQUEST).json({ ...errorAck(ErrorCodes.MALFORMED_REQUEST, problems.join('; ')), problems });
       return;
     }
     res.status(201).json(okAck(service.summary(service.race(parsed.race.raceId)!)));
@@ -197,7 +182,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const alert = service.setAlertState(String(req.params['alertId']), action === 'acknowledge' ? 'acknowledged' : 'resolved', 'organiser');
     if (!alert) return sendError(res, ErrorCodes.NOT_FOUND, 'no such alert');
     if (alert === 'resolved') {
-      res.status(409).json(errorAck(ErrorCodes.MALFORMED_REQUEST, 'this alert is resolved already'));
+      sendError(res, ErrorCodes.CONFLICT, 'this alert is resolved already');
       return;
     }
     res.json(okAck(alert));
@@ -297,7 +282,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     }
     const result = await courseFromUpload(req, race.tracker.course);
     if ('problems' in result) {
-      res.status(400).json({ ...errorAck(ErrorCodes.INVALID_COURSE, result.problems.join('; ')), problems: result.problems });
+      res.status(httpStatusOf.INVALID_COURSE).json({ ...errorAck(ErrorCodes.INVALID_COURSE, result.problems.join('; ')), problems: result.problems });
       return;
     }
     await service.replaceCourse(race, result.course);
@@ -325,9 +310,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (res.headersSent) return;
     // Express marks the client's own mistakes (an undecodable URL, an unreadable body) with a 4xx.
     const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
+    if (status === 413) return sendError(res, ErrorCodes.PAYLOAD_TOO_LARGE, 'the request body is larger than this route accepts');
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(status).json(errorAck(ErrorCodes.MALFORMED_REQUEST, (err as Error).message || 'malformed request'));
-      return;
+      return sendError(res, ErrorCodes.MALFORMED_REQUEST, (err as Error).message || 'malformed request');
     }
     logger.error({ err }, 'http request failed');
     sendError(res, ErrorCodes.INTERNAL, 'internal error');

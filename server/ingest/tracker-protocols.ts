@@ -26,18 +26,56 @@ function numberField(fields: Record<string, unknown>, name: string): number | un
   return Number(raw);
 }
 
-/** OsmAnd's `timestamp`: seconds below 2^31, otherwise milliseconds, or ISO-8601. */
-export function parseOsmAndTimestamp(raw: unknown): number | Error {
-  if (typeof raw !== 'string' && typeof raw !== 'number') return new Error('timestamp is required');
+/**
+ * A calendar date and time as trackers write it: `yyyy-MM-ddTHH:mm:ss[.fff]` or the same with a
+ * space (a `+` in a query string arrives as a space) between date and time, then `Z`, an offset
+ * (`+03:30`, `+0330`, `+03`) or nothing. Nothing means UTC: that is how Traccar's own server reads
+ * the space form, and a phone that leaves the zone out writes UTC in every app we document.
+ */
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * The instant a date-time names, or null when it is not one: the parts are checked against the
+ * calendar, so 2026-02-30 or 24:00:00 is refused rather than rolled over into the next day.
+ */
+export function parseDateTime(text: string): number | null {
+  const m = DATE_TIME.exec(text);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > daysInMonth) return null;
+  const milliseconds = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  let offsetMinutes = 0;
+  const zone = m[8];
+  if (zone && zone !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    const hours = Number(digits.slice(0, 2));
+    const minutes = digits.length > 2 ? Number(digits.slice(2)) : 0;
+    if (hours > 18 || minutes > 59) return null;
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, milliseconds) - offsetMinutes * 60_000;
+}
+
+/**
+ * OsmAnd's `timestamp` as Traccar's OsmAnd decoder reads it: a number (seconds below 2^31,
+ * milliseconds above), or a date-time (`parseDateTime`). Absent: the time it was received, as
+ * Traccar does.
+ */
+export function parseOsmAndTimestamp(raw: unknown, receivedAtMs: number): number | Error {
+  if (raw === undefined || raw === '') return receivedAtMs;
+  if (typeof raw !== 'string' && typeof raw !== 'number') return new Error('timestamp must be a number or a date-time');
   const text = String(raw).trim();
   if (/^\d+(\.\d+)?$/.test(text)) {
     const value = Number(text);
     return value < SECONDS_LIMIT ? Math.round(value * 1000) : Math.round(value);
   }
-  const parsed = Date.parse(text);
-  // A time without Z or an offset would be read in the server's time zone: refused.
-  if (Number.isNaN(parsed) || !/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/.test(text)) {
-    return new Error(`timestamp must be seconds, milliseconds or ISO-8601 with Z or an offset, got ${JSON.stringify(text).slice(0, 40)}`);
+  const parsed = parseDateTime(text);
+  if (parsed === null) {
+    return new Error(
+      `timestamp must be seconds, milliseconds or a date-time (yyyy-MM-ddTHH:mm:ss or yyyy-MM-dd HH:mm:ss, UTC unless Z or an offset says otherwise), got ${JSON.stringify(text).slice(0, 40)}`,
+    );
   }
   return parsed;
 }
@@ -53,7 +91,7 @@ export interface DeviceFix {
  * custom URL: one fix per request, in the query string or a form body. Speed is in knots, except
  * `speedMps` (GPSLogger's %SPD, documented in docs/trackers/gpslogger.md).
  */
-export function parseOsmAnd(fields: Record<string, unknown>): Parsed<DeviceFix> {
+export function parseOsmAnd(fields: Record<string, unknown>, receivedAtMs: number): Parsed<DeviceFix> {
   const deviceId = fields['id'] ?? fields['deviceid'];
   if (typeof deviceId !== 'string' || deviceId === '') {
     return { ok: false, code: ErrorCodes.UNKNOWN_DEVICE, message: 'id (or deviceid) is required' };
@@ -70,7 +108,7 @@ export function parseOsmAnd(fields: Record<string, unknown>): Parsed<DeviceFix> 
     lon = numberField(fields, 'lon');
   }
   if (lat === undefined || lon === undefined) return malformed('lat and lon (or location=lat,lon) are required');
-  const recordedAtMs = parseOsmAndTimestamp(fields['timestamp']);
+  const recordedAtMs = parseOsmAndTimestamp(fields['timestamp'], receivedAtMs);
   const hdop = numberField(fields, 'hdop');
   const optional = {
     // OsmAnd sends HDOP rather than metres: about 5 m of error per unit is the usual reading.
@@ -95,7 +133,7 @@ export function parseOsmAnd(fields: Record<string, unknown>): Parsed<DeviceFix> 
 
 // Traccar Client 9 and later post JSON: one location, or a batch of them after being offline.
 const traccarLocation = z.object({
-  timestamp: z.iso.datetime({ offset: true }),
+  timestamp: z.string().max(40).refine((t) => parseDateTime(t) !== null, 'timestamp must be a date-time such as 2026-11-22T06:30:00Z').optional(),
   coords: z.object({
     latitude: z.number(),
     longitude: z.number(),
@@ -114,7 +152,7 @@ const traccarBody = z.object({
 });
 
 /** A Traccar Client 9+ JSON body: the device id and its fixes. */
-export function parseTraccarJson(body: unknown): Parsed<{ deviceId: string; fixes: FixInput[] }> {
+export function parseTraccarJson(body: unknown, receivedAtMs: number): Parsed<{ deviceId: string; fixes: FixInput[] }> {
   if (typeof body === 'object' && body !== null && !('device_id' in body)) {
     return { ok: false, code: ErrorCodes.UNKNOWN_DEVICE, message: 'device_id is required' };
   }
@@ -123,7 +161,8 @@ export function parseTraccarJson(body: unknown): Parsed<{ deviceId: string; fixe
   const locations = Array.isArray(parsed.data.location) ? parsed.data.location : [parsed.data.location];
   const fixes = locations.map((location): FixInput => {
     const { coords } = location;
-    const fix: FixInput = { lat: coords.latitude, lon: coords.longitude, recordedAtMs: Date.parse(location.timestamp) };
+    const recordedAtMs = location.timestamp === undefined ? receivedAtMs : parseDateTime(location.timestamp)!;
+    const fix: FixInput = { lat: coords.latitude, lon: coords.longitude, recordedAtMs };
     // The SDK reports -1 for what it does not know.
     if (coords.accuracy !== undefined && coords.accuracy >= 0) fix.accuracyM = coords.accuracy;
     if (coords.speed !== undefined && coords.speed >= 0) fix.speedMps = coords.speed;
@@ -136,12 +175,12 @@ export function parseTraccarJson(body: unknown): Parsed<{ deviceId: string; fixe
 }
 
 // OwnTracks posts one message per request; only `location` messages carry a fix. Zero-valued
-// fields are left out by the app, so every field but lat, lon and tst is optional.
+// fields are left out by the app, so every field but lat and lon is optional (without tst the fix is stamped on receipt).
 const ownTracksLocation = z.object({
   _type: z.literal('location'),
   lat: z.number(),
   lon: z.number(),
-  tst: z.number().int().positive(),
+  tst: z.number().int().positive().optional(),
   acc: z.number().optional(),
   vel: z.number().optional(),
   cog: z.number().optional(),
@@ -150,7 +189,7 @@ const ownTracksLocation = z.object({
 });
 
 /** An OwnTracks message: a fix for `location`, null for any other type or an empty body. */
-export function parseOwnTracks(body: unknown): Parsed<FixInput | null> {
+export function parseOwnTracks(body: unknown, receivedAtMs: number): Parsed<FixInput | null> {
   if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) {
     return { ok: true, value: null };
   }
@@ -159,7 +198,7 @@ export function parseOwnTracks(body: unknown): Parsed<FixInput | null> {
   const parsed = ownTracksLocation.safeParse(body);
   if (!parsed.success) return malformed(describeIssues(parsed.error).join('; '));
   const m = parsed.data;
-  const fix: FixInput = { lat: m.lat, lon: m.lon, recordedAtMs: m.tst * 1000 };
+  const fix: FixInput = { lat: m.lat, lon: m.lon, recordedAtMs: m.tst === undefined ? receivedAtMs : m.tst * 1000 };
   if (m.acc !== undefined) fix.accuracyM = m.acc;
   if (m.vel !== undefined) fix.speedMps = m.vel * KMH_TO_MPS;
   if (m.cog !== undefined) fix.headingDeg = m.cog;

@@ -133,18 +133,18 @@ describe('bad requests from trackers', () => {
     const v = valuesFor(8, 1500);
     const base = `timestamp=${v.timestampSec}&lat=${v.lat}&lon=${v.lon}`;
     const cases: Array<[string, number, string]> = [
-      [base, 400, ErrorCodes.UNKNOWN_DEVICE],
-      [`id=no-such-device&${base}`, 400, ErrorCodes.UNKNOWN_DEVICE],
+      [base, 401, ErrorCodes.UNKNOWN_DEVICE],
+      [`id=no-such-device&${base}`, 401, ErrorCodes.UNKNOWN_DEVICE],
       [`id=${v.deviceId}&timestamp=${v.timestampSec}&lat=${v.lat}`, 400, ErrorCodes.MALFORMED_FIX],
       [`id=${v.deviceId}&timestamp=${v.timestampSec}&lat=NaN&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX],
       [`id=${v.deviceId}&timestamp=${v.timestampSec}&lat=35.7abc&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX],
       [`id=${v.deviceId}&timestamp=${v.timestampSec}&lat=135.7&lon=${v.lon}`, 400, ErrorCodes.COORDINATES_OUT_OF_RANGE],
       [`id=${v.deviceId}&timestamp=yesterday&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX],
-      [`id=${v.deviceId}&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX],
       [`id=${v.deviceId}&${base}&speed=fast`, 400, ErrorCodes.MALFORMED_FIX],
       [`id=${v.deviceId}&timestamp=${v.timestampSec + 7200}&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.FIX_FROM_FUTURE],
       [`id=${v.deviceId}&timestamp=${v.timestampSec}&location=${v.lat}`, 400, ErrorCodes.MALFORMED_FIX],
-      [`id=${v.deviceId}&timestamp=2026-11-22T06:30:00&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX], // no zone
+      [`id=${v.deviceId}&timestamp=2026-02-30T10:00:00Z&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX], // no such day
+      [`id=${v.deviceId}&timestamp=2026-02-30+10:00:00&lat=${v.lat}&lon=${v.lon}`, 400, ErrorCodes.MALFORMED_FIX],
     ];
     for (const [query, status, code] of cases) {
       const result = await get(query);
@@ -156,7 +156,7 @@ describe('bad requests from trackers', () => {
       status: 400,
       body: { code: ErrorCodes.MALFORMED_FIX },
     });
-    expect(await get('', json({ location: {} }))).toMatchObject({ status: 400, body: { code: ErrorCodes.UNKNOWN_DEVICE } });
+    expect(await get('', json({ location: {} }))).toMatchObject({ status: 401, body: { code: ErrorCodes.UNKNOWN_DEVICE } });
     const huge = await fetch(`${server.url}/ingest/osmand`, json({ device_id: v.deviceId, padding: 'x'.repeat(3_000_000) }));
     expect(huge.status).toBe(413);
     const broken = await fetch(`${server.url}/ingest/osmand`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"device_id":' });
@@ -164,6 +164,19 @@ describe('bad requests from trackers', () => {
 
     expect(await snapshot()).toMatchObject({ seq: expect.any(Number), runners: before.runners });
     expect(await server.stores.pingLog.count('street-10k')).toBe(logged);
+  });
+
+  it("reads Traccar's yyyy-MM-dd HH:mm:ss as UTC, and stamps a fix without a timestamp on receipt", async () => {
+    const v = valuesFor(7, 1500, 60_000);
+    const at = new Date(v.timestampSec * 1000).toISOString().slice(0, 19).replace('T', '+'); // '+' is a space once decoded
+    expect((await fetch(`${server.url}/ingest/osmand?id=${v.deviceId}&timestamp=${at}&lat=${v.lat}&lon=${v.lon}`)).status).toBe(200);
+    const beforeMs = Date.now();
+    const unstamped = valuesFor(7, 1560);
+    expect((await fetch(`${server.url}/ingest/osmand?id=${v.deviceId}&lat=${unstamped.lat}&lon=${unstamped.lon}`)).status).toBe(200);
+    const logged = (await server.stores.pingLog.read('street-10k')).filter((p) => p.participantId === 's-8').map((p) => p.fix.recordedAtMs);
+    expect(logged.at(-2)).toBe(v.timestampSec * 1000);
+    expect(logged.at(-1)).toBeGreaterThanOrEqual(beforeMs);
+    expect(logged.at(-1)).toBeLessThanOrEqual(Date.now());
   });
 
   it('leaves out a glitch in an optional field rather than refusing the position (apps retry refusals forever)', async () => {
@@ -185,10 +198,10 @@ describe('bad requests from trackers', () => {
     const v = valuesFor(9, 1500);
     const wrongPassword = { ...v, basicAuth: Buffer.from(`${v.user}:not-the-token`).toString('base64') };
     const response = await sendRaw(server.port, renderFixture('owntracks.http', wrongPassword));
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toMatch(/^Basic/);
     const otherUser = { ...v, user: 's-1' }; // the URL names another participant than the credentials
-    expect((await sendRaw(server.port, renderFixture('owntracks.http', otherUser))).status).toBe(400);
+    expect((await sendRaw(server.port, renderFixture('owntracks.http', otherUser))).status).toBe(401);
     await deliveredTo(server, watcher);
     expect(seen.has(9)).toBe(false);
     expect((await server.stores.pingLog.read('street-10k')).some((p) => p.participantId === 's-10')).toBe(false);
@@ -214,14 +227,14 @@ describe('device credentials', () => {
     await dropped; // the old token's connection is closed
 
     const send = (deviceId: string) => sendRaw(server.port, renderFixture('osmand.http', { ...valuesFor(10, 1500), deviceId }));
-    expect((await send(oldToken)).status).toBe(400);
+    expect((await send(oldToken)).status).toBe(401);
     expect((await send(data.deviceToken)).status).toBe(200);
     const me = await fetch(`${server.url}/api/device/me`, { headers: { authorization: `Bearer ${data.deviceToken}` } });
     expect(await me.json()).toMatchObject({ ok: true, data: { participantId: participant.participantId, raceId: 'street-10k', raceName: 'Street 10 km' } });
 
     const revoked = await fetch(`${server.url}/api/organiser/participants/${participant.participantId}/device-token`, { method: 'DELETE', headers: organiser });
     expect(revoked.status).toBe(200);
-    expect((await send(data.deviceToken)).status).toBe(400);
+    expect((await send(data.deviceToken)).status).toBe(401);
     expect((await fetch(`${server.url}/api/device/me`, { headers: { authorization: `Bearer ${data.deviceToken}` } })).status).toBe(401);
     const devices = (await (await fetch(`${server.url}/api/organiser/devices`, { headers: organiser })).json()) as {
       data: { devices: Array<{ participantId: string; deviceToken: string | null }> };
