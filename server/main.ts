@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     `Organiser:       ${url}/organiser.html`,
   ];
   for (const race of event.races.filter((r) => r.isPrivate)) {
-    lines.push(`Private race:    ${url}/?race=${race.raceId}&key=${encodeURIComponent(race.key ?? '')}`);
+    lines.push(`Private race:    ${url}/?race=${race.raceId}#key=${encodeURIComponent(race.key ?? '')}`);
   }
   if (config.organiserToken === null) lines.push(`Organiser token: ${organiserToken}  (set ORGANISER_TOKEN to choose one)`);
   if (config.demoSpeed !== 1) lines.push(`Clock speed:     ${config.demoSpeed}x real time`);

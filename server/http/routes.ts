@@ -15,6 +15,7 @@ import type { RaceEntry, RaceService } from '../race-service.ts';
 import { MAX_LINK_TTL_MS, type ShareLinks } from '../share-links.ts';
 import { describeIssues } from '../validation.ts';
 import { createIngestRouter } from './ingest-routes.ts';
+import { securityHeaders } from './security-headers.ts';
 
 export interface HttpDeps {
   service: RaceService;
@@ -37,6 +38,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(securityHeaders({ mapbox: deps.clientConfig.mapboxToken !== null }));
 
   const isOrganiser = (req: Request): boolean => organiserAuth.isOrganiserHeader(req.get('authorization'));
   const deviceOf = (req: Request) => {
@@ -209,7 +211,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const linkInfo = (link: { linkId: string; expiresAtMs: number }, token?: string): ShareLinkInfo & { link?: string } => ({
     linkId: link.linkId,
     expiresAtMs: link.expiresAtMs,
-    path: token ? `/follow.html?link=${encodeURIComponent(token)}` : '',
+    // In the fragment: browsers never send it to a server, so it stays out of logs and Referers.
+    path: token ? `/follow.html#link=${encodeURIComponent(token)}` : '',
     ...(token ? { link: token } : {}),
   });
   const issueLink = (req: Request, res: Response, participantId: string) => {
