@@ -77,7 +77,7 @@ async function move(raceId: string, index: number, distanceM: number): Promise<v
 describe('private live links', () => {
   it('let anyone holding one follow that runner of a private race, and nothing else of it', async () => {
     const link = await createLink(runner('loop-32k', 0).deviceToken);
-    expect(link.path).toBe(`/follow.html?link=${encodeURIComponent(link.link)}`);
+    expect(link.path).toBe(`/follow.html#link=${encodeURIComponent(link.link)}`);
     const { socket, joined, deltas, raceDeltas } = await follower(link.link);
     expect(joined).toMatchObject({ ok: true, data: { raceId: 'loop-32k', runner: { participantId: 'p-1' }, course: { courseKind: 'loop' } } });
 
