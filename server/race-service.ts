@@ -669,10 +669,11 @@ export class RaceService {
   /** The race if the caller may see it; a private race without the right key is as unknown. */
   findViewableRace(raceId: string, access: ViewerAccess): RaceEntry | null {
     const race = this.races.get(raceId);
-    if (!race) return null;
-    if (!race.isPrivate || access.isOrganiser) return race;
-    if (access.key === undefined || race.keyDigest === null) return null;
-    return timingSafeEqual(digest(access.key), race.keyDigest) ? race : null;
+    if (race && (!race.isPrivate || access.isOrganiser)) return race;
+    // An unknown race and a private one take the same steps (one digest, one comparison), so the
+    // time of the answer does not tell a private race's existence either.
+    const matches = timingSafeEqual(digest(access.key ?? ''), race?.keyDigest ?? UNMATCHABLE_DIGEST);
+    return race && access.key !== undefined && race.keyDigest !== null && matches ? race : null;
   }
 
   summary(race: RaceEntry): RaceSummary {
@@ -748,8 +749,9 @@ export class RaceService {
   /** OwnTracks' HTTP Basic credentials: the participant id as user, the device token as password. */
   authenticateBasic(user: string, password: string): DeviceIdentity | null {
     const token = this.tokenOf.get(user);
-    if (token === undefined || token === null) return null;
-    return timingSafeEqual(digest(password), digest(token)) ? (this.devices.get(token) ?? null) : null;
+    // An unknown user is compared too, so the time does not tell which participant ids exist.
+    const matches = timingSafeEqual(digest(password), typeof token === 'string' ? digest(token) : UNMATCHABLE_DIGEST);
+    return typeof token === 'string' && matches ? (this.devices.get(token) ?? null) : null;
   }
 
   /** Every participant's device credential (null when revoked), for organisers to hand out. */
@@ -1083,6 +1085,9 @@ function recordedAtOf(raw: unknown): number {
   const at = typeof raw === 'object' && raw !== null ? (raw as { recordedAtMs?: unknown }).recordedAtMs : undefined;
   return typeof at === 'number' && Number.isFinite(at) ? at : -Infinity;
 }
+
+/** What an absent key is compared against: the digest of nothing anyone can send. */
+const UNMATCHABLE_DIGEST = randomBytes(32);
 
 /** Keys are compared as fixed-length digests so the comparison time says nothing about them. */
 function digest(secret: string): Buffer {
