@@ -5,6 +5,7 @@ import type { Server, ServerOptions } from 'socket.io';
 import { startCoordinator, type Coordinator } from './cluster.ts';
 import { createOrganiserAuth } from './access.ts';
 import type { Clock } from './core/clock.ts';
+import { createHttpLimiters, defaultHttpLimits, type HttpLimits, type RedisCommand } from './http/http-limits.ts';
 import { createHttpApp } from './http/routes.ts';
 import type { Logger } from './logger.ts';
 import type { RaceService } from './race-service.ts';
@@ -28,6 +29,12 @@ export interface AppComponents {
   adapter?: ServerOptions['adapter'];
   /** Lease renewal period, for tests of take-overs (default: a third of the lease's lifetime). */
   leaseRenewEveryMs?: number;
+  /** Express's 'trust proxy': which proxies' X-Forwarded-For to believe (default: none). */
+  trustProxy?: false | number | string;
+  /** What one client may send over HTTP (default: `defaultHttpLimits`). */
+  httpLimits?: HttpLimits;
+  /** Redis for the HTTP budgets' counts, shared by every process (absent: this process's memory). */
+  rateLimitRedis?: { command: RedisCommand; keyPrefix: string };
   /** What one connection may send and be sent (default: `defaultSocketLimits`). */
   socketLimits?: SocketLimits;
 }
@@ -54,6 +61,10 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     clock,
     webRoot: components.webRoot,
     isReady: () => ready,
+    trustProxy: components.trustProxy ?? false,
+    limits: createHttpLimiters(components.httpLimits ?? defaultHttpLimits, {
+      ...(components.rateLimitRedis ? { redis: components.rateLimitRedis.command, redisPrefix: components.rateLimitRedis.keyPrefix } : {}),
+    }),
   });
   httpServer.on('request', app);
   let ticker: Ticker | null = null;
@@ -70,6 +81,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     clock,
     adapter: components.adapter,
     ...(components.socketLimits ? { limits: components.socketLimits } : {}),
+    trustProxy: components.trustProxy ?? false,
   });
   const { io, spectators } = sockets;
   coordinator = startCoordinator({

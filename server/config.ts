@@ -3,7 +3,15 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { weakSecretProblem } from './secret-strength.ts';
 import { describeIssues } from './validation.ts';
+
+/** A secret from the environment: long and unpredictable enough (server/secret-strength.ts). */
+const strongSecret = (name: string) =>
+  z.string().superRefine((secret, ctx) => {
+    const problem = weakSecretProblem(secret);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${name} ${problem}` });
+  });
 
 export const DEMO_EVENT_FILE = fileURLToPath(new URL('./demo/tehrun.event.json', import.meta.url));
 
@@ -16,7 +24,7 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Bearer token of organisers. Unset: a random one is made at start and printed once. */
-  ORGANISER_TOKEN: z.string().min(16, 'ORGANISER_TOKEN needs at least 16 characters').optional(),
+  ORGANISER_TOKEN: strongSecret('ORGANISER_TOKEN').optional(),
   /** A public Mapbox token: the map then uses a Mapbox style. Unset: an offline local style. */
   MAPBOX_TOKEN: z.string().min(1).optional(),
   /** Milliseconds between deltas of a race. */
@@ -27,7 +35,7 @@ const envSchema = z.object({
   DEMO_SPEED: z.coerce.number().min(0.1).max(1000).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Secret that signs private live links. Unset: a random one, so links end when the server restarts. */
-  LINK_SECRET: z.string().min(32, 'LINK_SECRET needs at least 32 characters').optional(),
+  LINK_SECRET: z.string().min(32, 'LINK_SECRET needs at least 32 characters').pipe(strongSecret('LINK_SECRET')).optional(),
   /** The address phones reach the server at, for the setup page (default: the address the page was loaded from). */
   PUBLIC_URL: z.url().optional(),
   /** Redis for durable pings and runner states (docs/REDIS.md). Unset: everything in memory. */
@@ -38,6 +46,15 @@ const envSchema = z.object({
   REDIS_ADAPTER: z.enum(['classic', 'sharded']).default('classic'),
   /** How long a race's lease lasts unrenewed: a dead process's races are taken over after about this. */
   LEASE_TTL_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
+  /**
+   * Which proxies in front of the server to believe about the client's address (Express's
+   * 'trust proxy'): off, a number of hops, or addresses and subnets. Per-address limits count
+   * the proxy itself as one client unless it is trusted (docs/SECURITY.md).
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(off|\d{1,2}|[0-9a-fA-F.:/, ]+|loopback|linklocal|uniquelocal)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*$/, 'TRUST_PROXY is off, a number of hops, or addresses/subnets (e.g. loopback or 10.0.0.0/8)')
+    .default('off'),
 });
 
 export interface Config {
@@ -57,6 +74,8 @@ export interface Config {
   redisPrefix: string;
   redisAdapter: 'classic' | 'sharded';
   leaseTtlMs: number;
+  /** Express's 'trust proxy' setting: false, a hop count, or a list of addresses. */
+  trustProxy: false | number | string;
 }
 
 export class ConfigError extends Error {
@@ -72,7 +91,7 @@ export const usage = `usage: npm start -- [event-file.json] [--no-simulate] [--s
   --port N          port to listen on (default 8080, or $PORT)
 
 Environment: PORT, HOST, ORGANISER_TOKEN, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL,
-LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX, REDIS_ADAPTER, LEASE_TTL_MS
+LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX, REDIS_ADAPTER, LEASE_TTL_MS, TRUST_PROXY
 (see README.md).`;
 
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
@@ -125,5 +144,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     redisPrefix: e.REDIS_PREFIX,
     redisAdapter: e.REDIS_ADAPTER,
     leaseTtlMs: e.LEASE_TTL_MS,
+    trustProxy: e.TRUST_PROXY === 'off' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
 }

@@ -10,7 +10,8 @@ import { ConfigError, loadConfig } from './config.ts';
 import { scaledClock } from './core/clock.ts';
 import { EventFileError, loadEventFile } from './event/event-file.ts';
 import { createLogger } from './logger.ts';
-import { createRedisStores } from './ports/redis-stores.ts';
+import { Redis } from 'ioredis';
+import { createRedisStores, redisClientOptions } from './ports/redis-stores.ts';
 import { createRedisAdapter, type RedisAdapter } from './realtime/redis-adapter.ts';
 import { createMemoryStores } from './ports/stores.ts';
 import { RaceService } from './race-service.ts';
@@ -31,6 +32,13 @@ async function main(): Promise<void> {
   if (config.redisUrl) {
     redisAdapter = await createRedisAdapter({ url: config.redisUrl, keyPrefix: config.redisPrefix, kind: config.redisAdapter, logger });
   }
+  // The HTTP budgets' counts, shared by every process on this Redis.
+  let rateLimitRedis: Redis | null = null;
+  if (config.redisUrl) {
+    rateLimitRedis = new Redis(config.redisUrl, redisClientOptions());
+    rateLimitRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (rate limits) error'));
+    await rateLimitRedis.connect();
+  }
   const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs() });
 
   const organiserToken = config.organiserToken ?? randomBytes(24).toString('base64url');
@@ -45,7 +53,11 @@ async function main(): Promise<void> {
     webRoot: WEB_ROOT,
     publicUrl: config.publicUrl,
     shareLinks: new ShareLinks(config.linkSecret === null ? randomBytes(32) : Buffer.from(config.linkSecret)),
+    trustProxy: config.trustProxy,
     ...(redisAdapter ? { adapter: redisAdapter.adapter } : {}),
+    ...(rateLimitRedis
+      ? { rateLimitRedis: { command: (command: string, ...args: string[]) => rateLimitRedis.call(command, ...args), keyPrefix: config.redisPrefix } }
+      : {}),
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -89,6 +101,7 @@ async function main(): Promise<void> {
     app
       .close()
       .then(() => redisAdapter?.close())
+      .then(() => rateLimitRedis?.quit())
       .then(() => stores.close())
       .finally(() => process.exit(0));
   };

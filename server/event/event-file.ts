@@ -11,8 +11,19 @@ import type { SectionDefinition } from '../core/closures.ts';
 import { buildCourse, type Course, type CourseDefinition } from '../core/course.ts';
 import type { NamedPoint } from '../core/timing-points.ts';
 import { TRACK_LANES } from '../core/track.ts';
+import { weakSecretProblem } from '../secret-strength.ts';
 import { describeIssues } from '../validation.ts';
 import { lineFromGeoJson, lineFromGpx, type LineResult } from './course-import.ts';
+
+/** A secret someone chose: long and unpredictable enough (server/secret-strength.ts). */
+export const strongSecret = (what: string) =>
+  z
+    .string()
+    .max(128, `${what} has at most 128 characters`)
+    .superRefine((secret, ctx) => {
+      const problem = weakSecretProblem(secret);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+    });
 
 const idSchema = z
   .string()
@@ -67,7 +78,7 @@ const participantSchema = z
     /** A sweeper closes the field: road sections wait for them (docs/CLOSURES.md). */
     role: z.enum(['runner', 'sweeper']).default('runner'),
     /** Credential of the runner's device; generated at start when absent. */
-    deviceToken: z.string().min(16, 'a device token has at least 16 characters').max(128).optional(),
+    deviceToken: strongSecret('a device token').optional(),
   })
   .strict();
 
@@ -80,7 +91,7 @@ const raceSchema = z
     startsAt: z.iso.datetime({ offset: true }).optional(),
     private: z.boolean().default(false),
     /** Spectators of a private race need this key. */
-    key: z.string().min(16, 'a race key has at least 16 characters').max(128).optional(),
+    key: strongSecret('a race key').optional(),
     course: courseSchema,
     /** How far from the course a fix may be and still count as on it, metres (default 50). */
     corridorM: z.number().min(10).max(500).optional(),

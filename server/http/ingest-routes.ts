@@ -6,6 +6,7 @@ import { ErrorCodes, errorAck, httpStatusOf, okAck, type Ack, type ErrorCode, ty
 import { parseOsmAnd, parseOwnTracks, parseTraccarJson } from '../ingest/tracker-protocols.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
+import type { HttpLimiters } from './http-limits.ts';
 import type { DeviceIdentity, RaceService } from '../race-service.ts';
 
 function refuse(res: Response, code: ErrorCode, message: string): void {
@@ -38,17 +39,20 @@ function answer(res: Response, acks: Array<Ack<PositionAccepted>>): void {
   res.status(200).json(okAck({ accepted: acks.length - refused.length, refused }));
 }
 
-export function createIngestRouter(deps: { service: RaceService; logger: Logger; clock: Clock }): Router {
-  const { service, logger, clock } = deps;
+export function createIngestRouter(deps: { service: RaceService; logger: Logger; clock: Clock; limits: HttpLimiters }): Router {
+  const { service, logger, clock, limits } = deps;
   const router = express.Router();
   const small = { limit: '16kb' };
   router.use(express.urlencoded({ ...small, extended: false }));
   // Traccar Client 9 sends its offline buffer in one request.
   router.use(express.json({ limit: '2mb', type: ['application/json', 'text/json'] }));
+  // After the body is read: the apps send their credential in it.
+  router.use(limits.credentialFailures, limits.ingestPerDevice);
 
-  const authenticate = (deviceId: string, res: Response): DeviceIdentity | null => {
+  const authenticate = (deviceId: string, req: Request, res: Response): DeviceIdentity | null => {
     const device = service.authenticateDevice(deviceId);
     if (!device) refuse(res, ErrorCodes.UNKNOWN_DEVICE, 'unknown device id');
+    else limits.credentialWorked(req);
     return device;
   };
 
@@ -58,7 +62,7 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger;
     if (req.is('application/json') || req.is('text/json')) {
       const parsed = parseTraccarJson(req.body, clock.nowMs());
       if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
-      const device = authenticate(parsed.value.deviceId, res);
+      const device = authenticate(parsed.value.deviceId, req, res);
       if (!device) return;
       if (parsed.value.fixes.length === 0) return void res.status(200).json(okAck({ accepted: 0, refused: [] }));
       return answer(res, await service.ingestFixes(device, parsed.value.fixes.map(withoutGlitches)));
@@ -66,7 +70,7 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger;
     const fields = { ...(req.query as Record<string, unknown>), ...(typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {}) };
     const parsed = parseOsmAnd(fields, clock.nowMs());
     if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
-    const device = authenticate(parsed.value.deviceId, res);
+    const device = authenticate(parsed.value.deviceId, req, res);
     if (!device) return;
     return answer(res, [await service.ingestFix(device, withoutGlitches(parsed.value.fix))]);
   };
@@ -82,6 +86,7 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger;
       refuse(res, ErrorCodes.UNKNOWN_DEVICE, 'HTTP Basic authentication with the participant id and device token is required');
       return;
     }
+    limits.credentialWorked(req);
     // ?u=&d= or X-Limit-U / X-Limit-D name the user and device; the user must be the one authenticated.
     const user = (typeof req.query['u'] === 'string' ? req.query['u'] : undefined) ?? req.get('x-limit-u');
     if (user !== undefined && user !== credentials!.user) {

@@ -10,10 +10,11 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
 import type { Course } from '../core/course.ts';
 import { lineFromGeoJson, lineFromGpx, type LineResult } from '../event/course-import.ts';
-import { courseFromDefinition, courseFromLine, parseRaceDefinition } from '../event/event-file.ts';
+import { courseFromDefinition, courseFromLine, parseRaceDefinition, strongSecret } from '../event/event-file.ts';
 import type { RaceEntry, RaceService } from '../race-service.ts';
 import { MAX_LINK_TTL_MS, type ShareLinks } from '../share-links.ts';
 import { describeIssues } from '../validation.ts';
+import type { HttpLimiters } from './http-limits.ts';
 import { createIngestRouter } from './ingest-routes.ts';
 import { securityHeaders } from './security-headers.ts';
 
@@ -27,6 +28,9 @@ export interface HttpDeps {
   /** Built web pages (Vite's output); absent in tests that need no pages. */
   webRoot: string | null;
   isReady: () => boolean;
+  trustProxy: false | number | string;
+  /** Per-client budgets (server/http/http-limits.ts). */
+  limits: HttpLimiters;
 }
 
 function sendError(res: Response, code: ErrorCode, message: string): void {
@@ -38,12 +42,20 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.trustProxy);
   app.use(securityHeaders({ mapbox: deps.clientConfig.mapboxToken !== null }));
 
-  const isOrganiser = (req: Request): boolean => organiserAuth.isOrganiserHeader(req.get('authorization'));
+  const { limits } = deps;
+  const isOrganiser = (req: Request): boolean => {
+    const organiser = organiserAuth.isOrganiserHeader(req.get('authorization'));
+    if (organiser) limits.credentialWorked(req);
+    return organiser;
+  };
   const deviceOf = (req: Request) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-    return match ? service.authenticateDevice(match[1]) : null;
+    const device = match ? service.authenticateDevice(match[1]) : null;
+    if (device) limits.credentialWorked(req);
+    return device;
   };
 
   /** The race when the caller may see it: public, or private with its key, or an organiser. */
@@ -87,7 +99,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (race) res.set('cache-control', 'no-store').json(okAck(service.snapshot(race)));
   });
 
-  app.use('/ingest', createIngestRouter({ service, logger, clock }));
+  app.use('/ingest', createIngestRouter({ service, logger, clock, limits }));
+  // Wrong tokens are counted per address, organisers' requests too (server/http/http-limits.ts).
+  app.use('/api/device', limits.credentialFailures);
+  app.use('/api/organiser', limits.organiser, limits.credentialFailures);
   const jsonBody = express.json({ limit: '4kb' });
 
   /** Organiser-only routes answer 401 to anyone else. */
@@ -333,7 +348,7 @@ const raceChangeRequest = z
     name: z.string().min(1).max(120).optional(),
     startsAt: z.iso.datetime({ offset: true }).optional(),
     private: z.boolean().optional(),
-    key: z.string().min(16, 'a race key has at least 16 characters').max(128).optional(),
+    key: strongSecret('a race key').optional(),
   })
   .strict();
 

@@ -22,6 +22,12 @@ export interface SocketLimits {
    */
   maxBufferedBytes: number;
   hardMaxBufferedBytes: number;
+  /**
+   * Wrong device or organiser tokens one address may present at connection per window; past it
+   * the address may connect only with a token that already worked from it (as over HTTP).
+   */
+  credentialFailuresPerAddress: number;
+  credentialWindowMs: number;
 }
 
 export const defaultSocketLimits: SocketLimits = {
@@ -36,7 +42,53 @@ export const defaultSocketLimits: SocketLimits = {
   // A minute of deltas, or part of a big race's snapshot (10,000 runners: 2.4 MB).
   maxBufferedBytes: 1024 * 1024,
   hardMaxBufferedBytes: 32 * 1024 * 1024,
+  credentialFailuresPerAddress: 30,
+  credentialWindowMs: 60_000,
 };
+
+/** Remembered (address, token) pairs that worked; bounded, oldest forgotten first. */
+const MAX_REMEMBERED = 50_000;
+/** How long a token that worked from an address stays usable there while the address is blocked. */
+const REMEMBER_WORKING_MS = 60 * 60_000;
+
+/**
+ * Wrong tokens per address at connection, the socket side of server/http/http-limits.ts. In this
+ * process's memory: a guessing client spread over several processes gets one budget on each.
+ */
+export class CredentialGuard {
+  private readonly failures: RateLimiterMemory;
+  private readonly working = new Map<string, number>();
+
+  constructor(
+    private readonly limits: Pick<SocketLimits, 'credentialFailuresPerAddress' | 'credentialWindowMs'>,
+    private readonly nowMs: () => number = Date.now,
+  ) {
+    this.failures = new RateLimiterMemory({
+      keyPrefix: 'credential-failures',
+      points: limits.credentialFailuresPerAddress,
+      duration: Math.max(1, Math.round(limits.credentialWindowMs / 1000)),
+    });
+  }
+
+  /** Whether a connection from `address` with `token` is refused before the token is looked at. */
+  async blocked(address: string, token: string): Promise<boolean> {
+    const until = this.working.get(`${address}\n${token}`);
+    if (until !== undefined && until >= this.nowMs()) return false;
+    const record = await this.failures.get(address);
+    return record !== null && record.consumedPoints >= this.limits.credentialFailuresPerAddress;
+  }
+
+  async failed(address: string): Promise<void> {
+    await this.failures.penalty(address, 1);
+  }
+
+  worked(address: string, token: string): void {
+    const key = `${address}\n${token}`;
+    this.working.delete(key);
+    if (this.working.size >= MAX_REMEMBERED) this.working.delete(this.working.keys().next().value!);
+    this.working.set(key, this.nowMs() + REMEMBER_WORKING_MS);
+  }
+}
 
 export type Verdict = { ok: true } | { ok: false; retryAfterMs: number; close: boolean };
 

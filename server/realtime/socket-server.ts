@@ -21,7 +21,8 @@ import type { ShareLinks } from '../share-links.ts';
 import type { Logger } from '../logger.ts';
 import type { DeviceIdentity, RaceService } from '../race-service.ts';
 import { describeIssues } from '../validation.ts';
-import { EventBudget, bufferedBytes, defaultSocketLimits, type SocketLimits, type Verdict } from './socket-limits.ts';
+import { clientAddressResolver, type TrustProxy } from '../client-address.ts';
+import { CredentialGuard, EventBudget, bufferedBytes, defaultSocketLimits, type SocketLimits, type Verdict } from './socket-limits.ts';
 
 interface DeviceSocketData {
   device: DeviceIdentity;
@@ -97,6 +98,8 @@ export function createSocketServer(
     /** Called on each incoming fix (the ticker checks it is not falling behind). */
     onFix?: () => void;
     limits?: SocketLimits;
+    /** Which proxies' X-Forwarded-For to believe for a client's address (TRUST_PROXY). */
+    trustProxy?: TrustProxy;
   },
 ): { io: Server; spectators: SpectatorNamespace; devices: DeviceNamespace; close(): void } {
   const { service, organiserAuth, logger, shareLinks, clock } = deps;
@@ -104,6 +107,7 @@ export function createSocketServer(
   const spectatorBudget = new EventBudget(limits.spectatorPerSecond, { points: limits.spectatorBurstPer10s, durationSec: 10 }, limits.closeAfterRefused, 'spectator');
   // (A device is known by its token, which an organiser can revoke; closing its connection would
   // only lose the answers to fixes it already sent, which it would send again.)
+  const credentialGuard = new CredentialGuard(limits);
   const deviceBudget = new EventBudget(limits.devicePerSecond, { points: limits.deviceBurstPerMinute, durationSec: 60 }, Infinity, 'device');
 
   /** Closes a connection now, dropping what waits to be sent to it (a client that does not read would hold it for the close handshake). */
@@ -166,14 +170,27 @@ export function createSocketServer(
   });
 
   const devices: DeviceNamespace = io.of('/device');
+  /** A token from a handshake, checked only when its address is not guessing (CredentialGuard). */
+  const clientAddress = clientAddressResolver(deps.trustProxy ?? false);
+  const checkCredential = async <T>(socket: { handshake: Socket['handshake'] }, token: unknown, check: () => T | null): Promise<T | null | 'blocked'> => {
+    const address = clientAddress(socket.handshake.address, socket.handshake.headers);
+    const text = typeof token === 'string' ? token : '';
+    if (await credentialGuard.blocked(address, text)) return 'blocked';
+    const found = check();
+    if (found === null) await credentialGuard.failed(address);
+    else credentialGuard.worked(address, text);
+    return found;
+  };
+  const tooManyWrongTokens = () => connectError(ErrorCodes.RATE_LIMITED, 'too many wrong tokens from this address; retry in a minute');
+
   devices.use((socket, next) => {
-    const device = service.authenticateDevice((socket.handshake.auth as { deviceToken?: unknown }).deviceToken);
-    if (!device) {
-      next(connectError(ErrorCodes.UNKNOWN_DEVICE, 'unknown device token'));
-      return;
-    }
-    socket.data.device = device;
-    next();
+    const token = (socket.handshake.auth as { deviceToken?: unknown }).deviceToken;
+    void checkCredential(socket, token, () => service.authenticateDevice(token)).then((device) => {
+      if (device === 'blocked') return next(tooManyWrongTokens());
+      if (!device) return next(connectError(ErrorCodes.UNKNOWN_DEVICE, 'unknown device token'));
+      socket.data.device = device;
+      next();
+    });
   });
   // A revoked or replaced token ends the connections that were opened with it.
   service.onDeviceTokenDropped((participantId) => devices.in(deviceRoom(participantId)).disconnectSockets(true));
@@ -201,12 +218,17 @@ export function createSocketServer(
   const spectators: SpectatorNamespace = io.of('/');
   spectators.use((socket, next) => {
     const token = (socket.handshake.auth as { organiserToken?: unknown }).organiserToken;
-    if (token !== undefined && !organiserAuth.isOrganiserToken(token)) {
-      next(connectError(ErrorCodes.UNAUTHORIZED, 'invalid organiser token'));
-      return;
+    // Spectators without a token are not counted, nor held back by others' guessing.
+    if (token === undefined) {
+      socket.data.isOrganiser = false;
+      return next();
     }
-    socket.data.isOrganiser = token !== undefined;
-    next();
+    void checkCredential(socket, token, () => (organiserAuth.isOrganiserToken(token) ? true : null)).then((organiser) => {
+      if (organiser === 'blocked') return next(tooManyWrongTokens());
+      if (!organiser) return next(connectError(ErrorCodes.UNAUTHORIZED, 'invalid organiser token'));
+      socket.data.isOrganiser = true;
+      next();
+    });
   });
   // Organisers hear every alert wherever they are connected.
   service.onAlert((alert) => spectators.to(ORGANISERS_ROOM).emit('alert', alert));

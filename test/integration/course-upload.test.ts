@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, type Ack, type CourseGeometry, type RaceSnapshot } from '../../shared/protocol.ts';
-import { PRIVATE_KEY, testEvent } from '../support/fixtures.ts';
+import { PRIVATE_KEY, testEvent, testDeviceToken } from '../support/fixtures.ts';
 import { TEST_ORGANISER_TOKEN, connectDevice, connectSpectator, connected, startTestServer, type TestServer } from '../support/test-server.ts';
 
 let server: TestServer;
@@ -61,7 +61,7 @@ describe('course upload', () => {
     expect((await course('street-10k')).lapCoordinates).toEqual(straightLine.geometry.coordinates);
 
     // A runner on the new line, 10 minutes in, is found there.
-    const device = connectDevice(server.url, 'token-s-1-0123456789');
+    const device = connectDevice(server.url, testDeviceToken('s-1'));
     await connected(device);
     const ack = (await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<{ distanceAlongRaceM: number }>> }).emitWithAck(
       'position',

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, RunnerStatus, type Ack, type RaceChangeNotice, type RaceSnapshot } from '../../shared/protocol.ts';
 import { decodeDelta, type DeltaEntry } from '../../shared/wire.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
-import { testEvent } from '../support/fixtures.ts';
+import { testEvent, testDeviceToken } from '../support/fixtures.ts';
 import { TEST_ORGANISER_TOKEN, connectDevice, connectSpectator, connected, deliveredTo, startTestServer, type TestServer } from '../support/test-server.ts';
 
 let server: TestServer;
@@ -130,7 +130,7 @@ describe('changes at short notice', () => {
     expect((await call('POST', '/api/organiser/races', race, { 'content-type': 'application/json' })).status).toBe(401);
     const created = await call('POST', '/api/organiser/races', race);
     expect(created).toMatchObject({ status: 201, body: { ok: true, data: { raceId: 'women-5k-added', courseKind: 'track', participantCount: 1 } } });
-    const again = await call('POST', '/api/organiser/races', { ...race, participants: [{ id: 's-1', bib: 'X', name: 'X', deviceToken: 'token-s-1-0123456789' }] });
+    const again = await call('POST', '/api/organiser/races', { ...race, participants: [{ id: 's-1', bib: 'X', name: 'X', deviceToken: testDeviceToken('s-1') }] });
     expect(again.status).toBe(400);
     expect((again.body as unknown as { problems: string[] }).problems).toEqual([
       'race.id: race id "women-5k-added" is already used',

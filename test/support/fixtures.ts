@@ -1,10 +1,16 @@
 // A small event for tests, in the event-file format so that format is exercised too: a street
 // course (the demo's 10 km out-and-back), a 400 m track and a private 700 m loop.
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseEvent, type LoadedEvent } from '../../server/event/event-file.ts';
 
 const baseDir = fileURLToPath(new URL('../../server/demo/', import.meta.url));
 export const PRIVATE_KEY = 'test-private-race-key-42';
+
+/** A participant's device token in the test event: fixed, and as hard to guess as the server asks. */
+export function testDeviceToken(participantId: string): string {
+  return `token-${participantId}-${createHash('sha256').update(participantId).digest('hex').slice(0, 16)}`;
+}
 
 export function testEventJson(startsAtMs: number, runnersPerRace = 3) {
   const startsAt = new Date(startsAtMs).toISOString();
@@ -13,7 +19,7 @@ export function testEventJson(startsAtMs: number, runnersPerRace = 3) {
       id: `${prefix}-${i + 1}`,
       bib: `${prefix.toUpperCase()}${i + 1}`,
       name: `Runner ${prefix} ${i + 1}`,
-      deviceToken: `token-${prefix}-${i + 1}-0123456789`,
+      deviceToken: testDeviceToken(`${prefix}-${i + 1}`),
     }));
   return {
     name: 'Test event',

@@ -20,6 +20,7 @@ import { createMemoryStores, type Stores } from '../../server/ports/stores.ts';
 import { RaceService } from '../../server/race-service.ts';
 import { ShareLinks } from '../../server/share-links.ts';
 import type { SocketLimits } from '../../server/realtime/socket-limits.ts';
+import type { HttpLimits, RedisCommand } from '../../server/http/http-limits.ts';
 
 export const WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 export const TEST_ORGANISER_TOKEN = 'test-organiser-token-0123456789';
@@ -43,6 +44,8 @@ export async function startTestServer(options: {
   stores?: Stores;
   shareLinks?: ShareLinks;
   socketLimits?: SocketLimits;
+  httpLimits?: HttpLimits;
+  rateLimitRedis?: { command: RedisCommand; keyPrefix: string };
 }): Promise<TestServer> {
   const clock = options.clock ?? systemClock;
   const stores = options.stores ?? createMemoryStores();
@@ -65,6 +68,8 @@ export async function startTestServer(options: {
     webRoot: WEB_ROOT,
     shareLinks,
     ...(options.socketLimits ? { socketLimits: options.socketLimits } : {}),
+    ...(options.httpLimits ? { httpLimits: options.httpLimits } : {}),
+    ...(options.rateLimitRedis ? { rateLimitRedis: options.rateLimitRedis } : {}),
   });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = httpServer.address() as AddressInfo;

@@ -19,7 +19,7 @@ describe('configuration', () => {
   });
 
   it('takes an event file, flags and the environment', () => {
-    const config = loadConfig({ PORT: '9000', ORGANISER_TOKEN: 'a-long-organiser-token', SIMULATE: 'on' }, ['my-event.json', '--speed', '20']);
+    const config = loadConfig({ PORT: '9000', ORGANISER_TOKEN: 'Zq3-organiser-8tF2kL9x', SIMULATE: 'on' }, ['my-event.json', '--speed', '20']);
     expect(config).toMatchObject({ port: 9000, eventFile: 'my-event.json', isDemoEvent: false, simulate: true, demoSpeed: 20 });
     expect(loadConfig({}, ['my-event.json']).simulate).toBe(false);
     expect(loadConfig({}, ['--no-simulate']).simulate).toBe(false);
@@ -30,6 +30,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'eighty' }, [])).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: '70000' }, [])).toThrow(/PORT/);
     expect(() => loadConfig({ ORGANISER_TOKEN: 'short' }, [])).toThrow(/ORGANISER_TOKEN needs at least 16/);
+    // Long enough, but a word, a keyboard walk, a sequence or a repeat is guessed quickly.
+    for (const weak of ['password-password-1', 'qwertyuiopasdfghjkl', 'abcdefghijklmnopqrs', 'aaaaaaaaaaaaaaaaaaaa']) {
+      expect(() => loadConfig({ ORGANISER_TOKEN: weak }, []), weak).toThrow(/ORGANISER_TOKEN is too easy to guess/);
+    }
+    expect(() => loadConfig({ LINK_SECRET: 'x'.repeat(40) }, [])).toThrow(/LINK_SECRET is too easy to guess/);
     expect(() => loadConfig({ TICK_MS: '5' }, [])).toThrow(/TICK_MS/);
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' }, [])).toThrow(/REDIS_URL is redis:\/\/host:port/);
     expect(() => loadConfig({}, ['--bogus'])).toThrow(/usage/);

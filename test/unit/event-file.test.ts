@@ -72,6 +72,20 @@ describe('event file validation', () => {
     ]);
   });
 
+  it('refuses device tokens and race keys that are short or easy to guess, naming each', async () => {
+    const json = testEventJson(0);
+    const races = json.races as Array<{ key?: string; participants: Array<{ deviceToken: string }> }>;
+    races[0]!.participants[0]!.deviceToken = 'token-s-1-0123456789'; // a word and a sequence
+    races[0]!.participants[1]!.deviceToken = 'abc123';
+    races[2]!.key = 'private-race-password';
+    const problems = await problemsOf(json);
+    expect(problems).toEqual([
+      expect.stringMatching(/^races\[0\]\.participants\[0\]\.deviceToken: a device token is too easy to guess/),
+      expect.stringMatching(/^races\[0\]\.participants\[1\]\.deviceToken: a device token needs at least 16 characters/),
+      expect.stringMatching(/^races\[2\]\.key: a race key is too easy to guess/),
+    ]);
+  });
+
   it('reports malformed GeoJSON with what is wrong and where', async () => {
     const json = testEventJson(0);
     const races = json.races as Array<{ course: Record<string, unknown> }>;
