@@ -8,7 +8,8 @@ import type { Clock } from './core/clock.ts';
 import { createHttpLimiters, defaultHttpLimits, type HttpLimits, type RedisCommand } from './http/http-limits.ts';
 import { createHttpApp } from './http/routes.ts';
 import type { Logger } from './logger.ts';
-import type { RaceService } from './race-service.ts';
+import { createMetrics } from './metrics.ts';
+import { RaceService } from './race-service.ts';
 import type { ShareLinks } from './share-links.ts';
 import type { SocketLimits } from './realtime/socket-limits.ts';
 import { createSocketServer, followRoom, raceRoom, type SpectatorNamespace } from './realtime/socket-server.ts';
@@ -35,6 +36,8 @@ export interface AppComponents {
   httpLimits?: HttpLimits;
   /** Redis for the HTTP budgets' counts, shared by every process (absent: this process's memory). */
   rateLimitRedis?: { command: RedisCommand; keyPrefix: string };
+  /** A bearer token for GET /metrics besides the organiser token (a scraper need not be an organiser). */
+  metricsToken?: string | null;
   /** What one connection may send and be sent (default: `defaultSocketLimits`). */
   socketLimits?: SocketLimits;
 }
@@ -52,6 +55,22 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
   const organiserAuth = createOrganiserAuth(components.organiserToken);
   const clientConfig = { mapboxToken: components.mapboxToken, publicUrl: components.publicUrl ?? null, tickMs };
   let ready = true;
+  // Sources read when /metrics is scraped; the sockets and the coordinator exist by then.
+  let io: Server | null = null;
+  let coordinator: Coordinator | null = null;
+  const metrics = createMetrics({
+    fixesInFlight: () => service.fixesInFlight,
+    fixesInFlightLimit: RaceService.MAX_PINGS_IN_FLIGHT,
+    socketsByNamespace: () => ({ spectators: io?.of('/').sockets.size ?? 0, devices: io?.of('/device').sockets.size ?? 0 }),
+    racesWritten: () => service.raceIds().filter((raceId) => coordinator?.isWriter(raceId) ?? false).length,
+    storeRoundTripSec: async () => {
+      if (!service.sharesLog) return null;
+      const startedMs = performance.now();
+      await service.storesHealthy();
+      return (performance.now() - startedMs) / 1000;
+    },
+  });
+  service.onFixAnswered(metrics.fixAnswered);
   const app = createHttpApp({
     service,
     shareLinks: components.shareLinks,
@@ -61,14 +80,16 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     clock,
     webRoot: components.webRoot,
     isReady: () => ready,
+    metrics,
+    metricsToken: components.metricsToken ?? null,
     trustProxy: components.trustProxy ?? false,
     limits: createHttpLimiters(components.httpLimits ?? defaultHttpLimits, {
       ...(components.rateLimitRedis ? { redis: components.rateLimitRedis.command, redisPrefix: components.rateLimitRedis.keyPrefix } : {}),
+      onRateLimited: metrics.rateLimited,
     }),
   });
   httpServer.on('request', app);
   let ticker: Ticker | null = null;
-  let coordinator: Coordinator | null = null;
   const sockets = createSocketServer(httpServer, {
     onFix: () => {
       ticker?.poke();
@@ -82,15 +103,17 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     adapter: components.adapter,
     ...(components.socketLimits ? { limits: components.socketLimits } : {}),
     trustProxy: components.trustProxy ?? false,
+    onRateLimited: metrics.rateLimited,
   });
-  const { io, spectators } = sockets;
+  io = sockets.io;
+  const { spectators } = sockets;
   coordinator = startCoordinator({
     service,
     stores: service.stores,
     logger,
     ...(components.leaseRenewEveryMs !== undefined ? { renewEveryMs: components.leaseRenewEveryMs } : {}),
   });
-  ticker = startTicker({ service, spectators, coordinator, clock, tickMs, logger });
+  ticker = startTicker({ service, spectators, coordinator, clock, tickMs, logger, metrics });
   service.onRaceChanged((change) => {
     // The race's room and whoever follows one of its runners through a live link.
     const followers = service.race(change.raceId)?.tracker.everParticipants.map((p) => followRoom(change.raceId, p.participantId)) ?? [];
@@ -105,18 +128,20 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
       }
     }
   });
+  const server = io;
+  const writer = coordinator;
   return {
-    io,
+    io: server,
     spectators,
     ticker,
-    coordinator,
+    coordinator: writer,
     close: async () => {
       ready = false;
       ticker.stop();
       sockets.close();
-      await coordinator.stop();
+      await writer.stop();
       // Closes every socket and the HTTP server it is attached to.
-      await io.close();
+      await server.close();
     },
   };
 }

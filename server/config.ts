@@ -25,6 +25,10 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Bearer token of organisers. Unset: a random one is made at start and printed once. */
   ORGANISER_TOKEN: strongSecret('ORGANISER_TOKEN').optional(),
+  /** A bearer token Prometheus may scrape GET /metrics with (the organiser token works too). */
+  METRICS_TOKEN: strongSecret('METRICS_TOKEN').optional(),
+  /** How long a shutdown may take before the process gives up and exits with a failure. */
+  SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** A public Mapbox token: the map then uses a Mapbox style. Unset: an offline local style. */
   MAPBOX_TOKEN: z.string().min(1).optional(),
   /** Milliseconds between deltas of a race. */
@@ -74,6 +78,8 @@ export interface Config {
   redisPrefix: string;
   redisAdapter: 'classic' | 'sharded';
   leaseTtlMs: number;
+  metricsToken: string | null;
+  shutdownDeadlineMs: number;
   /** Express's 'trust proxy' setting: false, a hop count, or a list of addresses. */
   trustProxy: false | number | string;
 }
@@ -91,7 +97,8 @@ export const usage = `usage: npm start -- [event-file.json] [--no-simulate] [--s
   --port N          port to listen on (default 8080, or $PORT)
 
 Environment: PORT, HOST, ORGANISER_TOKEN, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL,
-LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX, REDIS_ADAPTER, LEASE_TTL_MS, TRUST_PROXY
+LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX, REDIS_ADAPTER, LEASE_TTL_MS, TRUST_PROXY,
+METRICS_TOKEN, SHUTDOWN_DEADLINE_MS
 (see README.md).`;
 
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
@@ -144,6 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     redisPrefix: e.REDIS_PREFIX,
     redisAdapter: e.REDIS_ADAPTER,
     leaseTtlMs: e.LEASE_TTL_MS,
+    metricsToken: e.METRICS_TOKEN ?? null,
+    shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_MS,
     trustProxy: e.TRUST_PROXY === 'off' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
 }

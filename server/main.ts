@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     publicUrl: config.publicUrl,
     shareLinks: new ShareLinks(config.linkSecret === null ? randomBytes(32) : Buffer.from(config.linkSecret)),
     trustProxy: config.trustProxy,
+    metricsToken: config.metricsToken,
     ...(redisAdapter ? { adapter: redisAdapter.adapter } : {}),
     ...(rateLimitRedis
       ? { rateLimitRedis: { command: (command: string, ...args: string[]) => rateLimitRedis.call(command, ...args), keyPrefix: config.redisPrefix } }
@@ -96,21 +97,33 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'shutting down');
+    // Sockets that will not close, or a Redis that does not answer, must not keep the process
+    // up for ever: past the deadline it exits with a failure, for the supervisor to see.
+    setTimeout(() => {
+      logger.error({ deadlineMs: config.shutdownDeadlineMs }, 'shutdown did not finish in time');
+      process.exit(1);
+    }, config.shutdownDeadlineMs).unref();
     simulation?.stop();
     app
       .close()
       .then(() => redisAdapter?.close())
       .then(() => rateLimitRedis?.quit())
       .then(() => stores.close())
-      .finally(() => process.exit(0));
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // A library's promise rejected with nobody listening (a Redis command failing as Redis goes
-  // away) is logged; it must not take the whole server down.
+  // away) is logged with its stack; it must not take the whole server down.
   process.on('unhandledRejection', (reason: unknown) => {
-    logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
+    logger.error({ err: reason }, 'unhandled rejection');
   });
 }
 

@@ -75,7 +75,10 @@ export function credentialOf(req: Request): string | null {
   return null;
 }
 
-export function createHttpLimiters(limits: HttpLimits, options: { redis?: RedisCommand; redisPrefix?: string; nowMs?: () => number } = {}): HttpLimiters {
+export function createHttpLimiters(
+  limits: HttpLimits,
+  options: { redis?: RedisCommand; redisPrefix?: string; nowMs?: () => number; onRateLimited?: (surface: string) => void } = {},
+): HttpLimiters {
   const nowMs = options.nowMs ?? Date.now;
   const storeFor = (name: string): { store?: Store } =>
     options.redis
@@ -86,7 +89,8 @@ export function createHttpLimiters(limits: HttpLimits, options: { redis?: RedisC
           }),
         }
       : {};
-  const refuse = (what: string) => (req: Request, res: Response) => {
+  const refuse = (what: string, surface: string) => (req: Request, res: Response) => {
+    options.onRateLimited?.(surface);
     const resetAtMs = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime?.getTime() ?? nowMs() + limits.windowMs;
     const retryAfterSec = Math.max(1, Math.ceil((resetAtMs - nowMs()) / 1000));
     res.set('retry-after', String(retryAfterSec));
@@ -124,7 +128,7 @@ export function createHttpLimiters(limits: HttpLimits, options: { redis?: RedisC
       skipSuccessfulRequests: true,
       requestWasSuccessful: (_req: Request, res: Response) => res.statusCode !== 401,
       skip: worksFrom,
-      handler: refuse('too many wrong credentials from this address'),
+      handler: refuse('too many wrong credentials from this address', 'http-credentials'),
     }),
     ingestPerDevice: rateLimit({
       ...common,
@@ -134,14 +138,14 @@ export function createHttpLimiters(limits: HttpLimits, options: { redis?: RedisC
       // Requests without a credential are counted by the failure budget instead.
       skip: (req: Request) => credentialOf(req) === null,
       keyGenerator: (req: Request) => `device:${credentialOf(req) ?? ''}`,
-      handler: refuse('this device sends faster than the server accepts'),
+      handler: refuse('this device sends faster than the server accepts', 'http-ingest'),
     }),
     organiser: rateLimit({
       ...common,
       ...storeFor('organiser'),
       limit: limits.organiserPerAddress,
       identifier: 'organiser',
-      handler: refuse('too many organiser requests from this address'),
+      handler: refuse('too many organiser requests from this address', 'http-organiser'),
     }),
     credentialWorked: (req) => {
       const credential = credentialOf(req);

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorCodes, errorAck, httpStatusOf, okAck, type ClientConfig, type ErrorCode, type ShareLinkInfo } from '../../shared/protocol.ts';
-import type { OrganiserAuth } from '../access.ts';
+import { createOrganiserAuth, type OrganiserAuth } from '../access.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Course } from '../core/course.ts';
 import { lineFromGeoJson, lineFromGpx, type LineResult } from '../event/course-import.ts';
 import { courseFromDefinition, courseFromLine, parseRaceDefinition, strongSecret } from '../event/event-file.ts';
@@ -16,6 +17,7 @@ import { MAX_LINK_TTL_MS, type ShareLinks } from '../share-links.ts';
 import { describeIssues } from '../validation.ts';
 import type { HttpLimiters } from './http-limits.ts';
 import { createIngestRouter } from './ingest-routes.ts';
+import { requestLogger } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
 
 export interface HttpDeps {
@@ -29,6 +31,9 @@ export interface HttpDeps {
   webRoot: string | null;
   isReady: () => boolean;
   trustProxy: false | number | string;
+  metrics: Pick<Metrics, 'render' | 'contentType'>;
+  /** Accepted for GET /metrics besides the organiser token. */
+  metricsToken: string | null;
   /** Per-client budgets (server/http/http-limits.ts). */
   limits: HttpLimiters;
 }
@@ -43,6 +48,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', deps.trustProxy);
+  app.use(requestLogger(logger));
   app.use(securityHeaders({ mapbox: deps.clientConfig.mapboxToken !== null }));
 
   const { limits } = deps;
@@ -72,6 +78,17 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (!deps.isReady()) return sendError(res, ErrorCodes.UNAVAILABLE, 'starting');
     if (!(await service.storesHealthy())) return sendError(res, ErrorCodes.UNAVAILABLE, 'the store (Redis) does not answer');
     res.json(okAck({ status: 'ready' }));
+  });
+
+  // Prometheus scrapes with a bearer token: the organiser's, or METRICS_TOKEN.
+  const metricsAuth = deps.metricsToken === null ? null : createOrganiserAuth(deps.metricsToken);
+  app.get('/metrics', limits.credentialFailures, async (req, res) => {
+    const header = req.get('authorization');
+    if (!isOrganiser(req) && !(metricsAuth?.isOrganiserHeader(header) ?? false)) {
+      return sendError(res, ErrorCodes.UNAUTHORIZED, 'send the organiser token or METRICS_TOKEN as "Authorization: Bearer <token>"');
+    }
+    if (metricsAuth?.isOrganiserHeader(header)) limits.credentialWorked(req);
+    res.set('content-type', deps.metrics.contentType).set('cache-control', 'no-store').send(await deps.metrics.render());
   });
 
   app.get('/api/config', (_req, res) => {

@@ -107,7 +107,7 @@ export class EventBudget {
     perSecond: number,
     burst: { points: number; durationSec: number },
     private readonly closeAfterRefused: number,
-    name: string,
+    readonly name: string,
   ) {
     this.limiter = new BurstyRateLimiter(
       new RateLimiterMemory({ keyPrefix: `${name}:rate`, points: perSecond, duration: 1 }),

@@ -98,6 +98,8 @@ export function createSocketServer(
     /** Called on each incoming fix (the ticker checks it is not falling behind). */
     onFix?: () => void;
     limits?: SocketLimits;
+    /** Told of every event refused for its client's budget (for /metrics). */
+    onRateLimited?: (surface: string) => void;
     /** Which proxies' X-Forwarded-For to believe for a client's address (TRUST_PROXY). */
     trustProxy?: TrustProxy;
   },
@@ -138,15 +140,18 @@ export function createSocketServer(
       return bytes > limits.maxBufferedBytes;
     };
     if (backlogged()) {
+      deps.onRateLimited?.('socket-backlog');
       reply(errorAck(ErrorCodes.RATE_LIMITED, 'read what was sent first'));
       return;
     }
     budget.take(key).then(
       (verdict: Verdict) => {
         if (verdict.ok) {
-          if (backlogged()) return reply(errorAck(ErrorCodes.RATE_LIMITED, 'read what was sent first'));
-          return run();
+          if (!backlogged()) return run();
+          deps.onRateLimited?.('socket-backlog');
+          return reply(errorAck(ErrorCodes.RATE_LIMITED, 'read what was sent first'));
         }
+        deps.onRateLimited?.(`socket-${budget.name}`);
         reply(errorAck(ErrorCodes.RATE_LIMITED, `too many requests; retry in ${verdict.retryAfterMs} ms`));
         if (verdict.close) closeNow(socket, 'closing a connection that keeps sending over its limit');
       },
@@ -186,7 +191,10 @@ export function createSocketServer(
   devices.use((socket, next) => {
     const token = (socket.handshake.auth as { deviceToken?: unknown }).deviceToken;
     void checkCredential(socket, token, () => service.authenticateDevice(token)).then((device) => {
-      if (device === 'blocked') return next(tooManyWrongTokens());
+      if (device === 'blocked') {
+        deps.onRateLimited?.('socket-credentials');
+        return next(tooManyWrongTokens());
+      }
       if (!device) return next(connectError(ErrorCodes.UNKNOWN_DEVICE, 'unknown device token'));
       socket.data.device = device;
       next();
@@ -224,7 +232,10 @@ export function createSocketServer(
       return next();
     }
     void checkCredential(socket, token, () => (organiserAuth.isOrganiserToken(token) ? true : null)).then((organiser) => {
-      if (organiser === 'blocked') return next(tooManyWrongTokens());
+      if (organiser === 'blocked') {
+        deps.onRateLimited?.('socket-credentials');
+        return next(tooManyWrongTokens());
+      }
       if (!organiser) return next(connectError(ErrorCodes.UNAUTHORIZED, 'invalid organiser token'));
       socket.data.isOrganiser = true;
       next();

@@ -7,6 +7,7 @@ import { decodeDelta, encodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import type { Coordinator } from '../cluster.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import type { RaceService } from '../race-service.ts';
 import { followRoom, raceRoom, type SpectatorNamespace } from './socket-server.ts';
 
@@ -25,6 +26,7 @@ export function startTicker(deps: {
   clock: Clock;
   tickMs: number;
   logger: Logger;
+  metrics?: Pick<Metrics, 'tickLag' | 'deltaSent'>;
 }): Ticker {
   const { service, spectators, coordinator, clock, logger } = deps;
 
@@ -69,6 +71,7 @@ export function startTicker(deps: {
       // so a snapshot served there is never behind the deltas its client then receives.
       if (service.sharesLog) spectators.serverSideEmit('race:tick', t.raceId, t.delta.seq, bytes);
       spectators.to(raceRoom(t.raceId)).emit('race:delta', t.raceId, bytes);
+      deps.metrics?.deltaSent(bytes.byteLength);
       sendToFollowers(t.raceId, t.delta);
     } catch (cause) {
       logger.error({ err: cause, raceId }, 'tick failed');
@@ -101,6 +104,7 @@ export function startTicker(deps: {
   const runDue = (): void => {
     const nowMs = performance.now();
     if (nowMs < dueAtMs) return;
+    deps.metrics?.tickLag(nowMs - dueAtMs);
     const late = Math.floor((nowMs - dueAtMs) / slotMs) + 1;
     if (late >= slotCount) {
       // A whole period behind (a stalled or overloaded process): every race once, now, and on

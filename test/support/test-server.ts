@@ -15,7 +15,7 @@ import type {
 import { createApplication, type Application } from '../../server/app.ts';
 import { systemClock, type Clock } from '../../server/core/clock.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
-import { silentLogger } from '../../server/logger.ts';
+import { silentLogger, type Logger } from '../../server/logger.ts';
 import { createMemoryStores, type Stores } from '../../server/ports/stores.ts';
 import { RaceService } from '../../server/race-service.ts';
 import { ShareLinks } from '../../server/share-links.ts';
@@ -45,6 +45,8 @@ export async function startTestServer(options: {
   shareLinks?: ShareLinks;
   socketLimits?: SocketLimits;
   httpLimits?: HttpLimits;
+  /** Where the server logs (default: nowhere). */
+  logger?: Logger;
   rateLimitRedis?: { command: RedisCommand; keyPrefix: string };
 }): Promise<TestServer> {
   const clock = options.clock ?? systemClock;
@@ -53,7 +55,7 @@ export async function startTestServer(options: {
     event: options.event,
     stores,
     clock,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     defaultStartMs: options.defaultStartMs ?? clock.nowMs(),
   });
   const shareLinks = options.shareLinks ?? new ShareLinks(randomBytes(32));
@@ -61,7 +63,7 @@ export async function startTestServer(options: {
   const app = createApplication(httpServer, {
     service,
     clock,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     organiserToken: TEST_ORGANISER_TOKEN,
     tickMs: options.tickMs ?? 50,
     mapboxToken: options.mapboxToken ?? null,
