@@ -8,6 +8,7 @@ import type { Clock } from './core/clock.ts';
 import { createHttpLimiters, defaultHttpLimits, type HttpLimits, type RedisCommand } from './http/http-limits.ts';
 import { createHttpApp } from './http/routes.ts';
 import type { Logger } from './logger.ts';
+import { createCourseParser } from './event/course-parser.ts';
 import { createMetrics } from './metrics.ts';
 import { RaceService } from './race-service.ts';
 import type { ShareLinks } from './share-links.ts';
@@ -71,6 +72,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     },
   });
   service.onFixAnswered(metrics.fixAnswered);
+  const courseParser = createCourseParser();
   const app = createHttpApp({
     service,
     shareLinks: components.shareLinks,
@@ -81,6 +83,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     webRoot: components.webRoot,
     isReady: () => ready,
     metrics,
+    parseLine: courseParser.parse,
     metricsToken: components.metricsToken ?? null,
     trustProxy: components.trustProxy ?? false,
     limits: createHttpLimiters(components.httpLimits ?? defaultHttpLimits, {
@@ -140,6 +143,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
       ticker.stop();
       sockets.close();
       await writer.stop();
+      await courseParser.close();
       // Closes every socket and the HTTP server it is attached to.
       await server.close();
     },

@@ -27,6 +27,8 @@ const envSchema = z.object({
   ORGANISER_TOKEN: strongSecret('ORGANISER_TOKEN').optional(),
   /** A bearer token Prometheus may scrape GET /metrics with (the organiser token works too). */
   METRICS_TOKEN: strongSecret('METRICS_TOKEN').optional(),
+  /** Log entries kept in memory without Redis, all races together (about 300 bytes each). */
+  MEMORY_LOG_MAX_ENTRIES: z.coerce.number().int().min(1000).max(20_000_000).default(1_000_000),
   /** How long a shutdown may take before the process gives up and exits with a failure. */
   SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** A public Mapbox token: the map then uses a Mapbox style. Unset: an offline local style. */
@@ -80,6 +82,7 @@ export interface Config {
   leaseTtlMs: number;
   metricsToken: string | null;
   shutdownDeadlineMs: number;
+  memoryLogMaxEntries: number;
   /** Express's 'trust proxy' setting: false, a hop count, or a list of addresses. */
   trustProxy: false | number | string;
 }
@@ -98,7 +101,7 @@ export const usage = `usage: npm start -- [event-file.json] [--no-simulate] [--s
 
 Environment: PORT, HOST, ORGANISER_TOKEN, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL,
 LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX, REDIS_ADAPTER, LEASE_TTL_MS, TRUST_PROXY,
-METRICS_TOKEN, SHUTDOWN_DEADLINE_MS
+METRICS_TOKEN, SHUTDOWN_DEADLINE_MS, MEMORY_LOG_MAX_ENTRIES
 (see README.md).`;
 
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     leaseTtlMs: e.LEASE_TTL_MS,
     metricsToken: e.METRICS_TOKEN ?? null,
     shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_MS,
+    memoryLogMaxEntries: e.MEMORY_LOG_MAX_ENTRIES,
     trustProxy: e.TRUST_PROXY === 'off' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
 }

@@ -26,7 +26,10 @@ async function main(): Promise<void> {
   const event = await loadEventFile(config.eventFile);
   const stores = config.redisUrl
     ? await createRedisStores({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger, leaseTtlMs: config.leaseTtlMs })
-    : createMemoryStores();
+    : createMemoryStores({
+        maxLogEntries: config.memoryLogMaxEntries,
+        onLogForgotten: (forgotten) => logger.warn({ forgotten }, 'the in-memory ping log is full: its oldest pings are forgotten (with REDIS_URL every ping is kept)'),
+      });
   // Several processes on one Redis: a broadcast to a room reaches its sockets on every one of them.
   let redisAdapter: RedisAdapter | null = null;
   if (config.redisUrl) {

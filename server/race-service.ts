@@ -19,6 +19,7 @@ import {
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
 import { lapsInRace } from '../shared/course-path.ts';
+import { slicer } from './slices.ts';
 import { AlertBook, type AlertPlace } from './alert-book.ts';
 import type { Clock } from './core/clock.ts';
 import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
@@ -182,6 +183,9 @@ export class RaceService {
    * delays stay bounded and the phone retries (as it does when Redis is away).
    */
   static readonly MAX_PINGS_IN_FLIGHT = 5000;
+  /** Races and participants one server holds, the event's and those added while it runs (docs/SECURITY.md). */
+  static readonly MAX_RACES = 64;
+  static readonly MAX_PARTICIPANTS = 50_000;
 
   private constructor(deps: RaceServiceDeps) {
     this.buildDeps = deps;
@@ -571,7 +575,9 @@ export class RaceService {
    * Adds a race while the event runs (a race created at short notice). Its ids and device tokens
    * must not clash with the event's. Returns the problems when it cannot be added.
    */
-  addRace(race: LoadedRace, by: string): string[] {
+  addRace(race: LoadedRace, by: string): string[] | 'capacity' {
+    // Races made at run time share the process's memory with the event's: bounded in total.
+    if (this.races.size >= RaceService.MAX_RACES || this.participants.size + race.participants.length > RaceService.MAX_PARTICIPANTS) return 'capacity';
     const problems: string[] = [];
     if (this.races.has(race.raceId)) problems.push(`race.id: race id "${race.raceId}" is already used`);
     for (const p of race.participants) {
@@ -807,19 +813,13 @@ export class RaceService {
     const answers: Array<Ack<PositionAccepted>> = new Array(raws.length);
     // In slices: in memory every step resolves at once, so a 10,000-fix batch would hold the
     // event loop for most of a second; other clients get their turn between slices.
-    let sliceStartedMs = performance.now();
+    const slices = slicer();
     for (const { raw, index } of order) {
       answers[index] = await this.ingestFix(device, raw);
-      if (performance.now() - sliceStartedMs >= RaceService.BATCH_SLICE_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        sliceStartedMs = performance.now();
-      }
+      await slices.pause();
     }
     return answers;
   }
-
-  /** How long a batch of fixes runs before it lets other work in. */
-  static readonly BATCH_SLICE_MS = 10;
 
   /**
    * The ping pipeline: validate, persist, apply, acknowledge. A fix is appended to the log before

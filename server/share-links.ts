@@ -22,18 +22,38 @@ export interface IssuedLink extends ShareLinkClaims {
 /** Longest a link may live: a race weekend. */
 export const MAX_LINK_TTL_MS = 7 * 24 * 3600_000;
 
+/** Live links one runner may have at once, and all runners together (docs/SECURITY.md). */
+export const MAX_LINKS_PER_PARTICIPANT = 20;
+export const MAX_LINKS = 100_000;
+
 export class ShareLinks {
   private readonly active = new Map<string, ShareLinkClaims>();
-  private readonly revoked = new Set<string>();
+  /** Active link ids by participant, for their list and their bound. */
+  private readonly byParticipant = new Map<string, Set<string>>();
+  /** Revoked links until they would have expired anyway (then an expired link is refused as such). */
+  private readonly revoked = new Map<string, number>();
   private readonly revokeListeners: Array<(linkId: string) => void> = [];
 
   constructor(private readonly secret: Buffer) {
     if (secret.length < 32) throw new Error('the share-link secret needs at least 32 bytes');
   }
 
-  issue(raceId: string, participantId: string, expiresAtMs: number): IssuedLink {
+  /** A new link, or null when the runner, or the server, has as many as it may hold. */
+  issue(raceId: string, participantId: string, expiresAtMs: number, nowMs: number): IssuedLink | null {
+    this.forgetExpired(participantId, nowMs);
+    if ((this.byParticipant.get(participantId)?.size ?? 0) >= MAX_LINKS_PER_PARTICIPANT) return null;
+    if (this.active.size >= MAX_LINKS || this.revoked.size >= MAX_LINKS) {
+      this.forgetAllExpired(nowMs);
+      if (this.active.size >= MAX_LINKS || this.revoked.size >= MAX_LINKS) return null;
+    }
     const claims: ShareLinkClaims = { linkId: randomBytes(9).toString('base64url'), raceId, participantId, expiresAtMs };
     this.active.set(claims.linkId, claims);
+    let own = this.byParticipant.get(participantId);
+    if (!own) {
+      own = new Set();
+      this.byParticipant.set(participantId, own);
+    }
+    own.add(claims.linkId);
     const payload = Buffer.from(JSON.stringify([1, claims.linkId, raceId, participantId, expiresAtMs])).toString('base64url');
     return { ...claims, token: `${payload}.${this.sign(payload)}` };
   }
@@ -66,15 +86,37 @@ export class ShareLinks {
   revoke(linkId: string): ShareLinkClaims | null {
     const claims = this.active.get(linkId);
     if (!claims) return null;
-    this.active.delete(linkId);
-    this.revoked.add(linkId);
+    this.drop(claims);
+    this.revoked.set(linkId, claims.expiresAtMs);
     for (const listener of this.revokeListeners) listener(linkId);
     return claims;
   }
 
   /** The links of a participant that have not been revoked or expired. */
   linksOf(participantId: string, nowMs: number): ShareLinkClaims[] {
-    return [...this.active.values()].filter((c) => c.participantId === participantId && c.expiresAtMs > nowMs);
+    return [...(this.byParticipant.get(participantId) ?? [])].flatMap((linkId) => {
+      const claims = this.active.get(linkId);
+      return claims && claims.expiresAtMs > nowMs ? [claims] : [];
+    });
+  }
+
+  private drop(claims: ShareLinkClaims): void {
+    this.active.delete(claims.linkId);
+    const own = this.byParticipant.get(claims.participantId);
+    own?.delete(claims.linkId);
+    if (own?.size === 0) this.byParticipant.delete(claims.participantId);
+  }
+
+  private forgetExpired(participantId: string, nowMs: number): void {
+    for (const linkId of [...(this.byParticipant.get(participantId) ?? [])]) {
+      const claims = this.active.get(linkId);
+      if (claims && claims.expiresAtMs <= nowMs) this.drop(claims);
+    }
+  }
+
+  private forgetAllExpired(nowMs: number): void {
+    for (const claims of [...this.active.values()]) if (claims.expiresAtMs <= nowMs) this.drop(claims);
+    for (const [linkId, expiresAtMs] of this.revoked) if (expiresAtMs <= nowMs) this.revoked.delete(linkId);
   }
 
   onRevoked(listener: (linkId: string) => void): void {

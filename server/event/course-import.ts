@@ -3,10 +3,29 @@
 // sentence saying what is wrong and where, never as an exception.
 import { gpx as gpxToGeoJson } from '@tmcw/togeojson';
 import { DOMParser } from '@xmldom/xmldom';
+import { lineString, simplify } from '@turf/turf';
 import gjv from 'geojson-validation';
 import type { LonLat } from '../../shared/course-path.ts';
 
 export type LineResult = { coordinates: LonLat[] } | { problems: string[] };
+
+/**
+ * What a course file may hold (docs/SECURITY.md). A parser is handed nothing past these, so one
+ * upload cannot hold the event loop: a 5 MB GPX of 500,000 nested elements took 9 s to refuse.
+ */
+export const COURSE_LIMITS = {
+  /** Positions read from a file, before simplification (a 42 km course logged every metre has 42,000). */
+  maxPositions: 100_000,
+  /** Nesting of XML elements or JSON arrays and objects (a GPX needs 6 or so). */
+  maxDepth: 32,
+  /**
+   * Positions the engine keeps after simplification: each fix is snapped against the segments
+   * near it, and thousands of metre-long segments cost tens of milliseconds a fix.
+   */
+  maxVertices: 20_000,
+  /** Points closer than this to the simplified line are dropped: well inside GPS noise. */
+  simplifyToleranceM: 0.5,
+};
 
 /**
  * The one line of a GeoJSON document: a LineString, a Feature holding one, or a
@@ -14,6 +33,8 @@ export type LineResult = { coordinates: LonLat[] } | { problems: string[] };
  * malformed one is reported as such rather than as a missing line.
  */
 export function lineFromGeoJson(geojson: unknown): LineResult {
+  const tooBig = jsonShapeProblem(geojson);
+  if (tooBig) return { problems: [tooBig] };
   const errors = gjv.valid(geojson, true);
   if (errors.length > 0) return { problems: errors.slice(0, 5).map((e) => `invalid GeoJSON: ${e}`) };
   const lines: unknown[] = [];
@@ -36,6 +57,8 @@ export function lineFromGeoJson(geojson: unknown): LineResult {
  * has no track, its one route.
  */
 export function lineFromGpx(text: string): LineResult {
+  const tooBig = xmlShapeProblem(text);
+  if (tooBig) return { problems: [tooBig] };
   const parseErrors: string[] = [];
   let doc;
   try {
@@ -84,5 +107,70 @@ function checkedLine(coordinates: LonLat[]): LineResult {
   }
   if (outside.length > 3) problems.push(`and ${outside.length - 3} more coordinates outside the range`);
   if (coordinates.length < 2) problems.push('a course line needs at least two positions');
-  return problems.length > 0 ? { problems } : { coordinates };
+  if (problems.length > 0) return { problems };
+  const simplified = simplifiedLine(coordinates);
+  if (simplified.length > COURSE_LIMITS.maxVertices) {
+    return {
+      problems: [
+        `the line has ${simplified.length} positions after dropping those within ${COURSE_LIMITS.simplifyToleranceM} m of it; at most ${COURSE_LIMITS.maxVertices} are kept (a course of up to ${COURSE_LIMITS.maxVertices} bends): simplify it first`,
+      ],
+    };
+  }
+  return { coordinates: simplified };
+}
+
+/** The line with the points that add nothing the engine can see removed (Douglas–Peucker, Turf). */
+function simplifiedLine(coordinates: LonLat[]): LonLat[] {
+  // Turf's tolerance is in degrees; a degree of latitude is about 111 km, a degree of longitude
+  // less, so the tolerance is at most the one asked for in every direction.
+  const toleranceDeg = COURSE_LIMITS.simplifyToleranceM / 111_320;
+  const simplified = simplify(lineString(coordinates), { tolerance: toleranceDeg, highQuality: true });
+  return simplified.geometry.coordinates.map((p): LonLat => [p[0]!, p[1]!]);
+}
+
+/**
+ * Refuses an XML document that is too deep or has too many points, before it is parsed: a look at
+ * its tags only (comments and declarations are not tags and are skipped).
+ */
+function xmlShapeProblem(text: string): string | null {
+  let depth = 0;
+  let deepest = 0;
+  let points = 0;
+  const tag = /<(\/?)([A-Za-z_][\w:.-]*)[^<>]*?(\/?)>/g;
+  for (let m = tag.exec(text); m !== null; m = tag.exec(text)) {
+    if (m[1] === '/') {
+      depth -= 1;
+      continue;
+    }
+    if (m[2] === 'trkpt' || m[2] === 'rtept') points += 1;
+    if (m[3] === '/') continue;
+    depth += 1;
+    if (depth > deepest) deepest = depth;
+    if (deepest > COURSE_LIMITS.maxDepth) return `elements nested more than ${COURSE_LIMITS.maxDepth} deep: not a GPX course`;
+  }
+  if (points > COURSE_LIMITS.maxPositions) return `${points} points; a course file may have at most ${COURSE_LIMITS.maxPositions}`;
+  return null;
+}
+
+/** The same for a JSON document already parsed: its depth and how many positions it holds. */
+function jsonShapeProblem(value: unknown): string | null {
+  let positions = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: v, depth } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > COURSE_LIMITS.maxDepth) return `nested more than ${COURSE_LIMITS.maxDepth} deep: not a GeoJSON course`;
+    if (Array.isArray(v)) {
+      // A position is an array of numbers.
+      if (v.length > 0 && typeof v[0] === 'number') {
+        positions += 1;
+        if (positions > COURSE_LIMITS.maxPositions) return `more than ${COURSE_LIMITS.maxPositions} positions; a course file may have at most ${COURSE_LIMITS.maxPositions}`;
+        continue;
+      }
+      for (const item of v) stack.push({ value: item, depth: depth + 1 });
+    } else {
+      for (const item of Object.values(v)) stack.push({ value: item, depth: depth + 1 });
+    }
+  }
+  return null;
 }

@@ -13,7 +13,8 @@ import type { NamedPoint } from '../core/timing-points.ts';
 import { TRACK_LANES } from '../core/track.ts';
 import { weakSecretProblem } from '../secret-strength.ts';
 import { describeIssues } from '../validation.ts';
-import { lineFromGeoJson, lineFromGpx, type LineResult } from './course-import.ts';
+import type { LineResult } from './course-import.ts';
+import { parseLineHere, type LineParser } from './course-parser.ts';
 
 /** A secret someone chose: long and unpredictable enough (server/secret-strength.ts). */
 export const strongSecret = (what: string) =>
@@ -207,7 +208,10 @@ export async function loadEventFile(path: string): Promise<LoadedEvent> {
 }
 
 /** Checks an event document; course files are read relative to `baseDir`. */
-export async function parseEvent(json: unknown, options: { source: string; baseDir: string | null }): Promise<LoadedEvent> {
+export async function parseEvent(
+  json: unknown,
+  options: { source: string; baseDir: string | null; /** How course lines are read (default: in this thread). */ parseLine?: LineParser },
+): Promise<LoadedEvent> {
   const parsed = eventSchema.safeParse(json);
   if (!parsed.success) throw new EventFileError(options.source, describeIssues(parsed.error));
   const event = parsed.data;
@@ -230,7 +234,7 @@ export async function parseEvent(json: unknown, options: { source: string; baseD
       tokens.add(deviceToken);
       participants.push({ participantId: p.id, bib: p.bib, name: p.name, deviceToken, isSweeper: p.role === 'sweeper' });
     }
-    const course = await buildCourseFrom(race.course, race.distanceM, options.baseDir, `${at}.course`, problems);
+    const course = await buildCourseFrom(race.course, race.distanceM, options.baseDir, `${at}.course`, problems, options.parseLine ?? parseLineHere);
     if (course) {
       races.push({
         raceId: race.id,
@@ -294,6 +298,7 @@ async function buildCourseFrom(
   baseDir: string | null,
   at: string,
   problems: string[],
+  parseLine: LineParser,
 ): Promise<Course | null> {
   let definition: CourseDefinition | null = null;
   if (c.kind === 'track' && c.centre !== undefined && c.homeStraightBearingDeg !== undefined) {
@@ -308,7 +313,7 @@ async function buildCourseFrom(
   } else if (baseDir === null && c.file !== undefined) {
     problems.push(`${at}.file: an upload carries its line inline ("geojson") or as the request body, not as a file name`);
   } else {
-    const coordinates = await readLineCoordinates(c, baseDir ?? '.', at, problems);
+    const coordinates = await readLineCoordinates(c, baseDir ?? '.', at, problems, parseLine);
     if (coordinates) {
       if (c.kind === 'street') definition = { kind: 'street', coordinates };
       else {
@@ -328,9 +333,9 @@ async function buildCourseFrom(
 }
 
 /** A race sent in a request (the event file's race object, course line inline, no files). */
-export async function parseRaceDefinition(json: unknown): Promise<{ race: LoadedRace } | { problems: string[] }> {
+export async function parseRaceDefinition(json: unknown, parseLine: LineParser = parseLineHere): Promise<{ race: LoadedRace } | { problems: string[] }> {
   try {
-    const event = await parseEvent({ name: 'new race', races: [json] }, { source: 'the race', baseDir: null });
+    const event = await parseEvent({ name: 'new race', races: [json] }, { source: 'the race', baseDir: null, parseLine });
     return { race: event.races[0]! };
   } catch (err) {
     if (err instanceof EventFileError) return { problems: err.problems.map((p) => p.replace(/^races\[0\]\.?/, 'race.').replace(/^race\.:/, 'race:')) };
@@ -339,11 +344,15 @@ export async function parseRaceDefinition(json: unknown): Promise<{ race: Loaded
 }
 
 /** A course definition sent in a request (the event file's `course` object, line inline). */
-export async function courseFromDefinition(json: unknown, distanceM: number): Promise<{ course: Course } | { problems: string[] }> {
+export async function courseFromDefinition(
+  json: unknown,
+  distanceM: number,
+  parseLine: LineParser = parseLineHere,
+): Promise<{ course: Course } | { problems: string[] }> {
   const parsed = courseSchema.safeParse(json);
   if (!parsed.success) return { problems: describeIssues(parsed.error, 'course') };
   const problems: string[] = [];
-  const course = await buildCourseFrom(parsed.data, distanceM, null, 'course', problems);
+  const course = await buildCourseFrom(parsed.data, distanceM, null, 'course', problems, parseLine);
   return course ? { course } : { problems };
 }
 
@@ -376,6 +385,7 @@ async function readLineCoordinates(
   baseDir: string,
   at: string,
   problems: string[],
+  parseLine: LineParser,
 ): Promise<LonLat[] | null> {
   if ((course.geojson === undefined) === (course.file === undefined)) {
     problems.push(`${at}: give the course line either inline as "geojson" or as a "file", not both or neither`);
@@ -393,16 +403,19 @@ async function readLineCoordinates(
       return null;
     }
     if (/\.gpx$/i.test(course.file)) {
-      result = lineFromGpx(text);
+      result = await parseLine({ gpx: text });
     } else {
+      let geojson: unknown;
       try {
-        result = lineFromGeoJson(JSON.parse(text));
+        geojson = JSON.parse(text);
       } catch (cause) {
+        geojson = undefined;
         result = { problems: [`is not JSON (${(cause as Error).message}); a course file is GeoJSON, or GPX named *.gpx`] };
       }
+      result ??= await parseLine({ geojson });
     }
   } else {
-    result = lineFromGeoJson(course.geojson);
+    result = await parseLine({ geojson: course.geojson });
   }
   if ('problems' in result) {
     problems.push(...result.problems.map((p) => `${where}: ${p}`));

@@ -10,7 +10,7 @@
 // - ingest per device: what one tracker app may send, keyed by its credential, not by address,
 //   because a whole race may reach us through one stadium Wi-Fi or one carrier NAT.
 // - organiser requests per address.
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, type RateLimitInfo, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { ErrorCodes, errorAck, httpStatusOf } from '../../shared/protocol.ts';

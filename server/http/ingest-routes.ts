@@ -3,7 +3,8 @@
 // fixes: validate, authenticate, persist, apply, acknowledge.
 import express, { type Request, type Response, type Router } from 'express';
 import { ErrorCodes, errorAck, httpStatusOf, okAck, type Ack, type ErrorCode, type FixInput, type PositionAccepted } from '../../shared/protocol.ts';
-import { parseOsmAnd, parseOwnTracks, parseTraccarJson } from '../ingest/tracker-protocols.ts';
+import { parseOsmAnd, parseOwnTracks, parseTraccarEnvelope, traccarLocationToFix } from '../ingest/tracker-protocols.ts';
+import { slicer } from '../slices.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
 import type { HttpLimiters } from './http-limits.ts';
@@ -60,12 +61,29 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger;
   // Traccar Client 9+: POST JSON, one fix or a batch.
   const osmand = async (req: Request, res: Response): Promise<void> => {
     if (req.is('application/json') || req.is('text/json')) {
-      const parsed = parseTraccarJson(req.body, clock.nowMs());
-      if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
-      const device = authenticate(parsed.value.deviceId, req, res);
+      const envelope = parseTraccarEnvelope(req.body);
+      if (!envelope.ok) return refuse(res, envelope.code, envelope.message);
+      const device = authenticate(envelope.value.deviceId, req, res);
       if (!device) return;
-      if (parsed.value.fixes.length === 0) return void res.status(200).json(okAck({ accepted: 0, refused: [] }));
-      return answer(res, await service.ingestFixes(device, parsed.value.fixes.map(withoutGlitches)));
+      const { locations } = envelope.value;
+      if (locations.length === 0) return void res.status(200).json(okAck({ accepted: 0, refused: [] }));
+      // Each location checked on its own, in slices; the ones that are fixes go in as a batch.
+      const receivedAtMs = clock.nowMs();
+      const slices = slicer();
+      const acks: Array<Ack<PositionAccepted> | null> = [];
+      const fixes: FixInput[] = [];
+      for (const raw of locations) {
+        const fix = traccarLocationToFix(raw, receivedAtMs);
+        if (fix.ok) fixes.push(withoutGlitches(fix.value));
+        acks.push(fix.ok ? null : errorAck(fix.code, fix.message));
+        await slices.pause();
+      }
+      const applied = await service.ingestFixes(device, fixes);
+      let next = 0;
+      return answer(
+        res,
+        acks.map((ack) => ack ?? applied[next++]!),
+      );
     }
     const fields = { ...(req.query as Record<string, unknown>), ...(typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {}) };
     const parsed = parseOsmAnd(fields, clock.nowMs());

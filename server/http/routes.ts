@@ -10,10 +10,11 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Course } from '../core/course.ts';
-import { lineFromGeoJson, lineFromGpx, type LineResult } from '../event/course-import.ts';
+import type { LineResult } from '../event/course-import.ts';
+import type { LineParser } from '../event/course-parser.ts';
 import { courseFromDefinition, courseFromLine, parseRaceDefinition, strongSecret } from '../event/event-file.ts';
-import type { RaceEntry, RaceService } from '../race-service.ts';
-import { MAX_LINK_TTL_MS, type ShareLinks } from '../share-links.ts';
+import { RaceService, type RaceEntry } from '../race-service.ts';
+import { MAX_LINK_TTL_MS, MAX_LINKS, MAX_LINKS_PER_PARTICIPANT, type ShareLinks } from '../share-links.ts';
 import { describeIssues } from '../validation.ts';
 import type { HttpLimiters } from './http-limits.ts';
 import { createIngestRouter } from './ingest-routes.ts';
@@ -34,6 +35,8 @@ export interface HttpDeps {
   metrics: Pick<Metrics, 'render' | 'contentType'>;
   /** Accepted for GET /metrics besides the organiser token. */
   metricsToken: string | null;
+  /** Reads uploaded course lines off the event loop (server/event/course-parser.ts). */
+  parseLine: LineParser;
   /** Per-client budgets (server/http/http-limits.ts). */
   limits: HttpLimiters;
 }
@@ -165,8 +168,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.json(okAck(null));
   });
   app.post('/api/organiser/races', express.json({ limit: COURSE_UPLOAD_LIMIT }), async (req, res) => {
-    const parsed = await parseRaceDefinition(req.body);
+    const parsed = await parseRaceDefinition(req.body, deps.parseLine);
     const problems = 'problems' in parsed ? parsed.problems : service.addRace(parsed.race, 'organiser');
+    if (problems === 'capacity') {
+      return sendError(res, ErrorCodes.CAPACITY_REACHED, `this server holds at most ${RaceService.MAX_RACES} races and ${RaceService.MAX_PARTICIPANTS} participants`);
+    }
     if (problems.length > 0 || 'problems' in parsed) {
       res.status(httpStatusOf.MALFORMED_REQUEST).json({ ...errorAck(ErrorCodes.MALFORMED_REQUEST, problems.join('; ')), problems });
       return;
@@ -252,7 +258,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
     const participant = service.participant(participantId);
     if (!participant) return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
-    const link = deps.shareLinks.issue(participant.raceId, participantId, clock.nowMs() + body.data.validForHours * 3600_000);
+    const nowMs = clock.nowMs();
+    const link = deps.shareLinks.issue(participant.raceId, participantId, nowMs + body.data.validForHours * 3600_000, nowMs);
+    if (!link) {
+      return sendError(res, ErrorCodes.CAPACITY_REACHED, `a runner has at most ${MAX_LINKS_PER_PARTICIPANT} live links at once (the server ${MAX_LINKS}); revoke one first`);
+    }
     res.status(201).set('cache-control', 'no-store').json(okAck(linkInfo(link, link.token)));
   };
   app.post('/api/device/share-links', jsonBody, (req, res) => {
@@ -282,7 +292,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
   // What a link shows, over HTTP (the page then follows live over Socket.IO).
   app.get('/api/follow', (req, res) => {
-    const checked = deps.shareLinks.check(req.query['link'], clock.nowMs());
+    // In a header, so it stays out of URLs and logs; ?link= still works for older pages.
+    const checked = deps.shareLinks.check(req.get('x-live-link') ?? req.query['link'], clock.nowMs());
     if (!checked.ok) return sendError(res, checked.code, checked.message);
     const { raceId, participantId, expiresAtMs } = checked.claims;
     const snapshot = service.followSnapshot(raceId, participantId, expiresAtMs);
@@ -315,7 +326,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race');
       return;
     }
-    const result = await courseFromUpload(req, race.tracker.course);
+    const result = await courseFromUpload(req, race.tracker.course, deps.parseLine);
     if ('problems' in result) {
       res.status(httpStatusOf.INVALID_COURSE).json({ ...errorAck(ErrorCodes.INVALID_COURSE, result.problems.join('; ')), problems: result.problems });
       return;
@@ -380,18 +391,18 @@ const uploadShape = z.object({
 });
 
 /** The course an organiser's upload describes, or what is wrong with it. */
-async function courseFromUpload(req: Request, current: Course): Promise<{ course: Course } | { problems: string[] }> {
+async function courseFromUpload(req: Request, current: Course, parseLine: LineParser): Promise<{ course: Course } | { problems: string[] }> {
   const distanceM = current.raceDistanceM;
   const shape = uploadShape.safeParse(req.query);
   if (!shape.success) return { problems: describeIssues(shape.error, 'query') };
   if (typeof req.body === 'string') {
-    return withShape(lineFromGpx(req.body), shape.data, current, distanceM);
+    return withShape(await parseLine({ gpx: req.body }), shape.data, current, distanceM);
   }
   if (typeof req.body !== 'object' || req.body === null || Object.keys(req.body as object).length === 0) {
     return { problems: ['send a GeoJSON line (Content-Type: application/geo+json), a GPX file (application/gpx+xml) or a course definition (application/json)'] };
   }
-  if ('kind' in (req.body as object)) return courseFromDefinition(req.body, distanceM);
-  return withShape(lineFromGeoJson(req.body), shape.data, current, distanceM);
+  if ('kind' in (req.body as object)) return courseFromDefinition(req.body, distanceM, parseLine);
+  return withShape(await parseLine({ geojson: req.body }), shape.data, current, distanceM);
 }
 
 function withShape(

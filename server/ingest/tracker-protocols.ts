@@ -146,32 +146,52 @@ const traccarLocation = z.object({
   is_moving: z.boolean().optional(),
   event: z.string().optional(),
 });
-const traccarBody = z.object({
+// The envelope first, the locations one by one: a batch of 10,000 is checked in slices (the
+// caller's), and one bad location in an app's buffer does not refuse the others.
+const traccarEnvelope = z.object({
   device_id: z.string().min(1),
-  location: z.union([traccarLocation, z.array(traccarLocation).max(10_000)]),
+  location: z.union([z.array(z.unknown()).max(10_000), z.record(z.string(), z.unknown())]),
 });
 
-/** A Traccar Client 9+ JSON body: the device id and its fixes. */
-export function parseTraccarJson(body: unknown, receivedAtMs: number): Parsed<{ deviceId: string; fixes: FixInput[] }> {
+/** A Traccar Client 9+ JSON body: the device id and its locations, not yet checked. */
+export function parseTraccarEnvelope(body: unknown): Parsed<{ deviceId: string; locations: unknown[] }> {
   if (typeof body === 'object' && body !== null && !('device_id' in body)) {
     return { ok: false, code: ErrorCodes.UNKNOWN_DEVICE, message: 'device_id is required' };
   }
-  const parsed = traccarBody.safeParse(body);
+  const parsed = traccarEnvelope.safeParse(body);
   if (!parsed.success) return malformed(describeIssues(parsed.error).join('; '));
-  const locations = Array.isArray(parsed.data.location) ? parsed.data.location : [parsed.data.location];
-  const fixes = locations.map((location): FixInput => {
-    const { coords } = location;
-    const recordedAtMs = location.timestamp === undefined ? receivedAtMs : parseDateTime(location.timestamp)!;
-    const fix: FixInput = { lat: coords.latitude, lon: coords.longitude, recordedAtMs };
-    // The SDK reports -1 for what it does not know.
-    if (coords.accuracy !== undefined && coords.accuracy >= 0) fix.accuracyM = coords.accuracy;
-    if (coords.speed !== undefined && coords.speed >= 0) fix.speedMps = coords.speed;
-    if (coords.heading !== undefined && coords.heading >= 0) fix.headingDeg = coords.heading;
-    const level = location.battery?.level;
-    if (level !== undefined && level >= 0) fix.batteryPct = Math.round(level * 1000) / 10;
-    return fix;
-  });
-  return { ok: true, value: { deviceId: parsed.data.device_id, fixes } };
+  const { location } = parsed.data;
+  return { ok: true, value: { deviceId: parsed.data.device_id, locations: Array.isArray(location) ? location : [location] } };
+}
+
+/** One Traccar Client location as a fix. */
+export function traccarLocationToFix(raw: unknown, receivedAtMs: number): Parsed<FixInput> {
+  const parsed = traccarLocation.safeParse(raw);
+  if (!parsed.success) return malformed(describeIssues(parsed.error).join('; '));
+  const location = parsed.data;
+  const { coords } = location;
+  const recordedAtMs = location.timestamp === undefined ? receivedAtMs : parseDateTime(location.timestamp)!;
+  const fix: FixInput = { lat: coords.latitude, lon: coords.longitude, recordedAtMs };
+  // The SDK reports -1 for what it does not know.
+  if (coords.accuracy !== undefined && coords.accuracy >= 0) fix.accuracyM = coords.accuracy;
+  if (coords.speed !== undefined && coords.speed >= 0) fix.speedMps = coords.speed;
+  if (coords.heading !== undefined && coords.heading >= 0) fix.headingDeg = coords.heading;
+  const level = location.battery?.level;
+  if (level !== undefined && level >= 0) fix.batteryPct = Math.round(level * 1000) / 10;
+  return { ok: true, value: fix };
+}
+
+/** A whole Traccar Client body at once (a single location, or tests); the route uses the two steps. */
+export function parseTraccarJson(body: unknown, receivedAtMs: number): Parsed<{ deviceId: string; fixes: FixInput[] }> {
+  const envelope = parseTraccarEnvelope(body);
+  if (!envelope.ok) return envelope;
+  const fixes: FixInput[] = [];
+  for (const raw of envelope.value.locations) {
+    const fix = traccarLocationToFix(raw, receivedAtMs);
+    if (!fix.ok) return fix;
+    fixes.push(fix.value);
+  }
+  return { ok: true, value: { deviceId: envelope.value.deviceId, fixes } };
 }
 
 // OwnTracks posts one message per request; only `location` messages carry a fix. Zero-valued

@@ -139,12 +139,21 @@ export class MemoryPingLog implements PingLog {
   private readonly byRace = new Map<string, LogEntry[]>();
   private nextN = 1;
   private readonly waiting = new Set<() => void>();
+  private total = 0;
+  /** Pings forgotten to stay within the bound, for /metrics and the logs. */
+  forgotten = 0;
 
   /**
-   * @param maxPingsPerRace the oldest pings are forgotten past this, so a long event cannot exhaust
-   *   memory; the Redis log keeps everything.
+   * @param maxEntries entries kept, all races together (about 300 bytes each: 1,000,000 is about
+   *   300 MB). Past it the oldest are forgotten, counted in `forgotten`; nothing the server needs
+   *   is lost (in memory the log is only written: runners' state lives in the trackers), and the
+   *   Redis log keeps everything (docs/SECURITY.md).
+   * @param onForgotten told each time entries are forgotten, with how many so far.
    */
-  constructor(private readonly maxPingsPerRace = 1_000_000) {}
+  constructor(
+    private readonly maxEntries = 1_000_000,
+    private readonly onForgotten: (forgottenSoFar: number) => void = () => {},
+  ) {}
 
   async append(ping: LoggedPing, tag?: string): Promise<string> {
     let entries = this.byRace.get(ping.raceId);
@@ -154,8 +163,9 @@ export class MemoryPingLog implements PingLog {
     }
     const logId = `0-${this.nextN++}`;
     entries.push({ raceId: ping.raceId, logId, ping: { ...ping, fix: { ...ping.fix } }, change: null, tag: tag ?? null });
+    this.total += 1;
     // Trim in batches so a full log does not shift a million entries on every ping.
-    if (entries.length > this.maxPingsPerRace * 1.1) entries.splice(0, entries.length - this.maxPingsPerRace);
+    if (this.total > this.maxEntries * 1.1) this.trim();
     for (const wake of this.waiting) wake();
     return logId;
   }
@@ -168,8 +178,27 @@ export class MemoryPingLog implements PingLog {
     }
     const logId = `0-${this.nextN++}`;
     entries.push({ raceId, logId, ping: null, change: structuredClone(change), tag: tag ?? null });
+    this.total += 1;
     for (const wake of this.waiting) wake();
     return logId;
+  }
+
+  /** Forgets the oldest entries, whichever races they belong to, down to the bound. */
+  private trim(): void {
+    let excess = this.total - this.maxEntries;
+    while (excess > 0) {
+      let oldest: LogEntry[] | null = null;
+      for (const entries of this.byRace.values()) {
+        if (entries.length > 0 && (oldest === null || compareLogIds(entries[0]!.logId, oldest[0]!.logId) < 0)) oldest = entries;
+      }
+      if (!oldest) break;
+      const count = Math.min(excess, oldest.length, 10_000);
+      oldest.splice(0, count);
+      excess -= count;
+      this.total -= count;
+      this.forgotten += count;
+    }
+    this.onForgotten(this.forgotten);
   }
 
   async read(raceId: string): Promise<LoggedPing[]> {
@@ -294,10 +323,12 @@ export class MemoryRaceLeases implements RaceLeases {
   }
 }
 
-export function createMemoryStores(options: { holderId?: string; leaseTtlMs?: number } = {}): Stores {
+export function createMemoryStores(
+  options: { holderId?: string; leaseTtlMs?: number; maxLogEntries?: number; onLogForgotten?: (forgottenSoFar: number) => void } = {},
+): Stores {
   const leases = new MemoryRaceLeases(options.holderId, options.leaseTtlMs);
   return {
-    pingLog: new MemoryPingLog(),
+    pingLog: new MemoryPingLog(options.maxLogEntries, options.onLogForgotten),
     runnerStates: new MemoryRunnerStateStore(leases),
     leases,
     shared: false,

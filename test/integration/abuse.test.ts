@@ -206,3 +206,73 @@ describe('a flood of socket events', () => {
     b.disconnect();
   });
 });
+
+/**
+ * The slowest /healthz answer while `work` runs (polled back to back until it settles), in ms;
+ * with the work's own result.
+ */
+async function worstHealthDuring<T>(url: string, work: Promise<T>): Promise<{ worstMs: number; result: T; polls: number }> {
+  let done = false;
+  const finished = work.finally(() => {
+    done = true;
+  });
+  let worstMs = 0;
+  let polls = 0;
+  while (!done || polls < 3) {
+    worstMs = Math.max(worstMs, await healthMs(url, 1));
+    polls += 1;
+  }
+  return { worstMs, result: await finished, polls };
+}
+
+describe('one request that would stall the server', () => {
+  const organiser = { authorization: 'Bearer test-organiser-token-0123456789' };
+
+  it('a 10,000-fix Traccar batch is taken in slices: /healthz stays fast and every fix is answered', async () => {
+    server = await startTestServer({ event: await parseEvent(testEventJson(Date.now() - 60 * 60_000, 3), { source: 'test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) }) });
+    const race = server.service.race('street-10k')!;
+    const participant = race.tracker.participants[0]!;
+    const token = server.service.deviceCredentials().find((d) => d.participantId === participant.participantId)!.deviceToken!;
+    const startMs = Date.now() - 50 * 60_000;
+    const location = Array.from({ length: 10_000 }, (_, i) => {
+      const [longitude, latitude] = race.tracker.course.path.pointAtRaceDistance(i * 0.9);
+      return { timestamp: new Date(startMs + i * 300).toISOString(), coords: { latitude, longitude, accuracy: 5 } };
+    });
+    const body = JSON.stringify({ device_id: token, location });
+    const upload = fetch(`${server.url}/ingest/osmand`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { ok: boolean; data?: { accepted: number } },
+    }));
+    const { worstMs, result, polls } = await worstHealthDuring(server.url, upload);
+    expect(result).toMatchObject({ status: 200, body: { ok: true } });
+    expect(await server.stores.pingLog.count('street-10k')).toBe(10_000);
+    expect(polls).toBeGreaterThan(3);
+    expect(worstMs).toBeLessThan(HEALTH_BOUND_MS);
+  });
+
+  it('a 4.9 MB GPX of nested elements is refused at once, and a 45,000-point GPX is read off the event loop', async () => {
+    server = await startTestServer({ event: await parseEvent(testEventJson(Date.now(), 3), { source: 'test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) }) });
+    const put = (body: string) =>
+      fetch(`${server!.url}/api/organiser/races/street-10k/course`, { method: 'PUT', headers: { ...organiser, 'content-type': 'application/gpx+xml' }, body }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { code?: string; problems?: string[] },
+      }));
+    const nested = `<?xml version="1.0"?><gpx version="1.1">${'<a>'.repeat(700_000)}${'</a>'.repeat(700_000)}</gpx>`;
+    expect(nested.length).toBeGreaterThan(4_900_000);
+    const refused = await worstHealthDuring(server.url, put(nested));
+    expect(refused.result).toMatchObject({ status: 400, body: { code: ErrorCodes.INVALID_COURSE, problems: [expect.stringMatching(/nested more than 32 deep/)] } });
+    expect(refused.worstMs).toBeLessThan(HEALTH_BOUND_MS);
+
+    // A real course logged every 22 cm, with elevation and time (4.4 MB): seconds of parsing, on its own thread.
+    const race = server.service.race('street-10k')!;
+    const points: string[] = [];
+    for (let i = 0; i < 45_000; i++) {
+      const [lon, lat] = race.tracker.course.path.pointAtRaceDistance((i * 10_000) / 45_000);
+      points.push(`<trkpt lat="${lat.toFixed(7)}" lon="${lon.toFixed(7)}"><ele>1200</ele><time>2026-11-22T06:30:00Z</time></trkpt>`);
+    }
+    const big = `<?xml version="1.0"?><gpx version="1.1"><trk><trkseg>${points.join('\n')}</trkseg></trk></gpx>`;
+    const accepted = await worstHealthDuring(server.url, put(big));
+    expect(accepted.result.status).toBe(200);
+    expect(accepted.worstMs).toBeLessThan(HEALTH_BOUND_MS);
+  });
+});

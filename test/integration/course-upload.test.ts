@@ -58,7 +58,8 @@ describe('course upload', () => {
     expect(result.status).toBe(200);
     expect(result.body).toMatchObject({ ok: true, data: { courseKind: 'street', raceDistanceM: 10000, lapLengthM: 10000 } });
     expect(await changed).toEqual({ raceId: 'street-10k', what: 'course' });
-    expect((await course('street-10k')).lapCoordinates).toEqual(straightLine.geometry.coordinates);
+    // Points on the straight line between others add nothing the engine can see: dropped.
+    expect((await course('street-10k')).lapCoordinates).toEqual([straightLine.geometry.coordinates[0], straightLine.geometry.coordinates[3]]);
 
     // A runner on the new line, 10 minutes in, is found there.
     const device = connectDevice(server.url, testDeviceToken('s-1'));
@@ -78,7 +79,7 @@ describe('course upload', () => {
   it('replaces a private loop from a GPX file', async () => {
     const result = await put('loop-32k', gpxLoop, 'application/gpx+xml', '?kind=loop&lapLengthM=700');
     expect(result).toMatchObject({ status: 200, body: { ok: true, data: { courseKind: 'loop', lapLengthM: 700, raceDistanceM: 32000 } } });
-    expect((await course('loop-32k', PRIVATE_KEY)).lapCoordinates.length).toBeGreaterThan(100);
+    expect((await course('loop-32k', PRIVATE_KEY)).lapCoordinates.length).toBeGreaterThan(40);
   });
 
   it('takes a course definition as in the event file, a track included', async () => {

@@ -8,6 +8,7 @@ import { defaultHttpLimits, type HttpLimits } from '../../server/http/http-limit
 import { testEvent } from '../support/fixtures.ts';
 import { REDIS_URL, redis } from '../support/requirements.ts';
 import { defaultSocketLimits } from '../../server/realtime/socket-limits.ts';
+import { RaceService } from '../../server/race-service.ts';
 import { TEST_ORGANISER_TOKEN, connectDevice, connectSpectator, connected, startTestServer, type TestServer } from '../support/test-server.ts';
 
 const { available: redisAvailable } = await redis();
@@ -110,6 +111,26 @@ describe('HTTP budgets', () => {
     const spectator = connectSpectator(server.url);
     await connected(spectator);
     spectator.disconnect();
+  });
+
+  it("bound the races made while the event runs: past the server's total a new one is refused with CAPACITY_REACHED", async () => {
+    const { server } = await serverWith();
+    const headers = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}`, 'content-type': 'application/json' };
+    const race = (i: number) => ({
+      id: `added-${i}`,
+      name: `Added ${i}`,
+      distanceM: 5000,
+      course: { kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168 },
+      participants: [],
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < RaceService.MAX_RACES; i++) {
+      statuses.push((await fetch(`${server.url}/api/organiser/races`, { method: 'POST', headers, body: JSON.stringify(race(i)) })).status);
+    }
+    // The test event has three races: 61 more fit.
+    expect(statuses.slice(0, RaceService.MAX_RACES - 3).every((s) => s === 201)).toBe(true);
+    expect(statuses.slice(RaceService.MAX_RACES - 3)).toEqual([507, 507, 507]);
+    expect(server.service.raceIds()).toHaveLength(RaceService.MAX_RACES);
   });
 
   it.skipIf(!redisAvailable)('are one count across processes sharing Redis', async () => {

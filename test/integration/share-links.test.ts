@@ -123,11 +123,26 @@ describe('private live links', () => {
     }
   });
 
+  it('are bounded per runner: past 20 at once a new one is refused until one is revoked', async () => {
+    const token = runner('track-10k', 2).deviceToken;
+    const links = [];
+    for (let i = 0; i < 20; i++) links.push(await createLink(token));
+    const refused = await fetch(`${server.url}/api/device/share-links`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(refused.status).toBe(507);
+    expect(await refused.json()).toMatchObject({ ok: false, code: ErrorCodes.CAPACITY_REACHED });
+    const list = (await (await fetch(`${server.url}/api/device/share-links`, { headers: { authorization: `Bearer ${token}` } })).json()) as Ack<{ links: unknown[] }>;
+    expect(list.ok && list.data.links).toHaveLength(20);
+    // The ones already made keep working; revoking one makes room.
+    expect((await fetch(`${server.url}/api/follow?link=${encodeURIComponent(links[0]!.link)}`)).status).toBe(200);
+    await fetch(`${server.url}/api/device/share-links/${links[1]!.linkId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect((await createLink(token)).linkId).toEqual(expect.any(String));
+  });
+
   it('refuses an altered link and one signed by another server', async () => {
     const link = await createLink(runner('loop-32k', 0).deviceToken);
     const [payload, signature] = link.link.split('.');
     const forged = Buffer.from(JSON.stringify([1, 'x', 'loop-32k', 'p-2', Date.now() + 3600_000])).toString('base64url');
-    const foreign = new ShareLinks(randomBytes(32)).issue('loop-32k', 'p-1', Date.now() + 3600_000).token;
+    const foreign = new ShareLinks(randomBytes(32)).issue('loop-32k', 'p-1', Date.now() + 3600_000, Date.now())!.token;
     for (const bad of [`${forged}.${signature}`, `${payload}.${signature!.slice(0, -2)}AA`, foreign, 'nonsense', `${payload}`]) {
       const { joined } = await follower(bad);
       expect(joined).toMatchObject({ ok: false, code: ErrorCodes.LINK_INVALID });
@@ -195,7 +210,7 @@ describe('private live links', () => {
 
   it('is refused by a server that did not issue it, even with the same secret (revocations are not shared)', () => {
     const secret = randomBytes(32);
-    const before = new ShareLinks(secret).issue('street-10k', 's-1', Date.now() + 3600_000);
+    const before = new ShareLinks(secret).issue('street-10k', 's-1', Date.now() + 3600_000, Date.now())!;
     expect(new ShareLinks(secret).check(before.token, Date.now())).toMatchObject({ ok: false, code: ErrorCodes.LINK_INVALID });
   });
 
