@@ -1,10 +1,12 @@
 // The organiser console in headless Chromium: every race (private included), and a road section
 // turning "ready to reopen" on screen only after the last runner and then the sweeper pass it.
+// The page must break no CSP directive and send no secret in a query string.
 import { fileURLToPath } from 'node:url';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../shared/protocol.ts';
 import { parseEvent, type LoadedEvent } from '../../server/event/event-file.ts';
+import { eventSecrets, expectClean, guardPage } from '../support/browser-guard.ts';
 import { testEventJson } from '../support/fixtures.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
 import { TEST_ORGANISER_TOKEN, connectDevice, connected, startTestServer, type TestServer } from '../support/test-server.ts';
@@ -54,6 +56,7 @@ describe.skipIf(!available)('organiser console (Chromium)', () => {
 
   it('asks for the token, then shows every race and the sections turning ready behind the last runner and the sweeper', async () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    const guard = await guardPage(page, [TEST_ORGANISER_TOKEN, ...eventSecrets(event), 'not-the-token-at-all']);
     await page.goto(`${server.url}/organiser.html`);
     await page.fill('#token', 'not-the-token-at-all');
     await page.click('#login button');
@@ -105,6 +108,18 @@ describe.skipIf(!available)('organiser console (Chromium)', () => {
     expect(audit.ok && audit.data.entries.map((e) => e.action)).toEqual(
       expect.arrayContaining(['section reopened', 'participant moved', 'race made public', 'participant dnf']),
     );
+    await expectClean(guard);
+    await page.close();
+  });
+
+  it('opens at once from a link with the token in its fragment', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    const guard = await guardPage(page, [TEST_ORGANISER_TOKEN, ...eventSecrets(event)]);
+    await page.goto(`${server.url}/organiser.html#token=${encodeURIComponent(TEST_ORGANISER_TOKEN)}`);
+    await page.waitForFunction(() => document.body.dataset['ready'] === '1', null, { timeout: 20_000 });
+    expect(await page.isHidden('#login')).toBe(true);
+    expect(await page.$$eval('#races li', (items) => items.length)).toBe(3);
+    await expectClean(guard);
     await page.close();
   });
 });

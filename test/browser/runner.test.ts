@@ -1,9 +1,12 @@
 // The runner page in headless Chromium with a fake geolocation: sharing, what the server sees,
 // going offline and back (with a reload in between), SOS; the setup page; a live link followed.
+// Pages are opened with their secret in the fragment (#token=…, #link=…); every test also checks
+// that the page broke no CSP directive and sent no secret in a query string.
 import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, ShareLinkInfo } from '../../shared/protocol.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
+import { eventSecrets, expectClean, guardPage, linkTokenOf } from '../support/browser-guard.ts';
 import { testEvent } from '../support/fixtures.ts';
 import { countPixelsNear, hexToRgb } from '../support/pixels.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
@@ -49,12 +52,14 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
   }
 
   const dataset = (page: Page, key: string) => page.evaluate((k) => document.body.dataset[k], key);
+  const secrets = () => [TEST_ORGANISER_TOKEN, ...eventSecrets(event)];
 
   it('shares positions and shows the distance, lap and status the server sees; keeps them offline, across a reload', async () => {
     const participant = street().participants[0]!;
     const context = await runnerContext(1500);
     const page = await context.newPage();
-    await page.goto(`${server.url}/runner.html?token=${participant.deviceToken}`);
+    const guard = await guardPage(page, secrets());
+    await page.goto(`${server.url}/runner.html#token=${participant.deviceToken}`);
     await page.waitForFunction(() => document.body.dataset['ready'] === '1');
     expect(await page.textContent('#who')).toBe(`${participant.bib} ${participant.name}`);
     await page.click('#share');
@@ -63,6 +68,8 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     expect(await page.textContent('#status')).toBe('on course');
     expect(await page.textContent('#lap')).toBe('1');
     expect(await page.textContent('#distance')).toMatch(/^1\.5\d km$/);
+
+    const distanceBeforeOffline = Number(await dataset(page, 'distance'));
 
     // Offline: the connection drops and the phone keeps moving.
     await context.setOffline(true);
@@ -82,7 +89,10 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     const afterOffline = logged.slice(-queued - 2).map((p) => p.fix.recordedAtMs);
     expect(afterOffline).toEqual([...afterOffline].sort((a, b) => a - b));
     expect((await server.stores.pingLog.count('street-10k')) - loggedBefore).toBeGreaterThanOrEqual(queued);
-    await page.waitForFunction(() => Number(document.body.dataset['distance'] ?? 0) > 1620, null, { timeout: 10_000 });
+    // What the server made of the positions sent after the reload, shown on the page: further on
+    // than before going offline (the engine's distance, not the fake phone's, so no exact figure).
+    await page.waitForFunction((m) => Number(document.body.dataset['distance'] ?? 0) > m, distanceBeforeOffline, { timeout: 10_000 });
+    await expectClean(guard);
     await context.close();
   });
 
@@ -93,12 +103,14 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     const alert = new Promise<Alert>((resolve) => organiser.once('alert', resolve));
     const context = await runnerContext(900);
     const page = await context.newPage();
+    const guard = await guardPage(page, secrets());
     page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(`${server.url}/runner.html?token=${participant.deviceToken}`);
+    await page.goto(`${server.url}/runner.html#token=${participant.deviceToken}`);
     await page.waitForFunction(() => document.body.dataset['ready'] === '1');
     await page.click('#sos');
     expect(await alert).toMatchObject({ kind: 'sos', participantId: participant.participantId, raceId: 'street-10k', lat: expect.any(Number) });
     await page.waitForFunction(() => document.body.dataset['sos'] === 'sent');
+    await expectClean(guard);
     organiser.disconnect();
     await context.close();
   });
@@ -106,8 +118,10 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
   it('refuses a revoked token with a clear message', async () => {
     const context = await runnerContext(900);
     const page = await context.newPage();
-    await page.goto(`${server.url}/runner.html?token=not-a-real-token-at-all`);
+    const guard = await guardPage(page, [...secrets(), 'not-a-real-token-at-all']);
+    await page.goto(`${server.url}/runner.html#token=not-a-real-token-at-all`);
     await expect.poll(() => page.textContent('#message')).toMatch(/no longer valid/);
+    await expectClean(guard);
     await context.close();
   });
 
@@ -115,9 +129,10 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     const participant = street().participants[2]!;
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${server.url}/setup.html?token=${participant.deviceToken}`);
+    const guard = await guardPage(page, secrets());
+    await page.goto(`${server.url}/setup.html#token=${participant.deviceToken}`);
     await page.waitForFunction(() => document.body.dataset['ready'] === '1');
-    expect(await page.textContent('#runner-link')).toBe(`${server.url}/runner.html?token=${participant.deviceToken}`);
+    expect(await page.textContent('#runner-link')).toBe(`${server.url}/runner.html#token=${participant.deviceToken}`);
     expect(await page.textContent('#traccar-url')).toBe(`${server.url}/ingest/osmand`);
     expect(await page.textContent('#gpslogger-url')).toContain(`id=${participant.deviceToken}&lat=%LAT&lon=%LON&timestamp=%TIMESTAMP&speedMps=%SPD`);
     expect(await page.textContent('#owntracks-user')).toBe(participant.participantId);
@@ -125,8 +140,11 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     expect(countPixelsNear(qr, [0, 0, 0], 30)).toBeGreaterThan(2000);
     await page.click('#new-link');
     await page.waitForSelector('#created-link:not([hidden])');
-    expect(await page.textContent('#created-link')).toMatch(/\/follow\.html\?link=/);
+    const created = (await page.textContent('#created-link')) ?? '';
+    expect(created).toMatch(new RegExp(`^${server.url}/follow\\.html#link=[^&?]+$`));
+    guard.addSecrets(linkTokenOf(created));
     await expect.poll(() => page.locator('#links li').count()).toBe(1);
+    await expectClean(guard);
     await context.close();
   });
 
@@ -138,8 +156,10 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
       body: '{}',
     });
     const { data } = (await created.json()) as { data: ShareLinkInfo };
+    expect(data.path).toMatch(/^\/follow\.html#link=/);
     const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
     const page = await context.newPage();
+    const guard = await guardPage(page, [...secrets(), linkTokenOf(data.path), 'forged.link']);
     await page.goto(`${server.url}${data.path}`);
     await page.waitForFunction(() => document.body.dataset['runnerDrawn'] === '1', null, { timeout: 15_000 });
     expect(await page.textContent('#who')).toBe(`${participant.bib} ${participant.name}`);
@@ -149,8 +169,10 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     expect(countPixelsNear(png, hexToRgb(COURSE_COLOUR))).toBeGreaterThan(300);
     expect(countPixelsNear(png, hexToRgb(FOLLOWED_COLOUR))).toBeGreaterThan(30);
 
-    await page.goto(`${server.url}/follow.html?link=${encodeURIComponent('forged.link')}`);
+    // Another link pasted into the same tab: only the fragment differs, and the page reloads to use it.
+    await Promise.all([page.waitForEvent('load'), page.goto(`${server.url}/follow.html#link=${encodeURIComponent('forged.link')}`)]);
     await expect.poll(() => page.textContent('#message')).toMatch(/not valid/);
+    await expectClean(guard);
     await context.close();
   });
 });

@@ -1,5 +1,6 @@
 // The spectator page in headless Chromium against a running server: the course and the moving
 // runners are drawn (checked by screenshot pixels), and the page talks to nothing but the server.
+// Every test also checks that the page broke no CSP directive and sent no secret in a query string.
 import { fileURLToPath } from 'node:url';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { scaledClock } from '../../server/core/clock.ts';
 import { loadEventFile, type LoadedEvent } from '../../server/event/event-file.ts';
 import { startDemoSimulation, type DemoSimulation } from '../../simulations/demo-runners.ts';
 import { COURSE_COLOUR, FOLLOWED_COLOUR, RUNNER_COLOURS } from '../../web/src/colours.ts';
+import { eventSecrets, expectClean, guardPage } from '../support/browser-guard.ts';
 import { countPixelsNear, hexToRgb } from '../support/pixels.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
@@ -64,6 +66,7 @@ describe.skipIf(!available)('spectator page (Chromium)', () => {
 
   it('draws the course and the moving runners with no token and no request off the machine', async () => {
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    const guard = await guardPage(page, eventSecrets(event));
     const outside = offMachineRequests(page, server);
     await page.goto(`${server.url}/?race=men-10k`);
     await page.waitForFunction(() => Number(document.body.dataset['runnersDrawn'] ?? 0) >= 40, null, { timeout: 20_000 });
@@ -79,11 +82,13 @@ describe.skipIf(!available)('spectator page (Chromium)', () => {
     expect(coursePixels).toBeGreaterThan(500);
     expect(runnerPixels).toBeGreaterThan(100);
     expect(outside).toEqual([]);
+    await expectClean(guard);
     await page.close();
   });
 
   it('follows a runner by bib and shows their distance and lap', async () => {
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    const guard = await guardPage(page, eventSecrets(event));
     await page.goto(`${server.url}/?race=men-10k`);
     await page.waitForFunction(() => Number(document.body.dataset['runnersDrawn'] ?? 0) >= 40, null, { timeout: 20_000 });
     await page.fill('#follow-input', '3005');
@@ -95,25 +100,34 @@ describe.skipIf(!available)('spectator page (Chromium)', () => {
     await page.waitForTimeout(400);
     const png = await mapScreenshot(page);
     expect(countPixelsNear(png, hexToRgb(FOLLOWED_COLOUR))).toBeGreaterThan(30);
+    await expectClean(guard);
     await page.close();
   });
 
-  it('shows a private race only through a link with its key', async () => {
+  it('shows a private race only through a link with its key (in the fragment)', async () => {
     const race = event.races.find((r) => r.isPrivate)!;
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    const guard = await guardPage(page, [...eventSecrets(event), 'wrong-key-wrong-key']);
     await page.goto(`${server.url}/`);
     await page.waitForFunction(() => document.body.dataset['courseDrawn'] !== undefined, null, { timeout: 20_000 });
     const listed = await page.$$eval('#race-select option', (options) => options.map((o) => (o as HTMLOptionElement).value));
     expect(listed).not.toContain(race.raceId);
 
-    await page.goto(`${server.url}/?race=${race.raceId}&key=wrong-key-wrong-key`);
+    await page.goto(`${server.url}/?race=${race.raceId}#key=wrong-key-wrong-key`);
     await expect.poll(() => page.textContent('#message'), { timeout: 10_000 }).toMatch(/no such race/);
 
-    await page.goto(`${server.url}/?race=${race.raceId}&key=${encodeURIComponent(race.key!)}`);
+    // The right key pasted into the same tab: only the fragment differs, so the browser does not
+    // load the page; the page reloads itself to use the new key.
+    await Promise.all([page.waitForEvent('load'), page.goto(`${server.url}/?race=${race.raceId}#key=${encodeURIComponent(race.key!)}`)]);
     await page.waitForFunction((id) => document.body.dataset['courseDrawn'] === id, race.raceId, { timeout: 20_000 });
     await page.waitForFunction(() => Number(document.body.dataset['runnersDrawn'] ?? 0) >= 20, null, { timeout: 20_000 });
     const png = await mapScreenshot(page);
     expect(countPixelsNear(png, hexToRgb(COURSE_COLOUR))).toBeGreaterThan(500);
+    // Switching races keeps the key in the fragment and the race in the query.
+    await page.selectOption('#race-select', 'men-10k');
+    await page.waitForFunction(() => document.body.dataset['courseDrawn'] === 'men-10k', null, { timeout: 20_000 });
+    expect(page.url()).toBe(`${server.url}/?race=men-10k#key=${encodeURIComponent(race.key!)}`);
+    await expectClean(guard);
     await page.close();
   });
 });
@@ -121,9 +135,10 @@ describe.skipIf(!available)('spectator page (Chromium)', () => {
 describe.skipIf(!available)('spectator page with a Mapbox token (Chromium)', () => {
   let browser: Browser;
   let server: TestServer;
+  let event: LoadedEvent;
 
   beforeAll(async () => {
-    const event = await loadEventFile(DEMO_EVENT);
+    event = await loadEventFile(DEMO_EVENT);
     // A token of Mapbox's shape; Mapbox's hosts are answered by the test below.
     const token = `pk.${Buffer.from(JSON.stringify({ u: 'racetrack-test', a: 'test' })).toString('base64url')}.test`;
     server = await startTestServer({ event, mapboxToken: token });
@@ -136,6 +151,7 @@ describe.skipIf(!available)('spectator page with a Mapbox token (Chromium)', () 
 
   it('draws the course with mapbox-gl, and every request to Mapbox is answered here', async () => {
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    const guard = await guardPage(page, eventSecrets(event));
     const answered: string[] = [];
     const refused: string[] = [];
     await page.route(
@@ -171,6 +187,7 @@ describe.skipIf(!available)('spectator page with a Mapbox token (Chromium)', () 
     expect(countPixelsNear(png, hexToRgb(COURSE_COLOUR))).toBeGreaterThan(500);
     expect(answered.some((p) => p.startsWith('/styles/v1/mapbox/'))).toBe(true);
     expect(refused).toEqual([]);
+    await expectClean(guard);
     await page.close();
   });
 });

@@ -1,5 +1,7 @@
 // The spectator page: pick a race, watch its runners on the map, follow one. A private race is
-// reached only through a link carrying its key (?race=…&key=…).
+// reached only through a link carrying its key in the fragment (/?race=…#key=…; an old link's
+// ?key=… still works). The key goes to the server in the X-Race-Key header and in race:join,
+// never in a query string.
 import './style.css';
 import { io, type Socket } from 'socket.io-client';
 import { CoursePath, lapsInRace } from '../../shared/course-path.ts';
@@ -18,10 +20,11 @@ import { decodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
 import { $ } from './dom.ts';
+import { readSecretParam } from './secret-param.ts';
 
-
-const params = new URLSearchParams(location.search);
-const raceKey = params.get('key') ?? undefined;
+// First the key, which takes it out of the query string of an old link; then what is left there.
+const raceKey = readSecretParam('key') || undefined;
+const requested = new URLSearchParams(location.search).get('race');
 
 async function api<T>(path: string): Promise<T> {
   const headers: Record<string, string> = raceKey ? { 'x-race-key': raceKey } : {};
@@ -220,7 +223,6 @@ async function start(): Promise<void> {
   const { eventName, races } = await api<{ eventName: string; races: RaceSummary[] }>('/api/races');
   $('event-name').textContent = eventName;
   document.title = `${eventName} · live`;
-  const requested = params.get('race');
   let startupMessage = '';
   if (requested && !races.some((r) => r.raceId === requested)) {
     // A private race is not listed; it is reachable with its key.
@@ -240,8 +242,10 @@ async function start(): Promise<void> {
   );
   const initial = races.find((r) => r.raceId === requested) ?? races[0];
   select.addEventListener('change', () => {
-    params.set('race', select.value);
-    history.replaceState(null, '', `?${params.toString()}`);
+    // The race in the query; the fragment (the key, if any) stays as it is.
+    const url = new URL(location.href);
+    url.searchParams.set('race', select.value);
+    history.replaceState(history.state, '', url.href);
     void view(select.value).catch((err: unknown) => setMessage((err as Error).message));
   });
   if (initial) {

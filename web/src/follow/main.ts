@@ -1,5 +1,6 @@
-// Following one runner through a private live link (/follow.html?link=…): their position on the
-// course and nothing else of the race.
+// Following one runner through a private live link (/follow.html#link=…; an old link's ?link=…
+// still works): their position on the course and nothing else of the race. The link goes to the
+// server only inside the follow:join event, never in a query string.
 import '../style.css';
 import { io, type Socket } from 'socket.io-client';
 import { CoursePath, lapNumber, lapsInRace } from '../../../shared/course-path.ts';
@@ -15,8 +16,9 @@ import {
 import { decodeDelta } from '../../../shared/wire.ts';
 import { createRaceMap } from '../map.ts';
 import { $ } from '../dom.ts';
+import { readSecretParam } from '../secret-param.ts';
 
-const link = new URLSearchParams(location.search).get('link') ?? '';
+const link = readSecretParam('link') ?? '';
 
 async function start(): Promise<void> {
   const config = (await (await fetch('/api/config')).json()) as Ack<ClientConfig>;

@@ -21,6 +21,7 @@ import { decodeDelta } from '../../../shared/wire.ts';
 import { $ } from '../dom.ts';
 import { createRaceMap, type RunnerPoint } from '../map.ts';
 import { ViewedRace } from '../race-state.ts';
+import { readSecretParam } from '../secret-param.ts';
 
 const RACE_COLOURS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#c2255c', '#0c8599', '#5c940d', '#f08c00'];
 /** The same colours as the state badges (organiser.css). */
@@ -39,7 +40,9 @@ const STATE_LABELS: Record<SectionStatus['state'], string> = {
   reopened: 'reopened',
 };
 
-let token = new URLSearchParams(location.search).get('token') ?? sessionStorage.getItem('organiserToken') ?? '';
+// From the link (#token=…, or an old link's ?token=…), else the one this tab opened with before.
+// It goes to the server as "Authorization: Bearer" and in Socket.IO's auth, never in a query string.
+let token = readSecretParam('token') || sessionStorage.getItem('organiserToken') || '';
 
 async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   const response = await fetch(path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });

@@ -1,6 +1,7 @@
 // The runner page: shares the phone's position with the race over Socket.IO, keeps what it
 // could not send in browser storage (surviving a reload), and shows the runner what the server
-// sees. Reached with the runner's own token: /runner.html?token=…
+// sees. Reached with the runner's own token: /runner.html#token=… (an old link's ?token=… still
+// works). The token goes to the server as "Authorization: Bearer" and in Socket.IO's auth only.
 import './runner.css';
 import { io, type Socket } from 'socket.io-client';
 import {
@@ -14,9 +15,9 @@ import {
 } from '../../../shared/protocol.ts';
 import { FixQueue } from './fix-queue.ts';
 import { $ } from '../dom.ts';
+import { readSecretParam } from '../secret-param.ts';
 
-const params = new URLSearchParams(location.search);
-const token = params.get('token') ?? '';
+const token = readSecretParam('token') ?? '';
 // Keyed by the whole token: two runners sharing a browser never mix their positions.
 const queue = new FixQueue(localStorage, `runner:${token}:queue`);
 const sharingKey = `runner:${token}:sharing`;
@@ -43,7 +44,7 @@ function locationProblem(err: GeolocationPositionError): string {
 
 async function start(): Promise<void> {
   if (!token) {
-    setText('message', 'This page needs your personal link (…/runner.html?token=…). Ask the organisers for it.');
+    setText('message', 'This page needs your personal link (…/runner.html#token=…). Ask the organisers for it.');
     return;
   }
   const me = await fetch('/api/device/me', { headers: { authorization: `Bearer ${token}` } })

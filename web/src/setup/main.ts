@@ -1,12 +1,14 @@
-// A participant's setup page (/setup.html?token=…): the exact values each tracker app needs, a QR
-// code for the runner page, and the runner's private live links.
+// A participant's setup page (/setup.html#token=…; an old link's ?token=… still works): the exact
+// values each tracker app needs, a QR code for the runner page, and the runner's private live
+// links. The token goes to the server as "Authorization: Bearer" only.
 import './setup.css';
 import QRCode from 'qrcode';
 import type { Ack, ClientConfig, ShareLinkInfo } from '../../../shared/protocol.ts';
 import { trackerUrls } from './tracker-urls.ts';
 import { $ } from '../dom.ts';
+import { readSecretParam } from '../secret-param.ts';
 
-const token = new URLSearchParams(location.search).get('token') ?? '';
+const token = readSecretParam('token') ?? '';
 const auth = { authorization: `Bearer ${token}` };
 
 async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
@@ -71,5 +73,5 @@ async function start(): Promise<void> {
 start().catch((err: unknown) => {
   $('message').textContent = token
     ? `This setup link does not work: ${(err as Error).message}`
-    : 'This page needs your personal setup link (…/setup.html?token=…).';
+    : 'This page needs your personal setup link (…/setup.html#token=…).';
 });
