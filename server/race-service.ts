@@ -851,9 +851,14 @@ export class RaceService {
       return errorAck(ErrorCodes.UNKNOWN_DEVICE, 'this device is not registered in any race');
     }
     const ping = { raceId: race.raceId, participantId: device.participantId, receivedAtMs, fix: checked.fix };
-    if (this.stores.shared) return this.ingestShared(race, ping);
+    // An app resending what it sent before (its buffer after a 503, a retry whose answer was
+    // lost) is answered as before and not logged again: the log would fill with copies.
+    const fixKey = `${race.raceId}\n${device.participantId}\n${checked.fix.recordedAtMs}`;
+    if (this.recentFixes.has(fixKey)) return this.answerWithoutApplying(race, device.participantId);
+    if (this.stores.shared) return this.ingestShared(race, ping, fixKey);
     try {
       await this.stores.pingLog.append(ping);
+      this.rememberFix(fixKey);
     } catch (cause) {
       this.logger.error({ err: cause, raceId: race.raceId }, 'ping log append failed');
       return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
@@ -878,7 +883,11 @@ export class RaceService {
    * back, in log order with every other process's pings: the acknowledgement then tells where
    * the runner is, as every process sees it.
    */
-  private async ingestShared(race: RaceEntry, ping: { raceId: string; participantId: string; receivedAtMs: number; fix: Fix }): Promise<Ack<PositionAccepted>> {
+  private async ingestShared(
+    race: RaceEntry,
+    ping: { raceId: string; participantId: string; receivedAtMs: number; fix: Fix },
+    fixKey: string,
+  ): Promise<Ack<PositionAccepted>> {
     if (this.waiting.size >= RaceService.MAX_PINGS_IN_FLIGHT) {
       // The sweeper's timer may be held back by the flood itself.
       this.sweepWaiting();
@@ -886,12 +895,28 @@ export class RaceService {
     }
     const sent = await this.throughLog(race.raceId, (tag) => this.stores.pingLog.append(ping, tag));
     if (!sent.stored) return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
+    this.rememberFix(fixKey);
     const { result } = sent;
     if (result !== null && typeof result === 'object') return okAck(result);
     // Stored, so it will be applied; it has not been yet (the log is slow to read back): answered
     // with where the runner is now.
-    const runner = race.tracker.runnerSnapshot(ping.participantId);
+    return this.answerWithoutApplying(race, ping.participantId);
+  }
+
+  /** The answer to a fix that moves no one: where the runner is now. */
+  private answerWithoutApplying(race: RaceEntry, participantId: string): Ack<PositionAccepted> {
+    const runner = race.tracker.runnerSnapshot(participantId);
     return okAck({ applied: false, distanceAlongRaceM: runner?.distanceAlongRaceM ?? 0, lap: runner?.lap ?? 0, status: runner?.status ?? RunnerStatus.notStarted });
+  }
+
+  /** Fixes stored lately (race, participant, time), oldest first, for spotting copies. */
+  private readonly recentFixes = new Set<string>();
+  /** About 8 MB: ten minutes of 1 Hz fixes from 160 runners, or a few big resent buffers. */
+  static readonly RECENT_FIXES_KEPT = 100_000;
+
+  private rememberFix(fixKey: string): void {
+    this.recentFixes.add(fixKey);
+    if (this.recentFixes.size > RaceService.RECENT_FIXES_KEPT) this.recentFixes.delete(this.recentFixes.values().next().value!);
   }
 
   /** Answers the pings that have waited too long to be read back from the log. */
