@@ -32,7 +32,7 @@ import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
 import { compareLogIds, type LogEntry, type Stores } from './ports/stores.ts';
-import { describeIssues } from './validation.ts';
+import { describeIssues, parseInput } from './validation.ts';
 
 const sosSchema = z
   .object({
@@ -939,7 +939,7 @@ export class RaceService {
    * to organisers only, never to a race's room.
    */
   raiseSos(device: DeviceIdentity, raw: unknown): Ack<{ alertId: string }> {
-    const parsed = sosSchema.safeParse(raw);
+    const parsed = parseInput(sosSchema, raw);
     if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
     // A runner pressing SOS again within a minute is the same call for help.
     const nowMs = this.clock.nowMs();

@@ -153,7 +153,7 @@ function xmlShapeProblem(text: string): string | null {
 }
 
 /** The same for a JSON document already parsed: its depth and how many positions it holds. */
-function jsonShapeProblem(value: unknown): string | null {
+export function jsonShapeProblem(value: unknown): string | null {
   let positions = 0;
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
   while (stack.length > 0) {

@@ -3,7 +3,7 @@
 // event loop (fixes, deltas, /healthz) must not wait for it. The event file, read before the
 // server listens, is parsed in place.
 import { Worker } from 'node:worker_threads';
-import { lineFromGeoJson, lineFromGpx, type LineResult } from './course-import.ts';
+import { jsonShapeProblem, lineFromGeoJson, lineFromGpx, type LineResult } from './course-import.ts';
 
 export type LineInput = { gpx: string } | { geojson: unknown };
 export type LineParser = (input: LineInput) => Promise<LineResult>;
@@ -55,6 +55,10 @@ export function createCourseParser(options: { deadlineMs?: number; heapMb?: numb
   return {
     parse: (input) =>
       new Promise<LineResult>((resolve) => {
+        // A document too deep to be copied to the thread (structured cloning recurses) is
+        // refused here; the look is iterative and cheap.
+        const tooBig = 'geojson' in input ? jsonShapeProblem(input.geojson) : null;
+        if (tooBig) return resolve({ problems: [tooBig] });
         worker ??= start();
         const running = worker;
         const id = nextId++;
@@ -66,7 +70,13 @@ export function createCourseParser(options: { deadlineMs?: number; heapMb?: numb
           void running.terminate();
         }, deadlineMs);
         pending.set(id, { resolve, timer });
-        running.postMessage({ id, input });
+        try {
+          running.postMessage({ id, input });
+        } catch (cause) {
+          clearTimeout(timer);
+          pending.delete(id);
+          resolve({ problems: [`could not be read (${(cause as Error).message})`] });
+        }
       }),
     close: async () => {
       const running = worker;

@@ -12,7 +12,7 @@ import { buildCourse, type Course, type CourseDefinition } from '../core/course.
 import type { NamedPoint } from '../core/timing-points.ts';
 import { TRACK_LANES } from '../core/track.ts';
 import { weakSecretProblem } from '../secret-strength.ts';
-import { describeIssues } from '../validation.ts';
+import { describeIssues, parseInput } from '../validation.ts';
 import type { LineResult } from './course-import.ts';
 import { parseLineHere, type LineParser } from './course-parser.ts';
 
@@ -212,7 +212,7 @@ export async function parseEvent(
   json: unknown,
   options: { source: string; baseDir: string | null; /** How course lines are read (default: in this thread). */ parseLine?: LineParser },
 ): Promise<LoadedEvent> {
-  const parsed = eventSchema.safeParse(json);
+  const parsed = parseInput(eventSchema, json);
   if (!parsed.success) throw new EventFileError(options.source, describeIssues(parsed.error));
   const event = parsed.data;
   const problems: string[] = [];
@@ -349,7 +349,7 @@ export async function courseFromDefinition(
   distanceM: number,
   parseLine: LineParser = parseLineHere,
 ): Promise<{ course: Course } | { problems: string[] }> {
-  const parsed = courseSchema.safeParse(json);
+  const parsed = parseInput(courseSchema, json);
   if (!parsed.success) return { problems: describeIssues(parsed.error, 'course') };
   const problems: string[] = [];
   const course = await buildCourseFrom(parsed.data, distanceM, null, 'course', problems, parseLine);

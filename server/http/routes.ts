@@ -15,7 +15,7 @@ import type { LineParser } from '../event/course-parser.ts';
 import { courseFromDefinition, courseFromLine, parseRaceDefinition, strongSecret } from '../event/event-file.ts';
 import { RaceService, type RaceEntry } from '../race-service.ts';
 import { MAX_LINK_TTL_MS, MAX_LINKS, MAX_LINKS_PER_PARTICIPANT, type ShareLinks } from '../share-links.ts';
-import { describeIssues } from '../validation.ts';
+import { describeIssues, parseInput } from '../validation.ts';
 import type { HttpLimiters } from './http-limits.ts';
 import { createIngestRouter } from './ingest-routes.ts';
 import { requestLogger } from './request-log.ts';
@@ -147,7 +147,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   // Changes at short notice.
   app.post('/api/organiser/participants/:participantId/outcome', jsonBody, async (req, res) => {
-    const body = outcomeRequest.safeParse(req.body ?? {});
+    const body = parseInput(outcomeRequest, req.body ?? {});
     if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
     const outcome = await service.setOutcome(String(req.params['participantId']), body.data.outcome, 'organiser');
     if (outcome === 'unknown') return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
@@ -157,7 +157,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   // The lap a runner is on (loops and tracks): a lap count the engine could not know, such as a
   // runner first seen mid-race, whom it places on the lowest lap their fixes allow.
   app.post('/api/organiser/participants/:participantId/lap', jsonBody, async (req, res) => {
-    const body = lapRequest.safeParse(req.body ?? {});
+    const body = parseInput(lapRequest, req.body ?? {});
     if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
     const outcome = await service.setLap(String(req.params['participantId']), body.data.lap, 'organiser');
     if (outcome === 'unknown') return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant in a race');
@@ -180,7 +180,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.status(201).json(okAck(service.summary(service.race(parsed.race.raceId)!)));
   });
   app.post('/api/organiser/participants/:participantId/move', jsonBody, async (req, res) => {
-    const body = moveRequest.safeParse(req.body ?? {});
+    const body = parseInput(moveRequest, req.body ?? {});
     if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
     const result = await service.moveParticipant(String(req.params['participantId']), body.data.raceId, 'organiser');
     if (result === 'unknown participant') return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
@@ -190,7 +190,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.patch('/api/organiser/races/:raceId', jsonBody, async (req, res) => {
     const race = service.race(String(req.params['raceId']));
     if (!race) return sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race');
-    const body = raceChangeRequest.safeParse(req.body ?? {});
+    const body = parseInput(raceChangeRequest, req.body ?? {});
     if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
     const { startsAt, key } = body.data;
     if (body.data.private === true && key === undefined && race.keyDigest === null) {
@@ -254,7 +254,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     ...(token ? { link: token } : {}),
   });
   const issueLink = (req: Request, res: Response, participantId: string) => {
-    const body = linkRequest.safeParse(req.body ?? {});
+    const body = parseInput(linkRequest, req.body ?? {});
     if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
     const participant = service.participant(participantId);
     if (!participant) return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
@@ -393,7 +393,7 @@ const uploadShape = z.object({
 /** The course an organiser's upload describes, or what is wrong with it. */
 async function courseFromUpload(req: Request, current: Course, parseLine: LineParser): Promise<{ course: Course } | { problems: string[] }> {
   const distanceM = current.raceDistanceM;
-  const shape = uploadShape.safeParse(req.query);
+  const shape = parseInput(uploadShape, req.query);
   if (!shape.success) return { problems: describeIssues(shape.error, 'query') };
   if (typeof req.body === 'string') {
     return withShape(await parseLine({ gpx: req.body }), shape.data, current, distanceM);

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { ErrorCodes, type ErrorCode } from '../../shared/protocol.ts';
 import type { Fix } from '../core/race-tracker.ts';
-import { describeIssues } from '../validation.ts';
+import { describeIssues, parseInput } from '../validation.ts';
 
 /** 2000-01-01: anything earlier is a unit mistake (seconds sent as milliseconds) or a broken clock. */
 const EARLIEST_FIX_MS = 946_684_800_000;
@@ -30,7 +30,7 @@ export interface FixLimits {
 export const defaultFixLimits: FixLimits = { maxFutureMs: 30_000 };
 
 export function checkFix(raw: unknown, nowMs: number, limits: FixLimits = defaultFixLimits): FixCheck {
-  const parsed = fixSchema.safeParse(raw);
+  const parsed = parseInput(fixSchema, raw);
   if (!parsed.success) {
     return { ok: false, code: ErrorCodes.MALFORMED_FIX, message: describeIssues(parsed.error).join('; ') };
   }

@@ -3,7 +3,7 @@
 // wrong. They read plain values and never touch state: the pipeline after them is protocol-free.
 import { z } from 'zod';
 import { ErrorCodes, type ErrorCode, type FixInput } from '../../shared/protocol.ts';
-import { describeIssues } from '../validation.ts';
+import { describeIssues, parseInput } from '../validation.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
 
@@ -158,7 +158,7 @@ export function parseTraccarEnvelope(body: unknown): Parsed<{ deviceId: string; 
   if (typeof body === 'object' && body !== null && !('device_id' in body)) {
     return { ok: false, code: ErrorCodes.UNKNOWN_DEVICE, message: 'device_id is required' };
   }
-  const parsed = traccarEnvelope.safeParse(body);
+  const parsed = parseInput(traccarEnvelope, body);
   if (!parsed.success) return malformed(describeIssues(parsed.error).join('; '));
   const { location } = parsed.data;
   return { ok: true, value: { deviceId: parsed.data.device_id, locations: Array.isArray(location) ? location : [location] } };
@@ -166,7 +166,7 @@ export function parseTraccarEnvelope(body: unknown): Parsed<{ deviceId: string; 
 
 /** One Traccar Client location as a fix. */
 export function traccarLocationToFix(raw: unknown, receivedAtMs: number): Parsed<FixInput> {
-  const parsed = traccarLocation.safeParse(raw);
+  const parsed = parseInput(traccarLocation, raw);
   if (!parsed.success) return malformed(describeIssues(parsed.error).join('; '));
   const location = parsed.data;
   const { coords } = location;
@@ -215,7 +215,7 @@ export function parseOwnTracks(body: unknown, receivedAtMs: number): Parsed<FixI
   }
   if (typeof body !== 'object' || Array.isArray(body)) return malformed('an OwnTracks message is a JSON object');
   if ((body as { _type?: unknown })['_type'] !== 'location') return { ok: true, value: null };
-  const parsed = ownTracksLocation.safeParse(body);
+  const parsed = parseInput(ownTracksLocation, body);
   if (!parsed.success) return malformed(describeIssues(parsed.error).join('; '));
   const m = parsed.data;
   const fix: FixInput = { lat: m.lat, lon: m.lon, recordedAtMs: m.tst === undefined ? receivedAtMs : m.tst * 1000 };

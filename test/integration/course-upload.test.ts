@@ -117,6 +117,9 @@ describe('course upload', () => {
     });
     const huge = JSON.stringify({ type: 'LineString', coordinates: Array.from({ length: 400_000 }, (_, i) => [51 + i / 1e6, 35.7]) });
     expect((await put('street-10k', huge, 'application/geo+json')).status).toBe(413);
+    // Nested too deep to be handed to the reading thread (found by the fuzz suite: it answered 500).
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    expect(await put('street-10k', deep, 'application/geo+json')).toMatchObject({ status: 400, body: { code: ErrorCodes.INVALID_COURSE } });
     expect(await course('street-10k')).toEqual(before);
   });
 });

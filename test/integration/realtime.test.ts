@@ -253,6 +253,23 @@ describe('bad input from devices', () => {
       ok: false,
       code: ErrorCodes.MALFORMED_REQUEST,
     });
+    // An object posing as a string (found by the fuzz suite: the validator threw, no answer came).
+    const posing = { length: { toString: 1 } };
+    for (const [event, payload] of [
+      ['race:join', { raceId: posing }],
+      ['race:leave', { raceId: posing }],
+      ['follow:join', { link: posing }],
+    ] as const) {
+      expect(await watcher.emitWithAck(event as 'race:join', payload as never), event).toMatchObject({ ok: false, code: ErrorCodes.MALFORMED_REQUEST });
+    }
+    const patched = await fetch(`${server.url}/api/organiser/races/street-10k`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${TEST_ORGANISER_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: posing }),
+    });
+    expect(patched.status).toBe(400);
+    const ingest = await fetch(`${server.url}/ingest/osmand`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device_id: posing, location: {} }) });
+    expect(ingest.status).toBe(400);
     expect(await join(watcher, 'street-10k')).toMatchObject({ ok: true });
   });
 });
