@@ -20,7 +20,7 @@ import type { Clock } from '../core/clock.ts';
 import type { ShareLinks } from '../share-links.ts';
 import type { Logger } from '../logger.ts';
 import type { DeviceIdentity, RaceService } from '../race-service.ts';
-import { describeIssues } from '../validation.ts';
+import { describeIssues, parseInput } from '../validation.ts';
 import { clientAddressResolver, type TrustProxy } from '../client-address.ts';
 import { CredentialGuard, EventBudget, bufferedBytes, defaultSocketLimits, type SocketLimits, type Verdict } from './socket-limits.ts';
 
@@ -33,7 +33,8 @@ interface SpectatorSocketData {
 export type DeviceNamespace = Namespace<DeviceClientToServerEvents, DeviceServerToClientEvents, object, DeviceSocketData>;
 /** Between server processes (through the Redis adapter): a race's writer sent a delta. */
 export interface SpectatorServerSideEvents {
-  'race:tick': (raceId: string, seq: number, delta: Uint8Array) => void;
+  /** The writer's delta for a race, base64 (the Redis adapters carry server-side events as JSON). */
+  'race:tick': (raceId: string, seq: number, deltaBase64: string) => void;
 }
 export type SpectatorNamespace = Namespace<
   SpectatorClientToServerEvents,
@@ -147,7 +148,15 @@ export function createSocketServer(
     budget.take(key).then(
       (verdict: Verdict) => {
         if (verdict.ok) {
-          if (!backlogged()) return run();
+          if (!backlogged()) {
+            // Whatever goes wrong in a handler is answered, never left as an unanswered request.
+            try {
+              return run();
+            } catch (cause) {
+              logger.error({ err: cause }, 'socket event failed');
+              return reply(errorAck(ErrorCodes.INTERNAL, 'the request could not be processed'));
+            }
+          }
           deps.onRateLimited?.('socket-backlog');
           return reply(errorAck(ErrorCodes.RATE_LIMITED, 'read what was sent first'));
         }
@@ -259,7 +268,7 @@ export function createSocketServer(
     socket.on('race:leave', (request: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
       admit(socket, spectatorBudget, socket.id, reply, () => {
-        const parsed = leaveSchema.safeParse(request);
+        const parsed = parseInput(leaveSchema, request);
         if (!parsed.success) {
           reply(errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; ')));
           return;
@@ -320,7 +329,7 @@ export function createSocketServer(
     socket: Socket<SpectatorClientToServerEvents, SpectatorServerToClientEvents, SpectatorServerSideEvents, SpectatorSocketData>,
     request: unknown,
   ) {
-    const parsed = followSchema.safeParse(request);
+    const parsed = parseInput(followSchema, request);
     if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
     const nowMs = clock.nowMs();
     const checked = shareLinks.check(parsed.data.link, nowMs);
@@ -358,7 +367,7 @@ export function createSocketServer(
     socket: Socket<SpectatorClientToServerEvents, SpectatorServerToClientEvents, SpectatorServerSideEvents, SpectatorSocketData>,
     request: unknown,
   ) {
-    const parsed = joinSchema.safeParse(request);
+    const parsed = parseInput(joinSchema, request);
     if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
     const race = service.findViewableRace(parsed.data.raceId, { key: parsed.data.key, isOrganiser: socket.data.isOrganiser });
     if (!race) return errorAck(ErrorCodes.UNKNOWN_RACE, 'no such race, or it is private and the key is missing or wrong');

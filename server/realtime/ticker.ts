@@ -47,9 +47,13 @@ export function startTicker(deps: {
   };
 
   if (service.sharesLog) {
-    spectators.on('race:tick', (raceId: unknown, seq: unknown, bytes: unknown) => {
-      if (typeof raceId !== 'string' || typeof seq !== 'number' || !(bytes instanceof Uint8Array)) return;
+    spectators.on('race:tick', (raceId: unknown, seq: unknown, encoded: unknown) => {
+      if (typeof raceId !== 'string' || typeof seq !== 'number') return;
       service.observeSequence(raceId, seq);
+      // The Redis adapters carry server-side events as JSON, where bytes would arrive as a plain
+      // object: the delta travels as base64.
+      const bytes = typeof encoded === 'string' ? Buffer.from(encoded, 'base64') : encoded instanceof Uint8Array ? encoded : null;
+      if (!bytes) return;
       try {
         sendToFollowers(raceId, decodeDelta(bytes));
       } catch (cause) {
@@ -69,7 +73,7 @@ export function startTicker(deps: {
       const bytes = encodeDelta(t.delta);
       // The other processes hear of the sequence number before the room receives the delta,
       // so a snapshot served there is never behind the deltas its client then receives.
-      if (service.sharesLog) spectators.serverSideEmit('race:tick', t.raceId, t.delta.seq, bytes);
+      if (service.sharesLog) spectators.serverSideEmit('race:tick', t.raceId, t.delta.seq, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'));
       spectators.to(raceRoom(t.raceId)).emit('race:delta', t.raceId, bytes);
       deps.metrics?.deltaSent(bytes.byteLength);
       sendToFollowers(t.raceId, t.delta);
