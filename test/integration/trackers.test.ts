@@ -270,7 +270,8 @@ describe('a store that fails', () => {
       away = false;
       const again = await sendRaw(failing.port, request);
       expect(again.status).toBe(200);
-      const sent = (JSON.parse(request.slice(request.indexOf('\r\n\r\n') + 4)) as { location: unknown[] }).location.length;
+      const text = request.toString();
+      const sent = (JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { location: unknown[] }).location.length;
       expect(await stores.pingLog.count('street-10k')).toBe(sent);
     } finally {
       await failing.close();
