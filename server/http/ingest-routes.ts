@@ -92,6 +92,8 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger;
     if (!device) return;
     return answer(res, [await service.ingestFix(device, withoutGlitches(parsed.value.fix))]);
   };
+  // Express answers HEAD with the GET handler; a HEAD must change nothing, so it stores no fix.
+  router.head('/osmand', (_req, res) => refuse(res, ErrorCodes.MALFORMED_REQUEST, 'send a fix with GET or POST'));
   router.get('/osmand', osmand);
   router.post('/osmand', osmand);
 

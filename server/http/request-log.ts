@@ -24,7 +24,9 @@ export function requestLogger(logger: Logger) {
     logger,
     // Health checks and scrapes come every few seconds and say nothing new.
     autoLogging: { ignore: (req: IncomingMessage) => req.url === '/healthz' || req.url === '/metrics' },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    // 503 (a store away: send again) and 507 (a bound reached) are answered on purpose: warnings.
+    customLogLevel: (_req, res, err) =>
+      err || (res.statusCode >= 500 && res.statusCode !== 503 && res.statusCode !== 507) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     serializers: {
       req: (req: { id: unknown; method: string; url: string; remoteAddress: string }) => ({
         id: req.id,

@@ -162,6 +162,8 @@ describe('bad requests from trackers', () => {
     expect(huge.status).toBe(413);
     const broken = await fetch(`${server.url}/ingest/osmand`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"device_id":' });
     expect(broken.status).toBe(400);
+    // A HEAD changes nothing, whatever its query string carries.
+    expect((await fetch(`${server.url}/ingest/osmand?id=${v.deviceId}&${base}`, { method: 'HEAD' })).status).toBe(400);
 
     expect(await snapshot()).toMatchObject({ seq: expect.any(Number), runners: before.runners });
     expect(await server.stores.pingLog.count('street-10k')).toBe(logged);
