@@ -17,6 +17,8 @@ const clock = scaledClock(SPEED);
 let server: TestServer;
 let simulation: DemoSimulation;
 let event: LoadedEvent;
+/** What the simulation's phones were refused, for the failure message. */
+const errors: string[] = [];
 
 beforeAll(async () => {
   const demo = await loadEventFile(DEMO_EVENT_FILE);
@@ -32,6 +34,9 @@ beforeAll(async () => {
     speed: SPEED,
     pingEverySec: FIX_EVERY_SEC,
     seed: 442,
+    onError: (message) => {
+      if (errors.length < 20) errors.push(message);
+    },
   });
 });
 afterAll(async () => {
@@ -56,8 +61,15 @@ describe('the demo, sped up', () => {
         for (const race of event.races) {
           for (const r of server.service.snapshot(server.service.race(race.raceId)!).runners) shown.set(r.participantId, r);
         }
-        return simulation.finishers().filter((f) => shown.get(f.participantId)?.status !== RunnerStatus.finished).map((f) => f.participantId);
-      }, { timeout: 20_000, interval: 500 })
+        // Each runner not shown finished, with where the server has them, to see why on a failure.
+        return simulation
+          .finishers()
+          .filter((f) => shown.get(f.participantId)?.status !== RunnerStatus.finished)
+          .map((f) => {
+            const r = shown.get(f.participantId);
+            return `${f.participantId}: status ${r?.status} at ${r?.distanceAlongRaceM} m, lap ${r?.lap}`;
+          });
+      }, { timeout: 20_000, interval: 500, message: `phones' refusals: ${JSON.stringify(errors)}; sent ${JSON.stringify(simulation?.stats())}` })
       .toEqual([]);
 
     // Finish times: within one fix interval of the truth (fixes are 20 s apart).
