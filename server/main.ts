@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, process.argv.slice(2));
   const logger = createLogger(config.logLevel);
   const clock = scaledClock(config.demoSpeed);
-  const event = await loadEventFile(config.eventFile);
+  // With LINK_SECRET set, participants without a token in the file get the same one on every
+  // process and after every restart.
+  const event = await loadEventFile(config.eventFile, { tokenSecret: config.linkSecret });
   const stores = config.redisUrl
     ? await createRedisStores({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger, leaseTtlMs: config.leaseTtlMs })
     : createMemoryStores({

@@ -1,7 +1,7 @@
 // The event file: one JSON document describing an event, its races, their courses and their
 // participants (docs/EVENT-FILE.md). Everything in it is checked before the server starts, and
 // every problem is reported with where it is.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -191,7 +191,7 @@ export class EventFileError extends Error {
   }
 }
 
-export async function loadEventFile(path: string): Promise<LoadedEvent> {
+export async function loadEventFile(path: string, options: { tokenSecret?: string | null } = {}): Promise<LoadedEvent> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -204,13 +204,24 @@ export async function loadEventFile(path: string): Promise<LoadedEvent> {
   } catch (cause) {
     throw new EventFileError(path, [`is not JSON: ${(cause as Error).message}`]);
   }
-  return parseEvent(json, { source: path, baseDir: dirname(resolve(path)) });
+  return parseEvent(json, { source: path, baseDir: dirname(resolve(path)), tokenSecret: options.tokenSecret ?? null });
 }
 
 /** Checks an event document; course files are read relative to `baseDir`. */
 export async function parseEvent(
   json: unknown,
-  options: { source: string; baseDir: string | null; /** How course lines are read (default: in this thread). */ parseLine?: LineParser },
+  options: {
+    source: string;
+    baseDir: string | null;
+    /** How course lines are read (default: in this thread). */
+    parseLine?: LineParser;
+    /**
+     * Derives the device token of a participant the file gives none (default: a random one). The
+     * same secret gives the same tokens on every process and after every restart, so a phone
+     * set up with one keeps working.
+     */
+    tokenSecret?: string | null;
+  },
 ): Promise<LoadedEvent> {
   const parsed = parseInput(eventSchema, json);
   if (!parsed.success) throw new EventFileError(options.source, describeIssues(parsed.error));
@@ -229,7 +240,7 @@ export async function parseEvent(
     for (const [i, p] of race.participants.entries()) {
       if (participantIds.has(p.id)) problems.push(`${at}.participants[${i}].id: participant id "${p.id}" is used twice`);
       participantIds.add(p.id);
-      const deviceToken = p.deviceToken ?? randomBytes(18).toString('base64url');
+      const deviceToken = p.deviceToken ?? generatedToken(p.id, options.tokenSecret ?? null);
       if (tokens.has(deviceToken)) problems.push(`${at}.participants[${i}].deviceToken: used by another participant`);
       tokens.add(deviceToken);
       participants.push({ participantId: p.id, bib: p.bib, name: p.name, deviceToken, isSweeper: p.role === 'sweeper' });
@@ -330,6 +341,16 @@ async function buildCourseFrom(
     problems.push(`${at}: ${(cause as Error).message}`);
     return null;
   }
+}
+
+/**
+ * The token of a participant the event file gives none: from the secret when there is one (an
+ * HMAC of the participant id, labelled so it can never equal a live link's signature), random
+ * otherwise. 18 bytes, as the tokens organisers issue.
+ */
+function generatedToken(participantId: string, secret: string | null): string {
+  if (secret === null) return randomBytes(18).toString('base64url');
+  return createHmac('sha256', secret).update(`racetrack device token\n${participantId}`).digest().subarray(0, 18).toString('base64url');
 }
 
 /** A race sent in a request (the event file's race object, course line inline, no files). */

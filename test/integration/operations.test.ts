@@ -121,3 +121,31 @@ describe('shutdown', () => {
     held.destroy();
   });
 });
+
+describe('device tokens the server makes', () => {
+  it('are the same on every process and after a restart when LINK_SECRET is set', async () => {
+    const json = testEventJson(Date.now() - 10 * 60_000);
+    const street = (json.races as Array<{ participants: Array<{ deviceToken?: string }> }>)[0]!;
+    delete street.participants[0]!.deviceToken;
+    const eventFile = writeEventFile(json);
+    const env = { ORGANISER_TOKEN: TEST_ORGANISER_TOKEN, LINK_SECRET: 'Vq8-secret-shared-by-every-process-4kZ1' };
+    const tokenOn = async (server: ServerProcess) => {
+      const response = await fetch(`${server.url}/api/organiser/devices`, { headers: organiser });
+      const body = (await response.json()) as { data: { devices: Array<{ participantId: string; deviceToken: string }> } };
+      return body.data.devices.find((d) => d.participantId === 's-1')!.deviceToken;
+    };
+    const a = await startServerProcess(eventFile, env);
+    processes.push(a);
+    const b = await startServerProcess(eventFile, env);
+    processes.push(b);
+    const token = await tokenOn(a);
+    expect(await tokenOn(b)).toBe(token);
+    await a.kill('SIGTERM');
+    const again = await startServerProcess(eventFile, env);
+    processes.push(again);
+    expect(await tokenOn(again)).toBe(token);
+    // A phone set up with it before the restart is still taken.
+    const at = Math.round(Date.now() / 1000) - 1;
+    expect((await fetch(`${again.url}/ingest/osmand?id=${token}&lat=35.7&lon=51.4&timestamp=${at}`)).status).toBe(200);
+  });
+});

@@ -86,6 +86,29 @@ describe('event file validation', () => {
     ]);
   });
 
+  it('gives a participant without a token the same one on every load with the same secret, a random one without', async () => {
+    const json = testEventJson(0);
+    const races = json.races as Array<{ participants: Array<{ deviceToken?: string }> }>;
+    const given = races[0]!.participants[1]!.deviceToken;
+    delete races[0]!.participants[0]!.deviceToken;
+    delete races[1]!.participants[2]!.deviceToken;
+    const tokensOf = async (tokenSecret: string | null) => {
+      const event = await parseEvent(json, { source: 'event.json', baseDir, tokenSecret });
+      return [event.races[0]!.participants[0]!.deviceToken, event.races[1]!.participants[2]!.deviceToken, event.races[0]!.participants[1]!.deviceToken];
+    };
+    const secret = 'Vq8-secret-shared-by-every-process-4kZ1';
+    const first = await tokensOf(secret);
+    expect(await tokensOf(secret)).toEqual(first);
+    expect(first[0]).not.toBe(first[1]);
+    expect(first[0]).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(first[2]).toBe(given); // a token the file gives is kept
+    const other = await tokensOf('Another-secret-entirely-77Qp-xR2m');
+    expect(other[0]).not.toBe(first[0]);
+    const [random1] = await tokensOf(null);
+    const [random2] = await tokensOf(null);
+    expect(random1).not.toBe(random2);
+  });
+
   it('reports malformed GeoJSON with what is wrong and where', async () => {
     const json = testEventJson(0);
     const races = json.races as Array<{ course: Record<string, unknown> }>;
