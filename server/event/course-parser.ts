@@ -20,10 +20,12 @@ export function createCourseParser(options: { deadlineMs?: number; heapMb?: numb
   const deadlineMs = options.deadlineMs ?? 20_000;
   let worker: Worker | null = null;
   let nextId = 1;
-  const pending = new Map<number, { resolve: (result: LineResult) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<number, { resolve: (result: LineResult) => void; timer: NodeJS.Timeout; on: Worker }>();
 
-  const failAll = (problem: string) => {
+  /** Answers the jobs a thread had (or every job: null) with a problem. */
+  const failAll = (problem: string, of: Worker | null = null) => {
     for (const [id, job] of pending) {
+      if (of !== null && job.on !== of) continue;
       clearTimeout(job.timer);
       job.resolve({ problems: [problem] });
       pending.delete(id);
@@ -45,7 +47,8 @@ export function createCourseParser(options: { deadlineMs?: number; heapMb?: numb
     });
     const gone = (why: string) => {
       if (worker === started) worker = null;
-      failAll(why);
+      // Only this thread's jobs: one stopped for its deadline must not fail the next thread's.
+      failAll(why, started);
     };
     started.on('error', (err) => gone(`could not be read (${err.message})`));
     started.on('exit', () => gone('could not be read (the course reader stopped)'));
@@ -69,7 +72,7 @@ export function createCourseParser(options: { deadlineMs?: number; heapMb?: numb
           if (worker === running) worker = null;
           void running.terminate();
         }, deadlineMs);
-        pending.set(id, { resolve, timer });
+        pending.set(id, { resolve, timer, on: running });
         try {
           running.postMessage({ id, input });
         } catch (cause) {
