@@ -164,10 +164,13 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     await page.waitForFunction(() => document.body.dataset['runnerDrawn'] === '1', null, { timeout: 15_000 });
     expect(await page.textContent('#who')).toBe(`${participant.bib} ${participant.name}`);
     expect(await page.textContent('#distance')).toMatch(/^1\.\d\d km of 10 km$/);
-    await page.waitForTimeout(300);
-    const png = await page.locator('#map').screenshot();
-    expect(countPixelsNear(png, hexToRgb(COURSE_COLOUR))).toBeGreaterThan(300);
-    expect(countPixelsNear(png, hexToRgb(FOLLOWED_COLOUR))).toBeGreaterThan(30);
+    // The map paints on its next frames: screenshots until the course and the runner show.
+    await expect
+      .poll(async () => {
+        const png = await page.locator('#map').screenshot();
+        return { course: countPixelsNear(png, hexToRgb(COURSE_COLOUR)) > 300, runner: countPixelsNear(png, hexToRgb(FOLLOWED_COLOUR)) > 30 };
+      }, { timeout: 10_000 })
+      .toEqual({ course: true, runner: true });
 
     // Another link pasted into the same tab: only the fragment differs, and the page reloads to use it.
     await Promise.all([page.waitForEvent('load'), page.goto(`${server.url}/follow.html#link=${encodeURIComponent('forged.link')}`)]);

@@ -74,13 +74,14 @@ describe.skipIf(!available)('spectator page (Chromium)', () => {
     const firstSeq = Number(await page.evaluate(() => document.body.dataset['seq']));
     // Let a few ticks arrive so the runners are drawn where the latest delta puts them.
     await page.waitForFunction((seq) => Number(document.body.dataset['seq']) >= seq + 3, firstSeq, { timeout: 10_000 });
-    await page.waitForTimeout(300);
 
-    const png = await mapScreenshot(page);
-    const coursePixels = countPixelsNear(png, hexToRgb(COURSE_COLOUR));
-    const runnerPixels = countPixelsNear(png, hexToRgb(RUNNER_COLOURS[1]));
-    expect(coursePixels).toBeGreaterThan(500);
-    expect(runnerPixels).toBeGreaterThan(100);
+    // The map paints on its next frames: screenshots until the course and the runners show.
+    await expect
+      .poll(async () => {
+        const png = await mapScreenshot(page);
+        return { course: countPixelsNear(png, hexToRgb(COURSE_COLOUR)) > 500, runners: countPixelsNear(png, hexToRgb(RUNNER_COLOURS[1])) > 100 };
+      }, { timeout: 10_000 })
+      .toEqual({ course: true, runners: true });
     expect(outside).toEqual([]);
     await expectClean(guard);
     await page.close();
@@ -97,9 +98,7 @@ describe.skipIf(!available)('spectator page (Chromium)', () => {
     await expect.poll(() => page.textContent('#followed-name')).toMatch(/^3005 /);
     expect(await page.textContent('#followed-distance')).toMatch(/^\d+\.\d\d km of 10 km$/);
     expect(await page.textContent('#followed-lap')).toBe('1 of 1');
-    await page.waitForTimeout(400);
-    const png = await mapScreenshot(page);
-    expect(countPixelsNear(png, hexToRgb(FOLLOWED_COLOUR))).toBeGreaterThan(30);
+    await expect.poll(async () => countPixelsNear(await mapScreenshot(page), hexToRgb(FOLLOWED_COLOUR)), { timeout: 10_000 }).toBeGreaterThan(30);
     await expectClean(guard);
     await page.close();
   });
@@ -182,9 +181,7 @@ describe.skipIf(!available)('spectator page with a Mapbox token (Chromium)', () 
     await page.goto(`${server.url}/?race=men-42k`);
     await page.waitForFunction(() => document.body.dataset['courseDrawn'] === 'men-42k', null, { timeout: 20_000 });
     expect(await page.evaluate(() => document.body.dataset['mapLibrary'])).toBe('mapbox-gl');
-    await page.waitForTimeout(500);
-    const png = await mapScreenshot(page);
-    expect(countPixelsNear(png, hexToRgb(COURSE_COLOUR))).toBeGreaterThan(500);
+    await expect.poll(async () => countPixelsNear(await mapScreenshot(page), hexToRgb(COURSE_COLOUR)), { timeout: 10_000 }).toBeGreaterThan(500);
     expect(answered.some((p) => p.startsWith('/styles/v1/mapbox/'))).toBe(true);
     expect(refused).toEqual([]);
     await expectClean(guard);
