@@ -184,28 +184,37 @@ export function createSocketServer(
   });
 
   const devices: DeviceNamespace = io.of('/device');
-  /** A token from a handshake, checked only when its address is not guessing (CredentialGuard). */
   const clientAddress = clientAddressResolver(deps.trustProxy ?? false);
-  const checkCredential = async <T>(socket: { handshake: Socket['handshake'] }, token: unknown, check: () => T | null): Promise<T | null | 'blocked'> => {
+  /**
+   * A token from a handshake, checked only when its address is not guessing (CredentialGuard):
+   * the connection's error when it is refused, null when `check` finds what the token opens.
+   */
+  const checkCredential = async <T>(
+    socket: { handshake: Socket['handshake'] },
+    token: unknown,
+    check: () => T | null,
+    wrong: ReturnType<typeof connectError>,
+  ): Promise<{ found: T } | { refused: ReturnType<typeof connectError> }> => {
     const address = clientAddress(socket.handshake.address, socket.handshake.headers);
     const text = typeof token === 'string' ? token : '';
-    if (await credentialGuard.blocked(address, text)) return 'blocked';
+    if (await credentialGuard.blocked(address, text)) {
+      deps.onRateLimited?.('socket-credentials');
+      return { refused: connectError(ErrorCodes.RATE_LIMITED, 'too many wrong tokens from this address; retry in a minute') };
+    }
     const found = check();
-    if (found === null) await credentialGuard.failed(address);
-    else credentialGuard.worked(address, text);
-    return found;
+    if (found === null) {
+      await credentialGuard.failed(address);
+      return { refused: wrong };
+    }
+    credentialGuard.worked(address, text);
+    return { found };
   };
-  const tooManyWrongTokens = () => connectError(ErrorCodes.RATE_LIMITED, 'too many wrong tokens from this address; retry in a minute');
 
   devices.use((socket, next) => {
     const token = (socket.handshake.auth as { deviceToken?: unknown }).deviceToken;
-    void checkCredential(socket, token, () => service.authenticateDevice(token)).then((device) => {
-      if (device === 'blocked') {
-        deps.onRateLimited?.('socket-credentials');
-        return next(tooManyWrongTokens());
-      }
-      if (!device) return next(connectError(ErrorCodes.UNKNOWN_DEVICE, 'unknown device token'));
-      socket.data.device = device;
+    void checkCredential(socket, token, () => service.authenticateDevice(token), connectError(ErrorCodes.UNKNOWN_DEVICE, 'unknown device token')).then((result) => {
+      if ('refused' in result) return next(result.refused);
+      socket.data.device = result.found;
       next();
     });
   });
@@ -240,12 +249,9 @@ export function createSocketServer(
       socket.data.isOrganiser = false;
       return next();
     }
-    void checkCredential(socket, token, () => (organiserAuth.isOrganiserToken(token) ? true : null)).then((organiser) => {
-      if (organiser === 'blocked') {
-        deps.onRateLimited?.('socket-credentials');
-        return next(tooManyWrongTokens());
-      }
-      if (!organiser) return next(connectError(ErrorCodes.UNAUTHORIZED, 'invalid organiser token'));
+    const wrong = connectError(ErrorCodes.UNAUTHORIZED, 'invalid organiser token');
+    void checkCredential(socket, token, () => (organiserAuth.isOrganiserToken(token) ? true : null), wrong).then((result) => {
+      if ('refused' in result) return next(result.refused);
       socket.data.isOrganiser = true;
       next();
     });
