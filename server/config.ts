@@ -3,15 +3,8 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { weakSecretProblem } from './secret-strength.ts';
+import { strongSecret } from './secret-strength.ts';
 import { describeIssues } from './validation.ts';
-
-/** A secret from the environment: long and unpredictable enough (server/secret-strength.ts). */
-const strongSecret = (name: string) =>
-  z.string().superRefine((secret, ctx) => {
-    const problem = weakSecretProblem(secret);
-    if (problem) ctx.addIssue({ code: 'custom', message: `${name} ${problem}` });
-  });
 
 export const DEMO_EVENT_FILE = fileURLToPath(new URL('./demo/tehrun.event.json', import.meta.url));
 

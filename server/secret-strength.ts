@@ -5,6 +5,7 @@
 // or "aaaaaaaaaaaaaaaa" are not.
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
+import { z } from 'zod';
 
 export const MIN_SECRET_LENGTH = 16;
 /**
@@ -27,4 +28,18 @@ export function weakSecretProblem(secret: string): string | null {
     return `is too easy to guess (about 10^${Math.floor(guessesLog10)} guesses; at least 10^${MIN_SECRET_GUESSES_LOG10} needed): use random characters, e.g. openssl rand -base64 18`;
   }
   return null;
+}
+
+/**
+ * A schema for a secret someone chose, named `what` in its problems ("a race key is too easy to
+ * guess…"); at most `maxLength` characters.
+ */
+export function strongSecret(what: string, maxLength = 1024) {
+  return z
+    .string()
+    .max(maxLength, `${what} has at most ${maxLength} characters`)
+    .superRefine((secret, ctx) => {
+      const problem = weakSecretProblem(secret);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+    });
 }

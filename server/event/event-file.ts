@@ -11,20 +11,10 @@ import type { SectionDefinition } from '../core/closures.ts';
 import { buildCourse, type Course, type CourseDefinition } from '../core/course.ts';
 import type { NamedPoint } from '../core/timing-points.ts';
 import { TRACK_LANES } from '../core/track.ts';
-import { weakSecretProblem } from '../secret-strength.ts';
+import { strongSecret } from '../secret-strength.ts';
 import { describeIssues, parseInput } from '../validation.ts';
 import type { LineResult } from './course-import.ts';
 import { parseLineHere, type LineParser } from './course-parser.ts';
-
-/** A secret someone chose: long and unpredictable enough (server/secret-strength.ts). */
-export const strongSecret = (what: string) =>
-  z
-    .string()
-    .max(128, `${what} has at most 128 characters`)
-    .superRefine((secret, ctx) => {
-      const problem = weakSecretProblem(secret);
-      if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
-    });
 
 const idSchema = z
   .string()
@@ -79,7 +69,7 @@ const participantSchema = z
     /** A sweeper closes the field: road sections wait for them (docs/CLOSURES.md). */
     role: z.enum(['runner', 'sweeper']).default('runner'),
     /** Credential of the runner's device; generated at start when absent. */
-    deviceToken: strongSecret('a device token').optional(),
+    deviceToken: strongSecret('a device token', 128).optional(),
   })
   .strict();
 
@@ -92,7 +82,7 @@ const raceSchema = z
     startsAt: z.iso.datetime({ offset: true }).optional(),
     private: z.boolean().default(false),
     /** Spectators of a private race need this key. */
-    key: strongSecret('a race key').optional(),
+    key: strongSecret('a race key', 128).optional(),
     course: courseSchema,
     /** How far from the course a fix may be and still count as on it, metres (default 50). */
     corridorM: z.number().min(10).max(500).optional(),

@@ -14,6 +14,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, type RateLimitInfo, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { ErrorCodes, errorAck, httpStatusOf } from '../../shared/protocol.ts';
+import { WorkingCredentials } from '../working-credentials.ts';
 
 export interface HttpLimits {
   /** The window every budget below is counted over. */
@@ -52,9 +53,6 @@ export interface HttpLimiters {
   /** Routes call this when a credential authenticated, so it stays usable from that address. */
   credentialWorked(req: Request): void;
 }
-
-/** Remembered (address, credential) pairs that worked; bounded, oldest forgotten first. */
-const MAX_REMEMBERED = 50_000;
 
 /**
  * The credential a request carries, wherever its protocol puts it: a bearer token (organisers,
@@ -105,17 +103,10 @@ export function createHttpLimiters(
     passOnStoreError: true,
   };
 
-  const working = new Map<string, number>();
-  const pairKey = (req: Request, credential: string) => `${req.ip ?? ''}\n${credential}`;
+  const working = new WorkingCredentials(limits.rememberWorkingCredentialMs, nowMs);
   const worksFrom = (req: Request): boolean => {
     const credential = credentialOf(req);
-    if (credential === null) return false;
-    const key = pairKey(req, credential);
-    const until = working.get(key);
-    if (until === undefined) return false;
-    if (until >= nowMs()) return true;
-    working.delete(key);
-    return false;
+    return credential !== null && working.worksFrom(req.ip ?? '', credential);
   };
 
   return {
@@ -149,11 +140,7 @@ export function createHttpLimiters(
     }),
     credentialWorked: (req) => {
       const credential = credentialOf(req);
-      if (credential === null) return;
-      const key = pairKey(req, credential);
-      working.delete(key);
-      if (working.size >= MAX_REMEMBERED) working.delete(working.keys().next().value!);
-      working.set(key, nowMs() + limits.rememberWorkingCredentialMs);
+      if (credential !== null) working.worked(req.ip ?? '', credential);
     },
   };
 }

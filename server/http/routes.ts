@@ -12,7 +12,8 @@ import type { Metrics } from '../metrics.ts';
 import type { Course } from '../core/course.ts';
 import type { LineResult } from '../event/course-import.ts';
 import type { LineParser } from '../event/course-parser.ts';
-import { courseFromDefinition, courseFromLine, parseRaceDefinition, strongSecret } from '../event/event-file.ts';
+import { courseFromDefinition, courseFromLine, parseRaceDefinition } from '../event/event-file.ts';
+import { strongSecret } from '../secret-strength.ts';
 import { RaceService, type RaceEntry } from '../race-service.ts';
 import { MAX_LINK_TTL_MS, MAX_LINKS, MAX_LINKS_PER_PARTICIPANT, type ShareLinks } from '../share-links.ts';
 import { describeIssues, parseInput } from '../validation.ts';
@@ -376,7 +377,7 @@ const raceChangeRequest = z
     name: z.string().min(1).max(120).optional(),
     startsAt: z.iso.datetime({ offset: true }).optional(),
     private: z.boolean().optional(),
-    key: strongSecret('a race key').optional(),
+    key: strongSecret('a race key', 128).optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@
 // keeps sending over budget, or that does not read what it is sent, is closed: otherwise one
 // anonymous client could make the server hold gigabytes of replies for it (docs/SECURITY.md).
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { WorkingCredentials } from '../working-credentials.ts';
 
 export interface SocketLimits {
   /** Spectator events (joins, follows, leaves): sustained per second, and a burst per 10 s on top. */
@@ -46,8 +47,6 @@ export const defaultSocketLimits: SocketLimits = {
   credentialWindowMs: 60_000,
 };
 
-/** Remembered (address, token) pairs that worked; bounded, oldest forgotten first. */
-const MAX_REMEMBERED = 50_000;
 /** How long a token that worked from an address stays usable there while the address is blocked. */
 const REMEMBER_WORKING_MS = 60 * 60_000;
 
@@ -57,12 +56,13 @@ const REMEMBER_WORKING_MS = 60 * 60_000;
  */
 export class CredentialGuard {
   private readonly failures: RateLimiterMemory;
-  private readonly working = new Map<string, number>();
+  private readonly working: WorkingCredentials;
 
   constructor(
     private readonly limits: Pick<SocketLimits, 'credentialFailuresPerAddress' | 'credentialWindowMs'>,
-    private readonly nowMs: () => number = Date.now,
+    nowMs: () => number = Date.now,
   ) {
+    this.working = new WorkingCredentials(REMEMBER_WORKING_MS, nowMs);
     this.failures = new RateLimiterMemory({
       keyPrefix: 'credential-failures',
       points: limits.credentialFailuresPerAddress,
@@ -72,8 +72,7 @@ export class CredentialGuard {
 
   /** Whether a connection from `address` with `token` is refused before the token is looked at. */
   async blocked(address: string, token: string): Promise<boolean> {
-    const until = this.working.get(`${address}\n${token}`);
-    if (until !== undefined && until >= this.nowMs()) return false;
+    if (this.working.worksFrom(address, token)) return false;
     const record = await this.failures.get(address);
     return record !== null && record.consumedPoints >= this.limits.credentialFailuresPerAddress;
   }
@@ -83,10 +82,7 @@ export class CredentialGuard {
   }
 
   worked(address: string, token: string): void {
-    const key = `${address}\n${token}`;
-    this.working.delete(key);
-    if (this.working.size >= MAX_REMEMBERED) this.working.delete(this.working.keys().next().value!);
-    this.working.set(key, this.nowMs() + REMEMBER_WORKING_MS);
+    this.working.worked(address, token);
   }
 }
 
