@@ -1,7 +1,7 @@
 // The application layer: races, their trackers and the ping pipeline (validate, authenticate,
 // persist, apply, acknowledge). Protocol-free: the Socket.IO and HTTP edges call into it and
 // turn its answers into their own messages.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import {
   ErrorCodes,
@@ -21,6 +21,7 @@ import type { RaceDelta } from '../shared/wire.ts';
 import { lapsInRace } from '../shared/course-path.ts';
 import { slicer } from './slices.ts';
 import { AlertBook, type AlertPlace } from './alert-book.ts';
+import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } from './device-credentials.ts';
 import type { Clock } from './core/clock.ts';
 import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
 import { defaultAlertThresholds, runnerConditions, type AlertThresholds } from './core/alerts.ts';
@@ -105,12 +106,7 @@ export interface AuditEntry {
 }
 
 /** Who a device credential belongs to. */
-export interface DeviceIdentity {
-  raceId: string;
-  participantId: string;
-  bib: string;
-  name: string;
-}
+export type { DeviceIdentity } from './device-credentials.ts';
 
 export interface ViewerAccess {
   key?: string | undefined;
@@ -132,9 +128,7 @@ export class RaceService {
   readonly eventName: string;
   private readonly races = new Map<string, RaceEntry>();
   /** Device token → who it belongs to; and each participant's current token (null: revoked). */
-  private readonly devices = new Map<string, DeviceIdentity>();
-  private readonly tokenOf = new Map<string, string | null>();
-  private readonly participants = new Map<string, DeviceIdentity>();
+  private readonly credentials = new DeviceCredentials();
   readonly stores: Stores;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -144,7 +138,6 @@ export class RaceService {
     (change) => this.sharedSnapshots.delete(change.raceId),
   ];
   private readonly sharedSnapshots = new Map<string, { snapshot: RaceSnapshot; appliedLogId: string | null }>();
-  private readonly deviceListeners: Array<(participantId: string) => void> = [];
   private readonly fixListeners: Array<(outcome: string) => void> = [];
   private readonly alerts = new AlertBook();
   private readonly stoppedSince = new Map<string, number>();
@@ -207,10 +200,7 @@ export class RaceService {
     this.alertThresholds.set(race.raceId, race.alertThresholds);
     for (const p of race.participants) {
       if (p.isSweeper) this.sweepers.add(p.participantId);
-      const identity = { raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name };
-      this.participants.set(p.participantId, identity);
-      this.devices.set(p.deviceToken, identity);
-      this.tokenOf.set(p.participantId, p.deviceToken);
+      this.credentials.register({ raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name }, p.deviceToken);
     }
   }
 
@@ -414,7 +404,7 @@ export class RaceService {
 
   /** Takes a participant out of the race (DNF, DSQ), or back in. */
   async setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing', by: string): Promise<EditOutcome> {
-    const identity = this.participants.get(participantId);
+    const identity = this.credentials.identity(participantId);
     const race = identity ? this.races.get(identity.raceId) : undefined;
     if (!identity || !race || !race.tracker.hasParticipant(participantId)) return 'unknown';
     return this.edit(race, { kind: 'outcome', participantId, outcome, by });
@@ -501,7 +491,7 @@ export class RaceService {
    * out of the race).
    */
   async setLap(participantId: string, lap: number, by: string): Promise<EditOutcome | 'not lapped' | 'no such lap' | 'not placed'> {
-    const identity = this.participants.get(participantId);
+    const identity = this.credentials.identity(participantId);
     const race = identity ? this.races.get(identity.raceId) : undefined;
     if (!identity || !race || !race.tracker.hasParticipant(participantId)) return 'unknown';
     const course = race.tracker.course;
@@ -577,12 +567,12 @@ export class RaceService {
    */
   addRace(race: LoadedRace, by: string): string[] | 'capacity' {
     // Races made at run time share the process's memory with the event's: bounded in total.
-    if (this.races.size >= RaceService.MAX_RACES || this.participants.size + race.participants.length > RaceService.MAX_PARTICIPANTS) return 'capacity';
+    if (this.races.size >= RaceService.MAX_RACES || this.credentials.size + race.participants.length > RaceService.MAX_PARTICIPANTS) return 'capacity';
     const problems: string[] = [];
     if (this.races.has(race.raceId)) problems.push(`race.id: race id "${race.raceId}" is already used`);
     for (const p of race.participants) {
-      if (this.participants.has(p.participantId)) problems.push(`participant id "${p.participantId}" is already used`);
-      if (this.devices.has(p.deviceToken)) problems.push(`the device token of "${p.participantId}" is already used`);
+      if (this.credentials.identity(p.participantId)) problems.push(`participant id "${p.participantId}" is already used`);
+      if (this.credentials.tokenInUse(p.deviceToken)) problems.push(`the device token of "${p.participantId}" is already used`);
     }
     if (problems.length > 0) return problems;
     this.races.set(race.raceId, this.buildRace(race, this.buildDeps));
@@ -597,7 +587,7 @@ export class RaceService {
    * them no more) and start afresh on the new race's course; their device keeps working.
    */
   async moveParticipant(participantId: string, toRaceId: string, by: string): Promise<'moved' | 'unknown participant' | 'unknown race'> {
-    const identity = this.participants.get(participantId);
+    const identity = this.credentials.identity(participantId);
     if (!identity) return 'unknown participant';
     const to = this.races.get(toRaceId);
     if (!to) return 'unknown race';
@@ -749,57 +739,40 @@ export class RaceService {
   }
 
   authenticateDevice(deviceToken: unknown): DeviceIdentity | null {
-    if (typeof deviceToken !== 'string') return null;
-    return this.devices.get(deviceToken) ?? null;
+    return this.credentials.authenticate(deviceToken);
   }
 
   /** OwnTracks' HTTP Basic credentials: the participant id as user, the device token as password. */
   authenticateBasic(user: string, password: string): DeviceIdentity | null {
-    const token = this.tokenOf.get(user);
-    // An unknown user is compared too, so the time does not tell which participant ids exist.
-    const matches = timingSafeEqual(digest(password), typeof token === 'string' ? digest(token) : UNMATCHABLE_DIGEST);
-    return typeof token === 'string' && matches ? (this.devices.get(token) ?? null) : null;
+    return this.credentials.authenticateBasic(user, password);
   }
 
   /** Every participant's device credential (null when revoked), for organisers to hand out. */
   deviceCredentials(): Array<DeviceIdentity & { deviceToken: string | null }> {
-    return [...this.participants.values()].map((identity) => ({ ...identity, deviceToken: this.tokenOf.get(identity.participantId) ?? null }));
+    return this.credentials.list();
   }
 
   participant(participantId: string): DeviceIdentity | null {
-    return this.participants.get(participantId) ?? null;
+    return this.credentials.identity(participantId);
   }
 
   /** A new device token for a participant; the old one stops working at once. */
   issueDeviceToken(participantId: string): string | null {
-    const identity = this.participants.get(participantId);
-    if (!identity) return null;
-    this.dropToken(participantId);
-    const token = randomBytes(18).toString('base64url');
-    this.devices.set(token, identity);
-    this.tokenOf.set(participantId, token);
-    this.logger.info({ participantId }, 'device token issued');
+    const token = this.credentials.issue(participantId);
+    if (token !== null) this.logger.info({ participantId }, 'device token issued');
     return token;
   }
 
   /** Revokes a participant's device token: no device of theirs is accepted until a new one is issued. */
   revokeDeviceToken(participantId: string): boolean {
-    if (!this.participants.has(participantId)) return false;
-    this.dropToken(participantId);
-    this.tokenOf.set(participantId, null);
-    this.logger.info({ participantId }, 'device token revoked');
-    return true;
-  }
-
-  private dropToken(participantId: string): void {
-    const old = this.tokenOf.get(participantId);
-    if (old) this.devices.delete(old);
-    for (const listener of this.deviceListeners) listener(participantId);
+    const revoked = this.credentials.revoke(participantId);
+    if (revoked) this.logger.info({ participantId }, 'device token revoked');
+    return revoked;
   }
 
   /** Called with a participant id whenever their device token stops being valid. */
   onDeviceTokenDropped(listener: (participantId: string) => void): void {
-    this.deviceListeners.push(listener);
+    this.credentials.onDropped(listener);
   }
 
   /**
@@ -972,7 +945,7 @@ export class RaceService {
         const result = runnerConditions(state, nowMs, thresholds, this.stoppedSince.get(p.participantId) ?? null);
         if (result.stoppedSinceMs === null) this.stoppedSince.delete(p.participantId);
         else this.stoppedSince.set(p.participantId, result.stoppedSinceMs);
-        const identity = this.participants.get(p.participantId);
+        const identity = this.credentials.identity(p.participantId);
         if (!identity) continue;
         for (const kind of result.kinds) holding.add(this.alerts.open(kind, identity, nowMs, () => this.placeOf(identity)).alertId);
       }
@@ -980,7 +953,7 @@ export class RaceService {
     // Sections matter to alerts only once one is reopened: no need to evaluate them every tick before.
     for (const section of this.reopenedAtMs.size === 0 ? [] : this.sectionStatuses()) {
       for (const participantId of section.runnersOnAfterReopen) {
-        const identity = this.participants.get(participantId);
+        const identity = this.credentials.identity(participantId);
         if (identity) holding.add(this.alerts.open('onReopenedSection', identity, nowMs, () => this.placeOf(identity), { sectionId: section.sectionId }).alertId);
       }
     }
@@ -1140,10 +1113,3 @@ function recordedAtOf(raw: unknown): number {
   return typeof at === 'number' && Number.isFinite(at) ? at : -Infinity;
 }
 
-/** What an absent key is compared against: the digest of nothing anyone can send. */
-const UNMATCHABLE_DIGEST = randomBytes(32);
-
-/** Keys are compared as fixed-length digests so the comparison time says nothing about them. */
-function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
-}
