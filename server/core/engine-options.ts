@@ -55,6 +55,20 @@ export interface EngineOptions {
   episodePaceSigmaMps: number;
   /** An episode that looks like a held reflection for longer than this is taken as the truth. */
   episodeMaxMs: number;
+  /**
+   * The checkpoint of a steady runner's estimate (runner-state.ts `anchorM`): moved on at most
+   * every `anchorEveryMs`, trusted for at most `anchorMaxAgeMs`, with the runner's pace drifting
+   * by `anchorPaceSigmaMps` meanwhile; `anchorAgreeFixes` fixes in a row that agree with it, and
+   * not with the estimate, put the runner back on it.
+   */
+  anchorEveryMs: number;
+  anchorMaxAgeMs: number;
+  anchorPaceSigmaMps: number;
+  anchorAgreeFixes: number;
+  /** A fix agrees with the checkpoint within this many standard deviations of where its pace leads. */
+  anchorGateSigma: number;
+  /** An estimate this far from where the checkpoint's pace leads is not put back on it (a reflection throws a fix less far). */
+  anchorMaxDepartM: number;
   /** Within this of the finish line the engine watches for the crossing (beyond it, only the approach is kept). */
   approachZoneM: number;
   /** A lost runner found far from where expected must be seen moving on at least this fast, over at least this long. */
@@ -125,6 +139,12 @@ export const defaultEngineOptions: EngineOptions = {
   walkBackMps: 2,
   episodePaceSigmaMps: 0.2, // a pace held within about 7% over a minute or two
   episodeMaxMs: 120_000, // reflections in a street canyon hold for up to a minute or so
+  anchorEveryMs: 20_000,
+  anchorMaxAgeMs: 180_000, // beyond the longest reflection (episodeMaxMs), within a pace held for minutes
+  anchorPaceSigmaMps: 0.1,
+  anchorAgreeFixes: 2, // one fix where the pace leads could be another reflection
+  anchorGateSigma: 2.5,
+  anchorMaxDepartM: 100,
   approachZoneM: 200,
   confirmPaceMps: 1.5,
   confirmSpanSec: 15, // a brisk walk: faster than drifting GPS fixes of someone standing or strolling

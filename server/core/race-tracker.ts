@@ -366,7 +366,13 @@ export class RaceTracker {
     const stale = runner.rejectedInARow >= o.lostAfterRejections && fix.recordedAtMs - progress.atMs >= o.lostAfterMs;
     if (Math.abs(missM) <= o.suspectSigma * alongScatterM && backInLine) {
       clearPending(runner);
+      runner.anchorAgrees = 0;
       return { candidate, predicted, found: !inEpisode && stale, measured: along };
+    }
+    const restored = this.backOnAnchor(runner, candidate, fix, along, missM, predicted);
+    if (restored) {
+      clearPending(runner);
+      return restored;
     }
     // Found again after a silence (a tunnel, a phone in a bag), or back on the course after fixes
     // off it: where their pace points, within what they can have done since.
@@ -431,6 +437,72 @@ export class RaceTracker {
   }
 
   /**
+   * The estimate may itself be what went wrong: a reflection that came on gently, or looked like
+   * a stop, was taken for the runner, and the true fixes that follow it then look like a
+   * reflection. Fixes that agree, a few in a row, with where the runner's steady pace from the
+   * checkpoint leads, and not with the estimate, put the runner back there.
+   */
+  private backOnAnchor(runner: RunnerState, candidate: SnapCandidate, fix: Fix, m: Measured, missM: number, estimate: Progress): Placement | null {
+    const o = this.options;
+    if (runner.anchorM === null || runner.anchorAtMs === null) return null;
+    const ageSec = (fix.recordedAtMs - runner.anchorAtMs) / 1000;
+    if (ageSec <= 0 || ageSec * 1000 > o.anchorMaxAgeMs) {
+      runner.anchorAgrees = 0;
+      return null;
+    }
+    const expectedM = runner.anchorM + runner.anchorMps * ageSec;
+    const expectedVarM2 = runner.anchorVarM2 + (o.anchorPaceSigmaMps * ageSec) ** 2;
+    const anchorMissM = candidate.distanceAlongRaceM - expectedM;
+    // (Only when the estimate has clearly left the checkpoint's path, else the two say the same;
+    // and by no more than a reflection throws a fix, else it is the runner who changed pace, or
+    // turned back, or is found after minutes away.)
+    const departedM = Math.abs(estimate.distanceM - expectedM);
+    const agrees =
+      departedM > 2 * Math.sqrt(expectedVarM2 + estimate.varDD) &&
+      departedM <= o.anchorMaxDepartM && Math.abs(anchorMissM) <= o.anchorGateSigma * Math.sqrt(expectedVarM2 + m.varianceM2) && 2 * Math.abs(anchorMissM) < Math.abs(missM);
+    runner.anchorAgrees = agrees ? runner.anchorAgrees + 1 : 0;
+    if (runner.anchorAgrees < o.anchorAgreeFixes) return null;
+    runner.anchorAgrees = 0;
+    // Running at that pace since the checkpoint, whatever the estimate said meanwhile.
+    resetStill(runner, candidate.distanceAlongRaceM, fix.recordedAtMs, -o.standingLlr);
+    clearSuspect(runner);
+    const predicted: Progress = {
+      distanceM: expectedM,
+      speedMps: runner.anchorMps,
+      varDD: expectedVarM2,
+      covDV: o.anchorPaceSigmaMps ** 2 * ageSec,
+      varVV: o.anchorPaceSigmaMps ** 2,
+      atMs: fix.recordedAtMs,
+    };
+    return { candidate, predicted, found: false, measured: m };
+  }
+
+  /**
+   * Moves the checkpoint on to the estimate of a runner on the move, when the estimate is where
+   * the checkpoint's pace leads (or the checkpoint is too old to say anything).
+   */
+  private noteAnchor(runner: RunnerState, p: Progress): void {
+    const o = this.options;
+    // (The pace is measured between checkpoints of steady running, over a minute and a half: the
+    // estimate's speed at one fix sways with every stride and corner.)
+    let paceMps = p.speedMps;
+    if (runner.anchorM !== null && runner.anchorAtMs !== null) {
+      const ageMs = p.atMs - runner.anchorAtMs;
+      if (ageMs < o.anchorEveryMs) return;
+      const ageSec = ageMs / 1000;
+      const sigmaM = Math.sqrt(runner.anchorVarM2 + p.varDD + (o.anchorPaceSigmaMps * ageSec) ** 2);
+      const steady = runner.anchorClean && Math.abs(p.distanceM - (runner.anchorM + runner.anchorMps * ageSec)) <= 2 * sigmaM;
+      if (!steady && ageMs < o.anchorMaxAgeMs) return;
+      if (steady) paceMps = runner.anchorMps + Math.min(1, ageSec / 90) * ((p.distanceM - runner.anchorM) / ageSec - runner.anchorMps);
+    }
+    runner.anchorM = p.distanceM;
+    runner.anchorMps = paceMps;
+    runner.anchorVarM2 = p.varDD;
+    runner.anchorAtMs = p.atMs;
+    runner.anchorClean = true;
+  }
+
+  /**
    * A fix that surprises the estimate, in an episode of them: a runner who changed pace (stopped,
    * turned back, sped up) shows it as a drift from where their estimate says, growing with time;
    * a reflected signal that holds for a minute (multipath in a street canyon) as a jump that
@@ -449,6 +521,7 @@ export class RaceTracker {
     onCourse: boolean,
   ): Placement | null {
     const o = this.options;
+    runner.anchorClean = false;
     if (runner.suspectFixes === 0) runner.suspectSinceMs = fix.recordedAtMs;
     addToEpisode(runner, sinceSec, missM);
     runner.suspectLastAtMs = fix.recordedAtMs;
@@ -529,12 +602,22 @@ export class RaceTracker {
     const o = this.options;
     // An episode's fixes are on the course: the runner is not being lost.
     const inEpisode = runner.suspectFixes > 0 && runner.suspectLastAtMs === fix.recordedAtMs;
+    runner.anchorClean = false;
     // A fix on the course in an episode is not the runner being lost, nor off the course.
     if (!inEpisode || runner.offCorridorSinceMs !== null) runner.rejectedInARow += 1;
     else if (runner.status === RunnerStatus.offCourse) runner.status = RunnerStatus.onCourse;
     const progress = runner.progress;
     if (!progress) return; // never placed: nothing to show, nothing to carry on
-    if (runner.offCorridorSinceMs !== null && fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs) {
+    // Fixes held to one side of the course whose projection moves on with the runner's pace are a
+    // reflection, or a runner on the pavement across a wide road: not a runner who left the course,
+    // for as long as a reflection can hold.
+    const heldAside =
+      inEpisode &&
+      runner.suspectVerdict === 1 &&
+      (runner.progress?.speedMps ?? 0) >= o.movingAboveMps &&
+      runner.suspectSinceMs !== null &&
+      fix.recordedAtMs - runner.suspectSinceMs < o.episodeMaxMs;
+    if (runner.offCorridorSinceMs !== null && fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs && !heldAside) {
       runner.status = RunnerStatus.offCourse;
     }
     // Off the course for a while: wherever they are, they are not making progress along it.
@@ -573,6 +656,7 @@ export class RaceTracker {
       resetStill(runner, z, fix.recordedAtMs, -o.standingLlr);
       runner.progress = this.withReportedSpeed(runner.progress, fix);
       runner.status = RunnerStatus.onCourse;
+      runner.anchorClean = false;
       return;
     }
     const innovation = z - predicted.distanceM;
@@ -636,6 +720,8 @@ export class RaceTracker {
     }
     runner.progress = progress;
     runner.status = RunnerStatus.onCourse;
+    if (surprised || standing) runner.anchorClean = false;
+    if (!standing && progress.speedMps >= o.movingAboveMps) this.noteAnchor(runner, progress);
   }
 
   /** Folds in the phone's speed, keeping only the part along the course. */
@@ -917,6 +1003,7 @@ export class RaceTracker {
     if (runner.progress) runner.progress = { ...runner.progress, distanceM: runner.progress.distanceM + shiftM };
     if (runner.stillAtM !== null) runner.stillAtM += shiftM;
     if (runner.lastPlacedM !== null) runner.lastPlacedM += shiftM;
+    if (runner.anchorM !== null) runner.anchorM += shiftM;
     if (runner.approachM !== null) runner.approachM += shiftM;
     clearSuspect(runner);
     runner.beyondInARow = 0;
@@ -960,6 +1047,7 @@ export class RaceTracker {
     if (index === undefined) return;
     const state = normaliseRunnerState(previous, this.course.raceDistanceM, this.timingPoints.length);
     if (!isOutOfRace(state.status) && state.progress) state.rejectedInARow = this.options.lostAfterRejections;
+    state.anchorM = state.anchorAtMs = null; // distances along the previous line
     // The timing points may not be where they were: only those still passed keep their times.
     const passed = this.timingPoints.findIndex((p) => p.distanceAlongRaceM > state.distanceAlongRaceM);
     if (state.status !== RunnerStatus.finished) state.crossings = state.crossings.slice(0, passed === -1 ? this.timingPoints.length - 1 : passed);

@@ -68,6 +68,19 @@ export interface RunnerState {
   suspectVerdict: number;
   suspectSlopeMps: number;
   suspectCapM: number | null;
+  /**
+   * A checkpoint of the estimate while the runner ran steadily: where, at what pace and how surely,
+   * and when. Moved on only while the estimate stays where that pace leads, so that a reflection
+   * taken for the runner (the estimate then jumps, or stops) leaves it behind; fixes that agree
+   * with it again (`anchorAgrees` in a row) show the estimate was what went wrong.
+   */
+  anchorM: number | null;
+  anchorMps: number;
+  anchorVarM2: number;
+  anchorAtMs: number | null;
+  anchorAgrees: number;
+  /** No fix since the checkpoint surprised the estimate, was refused, or showed the runner standing. */
+  anchorClean: boolean;
   /** The runner's latest estimate on the move short of the finish line: where the crossing time is reckoned from. */
   approachM: number | null;
   approachAtMs: number | null;
@@ -204,6 +217,12 @@ export function initialRunnerState(participantId: string): RunnerState {
     suspectVerdict: 0,
     suspectSlopeMps: 0,
     suspectCapM: null,
+    anchorM: null,
+    anchorMps: 0,
+    anchorVarM2: 0,
+    anchorAtMs: null,
+    anchorAgrees: 0,
+    anchorClean: false,
     approachM: null,
     approachAtMs: null,
     approachMps: 0,
@@ -287,6 +306,13 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
     state.suspectSlopeMps = finite(saved.suspectSlopeMps) ? saved.suspectSlopeMps : 0;
     if (state.suspectFixes === 0 || state.suspectSums === null || state.suspectSinceMs === null) clearSuspectFields(state);
     state.lastInnovationZ = finite(saved.lastInnovationZ) ? saved.lastInnovationZ : 0;
+    state.anchorM = finiteOrNull(saved.anchorM);
+    state.anchorAtMs = finiteOrNull(saved.anchorAtMs);
+    state.anchorMps = finite(saved.anchorMps) ? Math.max(0, saved.anchorMps) : 0;
+    state.anchorVarM2 = finite(saved.anchorVarM2) ? Math.max(0, saved.anchorVarM2) : 0;
+    state.anchorAgrees = finite(saved.anchorAgrees) ? Math.max(0, Math.round(saved.anchorAgrees)) : 0;
+    state.anchorClean = saved.anchorClean === true;
+    if (state.anchorM === null || state.anchorAtMs === null) state.anchorM = state.anchorAtMs = null;
     state.approachM = finiteOrNull(saved.approachM);
     state.approachAtMs = finiteOrNull(saved.approachAtMs);
     state.approachMps = finite(saved.approachMps) ? saved.approachMps : 0;

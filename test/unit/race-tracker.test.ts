@@ -423,6 +423,46 @@ describe('crossing times and finishes', () => {
     }
   });
 
+  /** A seeded noisy run on the men's 10 km with a minute of reflected fixes from the 120th fix, each moved by `move`. */
+  function reflectedRun(seed: number, move: (course: Course, trueM: number) => [number, number]) {
+    const course = courseOf('men-10k');
+    const run = noisyRun(course, { startMs: START_MS, paceSecPerKm: 330, intervalSec: 5, noiseM: 5, random: seededRandom(seed) });
+    const fixes = run.map(({ fix }) => ({ ...fix, accuracyM: 8 }));
+    for (let k = 120; k < 132; k++) [fixes[k]!.lon, fixes[k]!.lat] = move(course, run[k]!.trueDistanceAlongRaceM);
+    return { course, run, fixes };
+  }
+
+  it.each([41, 42, 43])('keeps running on, not off course, a runner whose fixes are thrown 70 m to the side for a minute (seed %i)', (seed) => {
+    // A reflection in a street canyon: the fixes land off the corridor, but where they project on
+    // the course moves on with the runner. Off course is for a runner who left it.
+    const { course, run, fixes } = reflectedRun(seed, (course, trueM) => {
+      const courseBearingDeg = course.path.bearingAtRaceDistance(trueM);
+      return course.path.ruler.destination(course.path.pointAtRaceDistance(trueM), 70, courseBearingDeg + 90) as [number, number];
+    });
+    const t = tracker(course);
+    for (const [k, fix] of fixes.entries()) {
+      const result = t.applyFix('p1', fix);
+      if (k < 110 || k > 140) continue;
+      expect(result.status, `fix ${k}`).toBe(RunnerStatus.onCourse);
+      expect(Math.abs(result.distanceAlongRaceM - run[k]!.trueDistanceAlongRaceM), `fix ${k}`).toBeLessThanOrEqual(20);
+    }
+  });
+
+  it.each([51, 52, 53])('puts a runner back where their pace leads when a reflection behind them was taken for a stop (seed %i)', (seed) => {
+    // Fixes held 35 m back along the course for a minute look at first like a runner who stopped,
+    // then like one running on from there; when they end, the true fixes look like a reflection
+    // ahead. The estimate's checkpoint from before shows which was which.
+    const { course, run, fixes } = reflectedRun(seed, (course, trueM) => course.path.pointAtRaceDistance(trueM - 35));
+    const t = tracker(course);
+    const late: number[] = [];
+    for (const [k, fix] of fixes.entries()) {
+      const result = t.applyFix('p1', fix);
+      // From 30 s after the reflection ends, for five minutes.
+      if (k >= 138 && k < 198 && Math.abs(result.distanceAlongRaceM - run[k]!.trueDistanceAlongRaceM) > 20) late.push(k);
+    }
+    expect(late).toEqual([]);
+  });
+
   it('takes a runner found again behind their pace after a long silence, once the fixes after show them moving', () => {
     // A sweeper walking with the last runners: fixes at 4 m/s to 600 m, nothing for 280 s, then
     // at 1,020 m (they averaged 1.5 m/s, not 4) and moving on.
