@@ -594,7 +594,9 @@ export class RaceService {
     const from = this.races.get(identity.raceId);
     if (!from || from === to) return 'moved';
     // Into the new race first: if that fails the runner is still in the old one.
-    to.tracker.addParticipant({ participantId, bib: identity.bib, name: identity.name });
+    // (Their categories go with them: the identity holds only who speaks for the device.)
+    const categories = from.tracker.everParticipants.find((p) => p.participantId === participantId)?.categories;
+    to.tracker.addParticipant({ participantId, bib: identity.bib, name: identity.name, ...(categories ? { categories } : {}) });
     const outcome = from.tracker.runnerState(participantId)?.status;
     from.tracker.removeParticipant(participantId);
     // An organiser's DNF or DSQ stays with the runner.

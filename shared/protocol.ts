@@ -181,6 +181,8 @@ export interface RunnerSnapshot {
   participantId: string;
   bib: string;
   name: string;
+  /** Category labels from the event file (sex, age group, any label); absent when none. */
+  categories?: string[];
   distanceAlongRaceM: number;
   /** 1-based lap the runner is on (1 on a street course). */
   lap: number;

@@ -43,12 +43,23 @@ function token(): string {
   return out;
 }
 
+/**
+ * Results categories: the race's sex, and a masters age group for about three runners in four.
+ * (From the bib, not the seeded stream, so the names and tokens stay what they were.)
+ */
+function categoriesOf(sex: 'M' | 'W', bib: number): string[] {
+  const ageGroup = ['', '35', '45', '55'][(bib * 7) % 4]!;
+  return ageGroup === '' ? [sex] : [sex, `${sex}${ageGroup}`];
+}
+
 function participants(prefix: string, firstBib: number, count: number, firstNames: string[]) {
+  const sex = firstNames === firstNamesWomen ? 'W' : 'M';
   return Array.from({ length: count }, (_, i) => ({
     id: `${prefix}-${firstBib + i}`,
     bib: String(firstBib + i),
     name: `${random.pick(firstNames)} ${random.pick(familyNames)}`,
     deviceToken: token(),
+    categories: categoriesOf(sex, firstBib + i),
   }));
 }
 

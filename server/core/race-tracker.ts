@@ -42,6 +42,8 @@ export interface Participant {
   participantId: string;
   bib: string;
   name: string;
+  /** Category labels (sex, age group, any label), for results. */
+  categories?: readonly string[];
 }
 
 /** A validated fix, as every protocol's parser produces it. */
@@ -1097,6 +1099,7 @@ export class RaceTracker {
       participantId: p.participantId,
       bib: p.bib,
       name: p.name,
+      ...(p.categories && p.categories.length > 0 ? { categories: [...p.categories] } : {}),
       distanceAlongRaceM: roundDm(state.distanceAlongRaceM),
       lap: this.lapOf(state.distanceAlongRaceM),
       status: state.status,

@@ -68,6 +68,8 @@ const participantSchema = z
     name: z.string().min(1).max(120),
     /** A sweeper closes the field: road sections wait for them (docs/CLOSURES.md). */
     role: z.enum(['runner', 'sweeper']).default('runner'),
+    /** Category labels for results: sex, age group, or any label ("W", "W35", "wheelchair"). */
+    categories: z.array(z.string().trim().min(1).max(32)).max(4).optional(),
     /** Credential of the runner's device; generated at start when absent. */
     deviceToken: strongSecret('a device token', 128).optional(),
   })
@@ -143,6 +145,7 @@ export interface LoadedParticipant {
   name: string;
   deviceToken: string;
   isSweeper: boolean;
+  categories?: string[];
 }
 
 export interface LoadedRace {
@@ -233,7 +236,8 @@ export async function parseEvent(
       const deviceToken = p.deviceToken ?? generatedToken(p.id, options.tokenSecret ?? null);
       if (tokens.has(deviceToken)) problems.push(`${at}.participants[${i}].deviceToken: used by another participant`);
       tokens.add(deviceToken);
-      participants.push({ participantId: p.id, bib: p.bib, name: p.name, deviceToken, isSweeper: p.role === 'sweeper' });
+      const categories = p.categories && p.categories.length > 0 ? { categories: [...new Set(p.categories)] } : {};
+      participants.push({ participantId: p.id, bib: p.bib, name: p.name, deviceToken, isSweeper: p.role === 'sweeper', ...categories });
     }
     const course = await buildCourseFrom(race.course, race.distanceM, options.baseDir, `${at}.course`, problems, options.parseLine ?? parseLineHere);
     if (course) {

@@ -20,6 +20,7 @@ import { describeIssues, parseInput } from '../validation.ts';
 import type { HttpLimiters } from './http-limits.ts';
 import { createIngestRouter } from './ingest-routes.ts';
 import { requestLogger } from './request-log.ts';
+import { resultsCsv, resultsOf, rowsFor, searchRunners } from '../results-export.ts';
 import { securityHeaders } from './security-headers.ts';
 
 export interface HttpDeps {
@@ -118,6 +119,39 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/api/races/:raceId/snapshot', (req, res) => {
     const race = viewableRace(req, res);
     if (race) res.set('cache-control', 'no-store').json(okAck(service.snapshot(race)));
+  });
+
+  // Results (docs/RESULTS.md): the table as JSON or CSV, all or one category.
+  const resultsQuery = z
+    .object({ format: z.enum(['json', 'csv']).default('json'), category: z.string().trim().min(1).max(32).optional(), key: z.string().optional() })
+    .strict();
+  app.get('/api/races/:raceId/results', (req, res) => {
+    const race = viewableRace(req, res);
+    if (!race) return;
+    const query = parseInput(resultsQuery, req.query);
+    if (!query.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(query.error).join('; '));
+    const { format, category } = query.data;
+    const results = resultsOf(service, race);
+    const rows = rowsFor(results, category);
+    res.set('cache-control', 'no-store');
+    if (format === 'csv') {
+      const file = `${race.raceId}${category === undefined ? '' : '-' + category.replace(/[^A-Za-z0-9_-]/g, '_')}-results.csv`;
+      res.type('text/csv; charset=utf-8').set('content-disposition', `attachment; filename="${file}"`).send(resultsCsv(results, rows, category !== undefined));
+      return;
+    }
+    res.json(okAck({ ...results, ...(category === undefined ? {} : { category }), rows }));
+  });
+  const searchQuery = z.object({ q: z.string().trim().min(1).max(64), limit: z.coerce.number().int().min(1).max(50).default(20) }).strict();
+  app.get('/api/results/search', (req, res) => {
+    const query = parseInput(searchQuery, req.query);
+    if (!query.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(query.error).join('; '));
+    // Every race the caller may see: public ones, a private one whose key is sent, all for organisers.
+    const access = { key: req.get('x-race-key'), isOrganiser: isOrganiser(req) };
+    const races = service
+      .listRaces({ includePrivate: true })
+      .map((summary) => service.findViewableRace(summary.raceId, access))
+      .filter((race): race is RaceEntry => race !== null);
+    res.set('cache-control', 'no-store').json(okAck({ query: query.data.q, matches: searchRunners(service, races, query.data.q, query.data.limit) }));
   });
 
   app.use('/ingest', createIngestRouter({ service, logger, clock, limits }));

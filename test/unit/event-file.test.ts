@@ -58,6 +58,21 @@ describe('event file validation', () => {
     );
   });
 
+  it('takes participants\' categories for results, and refuses too many or too long ones, naming where', async () => {
+    const json = testEventJson(0);
+    const participants = json.races[0]!.participants as Array<Record<string, unknown>>;
+    participants[0]!['categories'] = ['W', 'W35', 'W'];
+    const event = await parse(json);
+    expect(event.races[0]!.participants[0]!.categories).toEqual(['W', 'W35']);
+    expect(event.races[0]!.participants[1]!.categories).toBeUndefined();
+    participants[1]!['categories'] = ['a', 'b', 'c', 'd', 'e'];
+    participants[2]!['categories'] = ['x'.repeat(33)];
+    expect(await problemsOf(json)).toEqual([
+      expect.stringMatching(/^races\[0\]\.participants\[1\]\.categories: /),
+      expect.stringMatching(/^races\[0\]\.participants\[2\]\.categories\[0\]: /),
+    ]);
+  });
+
   it('refuses duplicate race and participant ids and shared device tokens', async () => {
     const json = testEventJson(0);
     const races = json.races as Array<{ id: string; participants: Array<{ id: string; deviceToken: string }> }>;
