@@ -7,6 +7,9 @@ import { RunnerStatus, type CrossingTime, type RunnerSnapshot, type RunnerStatus
 /** What a result row says of a runner's standing in the race. */
 export type ResultStatus = 'finished' | 'racing' | 'off course' | 'not started' | 'dnf' | 'dsq';
 
+/** What results need of a runner: a snapshot's runner, or what a page keeps of one. */
+export type ResultsRunner = Pick<RunnerSnapshot, 'runnerIndex' | 'participantId' | 'bib' | 'name' | 'categories' | 'distanceAlongRaceM' | 'status' | 'finishedAtMs' | 'crossings'>;
+
 export interface ResultsInput {
   raceId: string;
   raceName: string;
@@ -15,7 +18,7 @@ export interface ResultsInput {
   /** Loops and tracks are told in laps. */
   lapped: boolean;
   timingPoints: readonly TimingPoint[];
-  runners: readonly RunnerSnapshot[];
+  runners: readonly ResultsRunner[];
 }
 
 export interface Split {

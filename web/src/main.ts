@@ -16,9 +16,11 @@ import {
   type SpectatorClientToServerEvents,
   type SpectatorServerToClientEvents,
 } from '../../shared/protocol.ts';
+import { buildResults, type Results } from '../../shared/results.ts';
 import { decodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
+import { ResultsView } from './results-view.ts';
 import { $ } from './dom.ts';
 import { readSecretParam } from './secret-param.ts';
 
@@ -43,8 +45,20 @@ function formatRaceKm(distanceM: number): string {
   return `${Number((distanceM / 1000).toFixed(3))} km`;
 }
 
+/** A runner found by the search across races (docs/RESULTS.md). */
+interface RunnerMatchView {
+  raceId: string;
+  raceName: string;
+  participantId: string;
+  bib: string;
+  name: string;
+  position: number | null;
+}
+
 interface Viewing {
   race: ViewedRace;
+  raceName: string;
+  course: CourseGeometry;
   path: CoursePath;
   laps: number;
   /** Deltas that arrived while a snapshot was being fetched. */
@@ -61,7 +75,23 @@ async function start(): Promise<void> {
   const followInput = $<HTMLInputElement>('follow-input');
   let viewing: Viewing | null = null;
   let followedIndex: number | null = null;
+  /** A runner to follow once the race being opened has its snapshot (found by a search). */
+  let followOnSnapshot: string | null = null;
   let renderQueued = false;
+  const raceNames = new Map<string, string>();
+  const resultsView = new ResultsView();
+
+  /** The race's results, from what the page holds (docs/RESULTS.md): no request. */
+  const resultsOf = (v: Viewing): Results =>
+    buildResults({
+      raceId: v.race.raceId,
+      raceName: v.raceName,
+      startsAtMs: v.race.startsAtMs,
+      raceDistanceM: v.race.raceDistanceM,
+      lapped: v.course.courseKind !== 'street',
+      timingPoints: v.course.timingPoints,
+      runners: v.race.runners,
+    });
 
   const setMessage = (text: string): void => {
     $('message').textContent = text;
@@ -92,6 +122,10 @@ async function start(): Promise<void> {
       }),
     );
     const followed = followedIndex === null ? undefined : race.runner(followedIndex);
+    // (Built only when someone looks at them: the table open, or a runner followed.)
+    const results = resultsView.isOpen || followed ? resultsOf(viewing) : null;
+    if (results && resultsView.isOpen) resultsView.render(results);
+    resultsView.renderSplits(followed && results ? results.rows.find((r) => r.runnerIndex === followed.runnerIndex) : undefined);
     $('followed').hidden = !followed;
     if (followed) {
       $('followed-name').textContent = `${followed.bib} ${followed.name}`;
@@ -119,6 +153,11 @@ async function start(): Promise<void> {
     const pending = viewing.pending ?? [];
     viewing.pending = null;
     for (const delta of pending) viewing.race.applyDelta(delta);
+    if (followOnSnapshot !== null) {
+      const wanted = viewing.race.runners.find((r) => r.participantId === followOnSnapshot);
+      followOnSnapshot = null;
+      if (wanted) follow(wanted.runnerIndex);
+    }
     queueRender();
   };
 
@@ -144,6 +183,8 @@ async function start(): Promise<void> {
     const path = new CoursePath(course.lapCoordinates, { lapLengthM: course.lapLengthM });
     viewing = {
       race: new ViewedRace(raceId, course.lapLengthM, course.raceDistanceM, course.startOffsetM, course.timingPoints.length),
+      raceName: raceNames.get(raceId) ?? raceId,
+      course,
       path,
       laps: lapsInRace(course.lapLengthM, course.raceDistanceM, course.startOffsetM),
       pending: [],
@@ -218,16 +259,81 @@ async function start(): Promise<void> {
     else setMessage(followInput.value ? `No runner matches “${followInput.value}”.` : '');
   });
   $('unfollow').addEventListener('click', () => follow(null));
+  resultsView.onChange(queueRender);
+  $('results-panel').addEventListener('toggle', queueRender);
+  resultsView.followWith((participantId) => {
+    const runner = viewing?.race.runners.find((r) => r.participantId === participantId);
+    if (runner) follow(runner.runnerIndex);
+  });
+  // The export over HTTP, with the key in a header (never in a link's query string).
+  $('results-csv').addEventListener('click', () => {
+    if (!viewing) return;
+    const raceId = viewing.race.raceId;
+    const category = $<HTMLSelectElement>('results-category').value;
+    const query = new URLSearchParams({ format: 'csv', ...(category ? { category } : {}) });
+    void fetch(`/api/races/${encodeURIComponent(raceId)}/results?${query.toString()}`, { headers: raceKey ? { 'x-race-key': raceKey } : {} })
+      .then(async (response) => {
+        if (!response.ok) throw new Error(`the export failed (${response.status})`);
+        const link = document.createElement('a');
+        link.href = URL.createObjectURL(await response.blob());
+        link.download = `${raceId}${category ? `-${category}` : ''}-results.csv`;
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      })
+      .catch((err: unknown) => setMessage((err as Error).message));
+  });
+  // A runner in any race one may see: open their race and follow them.
+  $<HTMLFormElement>('search-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = $<HTMLInputElement>('search-input').value.trim();
+    if (!q) return;
+    void api<{ matches: RunnerMatchView[] }>(`/api/results/search?${new URLSearchParams({ q }).toString()}`)
+      .then(({ matches }) => {
+        $('search-results').hidden = false;
+        const list = $('search-list');
+        if (matches.length === 0) {
+          const li = document.createElement('li');
+          li.textContent = `No runner matches “${q}”.`;
+          list.replaceChildren(li);
+          return;
+        }
+        list.replaceChildren(
+          ...matches.map((m) => {
+            const li = document.createElement('li');
+            const button = document.createElement('button');
+            button.type = 'button';
+            button.className = 'link';
+            button.textContent = `${m.bib} ${m.name} · ${m.raceName}${m.position === null ? '' : ` · #${m.position}`}`;
+            button.addEventListener('click', () => {
+              if (viewing?.race.raceId === m.raceId) {
+                const runner = viewing.race.runners.find((r) => r.participantId === m.participantId);
+                if (runner) follow(runner.runnerIndex);
+                return;
+              }
+              followOnSnapshot = m.participantId;
+              select.value = m.raceId;
+              select.dispatchEvent(new Event('change'));
+            });
+            li.append(button);
+            return li;
+          }),
+        );
+      })
+      .catch((err: unknown) => setMessage((err as Error).message));
+  });
   map.onRunnerClick((runnerIndex) => follow(runnerIndex));
 
   const { eventName, races } = await api<{ eventName: string; races: RaceSummary[] }>('/api/races');
   $('event-name').textContent = eventName;
+  for (const r of races) raceNames.set(r.raceId, r.name);
   document.title = `${eventName} · live`;
   let startupMessage = '';
   if (requested && !races.some((r) => r.raceId === requested)) {
     // A private race is not listed; it is reachable with its key.
     try {
-      races.push(await api<RaceSummary>(`/api/races/${encodeURIComponent(requested)}`));
+      const summary = await api<RaceSummary>(`/api/races/${encodeURIComponent(requested)}`);
+      races.push(summary);
+      raceNames.set(summary.raceId, summary.name);
     } catch (err) {
       startupMessage = `“${requested}”: ${(err as Error).message}.`;
     }

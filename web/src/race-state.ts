@@ -7,8 +7,10 @@ import type { RaceDelta } from '../../shared/wire.ts';
 
 export interface ViewedRunner {
   runnerIndex: number;
+  participantId: string;
   bib: string;
   name: string;
+  categories?: string[];
   distanceAlongRaceM: number;
   status: RunnerStatusCode;
   /** When the runner crossed the finish line: from the snapshot, or from the finish's crossing in a delta. */
@@ -57,8 +59,10 @@ export class ViewedRace {
         r.runnerIndex,
         {
           runnerIndex: r.runnerIndex,
+          participantId: r.participantId,
           bib: r.bib,
           name: r.name,
+          ...(r.categories ? { categories: [...r.categories] } : {}),
           distanceAlongRaceM: r.distanceAlongRaceM,
           status: r.status,
           finishedAtMs: r.finishedAtMs,

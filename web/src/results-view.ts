@@ -1,0 +1,175 @@
+// The spectator page's results table: built from the race's snapshot and deltas (no request of
+// its own), sortable, filtered by category or by bib and name, a row opened with a click or the
+// keyboard to follow that runner; and the followed runner's splits. docs/RESULTS.md.
+import { categoriesOf, formatDuration, type ResultRow, type Results } from '../../shared/results.ts';
+import { $ } from './dom.ts';
+
+type SortKey = 'position' | 'bib' | 'name' | 'distance' | 'finish';
+
+const statusLabel: Record<ResultRow['status'], string> = {
+  finished: 'finished',
+  racing: 'racing',
+  'off course': 'off course',
+  'not started': 'not started',
+  dnf: 'DNF',
+  dsq: 'DSQ',
+};
+
+const time = (sec: number | null): string => (sec === null ? '' : formatDuration(sec));
+
+export class ResultsView {
+  private sortKey: SortKey = 'position';
+  private ascending = true;
+  private categories = '';
+  private onFollow: (participantId: string) => void = () => {};
+
+  constructor() {
+    for (const button of document.querySelectorAll<HTMLButtonElement>('#results-table th button[data-sort]')) {
+      button.addEventListener('click', () => {
+        const key = button.dataset['sort'] as SortKey;
+        this.ascending = this.sortKey === key ? !this.ascending : true;
+        this.sortKey = key;
+        this.changed();
+      });
+    }
+    $('results-category').addEventListener('change', () => this.changed());
+    $('results-filter').addEventListener('input', () => this.changed());
+    $('results-body').addEventListener('click', (e) => {
+      const button = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-participant]');
+      if (button) this.onFollow(button.dataset['participant']!);
+    });
+  }
+
+  /** Called when the user asks to follow a runner from the table. */
+  followWith(callback: (participantId: string) => void): void {
+    this.onFollow = callback;
+  }
+
+  /** Whether the table is open (it is built only then). */
+  get isOpen(): boolean {
+    return $<HTMLDetailsElement>('results-panel').open;
+  }
+
+  private changed: () => void = () => {};
+
+  /** What to call when a control changes the table. */
+  onChange(callback: () => void): void {
+    this.changed = callback;
+  }
+
+  render(results: Results): void {
+    this.renderCategories(categoriesOf(results));
+    const category = $<HTMLSelectElement>('results-category').value;
+    const query = $<HTMLInputElement>('results-filter').value.trim().toLowerCase();
+    let place = 0;
+    const rows = results.rows
+      .filter((row) => category === '' || row.categories.includes(category))
+      .map((row) => ({ row, categoryPosition: category !== '' && row.position !== null ? ++place : null }))
+      .filter(({ row }) => query === '' || row.bib.toLowerCase() === query || row.name.toLowerCase().includes(query));
+    const direction = this.ascending ? 1 : -1;
+    const nullsLast = (a: number | null, b: number | null) => (a === null ? (b === null ? 0 : 1) : b === null ? -1 : direction * (a - b));
+    rows.sort((a, b) => {
+      switch (this.sortKey) {
+        case 'bib':
+          return direction * a.row.bib.localeCompare(b.row.bib, undefined, { numeric: true });
+        case 'name':
+          return direction * a.row.name.localeCompare(b.row.name);
+        case 'distance':
+          return direction * (b.row.distanceAlongRaceM - a.row.distanceAlongRaceM);
+        case 'finish':
+          return nullsLast(a.row.finishSec, b.row.finishSec);
+        default:
+          return nullsLast(a.row.position, b.row.position);
+      }
+    });
+    for (const th of document.querySelectorAll<HTMLTableCellElement>('#results-table th')) {
+      const key = th.querySelector<HTMLButtonElement>('button[data-sort]')?.dataset['sort'];
+      if (key === this.sortKey) th.setAttribute('aria-sort', this.ascending ? 'ascending' : 'descending');
+      else th.removeAttribute('aria-sort');
+    }
+    $('results-distance-head').textContent = results.lapped ? 'Laps' : 'Distance';
+    $('results-body').replaceChildren(...rows.map(({ row, categoryPosition }) => this.rowElement(row, categoryPosition, results.lapped)));
+    $('results-count').textContent = `${rows.length} of ${results.rows.length}`;
+  }
+
+  private renderCategories(categories: string[]): void {
+    const select = $<HTMLSelectElement>('results-category');
+    const key = categories.join('\n');
+    if (key === this.categories) return;
+    this.categories = key;
+    const chosen = select.value;
+    const all = document.createElement('option');
+    all.value = '';
+    all.textContent = 'All';
+    select.replaceChildren(
+      all,
+      ...categories.map((c) => {
+        const option = document.createElement('option');
+        option.value = option.textContent = c;
+        return option;
+      }),
+    );
+    select.value = categories.includes(chosen) ? chosen : '';
+    $('results-category-label').hidden = categories.length === 0;
+  }
+
+  private rowElement(row: ResultRow, categoryPosition: number | null, lapped: boolean): HTMLTableRowElement {
+    const tr = document.createElement('tr');
+    tr.dataset['participant'] = row.participantId;
+    const cells: Array<string | HTMLElement> = [
+      row.position === null ? '' : categoryPosition === null ? String(row.position) : `${categoryPosition} (${row.position})`,
+      row.bib,
+      followButton(row),
+      row.categories.join(' '),
+      lapped ? String(row.lapsCompleted ?? 0) : `${(row.distanceAlongRaceM / 1000).toFixed(2)} km`,
+      row.lastPoint ? `${row.lastPoint.name} ${time(row.lastSplitSec)}` : '',
+      row.gapSec === null ? '' : row.gapSec === 0 ? '–' : `+${formatDuration(row.gapSec)}`,
+      time(row.finishSec),
+      statusLabel[row.status],
+    ];
+    for (const content of cells) {
+      const td = document.createElement('td');
+      if (typeof content === 'string') td.textContent = content;
+      else td.append(content);
+      tr.append(td);
+    }
+    return tr;
+  }
+
+  /** The followed runner's splits: each point passed, when, the split as a pace, the place there. */
+  renderSplits(row: ResultRow | undefined): void {
+    const body = $('followed-splits-body');
+    $('followed-splits').hidden = !row || row.splits.length === 0;
+    $('followed-finish').textContent = !row || row.finishSec === null ? '' : `Finish ${formatDuration(row.finishSec, true)} (position ${row.position ?? '–'})`;
+    if (!row) {
+      body.replaceChildren();
+      return;
+    }
+    body.replaceChildren(
+      ...row.splits.map((split) => {
+        const tr = document.createElement('tr');
+        for (const text of [
+          split.name,
+          split.sinceStartSec === null ? '–' : formatDuration(split.sinceStartSec),
+          split.paceSecPerKm === null ? '' : `${formatDuration(split.paceSecPerKm)}/km`,
+          split.position === null ? '' : String(split.position),
+        ]) {
+          const td = document.createElement('td');
+          td.textContent = text;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+  }
+}
+
+function followButton(row: ResultRow): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'link';
+  button.dataset['participant'] = row.participantId;
+  button.textContent = row.name;
+  button.setAttribute('aria-label', `Follow ${row.bib} ${row.name}`);
+  return button;
+}
