@@ -105,6 +105,14 @@ export class CoursePath {
     return this.pointAtLapDistance(wrapToLap(distanceAlongRaceM, this.lapLengthM));
   }
 
+  /** How far along the lap the point of the line nearest to `lonLat` is, and how far away it is (m). */
+  nearestLapDistance(lonLat: LonLat): { distanceAlongLapM: number; offsetM: number } {
+    const { point, index, t } = this.ruler.pointOnLine(this.coordinates as LonLat[], lonLat);
+    const start = this.vertexDistancesM[index]!;
+    const end = this.vertexDistancesM[Math.min(index + 1, this.vertexDistancesM.length - 1)]!;
+    return { distanceAlongLapM: start + (end - start) * t, offsetM: this.ruler.distance(point as LonLat, lonLat) };
+  }
+
   /** The line between two distances along one lap (a road section), vertices included. */
   lapSlice(fromM: number, toM: number): LonLat[] {
     const from = Math.min(Math.max(fromM, 0), this.lapLengthM);

@@ -8,6 +8,10 @@
 //       The course engine's accuracy evaluation (simulations/accuracy.ts): seeded scenarios,
 //       the engine beside the naive baseline, and the targets it misses.
 //
+//   eta [--json] [--seed N] [--runners N]
+//       The predicted arrival's error 30 and 10 minutes before runners reach a point
+//       (simulations/eta.ts): median, 90th percentile, and how often the interval holds it.
+//
 //   demo [event.json] --url http://127.0.0.1:8080 [--speed N] [--organiser-token T] [--seed N]
 //       Moves every participant of the event file against a running server, through the same
 //       Socket.IO path a runner's phone uses. Device tokens come from the event file. Use the
@@ -19,11 +23,13 @@ import { loadEventFile } from '../server/event/event-file.ts';
 import type { Ack, ClientConfig, RaceSummary } from '../shared/protocol.ts';
 import { formatTable, missedTargets, runScenario, scenarios, VARIANTS, type ScenarioResult } from './accuracy.ts';
 import { formatClosures, runClosures } from './closures.ts';
+import { formatEta, runEta } from './eta.ts';
 import { startDemoSimulation } from './demo-runners.ts';
 
 const usage = `usage: npm run sim -- demo [event.json] [--url URL] [--speed N] [--organiser-token T] [--seed N]
        npm run sim -- accuracy [--json] [--seed N] [--only NAME] [--seeds COUNT] [--misses N]
-       npm run sim -- closures [--json] [--seed N] [--tick SECONDS]`;
+       npm run sim -- closures [--json] [--seed N] [--tick SECONDS]
+       npm run sim -- eta [--json] [--seed N] [--runners N]`;
 
 async function accuracy(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -182,7 +188,19 @@ async function closures(argv: string[]): Promise<void> {
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatClosures(result)}\n`);
 }
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { demo, accuracy, closures };
+async function eta(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, seed: { type: 'string', default: '1' }, runners: { type: 'string', default: '60' } },
+  });
+  const seed = Number(values.seed);
+  const runners = Number(values.runners);
+  if (!Number.isInteger(seed) || !Number.isInteger(runners) || runners < 1) throw new Error(`--seed and --runners must be whole numbers\n${usage}`);
+  const figures = runEta(seed, runners);
+  process.stdout.write(values.json ? `${JSON.stringify(figures, null, 2)}\n` : `${formatEta(figures)}\n`);
+}
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = { demo, accuracy, closures, eta };
 const run = command === undefined ? undefined : commands[command];
 if (!run) {
   process.stderr.write(`${usage}\n`);

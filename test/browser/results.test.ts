@@ -1,14 +1,18 @@
-// The results table, splits and the search across races on the spectator page, in headless
-// Chromium against a running server, on a desktop and on a 390 px phone: the table follows the
-// race live, a runner who crossed the line shows their finish time and splits, and a runner in
-// another race is found by bib and opened. The page must not scroll sideways on the phone.
+// The results table, splits, the expected arrival and the search across races on the spectator
+// page, in headless Chromium against a running server, on a desktop and on a 390 px phone: the
+// table follows the race live, a runner who crossed the line shows their finish time and splits,
+// a runner still racing when they are expected where the spectator stands (typed, or clicked on
+// the map), and a runner in another race is found by bib and opened. The page must not scroll
+// sideways on the phone.
 import { fileURLToPath } from 'node:url';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RunnerStatus, type Ack } from '../../shared/protocol.ts';
 import { ManualClock } from '../../server/core/clock.ts';
 import { parseEvent, type LoadedEvent } from '../../server/event/event-file.ts';
+import { COURSE_COLOUR } from '../../web/src/colours.ts';
 import { eventSecrets, expectClean, guardPage } from '../support/browser-guard.ts';
+import { hexToRgb, pixelNear } from '../support/pixels.ts';
 import { testEventJson } from '../support/fixtures.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
 import { connectDevice, connected, startTestServer, type TestServer } from '../support/test-server.ts';
@@ -76,7 +80,7 @@ describe.skipIf(!available)('results on the spectator page (Chromium)', () => {
     ['desktop', { width: 1200, height: 800 }, 3],
     ['phone', { width: 390, height: 844 }, 4],
   ] as const) {
-    it(`shows the table live, splits and the finish time, and finds a runner in another race (${viewportName})`, async () => {
+    it(`shows the table live, splits and the finish time, an ETA where I stand, and finds a runner in another race (${viewportName})`, async () => {
       const page = await browser.newPage({ viewport });
       const guard = await guardPage(page, eventSecrets(event));
       await page.goto(`${server.url}/?race=street-10k`);
@@ -116,6 +120,22 @@ describe.skipIf(!available)('results on the spectator page (Chromium)', () => {
       await expect.poll(() => page.textContent('#followed-finish')).toMatch(/^Finish \d+:\d\d:\d\d\.\d \(position 1\)$/);
       const splits = await page.$$eval('#followed-splits-body tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
       expect(splits).toEqual(['5 km', 'Finish']);
+
+      // A runner still racing: when they are expected at the finish, and where I stand (7 km).
+      await page.click('#results-body button[aria-label^="Follow S1"]');
+      await expect.poll(() => page.textContent('#followed-name')).toBe('S1 Runner s 1');
+      await expect.poll(() => page.textContent('#followed-eta')).toMatch(/^Expected at the finish \d\d:\d\d:\d\d \(\d\d:\d\d:\d\d–\d\d:\d\d:\d\d\)$/);
+      await page.fill('#stand-input', '7');
+      await page.press('#stand-input', 'Enter');
+      await expect.poll(() => page.textContent('#stand-eta')).toMatch(/^At 7\.00 km: \d\d:\d\d:\d\d \(\d\d:\d\d:\d\d–\d\d:\d\d:\d\d\)$/);
+      // A click on the course on the map: the point is taken from the course line nearest the click.
+      await page.fill('#stand-input', '');
+      const coursePixel = pixelNear(await page.locator('#map').screenshot(), hexToRgb(COURSE_COLOUR));
+      expect(coursePixel).not.toBeNull();
+      const box = (await page.locator('#map').boundingBox())!;
+      await page.mouse.click(box.x + coursePixel!.x, box.y + coursePixel!.y);
+      await expect.poll(() => page.inputValue('#stand-input')).toMatch(/^\d+\.\d\d$/);
+      await expect.poll(() => page.textContent('#stand-eta')).toMatch(/^(At \d+\.\d\d km: \d\d:\d\d:\d\d \(.+\)|Not expected there .*)$/);
 
       // The page never scrolls sideways, the table scrolls within itself.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);

@@ -16,6 +16,7 @@ import {
   type SpectatorClientToServerEvents,
   type SpectatorServerToClientEvents,
 } from '../../shared/protocol.ts';
+import { estimateArrival, nextPassM, type Eta } from '../../shared/eta.ts';
 import { buildResults, type Results } from '../../shared/results.ts';
 import { decodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
@@ -34,6 +35,15 @@ async function api<T>(path: string): Promise<T> {
   const body = (await response.json()) as Ack<T>;
   if (!body.ok) throw new Error(body.message);
   return body.data;
+}
+
+/** A time of day in 24 hours, as the race's clock says. */
+function clockTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+}
+
+function etaText(eta: Eta): string {
+  return `${clockTime(eta.atMs)} (${clockTime(eta.earliestMs)}–${clockTime(eta.latestMs)})`;
 }
 
 function formatKm(distanceM: number): string {
@@ -79,6 +89,8 @@ async function start(): Promise<void> {
   let followOnSnapshot: string | null = null;
   let renderQueued = false;
   const raceNames = new Map<string, string>();
+  /** Where the spectator stands: metres along the drawn lap (along the race, on a street course). */
+  let standLapM: number | null = null;
   const resultsView = new ResultsView();
 
   /** The race's results, from what the page holds (docs/RESULTS.md): no request. */
@@ -132,6 +144,17 @@ async function start(): Promise<void> {
       $('followed-distance').textContent = `${formatKm(followed.distanceAlongRaceM)} of ${formatRaceKm(race.raceDistanceM)}`;
       $('followed-lap').textContent = `${race.lapOf(followed)} of ${viewing.laps}`;
       $('followed-status').textContent = runnerStatusNames[followed.status];
+      // When they will be at the finish, and where the spectator stands (docs/RESULTS.md).
+      const lapped = viewing.course.courseKind !== 'street';
+      const etaInput = { startsAtMs: race.startsAtMs, timingPoints: viewing.course.timingPoints, crossings: followed.crossings, distanceNowM: followed.distanceAlongRaceM, nowMs: race.asOfMs };
+      const racing = followed.status === RunnerStatus.onCourse || followed.status === RunnerStatus.offCourse;
+      const atFinish = racing ? estimateArrival(etaInput, race.raceDistanceM) : null;
+      $('followed-eta').textContent = atFinish ? `Expected at the finish ${etaText(atFinish)}` : '';
+      $('stand-label').textContent = lapped ? 'Where I stand, m into the lap' : 'Where I stand, km';
+      const passM = standLapM === null || !racing ? null : nextPassM(standLapM, followed.distanceAlongRaceM, viewing.course.lapLengthM, race.raceDistanceM, lapped);
+      const atStand = passM === null ? null : estimateArrival(etaInput, passM);
+      $('stand-eta').textContent =
+        standLapM === null ? '' : atStand ? `At ${formatKm(passM!)}: ${etaText(atStand)}` : racing ? 'Not expected there (passed, or not enough to go by yet).' : '';
     }
   };
   const queueRender = (): void => {
@@ -178,6 +201,8 @@ async function start(): Promise<void> {
     if (viewing) socket.emit('race:leave', { raceId: viewing.race.raceId }, () => {});
     viewing = null;
     followedIndex = null;
+    standLapM = null;
+    $<HTMLInputElement>('stand-input').value = '';
     setMessage('');
     const course = await api<CourseGeometry>(`/api/races/${encodeURIComponent(raceId)}/course`);
     const path = new CoursePath(course.lapCoordinates, { lapLengthM: course.lapLengthM });
@@ -260,6 +285,22 @@ async function start(): Promise<void> {
   });
   $('unfollow').addEventListener('click', () => follow(null));
   resultsView.onChange(queueRender);
+  // Where the spectator stands: typed, or a click on the map (on the course's nearest point).
+  $<HTMLFormElement>('stand-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const value = Number($<HTMLInputElement>('stand-input').value);
+    if (!viewing || !Number.isFinite(value) || value < 0) return;
+    standLapM = viewing.course.courseKind === 'street' ? value * 1000 : value;
+    queueRender();
+  });
+  map.onPlaceClick((lonLat) => {
+    if (!viewing) return;
+    const { distanceAlongLapM, offsetM } = viewing.path.nearestLapDistance(lonLat);
+    if (offsetM > 200) return; // not near the course
+    standLapM = distanceAlongLapM;
+    $<HTMLInputElement>('stand-input').value = viewing.course.courseKind === 'street' ? (distanceAlongLapM / 1000).toFixed(2) : distanceAlongLapM.toFixed(0);
+    queueRender();
+  });
   $('results-panel').addEventListener('toggle', queueRender);
   resultsView.followWith((participantId) => {
     const runner = viewing?.race.runners.find((r) => r.participantId === participantId);

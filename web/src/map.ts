@@ -24,12 +24,16 @@ export interface RaceMap {
   showCourses(courses: ReadonlyArray<{ lapCoordinates: [number, number][]; colour: string }>): void;
   showRunners(runners: readonly RunnerPoint[]): void;
   onRunnerClick(listener: (runnerIndex: number) => void): void;
+  /** A click on the map away from any runner: where, as [lon, lat]. */
+  onPlaceClick(listener: (lonLat: [number, number]) => void): void;
 }
 
 /** The part of the map API both libraries share, as used here. */
 interface MapApi {
   on(type: 'load', listener: () => void): unknown;
   on(type: 'click', layerId: string, listener: (event: { features?: Array<{ properties: unknown }> }) => void): unknown;
+  on(type: 'click', listener: (event: { lngLat: { lng: number; lat: number }; point: unknown }) => void): unknown;
+  queryRenderedFeatures(point: unknown, options: { layers: string[] }): unknown[];
   addSource(id: string, source: { type: 'geojson'; data: FeatureCollection }): unknown;
   addLayer(layer: Record<string, unknown>): unknown;
   getSource(id: string): unknown;
@@ -144,6 +148,12 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
         geometry: { type: 'Point', coordinates: [r.lon, r.lat] },
       }));
       setData('runners', { type: 'FeatureCollection', features });
+    },
+    onPlaceClick(listener) {
+      map.on('click', (event) => {
+        if (map.queryRenderedFeatures(event.point, { layers: ['runners'] }).length > 0) return;
+        listener([event.lngLat.lng, event.lngLat.lat]);
+      });
     },
     onRunnerClick(listener) {
       map.on('click', 'runners', (event) => {

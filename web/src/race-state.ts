@@ -26,6 +26,8 @@ export class ViewedRace {
   private seq = -1;
   /** The race's start, from the snapshot: crossing times count from it. */
   startsAtMs = 0;
+  /** The server's time of the newest snapshot or delta: what the positions are as of. */
+  asOfMs = 0;
 
   constructor(
     readonly raceId: string,
@@ -72,6 +74,7 @@ export class ViewedRace {
     );
     this.seq = snapshot.seq;
     this.startsAtMs = snapshot.startsAtMs;
+    this.asOfMs = snapshot.takenAtMs;
   }
 
   applyDelta(delta: RaceDelta): DeltaOutcome {
@@ -93,6 +96,7 @@ export class ViewedRace {
       if (c.pointIndex === this.timingPointCount - 1 && c.sinceStartMs !== null) runner.finishedAtMs = this.startsAtMs + c.sinceStartMs;
     }
     this.seq = delta.seq;
+    this.asOfMs = Math.max(this.asOfMs, delta.tickAtMs);
     return 'applied';
   }
 
