@@ -11,4 +11,6 @@ export const RUNNER_COLOURS: Record<RunnerStatusCode, string> = {
   5: '#495057',
 };
 export const FOLLOWED_COLOUR = '#c2255c';
+/** Favourite runners' markers (web/src/favourites.ts). */
+export const FAVOURITE_COLOUR = '#7048e8';
 export const BACKGROUND_COLOUR = '#f1efe9';

@@ -17,11 +17,13 @@ import {
   type SpectatorServerToClientEvents,
 } from '../../shared/protocol.ts';
 import { estimateArrival, nextPassM, type Eta } from '../../shared/eta.ts';
-import { buildResults, type Results } from '../../shared/results.ts';
+import { buildResults, formatDuration, type Results } from '../../shared/results.ts';
 import { decodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
 import { ResultsView } from './results-view.ts';
+import { FAVOURITE_COLOUR } from './colours.ts';
+import { Favourites, announce, askForNotifications } from './favourites.ts';
 import { $ } from './dom.ts';
 import { readSecretParam } from './secret-param.ts';
 
@@ -92,6 +94,7 @@ async function start(): Promise<void> {
   /** Where the spectator stands: metres along the drawn lap (along the race, on a street course). */
   let standLapM: number | null = null;
   const resultsView = new ResultsView();
+  const favourites = new Favourites();
 
   /** The race's results, from what the page holds (docs/RESULTS.md): no request. */
   const resultsOf = (v: Viewing): Results =>
@@ -118,7 +121,8 @@ async function start(): Promise<void> {
       // Not placed on the course yet, or out of the race: not on the map.
       if (runner.status === RunnerStatus.notStarted || runner.status === RunnerStatus.dnf || runner.status === RunnerStatus.dsq) continue;
       const [lon, lat] = path.pointAtRaceDistance(runner.distanceAlongRaceM);
-      points.push({ runnerIndex: runner.runnerIndex, lon, lat, status: runner.status, followed: runner.runnerIndex === followedIndex });
+      const favourite = favourites.has(race.raceId, runner.participantId);
+      points.push({ runnerIndex: runner.runnerIndex, lon, lat, status: runner.status, followed: runner.runnerIndex === followedIndex, ...(favourite ? { colour: FAVOURITE_COLOUR } : {}) });
     }
     map.showRunners(points);
     document.body.dataset['runnersDrawn'] = String(points.length);
@@ -134,6 +138,7 @@ async function start(): Promise<void> {
       }),
     );
     const followed = followedIndex === null ? undefined : race.runner(followedIndex);
+    renderFavourites(followed);
     // (Built only when someone looks at them: the table open, or a runner followed.)
     const results = resultsView.isOpen || followed ? resultsOf(viewing) : null;
     if (results && resultsView.isOpen) resultsView.render(results);
@@ -156,6 +161,48 @@ async function start(): Promise<void> {
       $('stand-eta').textContent =
         standLapM === null ? '' : atStand ? `At ${formatKm(passM!)}: ${etaText(atStand)}` : racing ? 'Not expected there (passed, or not enough to go by yet).' : '';
     }
+  };
+  const renderFavourites = (followed: { participantId: string } | undefined): void => {
+    const toggle = $<HTMLButtonElement>('favourite-toggle');
+    const isFavourite = followed !== undefined && viewing !== null && favourites.has(viewing.race.raceId, followed.participantId);
+    toggle.setAttribute('aria-pressed', String(isFavourite));
+    toggle.textContent = isFavourite ? '★ Favourite' : '☆ Favourite';
+    $('favourites-panel').hidden = favourites.all.length === 0;
+    const list = $('favourites-list');
+    const key = favourites.all.map((f) => `${f.raceId}/${f.participantId}`).join(',');
+    if (list.dataset['key'] === key) return;
+    list.dataset['key'] = key;
+    list.replaceChildren(
+      ...favourites.all.map((f) => {
+        const li = document.createElement('li');
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'link';
+        button.textContent = `${f.label} · ${raceNames.get(f.raceId) ?? f.raceId}`;
+        button.addEventListener('click', () => openRunner(f.raceId, f.participantId));
+        li.append(button);
+        return li;
+      }),
+    );
+  };
+  const news = (text: string): void => {
+    const li = document.createElement('li');
+    li.textContent = text;
+    const list = $('favourite-news');
+    list.prepend(li);
+    while (list.children.length > 10) list.lastElementChild?.remove();
+  };
+  /** Follows a runner, opening their race first when it is another one. */
+  const openRunner = (raceId: string, participantId: string): void => {
+    if (viewing?.race.raceId === raceId) {
+      const runner = viewing.race.runners.find((r) => r.participantId === participantId);
+      if (runner) follow(runner.runnerIndex);
+      return;
+    }
+    if (![...select.options].some((o) => o.value === raceId)) return;
+    followOnSnapshot = participantId;
+    select.value = raceId;
+    select.dispatchEvent(new Event('change'));
   };
   const queueRender = (): void => {
     if (renderQueued) return;
@@ -253,8 +300,19 @@ async function start(): Promise<void> {
       viewing.pending.push(delta);
       return;
     }
-    if (viewing.race.applyDelta(delta) === 'needsSnapshot') void resync();
-    else queueRender();
+    if (viewing.race.applyDelta(delta) === 'needsSnapshot') {
+      void resync();
+      return;
+    }
+    // A favourite passed a timing point, or finished.
+    for (const c of delta.crossings) {
+      const runner = viewing.race.runner(c.runnerIndex);
+      const point = viewing.course.timingPoints[c.pointIndex];
+      if (!runner || !point || !favourites.has(viewing.race.raceId, runner.participantId)) continue;
+      const at = c.sinceStartMs === null ? '' : ` in ${formatDuration(c.sinceStartMs / 1000)}`;
+      announce(`${runner.bib} ${runner.name}`, point.kind === 'finish' ? `finished${at}` : `passed ${point.name}${at}`, news);
+    }
+    queueRender();
   });
   socket.on('race:changed', ({ raceId, what }) => {
     if (!viewing || raceId !== viewing.race.raceId) return;
@@ -284,6 +342,12 @@ async function start(): Promise<void> {
     else setMessage(followInput.value ? `No runner matches “${followInput.value}”.` : '');
   });
   $('unfollow').addEventListener('click', () => follow(null));
+  $('favourite-toggle').addEventListener('click', () => {
+    const runner = followedIndex === null ? undefined : viewing?.race.runner(followedIndex);
+    if (!viewing || !runner) return;
+    if (favourites.toggle({ raceId: viewing.race.raceId, participantId: runner.participantId, label: `${runner.bib} ${runner.name}` })) askForNotifications();
+    queueRender();
+  });
   resultsView.onChange(queueRender);
   // Where the spectator stands: typed, or a click on the map (on the course's nearest point).
   $<HTMLFormElement>('stand-form').addEventListener('submit', (e) => {
@@ -345,16 +409,7 @@ async function start(): Promise<void> {
             button.type = 'button';
             button.className = 'link';
             button.textContent = `${m.bib} ${m.name} · ${m.raceName}${m.position === null ? '' : ` · #${m.position}`}`;
-            button.addEventListener('click', () => {
-              if (viewing?.race.raceId === m.raceId) {
-                const runner = viewing.race.runners.find((r) => r.participantId === m.participantId);
-                if (runner) follow(runner.runnerIndex);
-                return;
-              }
-              followOnSnapshot = m.participantId;
-              select.value = m.raceId;
-              select.dispatchEvent(new Event('change'));
-            });
+            button.addEventListener('click', () => openRunner(m.raceId, m.participantId));
             li.append(button);
             return li;
           }),
