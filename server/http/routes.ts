@@ -21,6 +21,7 @@ import type { HttpLimiters } from './http-limits.ts';
 import { createIngestRouter } from './ingest-routes.ts';
 import { requestLogger } from './request-log.ts';
 import { resultsCsv, resultsOf, rowsFor, searchRunners } from '../results-export.ts';
+import { ReplayCache } from '../replay.ts';
 import { securityHeaders } from './security-headers.ts';
 
 export interface HttpDeps {
@@ -140,6 +141,34 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       return;
     }
     res.json(okAck({ ...results, ...(category === undefined ? {} : { category }), rows }));
+  });
+  // Replay (docs/RESULTS.md): the race again from its ping log, and a runner's own track.
+  const replays = new ReplayCache((raceId) => service.stores.pingLog.read(raceId));
+  app.get('/api/races/:raceId/replay', async (req, res) => {
+    const race = viewableRace(req, res);
+    if (!race) return;
+    try {
+      const { replay } = await replays.get(race);
+      res.set('cache-control', 'no-store').json(okAck(replay));
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, raceId: race.raceId }, 'replay failed');
+      sendError(res, ErrorCodes.UNAVAILABLE, 'the race log could not be read; try again');
+    }
+  });
+  app.get('/api/races/:raceId/replay/tracks/:participantId', async (req, res) => {
+    const race = viewableRace(req, res);
+    if (!race) return;
+    const participantId = req.params['participantId'];
+    if (typeof participantId !== 'string' || !race.tracker.hasParticipant(participantId)) {
+      return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such runner in this race');
+    }
+    try {
+      const { tracks } = await replays.get(race);
+      res.set('cache-control', 'no-store').json(okAck({ participantId, points: tracks.get(participantId) ?? [] }));
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, raceId: race.raceId }, 'replay failed');
+      sendError(res, ErrorCodes.UNAVAILABLE, 'the race log could not be read; try again');
+    }
   });
   const searchQuery = z.object({ q: z.string().trim().min(1).max(64), limit: z.coerce.number().int().min(1).max(50).default(20) }).strict();
   app.get('/api/results/search', (req, res) => {

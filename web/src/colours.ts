@@ -13,4 +13,6 @@ export const RUNNER_COLOURS: Record<RunnerStatusCode, string> = {
 export const FOLLOWED_COLOUR = '#c2255c';
 /** Favourite runners' markers (web/src/favourites.ts). */
 export const FAVOURITE_COLOUR = '#7048e8';
+/** A runner's own track in a replay. */
+export const TRACK_COLOUR = '#0b7285';
 export const BACKGROUND_COLOUR = '#f1efe9';

@@ -57,6 +57,16 @@ function formatRaceKm(distanceM: number): string {
   return `${Number((distanceM / 1000).toFixed(3))} km`;
 }
 
+/** A race watched again (server/replay.ts, docs/RESULTS.md). */
+interface ReplayData {
+  raceId: string;
+  startsAtMs: number;
+  stepMs: number;
+  runners: Array<{ runnerIndex: number; participantId: string }>;
+  distances: number[][];
+  statuses: number[][];
+}
+
 /** A runner found by the search across races (docs/RESULTS.md). */
 interface RunnerMatchView {
   raceId: string;
@@ -77,6 +87,20 @@ interface Viewing {
   pending: RaceDelta[] | null;
 }
 
+/** Where each runner was at a moment of a replay: between the frames either side of it. */
+function replayPositions(data: ReplayData, atMs: number): Map<number, { distanceM: number; status: number }> {
+  const f = Math.min(Math.max((atMs - data.startsAtMs) / data.stepMs, 0), data.distances.length - 1);
+  const k = Math.floor(f);
+  const next = Math.min(k + 1, data.distances.length - 1);
+  const out = new Map<number, { distanceM: number; status: number }>();
+  for (const [i, runner] of data.runners.entries()) {
+    const a = data.distances[k]![i]!;
+    const b = data.distances[next]![i]!;
+    out.set(runner.runnerIndex, { distanceM: a + (b - a) * (f - k), status: data.statuses[k]![i]! });
+  }
+  return out;
+}
+
 async function start(): Promise<void> {
   const config = await api<ClientConfig>('/api/config');
   const map: RaceMap = await createRaceMap($('map'), config.mapboxToken);
@@ -91,6 +115,8 @@ async function start(): Promise<void> {
   let followOnSnapshot: string | null = null;
   let renderQueued = false;
   const raceNames = new Map<string, string>();
+  /** The replay being watched (the replay panel open), and where in it. */
+  let replay: { data: ReplayData; atMs: number; timer: number | null; track: { participantId: string; points: Array<[number, number, number]> } | null } | null = null;
   /** Where the spectator stands: metres along the drawn lap (along the race, on a street course). */
   let standLapM: number | null = null;
   const resultsView = new ResultsView();
@@ -117,7 +143,11 @@ async function start(): Promise<void> {
     if (!viewing) return;
     const { race, path } = viewing;
     const points: RunnerPoint[] = [];
-    for (const runner of race.runners) {
+    const replayed = replay && replay.data.raceId === race.raceId ? replayPositions(replay.data, replay.atMs) : null;
+    document.body.dataset['replayAtMs'] = replay ? String(replay.atMs) : '';
+    for (const live of race.runners) {
+      const past = replayed?.get(live.runnerIndex);
+      const runner = replayed ? { ...live, distanceAlongRaceM: past?.distanceM ?? 0, status: (past?.status ?? RunnerStatus.notStarted) as typeof live.status } : live;
       // Not placed on the course yet, or out of the race: not on the map.
       if (runner.status === RunnerStatus.notStarted || runner.status === RunnerStatus.dnf || runner.status === RunnerStatus.dsq) continue;
       const [lon, lat] = path.pointAtRaceDistance(runner.distanceAlongRaceM);
@@ -137,8 +167,11 @@ async function start(): Promise<void> {
         return li;
       }),
     );
-    const followed = followedIndex === null ? undefined : race.runner(followedIndex);
+    const liveFollowed = followedIndex === null ? undefined : race.runner(followedIndex);
+    const pastFollowed = liveFollowed && replayed ? replayed.get(liveFollowed.runnerIndex) : undefined;
+    const followed = liveFollowed && replayed ? { ...liveFollowed, distanceAlongRaceM: pastFollowed?.distanceM ?? 0, status: (pastFollowed?.status ?? RunnerStatus.notStarted) as typeof liveFollowed.status } : liveFollowed;
     renderFavourites(followed);
+    renderTrack(liveFollowed?.participantId ?? null);
     // (Built only when someone looks at them: the table open, or a runner followed.)
     const results = resultsView.isOpen || followed ? resultsOf(viewing) : null;
     if (results && resultsView.isOpen) resultsView.render(results);
@@ -152,7 +185,8 @@ async function start(): Promise<void> {
       // When they will be at the finish, and where the spectator stands (docs/RESULTS.md).
       const lapped = viewing.course.courseKind !== 'street';
       const etaInput = { startsAtMs: race.startsAtMs, timingPoints: viewing.course.timingPoints, crossings: followed.crossings, distanceNowM: followed.distanceAlongRaceM, nowMs: race.asOfMs };
-      const racing = followed.status === RunnerStatus.onCourse || followed.status === RunnerStatus.offCourse;
+      // (Not in a replay: an arrival is predicted from now.)
+      const racing = !replayed && (followed.status === RunnerStatus.onCourse || followed.status === RunnerStatus.offCourse);
       const atFinish = racing ? estimateArrival(etaInput, race.raceDistanceM) : null;
       $('followed-eta').textContent = atFinish ? `Expected at the finish ${etaText(atFinish)}` : '';
       $('stand-label').textContent = lapped ? 'Where I stand, m into the lap' : 'Where I stand, km';
@@ -184,6 +218,65 @@ async function start(): Promise<void> {
         return li;
       }),
     );
+  };
+  /** In a replay, the followed runner's own track up to the moment shown. */
+  const renderTrack = (participantId: string | null): void => {
+    if (!replay || !viewing || participantId === null) {
+      map.showTrack(null);
+      return;
+    }
+    if (replay.track?.participantId !== participantId) {
+      replay.track = { participantId, points: [] };
+      const current = replay;
+      const raceId = viewing.race.raceId;
+      void api<{ points: Array<[number, number, number]> }>(`/api/races/${encodeURIComponent(raceId)}/replay/tracks/${encodeURIComponent(participantId)}`)
+        .then(({ points }) => {
+          if (replay === current && current.track?.participantId === participantId) {
+            current.track.points = points;
+            document.body.dataset['trackPoints'] = String(points.length);
+            queueRender();
+          }
+        })
+        .catch((err: unknown) => setMessage((err as Error).message));
+    }
+    const atMs = replay.atMs;
+    map.showTrack(replay.track.points.filter((p) => p[0] <= atMs).map((p) => [p[1], p[2]]));
+  };
+  const stopReplayTimer = (): void => {
+    if (replay && replay.timer !== null) window.clearInterval(replay.timer);
+    if (replay) replay.timer = null;
+    $('replay-play').textContent = 'Play';
+  };
+  const showReplayTime = (): void => {
+    if (!replay) return;
+    $<HTMLInputElement>('replay-slider').value = String(Math.round((replay.atMs - replay.data.startsAtMs) / 1000));
+    $('replay-time').textContent = `${clockTime(replay.atMs)} (${formatDuration((replay.atMs - replay.data.startsAtMs) / 1000)} into the race)`;
+  };
+  const openReplay = (): void => {
+    if (!viewing) return;
+    const raceId = viewing.race.raceId;
+    void api<ReplayData>(`/api/races/${encodeURIComponent(raceId)}/replay`)
+      .then((data) => {
+        if (!$<HTMLDetailsElement>('replay-panel').open || viewing?.race.raceId !== raceId) return;
+        const endSec = ((data.distances.length - 1) * data.stepMs) / 1000;
+        const slider = $<HTMLInputElement>('replay-slider');
+        slider.max = String(endSec);
+        slider.disabled = false;
+        $<HTMLButtonElement>('replay-play').disabled = false;
+        replay = { data, atMs: data.startsAtMs, timer: null, track: null };
+        showReplayTime();
+        queueRender();
+      })
+      .catch((err: unknown) => setMessage((err as Error).message));
+  };
+  const closeReplay = (): void => {
+    stopReplayTimer();
+    replay = null;
+    $<HTMLInputElement>('replay-slider').disabled = true;
+    $<HTMLButtonElement>('replay-play').disabled = true;
+    $('replay-time').textContent = '';
+    delete document.body.dataset['trackPoints'];
+    queueRender();
   };
   const news = (text: string): void => {
     const li = document.createElement('li');
@@ -249,6 +342,10 @@ async function start(): Promise<void> {
     viewing = null;
     followedIndex = null;
     standLapM = null;
+    if (replay) {
+      $<HTMLDetailsElement>('replay-panel').open = false;
+      closeReplay();
+    }
     $<HTMLInputElement>('stand-input').value = '';
     setMessage('');
     const course = await api<CourseGeometry>(`/api/races/${encodeURIComponent(raceId)}/course`);
@@ -349,6 +446,31 @@ async function start(): Promise<void> {
     queueRender();
   });
   resultsView.onChange(queueRender);
+  $('replay-panel').addEventListener('toggle', () => ($<HTMLDetailsElement>('replay-panel').open ? openReplay() : closeReplay()));
+  $('replay-slider').addEventListener('input', () => {
+    if (!replay) return;
+    replay.atMs = replay.data.startsAtMs + Number($<HTMLInputElement>('replay-slider').value) * 1000;
+    showReplayTime();
+    queueRender();
+  });
+  $('replay-play').addEventListener('click', () => {
+    if (!replay) return;
+    if (replay.timer !== null) {
+      stopReplayTimer();
+      return;
+    }
+    const endMs = replay.data.startsAtMs + (replay.data.distances.length - 1) * replay.data.stepMs;
+    if (replay.atMs >= endMs) replay.atMs = replay.data.startsAtMs;
+    $('replay-play').textContent = 'Pause';
+    const current = replay;
+    current.timer = window.setInterval(() => {
+      const speed = Number($<HTMLSelectElement>('replay-speed').value);
+      current.atMs = Math.min(endMs, current.atMs + speed * 200);
+      showReplayTime();
+      queueRender();
+      if (current.atMs >= endMs) stopReplayTimer();
+    }, 200);
+  });
   // Where the spectator stands: typed, or a click on the map (on the course's nearest point).
   $<HTMLFormElement>('stand-form').addEventListener('submit', (e) => {
     e.preventDefault();

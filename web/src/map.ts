@@ -3,7 +3,7 @@
 // because mapbox-gl v3 renders nothing without a token. Both libraries share the API used here.
 import type { Feature, FeatureCollection, LineString, Point } from 'geojson';
 import type { RunnerStatusCode } from '../../shared/protocol.ts';
-import { BACKGROUND_COLOUR, COURSE_COLOUR, FOLLOWED_COLOUR, RUNNER_COLOURS } from './colours.ts';
+import { BACKGROUND_COLOUR, COURSE_COLOUR, FOLLOWED_COLOUR, RUNNER_COLOURS, TRACK_COLOUR } from './colours.ts';
 
 export interface RunnerPoint {
   runnerIndex: number;
@@ -23,6 +23,8 @@ export interface RaceMap {
   /** Several courses at once, each in its colour; the view fits them all. */
   showCourses(courses: ReadonlyArray<{ lapCoordinates: [number, number][]; colour: string }>): void;
   showRunners(runners: readonly RunnerPoint[]): void;
+  /** A runner's own track (their fixes), or none. */
+  showTrack(coordinates: ReadonlyArray<[number, number]> | null): void;
   onRunnerClick(listener: (runnerIndex: number) => void): void;
   /** A click on the map away from any runner: where, as [lon, lat]. */
   onPlaceClick(listener: (lonLat: [number, number]) => void): void;
@@ -70,6 +72,7 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
   map.addSource('course', { type: 'geojson', data: emptyCollection() });
   map.addSource('runners', { type: 'geojson', data: emptyCollection() });
   map.addSource('sections', { type: 'geojson', data: emptyCollection() });
+  map.addSource('track', { type: 'geojson', data: emptyCollection() });
   map.addLayer({
     id: 'course',
     type: 'line',
@@ -83,6 +86,13 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
     source: 'sections',
     layout: { 'line-cap': 'butt' },
     paint: { 'line-color': ['get', 'colour'], 'line-width': 9, 'line-opacity': 0.55 },
+  });
+  map.addLayer({
+    id: 'track',
+    type: 'line',
+    source: 'track',
+    layout: { 'line-join': 'round', 'line-cap': 'round' },
+    paint: { 'line-color': TRACK_COLOUR, 'line-width': 2.5 },
   });
   map.addLayer({
     id: 'runners',
@@ -148,6 +158,11 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
         geometry: { type: 'Point', coordinates: [r.lon, r.lat] },
       }));
       setData('runners', { type: 'FeatureCollection', features });
+    },
+    showTrack(coordinates) {
+      const features: Feature<LineString>[] =
+        coordinates && coordinates.length >= 2 ? [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: coordinates.map(([lon, lat]) => [lon, lat]) } }] : [];
+      setData('track', { type: 'FeatureCollection', features });
     },
     onPlaceClick(listener) {
       map.on('click', (event) => {
