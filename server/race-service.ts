@@ -15,6 +15,7 @@ import {
   type RaceChangeNotice,
   type PositionAccepted,
   type RaceSnapshot,
+  type PointOfInterest,
   type RaceSummary,
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
@@ -90,6 +91,8 @@ export interface RaceEntry {
   engineOptions: EngineOptions;
   /** Timing points the event file names (kept for a new course). */
   namedPoints: NamedPoint[];
+  /** Water stations and other places the event file names, in order. */
+  pointsOfInterest: PointOfInterest[];
   /** Replaced, not mutated, when the race changes (a new course). */
   tracker: RaceTracker;
 }
@@ -368,6 +371,7 @@ export class RaceService {
       keyDigest: race.key === null ? null : digest(race.key),
       engineOptions,
       namedPoints: race.namedPoints,
+      pointsOfInterest: race.pointsOfInterest,
       tracker,
     };
   }
@@ -698,6 +702,8 @@ export class RaceService {
       raceDistanceM: course.raceDistanceM,
       startOffsetM: course.startOffsetM,
       timingPoints: race.tracker.timingPoints.map((p) => ({ ...p })),
+      // (A point beyond a new, shorter course is not on it.)
+      pointsOfInterest: race.pointsOfInterest.filter((p) => p.distanceAlongRaceM <= (course.isLapped ? course.lapLengthM : course.raceDistanceM)).map((p) => ({ ...p })),
     };
   }
 

@@ -146,6 +146,20 @@ export interface TimingPoint {
  */
 export type CrossingTime = [sinceStartSec: number, sigmaSec: number] | null;
 
+/** What a point of interest on the course is, for its marker. */
+export const POINT_KINDS = ['water', 'food', 'medical', 'toilet', 'info', 'cheer'] as const;
+export type PointKind = (typeof POINT_KINDS)[number];
+
+/**
+ * A place on the course spectators and runners look for (a water station, first aid), from the
+ * event file. On a loop or track it is on every lap: its distance is along the lap.
+ */
+export interface PointOfInterest {
+  name: string;
+  kind: PointKind;
+  distanceAlongRaceM: number;
+}
+
 /** A race as listed to spectators. */
 export interface RaceSummary {
   raceId: string;
@@ -173,6 +187,8 @@ export interface CourseGeometry {
   startOffsetM: number;
   /** The timing points, in order; a runner's `crossings` are indexed like them. */
   timingPoints: TimingPoint[];
+  /** Water stations and other places from the event file, in order along the course. */
+  pointsOfInterest: PointOfInterest[];
 }
 
 export interface RunnerSnapshot {

@@ -63,6 +63,15 @@ function participants(prefix: string, firstBib: number, count: number, firstName
   }));
 }
 
+/** Water every 5 km (and at the turn), first aid half-way and at the finish: what a road race has. */
+function roadPoints(distanceM: number) {
+  const points: Array<{ name: string; kind: string; distanceM: number }> = [];
+  for (let m = 5000; m < distanceM; m += 5000) points.push({ name: `Water ${m / 1000} km`, kind: 'water', distanceM: m });
+  points.push({ name: 'First aid', kind: 'medical', distanceM: Math.round(distanceM / 2) });
+  points.push({ name: 'First aid, finish', kind: 'medical', distanceM: Math.round(distanceM - 50) });
+  return points;
+}
+
 mkdirSync(`${outDir}/courses`, { recursive: true });
 const courseFile = (name: string, coordinates: LonLat[]) => {
   const feature = { type: 'Feature', properties: { name }, geometry: { type: 'LineString', coordinates } };
@@ -78,6 +87,7 @@ const event = {
       name: "Men's marathon 42.195 km",
       distanceM: 42195,
       course: { kind: 'street', file: courseFile('street-42k', outAndBack(42195, 15)) },
+      pointsOfInterest: roadPoints(42195),
       cutoffPaceSecPerKm: DEMO_CUTOFF_SEC_PER_KM['men-42k'],
       participants: participants('m42', 1001, 110, firstNamesMen),
     },
@@ -86,6 +96,7 @@ const event = {
       name: "Men's half marathon 21.1 km",
       distanceM: 21097.5,
       course: { kind: 'street', file: courseFile('street-21k', outAndBack(21097.5, 15)) },
+      pointsOfInterest: roadPoints(21097.5),
       cutoffPaceSecPerKm: DEMO_CUTOFF_SEC_PER_KM['men-21k'],
       participants: participants('m21', 2001, 92, firstNamesMen),
     },
@@ -94,6 +105,7 @@ const event = {
       name: "Men's 10 km",
       distanceM: 10000,
       course: { kind: 'street', file: courseFile('street-10k', outAndBack(10000, 15)) },
+      pointsOfInterest: roadPoints(10000),
       cutoffPaceSecPerKm: DEMO_CUTOFF_SEC_PER_KM['men-10k'],
       participants: participants('m10', 3001, 80, firstNamesMen),
     },
@@ -102,6 +114,10 @@ const event = {
       name: "Women's 10 km, Azadi stadium track",
       distanceM: 10000,
       course: { kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168, lane: 1 },
+      pointsOfInterest: [
+        { name: 'Water table', kind: 'water', distanceM: 60 },
+        { name: 'First aid', kind: 'medical', distanceM: 200 },
+      ],
       participants: participants('w10', 4001, 118, firstNamesWomen),
     },
     {
@@ -111,6 +127,10 @@ const event = {
       private: true,
       key: 'demo-park-loop-key-7f3k9q',
       course: { kind: 'loop', lapLengthM: 700, file: courseFile('park-loop-700m', parkLoop()) },
+      pointsOfInterest: [
+        { name: 'Water and dates', kind: 'food', distanceM: 350 },
+        { name: 'Friends', kind: 'cheer', distanceM: 600 },
+      ],
       participants: participants('w32', 5001, 42, firstNamesWomen),
     },
   ],

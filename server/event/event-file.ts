@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LonLat } from '../../shared/course-path.ts';
+import { POINT_KINDS, type PointOfInterest } from '../../shared/protocol.ts';
 import { defaultAlertThresholds, type AlertThresholds } from '../core/alerts.ts';
 import type { SectionDefinition } from '../core/closures.ts';
 import { buildCourse, type Course, type CourseDefinition } from '../core/course.ts';
@@ -98,6 +99,11 @@ const raceSchema = z
       .array(z.object({ name: z.string().min(1).max(80), distanceM: z.number().positive() }).strict())
       .max(200)
       .optional(),
+    /** Water stations, first aid and other places shown on the course (docs/EVENT-FILE.md). */
+    pointsOfInterest: z
+      .array(z.object({ name: z.string().trim().min(1).max(60), kind: z.enum(POINT_KINDS), distanceM: z.number().min(0) }).strict())
+      .max(200)
+      .optional(),
     /** When organisers are alerted, for this race (docs/PROTOCOL.md, alerts). */
     alerts: z
       .object({
@@ -165,6 +171,8 @@ export interface LoadedRace {
   alertThresholds: AlertThresholds;
   /** Timing points named in the event file (lap lines and every 5 km come on top). */
   namedPoints: NamedPoint[];
+  /** Water stations and other places on the course, in order. */
+  pointsOfInterest: PointOfInterest[];
   participants: LoadedParticipant[];
 }
 
@@ -258,8 +266,15 @@ export async function parseEvent(
         },
         course,
         namedPoints: (race.timingPoints ?? []).map((p) => ({ name: p.name, distanceAlongRaceM: p.distanceM })),
+        pointsOfInterest: (race.pointsOfInterest ?? [])
+          .map((p) => ({ name: p.name, kind: p.kind, distanceAlongRaceM: p.distanceM }))
+          .sort((a, b) => a.distanceAlongRaceM - b.distanceAlongRaceM),
         participants,
       });
+      for (const [j, point] of (race.pointsOfInterest ?? []).entries()) {
+        const limitM = course.isLapped ? course.lapLengthM : race.distanceM;
+        if (point.distanceM > limitM) problems.push(`${at}.pointsOfInterest[${j}].distanceM: must be within the ${course.isLapped ? 'lap' : 'race'} (${limitM} m)`);
+      }
       for (const [j, point] of (race.timingPoints ?? []).entries()) {
         if (point.distanceM >= race.distanceM) problems.push(`${at}.timingPoints[${j}].distanceM: must be short of the race's distance (${race.distanceM} m); the finish is a timing point already`);
       }

@@ -50,6 +50,7 @@ describe.skipIf(!available)('results on the spectator page (Chromium)', () => {
     const json = testEventJson(STARTS_AT_MS, 5);
     const street = json.races[0]!.participants as Array<Record<string, unknown>>;
     street.forEach((p, i) => (p['categories'] = i % 2 === 0 ? ['W', 'W35'] : ['M']));
+    (json.races[0] as Record<string, unknown>)['pointsOfInterest'] = [{ name: 'Water 5 km', kind: 'water', distanceM: 5000 }];
     event = await parseEvent(json, { source: 'results browser test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) });
     server = await startTestServer({ event, clock, tickMs: 100 });
     // s-1 is past 5 km; s-2 behind; s-3 ran from 4.8 km into the line, and their phone stops there.
@@ -85,6 +86,9 @@ describe.skipIf(!available)('results on the spectator page (Chromium)', () => {
       const guard = await guardPage(page, eventSecrets(event));
       await page.goto(`${server.url}/?race=street-10k`);
       await page.waitForFunction(() => document.body.dataset['courseDrawn'] === 'street-10k', null, { timeout: 20_000 });
+      // The course's furniture: a marker every km, the water station, start and finish; and listed.
+      expect(await page.evaluate(() => document.body.dataset['furniture'])).toBe('12');
+      expect(await page.textContent('#poi-list')).toBe('Water 5 km · 5 km');
       await page.click('#results-panel summary');
 
       // The finisher first, then by the last point passed and when; the runner not seen last, unplaced.
@@ -97,6 +101,8 @@ describe.skipIf(!available)('results on the spectator page (Chromium)', () => {
       expect((await rowsOf(page)).find((r) => r[1] === liveBib)).toEqual(expect.arrayContaining(['', liveBib, 'not started']));
       const rows = await rowsOf(page);
       expect(rows[0]![7]).toMatch(/^\d+:\d\d:\d\d$/); // the finish time
+      // A progress bar per runner: the finisher's is full.
+      expect(await page.getAttribute('#results-body tr:first-child progress', 'aria-label')).toBe('100% of the race');
       expect(rows[2]![6]).toMatch(/^\+\d+:\d\d$/); // S2's gap at 5 km
 
       // One category: placed within it.

@@ -73,6 +73,21 @@ describe('event file validation', () => {
     ]);
   });
 
+  it('takes points of interest in order along the course, and refuses one beyond the race or the lap', async () => {
+    const json = testEventJson(0);
+    const races = json.races as Array<Record<string, unknown>>;
+    races[0]!['pointsOfInterest'] = [
+      { name: 'First aid', kind: 'medical', distanceM: 7000 },
+      { name: 'Water', kind: 'water', distanceM: 5000 },
+    ];
+    const event = await parse(json);
+    expect(event.races[0]!.pointsOfInterest.map((p) => p.name)).toEqual(['Water', 'First aid']);
+    races[1]!['pointsOfInterest'] = [{ name: 'Water table', kind: 'water', distanceM: 450 }];
+    expect(await problemsOf(json)).toEqual(['races[1].pointsOfInterest[0].distanceM: must be within the lap (400 m)']);
+    races[2]!['pointsOfInterest'] = [{ name: 'Bar', kind: 'pub', distanceM: 10 }];
+    expect(await problemsOf(json)).toEqual([expect.stringMatching(/^races\[2\]\.pointsOfInterest\[0\]\.kind: /)]);
+  });
+
   it('refuses duplicate race and participant ids and shared device tokens', async () => {
     const json = testEventJson(0);
     const races = json.races as Array<{ id: string; participants: Array<{ id: string; deviceToken: string }> }>;

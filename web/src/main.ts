@@ -22,7 +22,7 @@ import { decodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
 import { ResultsView } from './results-view.ts';
-import { FAVOURITE_COLOUR } from './colours.ts';
+import { FAVOURITE_COLOUR, FURNITURE_COLOURS } from './colours.ts';
 import { Favourites, announce, askForNotifications } from './favourites.ts';
 import { $ } from './dom.ts';
 import { readSecretParam } from './secret-param.ts';
@@ -182,6 +182,9 @@ async function start(): Promise<void> {
       $('followed-distance').textContent = `${formatKm(followed.distanceAlongRaceM)} of ${formatRaceKm(race.raceDistanceM)}`;
       $('followed-lap').textContent = `${race.lapOf(followed)} of ${viewing.laps}`;
       $('followed-status').textContent = runnerStatusNames[followed.status];
+      const progress = $<HTMLProgressElement>('followed-progress');
+      progress.value = Math.min(1, followed.distanceAlongRaceM / race.raceDistanceM);
+      progress.setAttribute('aria-label', `${Math.round(progress.value * 100)}% of the race`);
       // When they will be at the finish, and where the spectator stands (docs/RESULTS.md).
       const lapped = viewing.course.courseKind !== 'street';
       const etaInput = { startsAtMs: race.startsAtMs, timingPoints: viewing.course.timingPoints, crossings: followed.crossings, distanceNowM: followed.distanceAlongRaceM, nowMs: race.asOfMs };
@@ -278,6 +281,29 @@ async function start(): Promise<void> {
     delete document.body.dataset['trackPoints'];
     queueRender();
   };
+  /** Start, finish, km markers (street courses) and the event file's places, on the map and listed. */
+  const showFurniture = (course: CourseGeometry, path: CoursePath): void => {
+    const lapped = course.courseKind !== 'street';
+    const at = (m: number, kind: keyof typeof FURNITURE_COLOURS, major: boolean) => {
+      const [lon, lat] = path.pointAtRaceDistance(m);
+      return { lon, lat, colour: FURNITURE_COLOURS[kind], major };
+    };
+    const marks = [];
+    if (!lapped) for (let m = 1000; m < course.raceDistanceM && m <= 100_000; m += 1000) marks.push(at(m, 'km', false));
+    for (const p of course.pointsOfInterest) marks.push(at(p.distanceAlongRaceM, p.kind, true));
+    marks.push(at(0, 'start', true), at(course.raceDistanceM, 'finish', true));
+    map.showFurniture(marks);
+    document.body.dataset['furniture'] = String(marks.length);
+    $('course-panel').hidden = course.pointsOfInterest.length === 0;
+    $('poi-list').replaceChildren(
+      ...course.pointsOfInterest.map((p) => {
+        const li = document.createElement('li');
+        li.style.setProperty('--swatch', FURNITURE_COLOURS[p.kind]);
+        li.textContent = `${p.name} · ${lapped ? `${Math.round(p.distanceAlongRaceM)} m into the lap` : formatRaceKm(p.distanceAlongRaceM)}`;
+        return li;
+      }),
+    );
+  };
   const news = (text: string): void => {
     const li = document.createElement('li');
     li.textContent = text;
@@ -359,6 +385,7 @@ async function start(): Promise<void> {
       pending: [],
     };
     map.showCourse(course.lapCoordinates);
+    showFurniture(course, path);
     document.body.dataset['courseDrawn'] = raceId;
     join();
   };

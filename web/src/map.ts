@@ -23,6 +23,8 @@ export interface RaceMap {
   /** Several courses at once, each in its colour; the view fits them all. */
   showCourses(courses: ReadonlyArray<{ lapCoordinates: [number, number][]; colour: string }>): void;
   showRunners(runners: readonly RunnerPoint[]): void;
+  /** Marks on the course (km markers, start and finish, water stations…), each in its colour. */
+  showFurniture(marks: ReadonlyArray<{ lon: number; lat: number; colour: string; major: boolean }>): void;
   /** A runner's own track (their fixes), or none. */
   showTrack(coordinates: ReadonlyArray<[number, number]> | null): void;
   onRunnerClick(listener: (runnerIndex: number) => void): void;
@@ -73,6 +75,7 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
   map.addSource('runners', { type: 'geojson', data: emptyCollection() });
   map.addSource('sections', { type: 'geojson', data: emptyCollection() });
   map.addSource('track', { type: 'geojson', data: emptyCollection() });
+  map.addSource('furniture', { type: 'geojson', data: emptyCollection() });
   map.addLayer({
     id: 'course',
     type: 'line',
@@ -86,6 +89,17 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
     source: 'sections',
     layout: { 'line-cap': 'butt' },
     paint: { 'line-color': ['get', 'colour'], 'line-width': 9, 'line-opacity': 0.55 },
+  });
+  map.addLayer({
+    id: 'furniture',
+    type: 'circle',
+    source: 'furniture',
+    paint: {
+      'circle-radius': ['case', ['get', 'major'], 6, 3],
+      'circle-color': ['get', 'colour'],
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': ['case', ['get', 'major'], 2, 1],
+    },
   });
   map.addLayer({
     id: 'track',
@@ -158,6 +172,12 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
         geometry: { type: 'Point', coordinates: [r.lon, r.lat] },
       }));
       setData('runners', { type: 'FeatureCollection', features });
+    },
+    showFurniture(marks) {
+      setData('furniture', {
+        type: 'FeatureCollection',
+        features: marks.map((m) => ({ type: 'Feature', properties: { colour: m.colour, major: m.major }, geometry: { type: 'Point', coordinates: [m.lon, m.lat] } })),
+      });
     },
     showTrack(coordinates) {
       const features: Feature<LineString>[] =

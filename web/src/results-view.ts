@@ -57,7 +57,10 @@ export class ResultsView {
     this.changed = callback;
   }
 
+  private raceDistanceM = 1;
+
   render(results: Results): void {
+    this.raceDistanceM = results.raceDistanceM;
     this.renderCategories(categoriesOf(results));
     const category = $<HTMLSelectElement>('results-category').value;
     const query = $<HTMLInputElement>('results-filter').value.trim().toLowerCase();
@@ -127,6 +130,11 @@ export class ResultsView {
       time(row.finishSec),
       statusLabel[row.status],
     ];
+    const progress = document.createElement('progress');
+    progress.max = 1;
+    progress.value = Math.min(1, row.distanceAlongRaceM / this.raceDistanceM);
+    progress.setAttribute('aria-label', `${Math.round(progress.value * 100)}% of the race`);
+    cells.push(progress);
     for (const content of cells) {
       const td = document.createElement('td');
       if (typeof content === 'string') td.textContent = content;
