@@ -97,6 +97,20 @@ export interface RaceEntry {
   tracker: RaceTracker;
 }
 
+/**
+ * A course's altitudes as distances along its lap as drawn for viewers, which starts where the
+ * race starts (a lap line `startOffsetM` before it).
+ */
+function profileAlongLap(profile: ReadonlyArray<readonly [number, number]>, lapLengthM: number, startOffsetM: number): Array<[number, number]> {
+  const points = profile.map(([share, elevationM]): [number, number] => {
+    const drawnM = share * lapLengthM;
+    // (Without an offset the lap ends where it starts: its last point stays at the lap's end.)
+    const d = startOffsetM === 0 ? drawnM : (((drawnM - startOffsetM) % lapLengthM) + lapLengthM) % lapLengthM;
+    return [Math.round(d * 10) / 10, elevationM];
+  });
+  return points.sort((a, b) => a[0] - b[0]);
+}
+
 /** What changed in a race, for the edges to tell the race's room. */
 export type RaceChange = RaceChangeNotice;
 
@@ -703,6 +717,7 @@ export class RaceService {
       startOffsetM: course.startOffsetM,
       timingPoints: race.tracker.timingPoints.map((p) => ({ ...p })),
       // (A point beyond a new, shorter course is not on it.)
+      ...(course.profile ? { elevationProfile: profileAlongLap(course.profile, course.lapLengthM, course.isLapped ? course.startOffsetM : 0) } : {}),
       pointsOfInterest: race.pointsOfInterest.filter((p) => p.distanceAlongRaceM <= (course.isLapped ? course.lapLengthM : course.raceDistanceM)).map((p) => ({ ...p })),
     };
   }

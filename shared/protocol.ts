@@ -189,6 +189,12 @@ export interface CourseGeometry {
   timingPoints: TimingPoint[];
   /** Water stations and other places from the event file, in order along the course. */
   pointsOfInterest: PointOfInterest[];
+  /**
+   * Altitudes along the lap as drawn (`lapCoordinates`' distances), `[distanceAlongLapM,
+   * elevationM]` in order, when the course's file had them (GPX `ele`, GeoJSON altitudes); absent
+   * otherwise.
+   */
+  elevationProfile?: Array<[number, number]>;
 }
 
 export interface RunnerSnapshot {

@@ -7,6 +7,7 @@
 //   15 m away, sharing the start and finish.
 // - Women's 10 km: 25 laps of lane 1 of the track inside Azadi stadium.
 // - Women's 32 km: 700 m loop in Beheshte Madaran park, private.
+import CheapRuler from 'cheap-ruler';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LonLat } from '../shared/course-path.ts';
@@ -72,9 +73,26 @@ function roadPoints(distanceM: number) {
   return points;
 }
 
+/** Tehran rises to the north: out along the axis is uphill, back is down (with a few waves). */
+const axisElevation = (alongM: number, lengthM: number) => {
+  const outM = alongM <= lengthM / 2 ? alongM : lengthM - alongM;
+  return 1180 + 0.006 * outM + 6 * Math.sin(outM / 900);
+};
+/** The park's loop: a small rise and a dip each lap. */
+const parkElevation = (alongM: number, lengthM: number) => 1290 + 4 * Math.sin((2 * Math.PI * alongM) / lengthM) + 2 * Math.sin((6 * Math.PI * alongM) / lengthM);
+
 mkdirSync(`${outDir}/courses`, { recursive: true });
-const courseFile = (name: string, coordinates: LonLat[]) => {
-  const feature = { type: 'Feature', properties: { name }, geometry: { type: 'LineString', coordinates } };
+/**
+ * A course file with an altitude on every position, from the distance along the line: what a
+ * GPX track or a GeoJSON line with altitudes gives (the elevation profile, docs/RESULTS.md).
+ */
+const courseFile = (name: string, coordinates: LonLat[], elevationAt: (alongM: number, lengthM: number) => number) => {
+  const ruler = new CheapRuler(coordinates[0]![1], 'meters');
+  const along = [0];
+  for (let i = 1; i < coordinates.length; i++) along.push(along[i - 1]! + ruler.distance(coordinates[i - 1]!, coordinates[i]!));
+  const lengthM = along.at(-1)!;
+  const withAltitude = coordinates.map(([lon, lat], i) => [lon, lat, Math.round(elevationAt(along[i]!, lengthM) * 10) / 10]);
+  const feature = { type: 'Feature', properties: { name }, geometry: { type: 'LineString', coordinates: withAltitude } };
   writeFileSync(`${outDir}/courses/${name}.geojson`, `${JSON.stringify(feature)}\n`);
   return `courses/${name}.geojson`;
 };
@@ -86,7 +104,7 @@ const event = {
       id: 'men-42k',
       name: "Men's marathon 42.195 km",
       distanceM: 42195,
-      course: { kind: 'street', file: courseFile('street-42k', outAndBack(42195, 15)) },
+      course: { kind: 'street', file: courseFile('street-42k', outAndBack(42195, 15), axisElevation) },
       pointsOfInterest: roadPoints(42195),
       cutoffPaceSecPerKm: DEMO_CUTOFF_SEC_PER_KM['men-42k'],
       participants: participants('m42', 1001, 110, firstNamesMen),
@@ -95,7 +113,7 @@ const event = {
       id: 'men-21k',
       name: "Men's half marathon 21.1 km",
       distanceM: 21097.5,
-      course: { kind: 'street', file: courseFile('street-21k', outAndBack(21097.5, 15)) },
+      course: { kind: 'street', file: courseFile('street-21k', outAndBack(21097.5, 15), axisElevation) },
       pointsOfInterest: roadPoints(21097.5),
       cutoffPaceSecPerKm: DEMO_CUTOFF_SEC_PER_KM['men-21k'],
       participants: participants('m21', 2001, 92, firstNamesMen),
@@ -104,7 +122,7 @@ const event = {
       id: 'men-10k',
       name: "Men's 10 km",
       distanceM: 10000,
-      course: { kind: 'street', file: courseFile('street-10k', outAndBack(10000, 15)) },
+      course: { kind: 'street', file: courseFile('street-10k', outAndBack(10000, 15), axisElevation) },
       pointsOfInterest: roadPoints(10000),
       cutoffPaceSecPerKm: DEMO_CUTOFF_SEC_PER_KM['men-10k'],
       participants: participants('m10', 3001, 80, firstNamesMen),
@@ -126,7 +144,7 @@ const event = {
       distanceM: 32000,
       private: true,
       key: 'demo-park-loop-key-7f3k9q',
-      course: { kind: 'loop', lapLengthM: 700, file: courseFile('park-loop-700m', parkLoop()) },
+      course: { kind: 'loop', lapLengthM: 700, file: courseFile('park-loop-700m', parkLoop(), parkElevation) },
       pointsOfInterest: [
         { name: 'Water and dates', kind: 'food', distanceM: 350 },
         { name: 'Friends', kind: 'cheer', distanceM: 600 },

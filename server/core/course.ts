@@ -30,6 +30,11 @@ export interface Course {
    * direction carried on for `runOutM` metres. On a lapped course the lap itself goes on.
    */
   runOut: { from: LonLat; to: LonLat; lengthM: number } | null;
+  /**
+   * The altitudes along the drawn line when its file had them, as [share of the line's length
+   * from where it was drawn to start (a loop's lap line), metres]; absent otherwise.
+   */
+  profile?: Array<[share: number, elevationM: number]>;
 }
 
 export interface SegmentVectors {

@@ -4,10 +4,19 @@
 import { gpx as gpxToGeoJson } from '@tmcw/togeojson';
 import { DOMParser } from '@xmldom/xmldom';
 import { lineString, simplify } from '@turf/turf';
+import CheapRuler from 'cheap-ruler';
 import gjv from 'geojson-validation';
 import type { LonLat } from '../../shared/course-path.ts';
 
-export type LineResult = { coordinates: LonLat[] } | { problems: string[] };
+/**
+ * A course line read, or why not. `profile`: the line's altitudes, when its positions carry them
+ * (GPX `ele`, a GeoJSON third coordinate), as [share of the line's length from its start, metres].
+ */
+export type LineResult = { coordinates: LonLat[]; profile?: ElevationProfile } | { problems: string[] };
+export type ElevationProfile = Array<[share: number, elevationM: number]>;
+
+/** An elevation profile keeps at most this many points (a chart of a marathon needs no more). */
+export const MAX_PROFILE_POINTS = 400;
 
 /**
  * What a course file may hold (docs/SECURITY.md). A parser is handed nothing past these, so one
@@ -49,7 +58,7 @@ export function lineFromGeoJson(geojson: unknown): LineResult {
   if (lines.length !== 1) {
     return { problems: [`needs exactly one LineString (found ${lines.length})`] };
   }
-  return checkedLine((lines[0] as number[][]).map((p): LonLat => [p[0]!, p[1]!]));
+  return checkedLine((lines[0] as number[][]).map((p): LonLat => [p[0]!, p[1]!]), lines[0] as number[][]);
 }
 
 /**
@@ -90,12 +99,15 @@ export function lineFromGpx(text: string): LineResult {
     };
   }
   const geometry = chosen[0]!.geometry;
-  if (geometry?.type === 'LineString') return checkedLine(geometry.coordinates.map((p): LonLat => [p[0]!, p[1]!]));
-  if (geometry?.type === 'MultiLineString') return checkedLine(geometry.coordinates.flat().map((p): LonLat => [p[0]!, p[1]!]));
+  if (geometry?.type === 'LineString') return checkedLine(geometry.coordinates.map((p): LonLat => [p[0]!, p[1]!]), geometry.coordinates);
+  if (geometry?.type === 'MultiLineString') {
+    const positions = geometry.coordinates.flat();
+    return checkedLine(positions.map((p): LonLat => [p[0]!, p[1]!]), positions);
+  }
   return { problems: ['has no track (<trk>) or route (<rte>) with at least two points'] };
 }
 
-function checkedLine(coordinates: LonLat[]): LineResult {
+function checkedLine(coordinates: LonLat[], positions: ReadonlyArray<ReadonlyArray<number>> = []): LineResult {
   const problems: string[] = [];
   const outside = coordinates.flatMap(([lon, lat], i) =>
     Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90 ? [] : [i],
@@ -116,7 +128,31 @@ function checkedLine(coordinates: LonLat[]): LineResult {
       ],
     };
   }
-  return { coordinates: simplified };
+  const profile = profileOf(coordinates, positions);
+  return profile ? { coordinates: simplified, profile } : { coordinates: simplified };
+}
+
+/**
+ * The altitudes along the line as read (before simplifying, which looks at the map, not the
+ * hills): when nearly every position has one, at most MAX_PROFILE_POINTS of them, evenly spread.
+ */
+function profileOf(coordinates: readonly LonLat[], positions: ReadonlyArray<ReadonlyArray<number>>): ElevationProfile | undefined {
+  const withAltitude = positions.filter((p) => Number.isFinite(p[2]) && Math.abs(p[2]!) < 10_000).length;
+  if (positions.length !== coordinates.length || withAltitude < 2 || withAltitude < 0.9 * positions.length) return undefined;
+  const ruler = new CheapRuler(coordinates[0]![1], 'meters');
+  const along = [0];
+  for (let i = 1; i < coordinates.length; i++) along.push(along[i - 1]! + ruler.distance(coordinates[i - 1]!, coordinates[i]!));
+  const total = along.at(-1)!;
+  if (!(total > 0)) return undefined;
+  const points: ElevationProfile = [];
+  let nextShare = 0;
+  for (const [i, p] of positions.entries()) {
+    const share = along[i]! / total;
+    if (!Number.isFinite(p[2]) || (share < nextShare && i !== positions.length - 1)) continue;
+    points.push([Math.round(share * 1e5) / 1e5, Math.round(p[2]! * 10) / 10]);
+    nextShare = share + 1 / (MAX_PROFILE_POINTS - 1);
+  }
+  return points.length >= 2 ? points : undefined;
 }
 
 /** The line with the points that add nothing the engine can see removed (Douglas–Peucker, Turf). */

@@ -14,7 +14,7 @@ import type { NamedPoint } from '../core/timing-points.ts';
 import { TRACK_LANES } from '../core/track.ts';
 import { strongSecret } from '../secret-strength.ts';
 import { describeIssues, parseInput } from '../validation.ts';
-import type { LineResult } from './course-import.ts';
+import type { ElevationProfile, LineResult } from './course-import.ts';
 import { parseLineHere, type LineParser } from './course-parser.ts';
 
 const idSchema = z
@@ -321,6 +321,7 @@ async function buildCourseFrom(
   parseLine: LineParser,
 ): Promise<Course | null> {
   let definition: CourseDefinition | null = null;
+  let profile: ElevationProfile | undefined;
   if (c.kind === 'track' && c.centre !== undefined && c.homeStraightBearingDeg !== undefined) {
     definition = {
       kind: 'track',
@@ -333,7 +334,9 @@ async function buildCourseFrom(
   } else if (baseDir === null && c.file !== undefined) {
     problems.push(`${at}.file: an upload carries its line inline ("geojson") or as the request body, not as a file name`);
   } else {
-    const coordinates = await readLineCoordinates(c, baseDir ?? '.', at, problems, parseLine);
+    const line = await readLineCoordinates(c, baseDir ?? '.', at, problems, parseLine);
+    profile = line?.profile;
+    const coordinates = line?.coordinates;
     if (coordinates) {
       if (c.kind === 'street') definition = { kind: 'street', coordinates };
       else {
@@ -345,7 +348,9 @@ async function buildCourseFrom(
   }
   if (!definition) return null;
   try {
-    return buildCourse(definition, distanceM);
+    const course = buildCourse(definition, distanceM);
+    if (profile) course.profile = profile;
+    return course;
   } catch (cause) {
     problems.push(`${at}: ${(cause as Error).message}`);
     return null;
@@ -404,7 +409,9 @@ export function courseFromLine(
             startOffsetM: shape.startOffsetM ?? 0,
             courseKind: shape.kind,
           };
-    return { course: buildCourse(definition, distanceM) };
+    const course = buildCourse(definition, distanceM);
+    if (line.profile) course.profile = line.profile;
+    return { course };
   } catch (cause) {
     return { problems: [(cause as Error).message] };
   }
@@ -416,7 +423,7 @@ async function readLineCoordinates(
   at: string,
   problems: string[],
   parseLine: LineParser,
-): Promise<LonLat[] | null> {
+): Promise<{ coordinates: LonLat[]; profile?: ElevationProfile } | null> {
   if ((course.geojson === undefined) === (course.file === undefined)) {
     problems.push(`${at}: give the course line either inline as "geojson" or as a "file", not both or neither`);
     return null;
@@ -451,5 +458,5 @@ async function readLineCoordinates(
     problems.push(...result.problems.map((p) => `${where}: ${p}`));
     return null;
   }
-  return result.coordinates;
+  return result;
 }

@@ -89,6 +89,10 @@ describe.skipIf(!available)('results on the spectator page (Chromium)', () => {
       // The course's furniture: a marker every km, the water station, start and finish; and listed.
       expect(await page.evaluate(() => document.body.dataset['furniture'])).toBe('12');
       expect(await page.textContent('#poi-list')).toBe('Water 5 km · 5 km');
+      // The course file has altitudes: the elevation profile, with the runners on it.
+      expect(await page.isVisible('#profile')).toBe(true);
+      expect(await page.textContent('#profile-range')).toMatch(/^\d+–\d+ m above sea level$/);
+      await expect.poll(async () => Number(await page.getAttribute('#profile-runners', 'data-count'))).toBeGreaterThanOrEqual(3);
       await page.click('#results-panel summary');
 
       // The finisher first, then by the last point passed and when; the runner not seen last, unplaced.

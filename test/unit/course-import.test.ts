@@ -61,3 +61,35 @@ describe('GeoJSON courses', () => {
     expect(lineFromGeoJson({ type: 'FeatureCollection', features: [] })).toEqual({ problems: ['needs exactly one LineString (found 0)'] });
   });
 });
+
+describe('elevation profiles', () => {
+  const line = Array.from({ length: 11 }, (_, i) => [51.3 + i * 0.001, 35.7, 1200 + i * 2]);
+
+  it('keeps the altitudes of a GeoJSON line, by share of its length', () => {
+    const result = lineFromGeoJson({ type: 'LineString', coordinates: line });
+    if ('problems' in result) throw new Error(result.problems.join('; '));
+    expect(result.profile?.length).toBe(11);
+    expect(result.profile?.[0]).toEqual([0, 1200]);
+    expect(result.profile?.at(-1)).toEqual([1, 1220]);
+    expect(result.profile?.[5]![0]).toBeCloseTo(0.5, 3);
+  });
+
+  it('keeps the ele of a GPX track', () => {
+    const points = line.map(([lon, lat, ele]) => `<trkpt lat="${lat}" lon="${lon}"><ele>${ele}</ele></trkpt>`).join('');
+    const result = lineFromGpx(`<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>${points}</trkseg></trk></gpx>`);
+    if ('problems' in result) throw new Error(result.problems.join('; '));
+    expect(result.profile?.at(-1)).toEqual([1, 1220]);
+  });
+
+  it('has none when positions carry no altitude, or only a few do, and thins a long one', () => {
+    const flat = lineFromGeoJson({ type: 'LineString', coordinates: line.map(([lon, lat]) => [lon, lat]) });
+    expect('profile' in flat && flat.profile).toBeFalsy();
+    const few = lineFromGeoJson({ type: 'LineString', coordinates: line.map(([lon, lat, ele], i) => (i < 3 ? [lon, lat, ele] : [lon, lat])) });
+    expect('profile' in few && few.profile).toBeFalsy();
+    const long = Array.from({ length: 5000 }, (_, i) => [51.3 + i * 0.0001, 35.7 + (i % 2) * 0.00005, 1200 + Math.sin(i / 100) * 10]);
+    const thinned = lineFromGeoJson({ type: 'LineString', coordinates: long });
+    if ('problems' in thinned) throw new Error(thinned.problems.join('; '));
+    expect(thinned.profile!.length).toBeLessThanOrEqual(400);
+    expect(thinned.profile!.at(-1)![0]).toBe(1);
+  });
+});

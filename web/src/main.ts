@@ -22,7 +22,8 @@ import { decodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
 import { ResultsView } from './results-view.ts';
-import { FAVOURITE_COLOUR, FURNITURE_COLOURS } from './colours.ts';
+import { FAVOURITE_COLOUR, FOLLOWED_COLOUR, FURNITURE_COLOURS, RUNNER_COLOURS } from './colours.ts';
+import { ProfileView } from './profile-view.ts';
 import { Favourites, announce, askForNotifications } from './favourites.ts';
 import { $ } from './dom.ts';
 import { readSecretParam } from './secret-param.ts';
@@ -121,6 +122,7 @@ async function start(): Promise<void> {
   let standLapM: number | null = null;
   const resultsView = new ResultsView();
   const favourites = new Favourites();
+  const profileView = new ProfileView();
 
   /** The race's results, from what the page holds (docs/RESULTS.md): no request. */
   const resultsOf = (v: Viewing): Results =>
@@ -144,6 +146,7 @@ async function start(): Promise<void> {
     const { race, path } = viewing;
     const points: RunnerPoint[] = [];
     const replayed = replay && replay.data.raceId === race.raceId ? replayPositions(replay.data, replay.atMs) : null;
+    const distanceOf = new Map<number, number>();
     document.body.dataset['replayAtMs'] = replay ? String(replay.atMs) : '';
     for (const live of race.runners) {
       const past = replayed?.get(live.runnerIndex);
@@ -151,10 +154,12 @@ async function start(): Promise<void> {
       // Not placed on the course yet, or out of the race: not on the map.
       if (runner.status === RunnerStatus.notStarted || runner.status === RunnerStatus.dnf || runner.status === RunnerStatus.dsq) continue;
       const [lon, lat] = path.pointAtRaceDistance(runner.distanceAlongRaceM);
+      distanceOf.set(runner.runnerIndex, runner.distanceAlongRaceM);
       const favourite = favourites.has(race.raceId, runner.participantId);
       points.push({ runnerIndex: runner.runnerIndex, lon, lat, status: runner.status, followed: runner.runnerIndex === followedIndex, ...(favourite ? { colour: FAVOURITE_COLOUR } : {}) });
     }
     map.showRunners(points);
+    profileView.showRunners(points.map((p) => ({ distanceAlongRaceM: distanceOf.get(p.runnerIndex) ?? 0, colour: p.followed ? FOLLOWED_COLOUR : (p.colour ?? RUNNER_COLOURS[p.status]), followed: p.followed })));
     document.body.dataset['runnersDrawn'] = String(points.length);
     document.body.dataset['seq'] = String(race.sequence);
 
@@ -386,6 +391,7 @@ async function start(): Promise<void> {
     };
     map.showCourse(course.lapCoordinates);
     showFurniture(course, path);
+    profileView.showCourse(course);
     document.body.dataset['courseDrawn'] = raceId;
     join();
   };
