@@ -3,7 +3,7 @@
 // course engine as the server runs it. For a point ahead (the finish, and one mid-race) the
 // prediction made 30 and 10 minutes before the runner truly got there is compared with when they
 // did. Runners do what runners do: their pace wanders, most fade in the second half (some by 15%),
-// and some stop for a minute at a drink station.
+// some stop for a minute at a drink station, and on the hilly half marathon they slow uphill.
 import { buildCourse, type Course } from '../server/core/course.ts';
 import { RaceTracker } from '../server/core/race-tracker.ts';
 import { estimateArrival } from '../shared/eta.ts';
@@ -16,6 +16,15 @@ interface EtaScenario {
   paceSecPerKm: [number, number];
   /** Points to predict arrival at, metres along the race. */
   targetsM: number[];
+  /** The course's altitude along the race, for a hilly course. */
+  elevationAt?: (distanceAlongRaceM: number) => number;
+}
+
+/** The demo's half marathon: out along an axis rising to the north (about 0.6%), and back down. */
+const HALF_M = 21097.5;
+function axisElevation(d: number): number {
+  const outM = d <= HALF_M / 2 ? d : HALF_M - d;
+  return 1180 + 0.006 * outM + 6 * Math.sin(outM / 900);
 }
 
 const scenarios: EtaScenario[] = [
@@ -24,6 +33,13 @@ const scenarios: EtaScenario[] = [
     course: () => buildCourse({ kind: 'street', coordinates: outAndBack(42195, 15) }, 42195),
     paceSecPerKm: [180, 420],
     targetsM: [30000, 42195],
+  },
+  {
+    name: 'hilly-half',
+    course: () => buildCourse({ kind: 'street', coordinates: outAndBack(HALF_M, 15) }, HALF_M),
+    paceSecPerKm: [180, 420],
+    targetsM: [10000, HALF_M],
+    elevationAt: axisElevation,
   },
   {
     name: 'track-10k',
@@ -56,7 +72,10 @@ function simulateRun(course: Course, scenario: EtaScenario, random: Random): Flo
       pause--;
     } else {
       const share = d / course.raceDistanceM;
-      const speed = base * (1 + wobble * Math.sin((2 * Math.PI * t) / periodSec + phase)) * (1 - fade * share * share);
+      // Uphill slows a runner, downhill helps less (about 4% and 2% per 1% of grade on roads).
+      const grade = scenario.elevationAt ? (scenario.elevationAt(Math.min(d + 10, course.raceDistanceM)) - scenario.elevationAt(d)) / 10 : 0;
+      const hill = 1 / (1 + (grade > 0 ? 4 : 2) * grade);
+      const speed = base * (1 + wobble * Math.sin((2 * Math.PI * t) / periodSec + phase)) * (1 - fade * share * share) * hill;
       const next = Math.min(course.raceDistanceM, d + speed);
       for (const [atM, sec] of stops) {
         if (d < atM && next >= atM) {
@@ -91,8 +110,11 @@ export function runEta(seed: number, runnersPerScenario = 60): EtaFigures[] {
   const figures: EtaFigures[] = [];
   for (const scenario of scenarios) {
     const course = scenario.course();
-    const errors = new Map<number, number[]>(LEADS_MIN.map((lead) => [lead, []]));
-    const inside = new Map<number, number>(LEADS_MIN.map((lead) => [lead, 0]));
+    // A hilly course is predicted twice: with its climbs, and as if it had none (what they add).
+    const variants = scenario.elevationAt ? [scenario.elevationAt, undefined] : [undefined];
+    const errors = new Map<string, number[]>();
+    const inside = new Map<string, number>();
+    const key = (lead: number, v: number) => `${lead}/${v}`;
     for (let r = 0; r < runnersPerScenario; r++) {
       const truth = simulateRun(course, scenario, random);
       const tracker = new RaceTracker('eta', course, 0, [{ participantId: 'r', bib: '1', name: 'Runner' }]);
@@ -107,32 +129,48 @@ export function runEta(seed: number, runnersPerScenario = 60): EtaFigures[] {
             // The first fix within `lead` minutes of the true arrival.
             if (done[k]!.has(lead) || arrivals[k]! - t > lead * 60 || arrivals[k]! <= t) continue;
             done[k]!.add(lead);
-            const eta = estimateArrival(
-              { startsAtMs: 0, timingPoints: tracker.timingPoints, crossings: state.crossings, distanceNowM: state.distanceAlongRaceM, nowMs: t * 1000 },
-              targetM,
-            );
-            if (!eta) continue;
-            const arrivalMs = arrivals[k]! * 1000;
-            errors.get(lead)!.push(Math.abs(eta.atMs - arrivalMs) / 1000);
-            if (arrivalMs >= eta.earliestMs && arrivalMs <= eta.latestMs) inside.set(lead, inside.get(lead)! + 1);
+            for (const [v, elevationAt] of variants.entries()) {
+              const eta = estimateArrival(
+                {
+                  startsAtMs: 0,
+                  timingPoints: tracker.timingPoints,
+                  crossings: state.crossings,
+                  distanceNowM: state.distanceAlongRaceM,
+                  nowMs: t * 1000,
+                  ...(elevationAt ? { elevationAt } : {}),
+                },
+                targetM,
+              );
+              if (!eta) continue;
+              const arrivalMs = arrivals[k]! * 1000;
+              const at = key(lead, v);
+              errors.set(at, [...(errors.get(at) ?? []), Math.abs(eta.atMs - arrivalMs) / 1000]);
+              if (arrivalMs >= eta.earliestMs && arrivalMs <= eta.latestMs) inside.set(at, (inside.get(at) ?? 0) + 1);
+            }
           }
         }
       }
     }
-    for (const lead of LEADS_MIN) {
-      const e = errors.get(lead)!.sort((a, b) => a - b);
-      const q = (p: number) => e[Math.min(e.length - 1, Math.floor(p * e.length))] ?? NaN;
-      figures.push({ scenario: scenario.name, leadMin: lead, predictions: e.length, medianErrorSec: q(0.5), p90ErrorSec: q(0.9), withinInterval: inside.get(lead)! / Math.max(e.length, 1) });
+    for (const [v, elevationAt] of variants.entries()) {
+      for (const lead of LEADS_MIN) {
+        const e = (errors.get(key(lead, v)) ?? []).sort((a, b) => a - b);
+        const q = (p: number) => e[Math.min(e.length - 1, Math.floor(p * e.length))] ?? NaN;
+        const name = scenario.elevationAt ? `${scenario.name} (${elevationAt ? 'climbs' : 'no climbs'})` : scenario.name;
+        figures.push({ scenario: name, leadMin: lead, predictions: e.length, medianErrorSec: q(0.5), p90ErrorSec: q(0.9), withinInterval: (inside.get(key(lead, v)) ?? 0) / Math.max(e.length, 1) });
+      }
     }
   }
   return figures;
 }
 
 export function formatEta(figures: EtaFigures[]): string {
-  const lines = ['scenario     before arrival  predictions  median error  90th pct error  inside 80% interval', '-----------  --------------  -----------  ------------  --------------  -------------------'];
+  const lines = [
+    'scenario                 before arrival  predictions  median error  90th pct error  inside 80% interval',
+    '-----------------------  --------------  -----------  ------------  --------------  -------------------',
+  ];
   for (const f of figures) {
     lines.push(
-      `${f.scenario.padEnd(11)}  ${`${f.leadMin} min`.padStart(14)}  ${String(f.predictions).padStart(11)}  ${`${f.medianErrorSec.toFixed(0)} s`.padStart(12)}  ${`${f.p90ErrorSec.toFixed(0)} s`.padStart(14)}  ${`${(100 * f.withinInterval).toFixed(0)}%`.padStart(19)}`,
+      `${f.scenario.padEnd(23)}  ${`${f.leadMin} min`.padStart(14)}  ${String(f.predictions).padStart(11)}  ${`${f.medianErrorSec.toFixed(0)} s`.padStart(12)}  ${`${f.p90ErrorSec.toFixed(0)} s`.padStart(14)}  ${`${(100 * f.withinInterval).toFixed(0)}%`.padStart(19)}`,
     );
   }
   return lines.join('\n');

@@ -1,7 +1,7 @@
 // The predicted arrival at a point (shared/eta.ts), and its error measured on seeded runners
 // through the course engine (simulations/eta.ts, what `npm run sim -- eta` prints).
 import { describe, expect, it } from 'vitest';
-import { estimateArrival, nextPassM } from '../../shared/eta.ts';
+import { elevationLookup, estimateArrival, flatEquivalentM, nextPassM } from '../../shared/eta.ts';
 import type { TimingPoint } from '../../shared/protocol.ts';
 import { runEta } from '../../simulations/eta.ts';
 
@@ -36,6 +36,21 @@ describe('the predicted arrival', () => {
     expect(estimateArrival(input, 50)).toBeNull();
     expect(estimateArrival(input, 5000)).toBeNull(); // 100 m is not a pace
     expect(estimateArrival({ ...input, distanceNowM: 1200, nowMs: 400_000 }, 5000)!.atMs).toBeCloseTo(400_000 + (3800 / 3) * 1000, -3);
+  });
+
+  it('counts the climbs ahead: a stretch uphill is worth more flat metres, downhill fewer', () => {
+    // 1% up for 1 km then 1% down for 1 km, on a lapped profile of 2 km.
+    const elevationAt = elevationLookup([[0, 100], [1000, 110], [2000, 100]], 2000, true);
+    expect(elevationAt(500)).toBeCloseTo(105, 6);
+    expect(elevationAt(2500)).toBeCloseTo(105, 6); // the next lap
+    expect(flatEquivalentM(0, 1000, elevationAt)).toBeCloseTo(1040, 6);
+    expect(flatEquivalentM(1000, 2000, elevationAt)).toBeCloseTo(980, 6);
+    expect(flatEquivalentM(0, 1000)).toBe(1000);
+    // A runner at 4 m/s on the flat part of a race so far is expected later up the hill.
+    const input = { startsAtMs: 0, timingPoints: points, crossings: [[1250, 1], [2500, 1]] as Array<[number, number]>, distanceNowM: 12000, nowMs: 3_000_000 };
+    const flatCourse = estimateArrival(input, 13000)!;
+    const hill = estimateArrival({ ...input, elevationAt: (d: number) => (d <= 12000 ? 0 : (d - 12000) * 0.02) }, 13000)!;
+    expect((hill.atMs - input.nowMs) / (flatCourse.atMs - input.nowMs)).toBeCloseTo(1.08, 2);
   });
 
   it('finds the next pass of a point on a lap, and the one pass on a street course', () => {

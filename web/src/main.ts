@@ -16,7 +16,7 @@ import {
   type SpectatorClientToServerEvents,
   type SpectatorServerToClientEvents,
 } from '../../shared/protocol.ts';
-import { estimateArrival, nextPassM, type Eta } from '../../shared/eta.ts';
+import { elevationLookup, estimateArrival, nextPassM, type Eta } from '../../shared/eta.ts';
 import { buildResults, formatDuration, type Results } from '../../shared/results.ts';
 import { decodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
@@ -192,7 +192,15 @@ async function start(): Promise<void> {
       progress.setAttribute('aria-label', `${Math.round(progress.value * 100)}% of the race`);
       // When they will be at the finish, and where the spectator stands (docs/RESULTS.md).
       const lapped = viewing.course.courseKind !== 'street';
-      const etaInput = { startsAtMs: race.startsAtMs, timingPoints: viewing.course.timingPoints, crossings: followed.crossings, distanceNowM: followed.distanceAlongRaceM, nowMs: race.asOfMs };
+      const profile = viewing.course.elevationProfile;
+      const etaInput = {
+        startsAtMs: race.startsAtMs,
+        timingPoints: viewing.course.timingPoints,
+        crossings: followed.crossings,
+        distanceNowM: followed.distanceAlongRaceM,
+        nowMs: race.asOfMs,
+        ...(profile && profile.length >= 2 ? { elevationAt: elevationLookup(profile, viewing.course.lapLengthM, lapped) } : {}),
+      };
       // (Not in a replay: an arrival is predicted from now.)
       const racing = !replayed && (followed.status === RunnerStatus.onCourse || followed.status === RunnerStatus.offCourse);
       const atFinish = racing ? estimateArrival(etaInput, race.raceDistanceM) : null;
