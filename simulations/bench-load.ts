@@ -105,6 +105,8 @@ interface PhaseResult {
   spectatorsOnTimeShare: number;
   positionsDeliveredPerSec: number;
   wireBytesPerPosition: number;
+  /** Everything a spectator's socket receives (positions, crossing times: results and splits come from these), bytes a second. */
+  wireBytesPerSpectatorPerSec: number;
   serverCpuCores: number;
   serverCpuUsPerUpdate: number;
   generatorCpuCores: number;
@@ -351,6 +353,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
       spectatorsOnTimeShare: onTime,
       positionsDeliveredPerSec: counters.positions / elapsedS,
       wireBytesPerPosition: counters.wireBytes / Math.max(1, counters.wirePositions),
+      wireBytesPerSpectatorPerSec: counters.wireBytes / elapsedS / Math.max(1, spectators.length),
       serverCpuCores: serverCpuS / elapsedS,
       serverCpuUsPerUpdate: (serverCpuS * 1e6) / Math.max(1, counters.positions),
       generatorCpuCores: (gen.user + gen.system) / 1e6 / elapsedS,
@@ -411,6 +414,7 @@ const rows: Array<[string, (r: PhaseResult) => string]> = [
   ['ack to spectator p50 / p99, ms (tick wait included)', (r) => `${f(r.ackToSpectatorMs.p50)} / ${f(r.ackToSpectatorMs.p99)}`],
   ['positions delivered per second', (r) => f(r.positionsDeliveredPerSec)],
   ['wire bytes per runner position', (r) => f(r.wireBytesPerPosition, 2)],
+  ['wire bytes per spectator per second (positions and crossing times)', (r) => f(r.wireBytesPerSpectatorPerSec)],
   ['server CPU, cores', (r) => f(r.serverCpuCores, 2)],
   ['server CPU per delivered update, us', (r) => f(r.serverCpuUsPerUpdate, 3)],
   ['server CPU per runner, us/s', (r) => f((r.serverCpuCores * 1e6) / Math.max(1, r.runners), 1)],
