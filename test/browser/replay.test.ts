@@ -50,43 +50,48 @@ describe.skipIf(!available)('replay on the spectator page (Chromium)', () => {
     await server?.close();
   });
 
-  it('takes the followed runner back to where they were at a past moment, with their track, then back to now', async () => {
-    const page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
-    const guard = await guardPage(page, eventSecrets(event));
-    await page.goto(`${server.url}/?race=street-10k`);
-    await page.waitForFunction(() => Number(document.body.dataset['runnersDrawn'] ?? 0) >= 1, null, { timeout: 20_000 });
-    await page.fill('#follow-input', 'S1');
-    await page.press('#follow-input', 'Enter');
-    await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^2\.0\d km of 10 km$/);
+  for (const [viewportName, viewport] of [
+    ['desktop', { width: 1000, height: 760 }],
+    ['phone', { width: 390, height: 844 }],
+  ] as const) {
+    it(`takes the followed runner back to where they were at a past moment, with their track, then back to now (${viewportName})`, async () => {
+      const page = await browser.newPage({ viewport });
+      const guard = await guardPage(page, eventSecrets(event));
+      await page.goto(`${server.url}/?race=street-10k`);
+      await page.waitForFunction(() => Number(document.body.dataset['runnersDrawn'] ?? 0) >= 1, null, { timeout: 20_000 });
+      await page.fill('#follow-input', 'S1');
+      await page.press('#follow-input', 'Enter');
+      await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^2\.0\d km of 10 km$/);
 
-    await page.click('#replay-panel summary');
-    await page.waitForFunction(() => !(document.getElementById('replay-slider') as HTMLInputElement).disabled, null, { timeout: 10_000 });
-    // Half-way through the run: 1,000 m.
-    const halfSec = Math.round((runStartMs + (RUN_SEC / 2) * 1000 - STARTS_AT_MS) / 1000);
-    await page.$eval(
-      '#replay-slider',
-      (slider, value) => {
-        (slider as HTMLInputElement).value = String(value);
-        slider.dispatchEvent(new Event('input', { bubbles: true }));
-      },
-      halfSec,
-    );
-    await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^(0\.9[5-9]|1\.0[0-5]) km of 10 km$/);
-    expect(await page.textContent('#replay-time')).toMatch(/into the race\)$/);
-    // Their own track up to that moment, drawn on the map.
-    await page.waitForFunction(() => Number(document.body.dataset['trackPoints'] ?? 0) > 50, null, { timeout: 10_000 });
-    await expect.poll(async () => countPixelsNear(await page.locator('#map').screenshot(), hexToRgb(TRACK_COLOUR)), { timeout: 10_000 }).toBeGreaterThan(20);
+      await page.click('#replay-panel summary');
+      await page.waitForFunction(() => !(document.getElementById('replay-slider') as HTMLInputElement).disabled, null, { timeout: 10_000 });
+      // Half-way through the run: 1,000 m.
+      const halfSec = Math.round((runStartMs + (RUN_SEC / 2) * 1000 - STARTS_AT_MS) / 1000);
+      await page.$eval(
+        '#replay-slider',
+        (slider, value) => {
+          (slider as HTMLInputElement).value = String(value);
+          slider.dispatchEvent(new Event('input', { bubbles: true }));
+        },
+        halfSec,
+      );
+      await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^(0\.9[5-9]|1\.0[0-5]) km of 10 km$/);
+      expect(await page.textContent('#replay-time')).toMatch(/into the race\)$/);
+      // Their own track up to that moment, drawn on the map.
+      await page.waitForFunction(() => Number(document.body.dataset['trackPoints'] ?? 0) > 50, null, { timeout: 10_000 });
+      await expect.poll(async () => countPixelsNear(await page.locator('#map').screenshot(), hexToRgb(TRACK_COLOUR)), { timeout: 10_000 }).toBeGreaterThan(20);
 
-    // Play runs the clock on at the chosen speed.
-    await page.selectOption('#replay-speed', '300');
-    await page.click('#replay-play');
-    await expect.poll(async () => Number(await page.evaluate(() => document.body.dataset['replayAtMs'])), { timeout: 10_000 }).toBeGreaterThan(STARTS_AT_MS + (halfSec + 120) * 1000);
-    await page.click('#replay-play');
+      // Play runs the clock on at the chosen speed.
+      await page.selectOption('#replay-speed', '300');
+      await page.click('#replay-play');
+      await expect.poll(async () => Number(await page.evaluate(() => document.body.dataset['replayAtMs'])), { timeout: 10_000 }).toBeGreaterThan(STARTS_AT_MS + (halfSec + 120) * 1000);
+      await page.click('#replay-play');
 
-    // Closing the replay is the race as it is now.
-    await page.click('#replay-panel summary');
-    await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^2\.0\d km of 10 km$/);
-    await expectClean(guard);
-    await page.close();
-  });
+      // Closing the replay is the race as it is now.
+      await page.click('#replay-panel summary');
+      await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^2\.0\d km of 10 km$/);
+      await expectClean(guard);
+      await page.close();
+    });
+  }
 });

@@ -174,7 +174,7 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
 
     // Another link pasted into the same tab: only the fragment differs, and the page reloads to use it.
     await Promise.all([page.waitForEvent('load'), page.goto(`${server.url}/follow.html#link=${encodeURIComponent('forged.link')}`)]);
-    await expect.poll(() => page.textContent('#message')).toMatch(/not valid/);
+    await expect.poll(() => page.textContent('#message'), { timeout: 10_000 }).toMatch(/not valid/);
     await expectClean(guard);
     await context.close();
   });

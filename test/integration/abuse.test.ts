@@ -12,8 +12,13 @@ import { connectDevice, connectSpectator, connected, startTestServer, type TestS
 
 /** The heap may grow by at most this while a flood goes on (before the limits: 1.1 GB). */
 const HEAP_BOUND_BYTES = 150 * 1024 * 1024;
-/** And /healthz answers within this. */
-const HEALTH_BOUND_MS = 200;
+/**
+ * And /healthz answers within this: a stalled event loop (seconds) fails it, not a shared machine.
+ * Alone, the worst answer is about 100 ms here (print it with ABUSE_FIGURES=1); with the whole
+ * suite running on two cores it reached 210-290 ms, with the code before this test's server
+ * changed as well as after.
+ */
+const HEALTH_BOUND_MS = 500;
 
 let server: TestServer | null = null;
 const children: ChildProcess[] = [];

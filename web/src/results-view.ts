@@ -159,6 +159,8 @@ export class ResultsView {
         for (const text of [
           split.name,
           split.sinceStartSec === null ? '–' : formatDuration(split.sinceStartSec),
+          // (On a loop or track, a lap's split is its lap time.)
+          split.splitSec === null ? '' : formatDuration(split.splitSec),
           split.paceSecPerKm === null ? '' : `${formatDuration(split.paceSecPerKm)}/km`,
           split.position === null ? '' : String(split.position),
         ]) {
