@@ -4,7 +4,6 @@
 import { fileURLToPath } from 'node:url';
 import { chromium as playwright, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Ack } from '../../shared/protocol.ts';
 import { ManualClock } from '../../server/core/clock.ts';
 import { parseEvent, type LoadedEvent } from '../../server/event/event-file.ts';
 import { FAVOURITE_COLOUR } from '../../web/src/colours.ts';
@@ -12,7 +11,8 @@ import { eventSecrets, expectClean, guardPage } from '../support/browser-guard.t
 import { testEventJson } from '../support/fixtures.ts';
 import { countPixelsNear, hexToRgb } from '../support/pixels.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
-import { connectDevice, connected, startTestServer, type TestServer } from '../support/test-server.ts';
+import { runAlong as runAlongCourse } from '../support/run-along.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 const available = chromium().available;
 const clock = new ManualClock(Date.now());
@@ -23,25 +23,9 @@ describe.skipIf(!available)('favourites on the spectator page (Chromium)', () =>
   let server: TestServer;
   let event: LoadedEvent;
 
-  /** Sends a runner's fixes at 4 m/s, every 5 s from `fromM` to `toM`, ending `endSecAgo` before now. */
-  async function runAlong(participantIndex: number, fromM: number, toM: number, endSecAgo: number): Promise<void> {
-    const race = event.races[0]!;
-    const device = connectDevice(server.url, race.participants[participantIndex]!.deviceToken);
-    await connected(device);
-    const steps = Math.round((toM - fromM) / 20);
-    const lastAtMs = clock.nowMs() - endSecAgo * 1000;
-    for (let k = 0; k <= steps; k++) {
-      const [lon, lat] = race.course.path.pointAtRaceDistance(fromM + ((toM - fromM) * k) / steps);
-      const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<unknown>> }).emitWithAck('position', {
-        lon,
-        lat,
-        recordedAtMs: lastAtMs - (steps - k) * 5000,
-        accuracyM: 5,
-      });
-      if (!ack.ok) throw new Error(ack.message);
-    }
-    device.disconnect();
-  }
+  /** A runner of the street race on from `fromM` to `toM` at 4 m/s, the last fix `endSecAgo` before now. */
+  const runAlong = (participantIndex: number, fromM: number, toM: number, endSecAgo: number) =>
+    runAlongCourse(server.url, event.races[0]!, participantIndex, fromM, toM, clock.nowMs() - endSecAgo * 1000);
 
   beforeAll(async () => {
     event = await parseEvent(testEventJson(STARTS_AT_MS), { source: 'favourites test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) });

@@ -15,7 +15,8 @@ import { eventSecrets, expectClean, guardPage } from '../support/browser-guard.t
 import { hexToRgb, pixelNear } from '../support/pixels.ts';
 import { testEventJson } from '../support/fixtures.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
-import { connectDevice, connected, startTestServer, type TestServer } from '../support/test-server.ts';
+import { runAlong as runAlongCourse } from '../support/run-along.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 const available = chromium().available;
 const clock = new ManualClock(Date.now());
@@ -26,25 +27,8 @@ describe.skipIf(!available)('results on the spectator page (Chromium)', () => {
   let server: TestServer;
   let event: LoadedEvent;
 
-  /** Sends a runner's fixes at 4 m/s, every 5 s from `fromM` to `toM`, the last one recorded now. */
-  async function runAlong(raceIndex: number, participantIndex: number, fromM: number, toM: number): Promise<void> {
-    const race = event.races[raceIndex]!;
-    const device = connectDevice(server.url, race.participants[participantIndex]!.deviceToken);
-    await connected(device);
-    const steps = Math.round(Math.abs(toM - fromM) / 20);
-    const lastAtMs = clock.nowMs();
-    for (let k = 0; k <= steps; k++) {
-      const [lon, lat] = race.course.path.pointAtRaceDistance(fromM + ((toM - fromM) * k) / steps);
-      const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<unknown>> }).emitWithAck('position', {
-        lon,
-        lat,
-        recordedAtMs: lastAtMs - (steps - k) * 5000,
-        accuracyM: 5,
-      });
-      if (!ack.ok) throw new Error(ack.message);
-    }
-    device.disconnect();
-  }
+  /** A runner of the street race on from `fromM` to `toM` at 4 m/s, the last fix recorded now. */
+  const runAlong = (participantIndex: number, fromM: number, toM: number) => runAlongCourse(server.url, event.races[0]!, participantIndex, fromM, toM, clock.nowMs());
 
   beforeAll(async () => {
     const json = testEventJson(STARTS_AT_MS, 5);
@@ -54,9 +38,9 @@ describe.skipIf(!available)('results on the spectator page (Chromium)', () => {
     event = await parseEvent(json, { source: 'results browser test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) });
     server = await startTestServer({ event, clock, tickMs: 100 });
     // s-1 is past 5 km; s-2 behind; s-3 ran from 4.8 km into the line, and their phone stops there.
-    await runAlong(0, 0, 4900, 5300);
-    await runAlong(0, 1, 4700, 5100);
-    await runAlong(0, 2, 4800, 9992);
+    await runAlong(0, 4900, 5300);
+    await runAlong(1, 4700, 5100);
+    await runAlong(2, 4800, 9992);
     // A minute and a half of silence at the line: finished, on the server's tick.
     clock.advance(90_000);
     await vi.waitFor(
@@ -119,7 +103,7 @@ describe.skipIf(!available)('results on the spectator page (Chromium)', () => {
       await page.selectOption('#results-category', '');
 
       // Live: a runner is seen at 3 km and appears placed, without reloading the page.
-      await runAlong(0, liveIndex, 2800, 3000);
+      await runAlong(liveIndex, 2800, 3000);
       await expect.poll(async () => (await rowsOf(page)).find((r) => r[1] === liveBib)?.[8], { timeout: 10_000 }).toBe('racing');
       expect((await rowsOf(page)).find((r) => r[1] === liveBib)?.[0]).toMatch(/^\d+$/);
 

@@ -7,7 +7,8 @@ import { ManualClock } from '../../server/core/clock.ts';
 import { parseEvent, type LoadedEvent } from '../../server/event/event-file.ts';
 import type { RunnerMatch } from '../../server/results-export.ts';
 import { PRIVATE_KEY, testEventJson } from '../support/fixtures.ts';
-import { connectDevice, connected, startTestServer, type TestServer } from '../support/test-server.ts';
+import { runAlong as runAlongCourse } from '../support/run-along.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 import { fileURLToPath } from 'node:url';
 
 const clock = new ManualClock(Date.now());
@@ -38,25 +39,9 @@ const get = async <T,>(path: string, headers: Record<string, string> = {}) => {
   return { status: response.status, body: (await response.json()) as Ack<T> };
 };
 
-/** Sends a runner's fixes at 4 m/s, every 5 s from `fromM` to `toM`, the last one recorded now. */
-async function runAlong(raceIndex: number, participantIndex: number, fromM: number, toM: number): Promise<void> {
-  const race = event.races[raceIndex]!;
-  const device = connectDevice(server.url, race.participants[participantIndex]!.deviceToken);
-  await connected(device);
-  const steps = Math.round((toM - fromM) / 20);
-  const lastAtMs = clock.nowMs();
-  for (let k = 0; k <= steps; k++) {
-    const [lon, lat] = race.course.path.pointAtRaceDistance(fromM + ((toM - fromM) * k) / steps);
-    const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<unknown>> }).emitWithAck('position', {
-      lon,
-      lat,
-      recordedAtMs: lastAtMs - (steps - k) * 5000,
-      accuracyM: 5,
-    });
-    if (!ack.ok) throw new Error(ack.message);
-  }
-  device.disconnect();
-}
+/** A runner on from `fromM` to `toM` at 4 m/s, the last fix recorded now. */
+const runAlong = (raceIndex: number, participantIndex: number, fromM: number, toM: number) =>
+  runAlongCourse(server.url, event.races[raceIndex]!, participantIndex, fromM, toM, clock.nowMs());
 
 const rowOf = (rows: ResultRow[], participantId: string) => rows.find((r) => r.participantId === participantId)!;
 
