@@ -166,9 +166,14 @@ async function start(): Promise<void> {
     const leaders = $('leaders');
     leaders.replaceChildren(
       ...race.leaders(5).map((r) => {
+        // A button, so the keyboard reaches it and opens it like a click.
         const li = document.createElement('li');
-        li.textContent = `${r.bib} ${r.name} · ${formatKm(r.distanceAlongRaceM)}`;
-        li.addEventListener('click', () => follow(r.runnerIndex));
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'link';
+        button.textContent = `${r.bib} ${r.name} · ${formatKm(r.distanceAlongRaceM)}`;
+        button.addEventListener('click', () => follow(r.runnerIndex));
+        li.append(button);
         return li;
       }),
     );
@@ -346,6 +351,8 @@ async function start(): Promise<void> {
     followedIndex = runnerIndex;
     const runner = runnerIndex === null ? undefined : viewing?.race.runner(runnerIndex);
     followInput.value = runner ? `${runner.bib} ${runner.name}` : '';
+    // Found by search or by the keyboard: the map moves to them.
+    if (runner && viewing && runner.status !== RunnerStatus.notStarted) map.focus(viewing.path.pointAtRaceDistance(runner.distanceAlongRaceM));
     queueRender();
   };
 

@@ -28,6 +28,8 @@ export interface RaceMap {
   /** A runner's own track (their fixes), or none. */
   showTrack(coordinates: ReadonlyArray<[number, number]> | null): void;
   onRunnerClick(listener: (runnerIndex: number) => void): void;
+  /** Moves the view to a place, keeping the zoom. */
+  focus(lonLat: [number, number]): void;
   /** A click on the map away from any runner: where, as [lon, lat]. */
   onPlaceClick(listener: (lonLat: [number, number]) => void): void;
 }
@@ -43,6 +45,7 @@ interface MapApi {
   getSource(id: string): unknown;
   fitBounds(bounds: [[number, number], [number, number]], options: { padding: number; animate: boolean }): unknown;
   getCanvas(): HTMLCanvasElement;
+  easeTo(options: { center: [number, number]; duration: number }): unknown;
 }
 
 
@@ -172,6 +175,9 @@ export async function createRaceMap(container: HTMLElement, mapboxToken: string 
         geometry: { type: 'Point', coordinates: [r.lon, r.lat] },
       }));
       setData('runners', { type: 'FeatureCollection', features });
+    },
+    focus(lonLat) {
+      map.easeTo({ center: lonLat, duration: 400 });
     },
     showFurniture(marks) {
       setData('furniture', {
