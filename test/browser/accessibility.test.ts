@@ -82,6 +82,27 @@ describe.skipIf(!available)('accessibility of every page (axe-core in Chromium)'
     await page.close();
   });
 
+  it('the organiser console on a 390 px phone: no sideways scroll, every form within the screen', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await phone.newPage();
+    await page.goto(`${server.url}/organiser.html`);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.fill('#token', TEST_ORGANISER_TOKEN);
+    await page.click('#login button');
+    await page.waitForFunction(() => document.body.dataset['ready'] === '1', null, { timeout: 20_000 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // Every control of every form can be seen whole without scrolling sideways.
+    const outside = await page.$$eval('form input, form select, form button', (controls) =>
+      controls.filter((c) => (c as HTMLElement).offsetParent !== null && c.getBoundingClientRect().right > 390).map((c) => c.id || c.textContent),
+    );
+    expect(outside).toEqual([]);
+    await page.fill('#move-participant', 's-3');
+    await page.selectOption('#move-race', 'track-10k');
+    await page.click('#move button');
+    await expect.poll(() => page.textContent('#message')).toBe('s-3 moved to track-10k');
+    await phone.close();
+  });
+
   it('the runner page and the setup page', async () => {
     const token = event.races[0]!.participants[2]!.deviceToken;
     const page = await context.newPage();

@@ -54,7 +54,7 @@ async function start(): Promise<void> {
       path = new CoursePath(result.data.course.lapCoordinates, { lapLengthM: result.data.course.lapLengthM });
       $('who').textContent = `${result.data.runner.bib} ${result.data.runner.name}`;
       $('race').textContent = result.data.raceName;
-      $('expires').textContent = new Date(result.data.linkExpiresAtMs).toLocaleString();
+      $('expires').textContent = new Date(result.data.linkExpiresAtMs).toLocaleString(undefined, { hourCycle: 'h23' });
       map.showCourse(result.data.course.lapCoordinates);
       show(result.data.runner.distanceAlongRaceM, result.data.runner.status);
     });

@@ -51,7 +51,7 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   return body.data;
 }
 
-const time = (ms: number | null): string => (ms === null ? '–' : new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+const time = (ms: number | null): string => (ms === null ? '–' : new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }));
 
 async function open(): Promise<void> {
   await api('/api/organiser/devices'); // fails fast with a clear message on a wrong token

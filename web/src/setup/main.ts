@@ -40,7 +40,7 @@ async function start(): Promise<void> {
     $('links').replaceChildren(
       ...links.map((link) => {
         const li = document.createElement('li');
-        li.textContent = `Link ${link.linkId}, valid until ${new Date(link.expiresAtMs).toLocaleString()} `;
+        li.textContent = `Link ${link.linkId}, valid until ${new Date(link.expiresAtMs).toLocaleString(undefined, { hourCycle: 'h23' })} `;
         const revoke = document.createElement('button');
         revoke.type = 'button';
         revoke.textContent = 'Revoke';
