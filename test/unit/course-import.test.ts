@@ -86,7 +86,8 @@ describe('elevation profiles', () => {
     expect('profile' in flat && flat.profile).toBeFalsy();
     const few = lineFromGeoJson({ type: 'LineString', coordinates: line.map(([lon, lat, ele], i) => (i < 3 ? [lon, lat, ele] : [lon, lat])) });
     expect('profile' in few && few.profile).toBeFalsy();
-    const long = Array.from({ length: 5000 }, (_, i) => [51.3 + i * 0.0001, 35.7 + (i % 2) * 0.00005, 1200 + Math.sin(i / 100) * 10]);
+    // A winding line of 5,000 positions (a GPS track recorded every metre or so).
+    const long = Array.from({ length: 5000 }, (_, i) => [51.3 + i * 0.0001, 35.7 + Math.sin(i / 50) * 0.002, 1200 + Math.sin(i / 100) * 10]);
     const thinned = lineFromGeoJson({ type: 'LineString', coordinates: long });
     if ('problems' in thinned) throw new Error(thinned.problems.join('; '));
     expect(thinned.profile!.length).toBeLessThanOrEqual(400);

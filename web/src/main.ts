@@ -7,7 +7,6 @@ import { io, type Socket } from 'socket.io-client';
 import { CoursePath, lapsInRace } from '../../shared/course-path.ts';
 import {
   RunnerStatus,
-  runnerStatusNames,
   type Ack,
   type ClientConfig,
   type CourseGeometry,
@@ -23,6 +22,7 @@ import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
 import { ResultsView } from './results-view.ts';
 import { FAVOURITE_COLOUR, FOLLOWED_COLOUR, FURNITURE_COLOURS, RUNNER_COLOURS } from './colours.ts';
+import { choose, clockTime, currentDigits, localDigits, startI18n, t } from './i18n.ts';
 import { ProfileView } from './profile-view.ts';
 import { Favourites, announce, askForNotifications } from './favourites.ts';
 import { $ } from './dom.ts';
@@ -40,23 +40,21 @@ async function api<T>(path: string): Promise<T> {
   return body.data;
 }
 
-/** A time of day in 24 hours, as the race's clock says. */
-function clockTime(ms: number): string {
-  return new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-}
-
 function etaText(eta: Eta): string {
   return `${clockTime(eta.atMs)} (${clockTime(eta.earliestMs)}–${clockTime(eta.latestMs)})`;
 }
 
 function formatKm(distanceM: number): string {
-  return `${(distanceM / 1000).toFixed(2)} km`;
+  return t('km', { value: localDigits((distanceM / 1000).toFixed(2)) });
 }
 
 /** An official distance as organisers write it: 42.195 km, 10 km. */
 function formatRaceKm(distanceM: number): string {
-  return `${Number((distanceM / 1000).toFixed(3))} km`;
+  return t('km', { value: localDigits(String(Number((distanceM / 1000).toFixed(3)))) });
 }
+
+/** A runner status's words (RunnerStatus codes 0 to 5). */
+const STATUS_KEYS = ['status.notStarted', 'status.onCourse', 'status.offCourse', 'status.finished', 'status.dnf', 'status.dsq'] as const;
 
 /** A race watched again (server/replay.ts, docs/RESULTS.md). */
 interface ReplayData {
@@ -103,6 +101,15 @@ function replayPositions(data: ReplayData, atMs: number): Map<number, { distance
 }
 
 async function start(): Promise<void> {
+  // The words first: everything the page writes is in the chosen language.
+  const language = await startI18n();
+  const languageSelect = $<HTMLSelectElement>('language-select');
+  languageSelect.value = language;
+  languageSelect.addEventListener('change', () => choose({ language: languageSelect.value === 'fa' ? 'fa' : 'en' }));
+  const digitsSelect = $<HTMLSelectElement>('digits-select');
+  $('digits-label').hidden = language !== 'fa';
+  digitsSelect.value = currentDigits();
+  digitsSelect.addEventListener('change', () => choose({ digits: digitsSelect.value === 'latin' ? 'latin' : 'local' }));
   const config = await api<ClientConfig>('/api/config');
   const map: RaceMap = await createRaceMap($('map'), config.mapboxToken);
   document.body.dataset['mapLibrary'] = map.library;
@@ -189,12 +196,12 @@ async function start(): Promise<void> {
     $('followed').hidden = !followed;
     if (followed) {
       $('followed-name').textContent = `${followed.bib} ${followed.name}`;
-      $('followed-distance').textContent = `${formatKm(followed.distanceAlongRaceM)} of ${formatRaceKm(race.raceDistanceM)}`;
-      $('followed-lap').textContent = `${race.lapOf(followed)} of ${viewing.laps}`;
-      $('followed-status').textContent = runnerStatusNames[followed.status];
+      $('followed-distance').textContent = t('ofTotal', { value: formatKm(followed.distanceAlongRaceM), total: formatRaceKm(race.raceDistanceM) });
+      $('followed-lap').textContent = t('ofTotal', { value: localDigits(String(race.lapOf(followed))), total: localDigits(String(viewing.laps)) });
+      $('followed-status').textContent = t(STATUS_KEYS[followed.status] ?? 'status.onCourse');
       const progress = $<HTMLProgressElement>('followed-progress');
       progress.value = Math.min(1, followed.distanceAlongRaceM / race.raceDistanceM);
-      progress.setAttribute('aria-label', `${Math.round(progress.value * 100)}% of the race`);
+      progress.setAttribute('aria-label', t('percentOfRace', { percent: localDigits(String(Math.round(progress.value * 100))) }));
       // When they will be at the finish, and where the spectator stands (docs/RESULTS.md).
       const lapped = viewing.course.courseKind !== 'street';
       const profile = viewing.course.elevationProfile;
@@ -209,19 +216,19 @@ async function start(): Promise<void> {
       // (Not in a replay: an arrival is predicted from now.)
       const racing = !replayed && (followed.status === RunnerStatus.onCourse || followed.status === RunnerStatus.offCourse);
       const atFinish = racing ? estimateArrival(etaInput, race.raceDistanceM) : null;
-      $('followed-eta').textContent = atFinish ? `Expected at the finish ${etaText(atFinish)}` : '';
-      $('stand-label').textContent = lapped ? 'Where I stand, m into the lap' : 'Where I stand, km';
+      $('followed-eta').textContent = atFinish ? t('expectedAtFinish', { eta: etaText(atFinish) }) : '';
+      $('stand-label').textContent = t(lapped ? 'standLap' : 'standKm');
       const passM = standLapM === null || !racing ? null : nextPassM(standLapM, followed.distanceAlongRaceM, viewing.course.lapLengthM, race.raceDistanceM, lapped);
       const atStand = passM === null ? null : estimateArrival(etaInput, passM);
       $('stand-eta').textContent =
-        standLapM === null ? '' : atStand ? `At ${formatKm(passM!)}: ${etaText(atStand)}` : racing ? 'Not expected there (passed, or not enough to go by yet).' : '';
+        standLapM === null ? '' : atStand ? t('expectedAt', { where: formatKm(passM!), eta: etaText(atStand) }) : racing ? t('notExpected') : '';
     }
   };
   const renderFavourites = (followed: { participantId: string } | undefined): void => {
     const toggle = $<HTMLButtonElement>('favourite-toggle');
     const isFavourite = followed !== undefined && viewing !== null && favourites.has(viewing.race.raceId, followed.participantId);
     toggle.setAttribute('aria-pressed', String(isFavourite));
-    toggle.textContent = isFavourite ? '★ Favourite' : '☆ Favourite';
+    toggle.textContent = t(isFavourite ? 'favouriteOn' : 'favourite');
     $('favourites-panel').hidden = favourites.all.length === 0;
     const list = $('favourites-list');
     const key = favourites.all.map((f) => `${f.raceId}/${f.participantId}`).join(',');
@@ -266,12 +273,12 @@ async function start(): Promise<void> {
   const stopReplayTimer = (): void => {
     if (replay && replay.timer !== null) window.clearInterval(replay.timer);
     if (replay) replay.timer = null;
-    $('replay-play').textContent = 'Play';
+    $('replay-play').textContent = t('play');
   };
   const showReplayTime = (): void => {
     if (!replay) return;
     $<HTMLInputElement>('replay-slider').value = String(Math.round((replay.atMs - replay.data.startsAtMs) / 1000));
-    $('replay-time').textContent = `${clockTime(replay.atMs)} (${formatDuration((replay.atMs - replay.data.startsAtMs) / 1000)} into the race)`;
+    $('replay-time').textContent = t('intoTheRace', { clock: clockTime(replay.atMs), elapsed: localDigits(formatDuration((replay.atMs - replay.data.startsAtMs) / 1000)) });
   };
   const openReplay = (): void => {
     if (!viewing) return;
@@ -317,7 +324,7 @@ async function start(): Promise<void> {
       ...course.pointsOfInterest.map((p) => {
         const li = document.createElement('li');
         li.style.setProperty('--swatch', FURNITURE_COLOURS[p.kind]);
-        li.textContent = `${p.name} · ${lapped ? `${Math.round(p.distanceAlongRaceM)} m into the lap` : formatRaceKm(p.distanceAlongRaceM)}`;
+        li.textContent = `${p.name} · ${lapped ? `${localDigits(String(Math.round(p.distanceAlongRaceM)))} m` : formatRaceKm(p.distanceAlongRaceM)}`;
         return li;
       }),
     );
@@ -454,8 +461,8 @@ async function start(): Promise<void> {
       const runner = viewing.race.runner(c.runnerIndex);
       const point = viewing.course.timingPoints[c.pointIndex];
       if (!runner || !point || !favourites.has(viewing.race.raceId, runner.participantId)) continue;
-      const at = c.sinceStartMs === null ? '' : ` in ${formatDuration(c.sinceStartMs / 1000)}`;
-      announce(`${runner.bib} ${runner.name}`, point.kind === 'finish' ? `finished${at}` : `passed ${point.name}${at}`, news);
+      const at = c.sinceStartMs === null ? '' : t('inTime', { time: localDigits(formatDuration(c.sinceStartMs / 1000)) });
+      announce(`${runner.bib} ${runner.name}`, point.kind === 'finish' ? t('finished', { at }) : t('passed', { point: point.name, at }), news);
     }
     queueRender();
   });
@@ -473,12 +480,12 @@ async function start(): Promise<void> {
       .catch((err: unknown) => setMessage((err as Error).message));
   });
   socket.on('connect', () => {
-    $('connection').textContent = 'live';
+    $('connection').textContent = t('live');
     // After a reconnection the room membership is gone: join again, which sends a snapshot.
     join();
   });
   socket.on('disconnect', () => {
-    $('connection').textContent = 'reconnecting…';
+    $('connection').textContent = t('reconnecting');
   });
 
   followInput.addEventListener('change', () => {
@@ -509,7 +516,7 @@ async function start(): Promise<void> {
     }
     const endMs = replay.data.startsAtMs + (replay.data.distances.length - 1) * replay.data.stepMs;
     if (replay.atMs >= endMs) replay.atMs = replay.data.startsAtMs;
-    $('replay-play').textContent = 'Pause';
+    $('replay-play').textContent = t('pause');
     const current = replay;
     current.timer = window.setInterval(() => {
       const speed = Number($<HTMLSelectElement>('replay-speed').value);
@@ -568,7 +575,7 @@ async function start(): Promise<void> {
         const list = $('search-list');
         if (matches.length === 0) {
           const li = document.createElement('li');
-          li.textContent = `No runner matches “${q}”.`;
+          li.textContent = t('noMatch', { query: q });
           list.replaceChildren(li);
           return;
         }

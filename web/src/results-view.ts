@@ -3,19 +3,20 @@
 // keyboard to follow that runner; and the followed runner's splits. docs/RESULTS.md.
 import { categoriesOf, formatDuration, type ResultRow, type Results } from '../../shared/results.ts';
 import { $ } from './dom.ts';
+import { localDigits, t } from './i18n.ts';
 
 type SortKey = 'position' | 'bib' | 'name' | 'distance' | 'finish';
 
-const statusLabel: Record<ResultRow['status'], string> = {
-  finished: 'finished',
-  racing: 'racing',
-  'off course': 'off course',
-  'not started': 'not started',
-  dnf: 'DNF',
-  dsq: 'DSQ',
-};
+const statusKey = {
+  finished: 'status.finished',
+  racing: 'result.racing',
+  'off course': 'status.offCourse',
+  'not started': 'status.notStarted',
+  dnf: 'status.dnf',
+  dsq: 'status.dsq',
+} as const satisfies Record<ResultRow['status'], string>;
 
-const time = (sec: number | null): string => (sec === null ? '' : formatDuration(sec));
+const time = (sec: number | null): string => (sec === null ? '' : localDigits(formatDuration(sec)));
 
 export class ResultsView {
   private sortKey: SortKey = 'position';
@@ -90,9 +91,9 @@ export class ResultsView {
       if (key === this.sortKey) th.setAttribute('aria-sort', this.ascending ? 'ascending' : 'descending');
       else th.removeAttribute('aria-sort');
     }
-    $('results-distance-head').textContent = results.lapped ? 'Laps' : 'Distance';
+    $('results-distance-head').textContent = t(results.lapped ? 'laps' : 'distance');
     $('results-body').replaceChildren(...rows.map(({ row, categoryPosition }) => this.rowElement(row, categoryPosition, results.lapped)));
-    $('results-count').textContent = `${rows.length} of ${results.rows.length}`;
+    $('results-count').textContent = t('ofTotal', { value: localDigits(String(rows.length)), total: localDigits(String(results.rows.length)) });
   }
 
   private renderCategories(categories: string[]): void {
@@ -103,7 +104,7 @@ export class ResultsView {
     const chosen = select.value;
     const all = document.createElement('option');
     all.value = '';
-    all.textContent = 'All';
+    all.textContent = t('all');
     select.replaceChildren(
       all,
       ...categories.map((c) => {
@@ -120,20 +121,20 @@ export class ResultsView {
     const tr = document.createElement('tr');
     tr.dataset['participant'] = row.participantId;
     const cells: Array<string | HTMLElement> = [
-      row.position === null ? '' : categoryPosition === null ? String(row.position) : `${categoryPosition} (${row.position})`,
+      localDigits(row.position === null ? '' : categoryPosition === null ? String(row.position) : `${categoryPosition} (${row.position})`),
       row.bib,
       followButton(row),
       row.categories.join(' '),
-      lapped ? String(row.lapsCompleted ?? 0) : `${(row.distanceAlongRaceM / 1000).toFixed(2)} km`,
+      lapped ? localDigits(String(row.lapsCompleted ?? 0)) : t('km', { value: localDigits((row.distanceAlongRaceM / 1000).toFixed(2)) }),
       row.lastPoint ? `${row.lastPoint.name} ${time(row.lastSplitSec)}` : '',
-      row.gapSec === null ? '' : row.gapSec === 0 ? '–' : `+${formatDuration(row.gapSec)}`,
+      row.gapSec === null ? '' : row.gapSec === 0 ? '–' : `+${time(row.gapSec)}`,
       time(row.finishSec),
-      statusLabel[row.status],
+      t(statusKey[row.status]),
     ];
     const progress = document.createElement('progress');
     progress.max = 1;
     progress.value = Math.min(1, row.distanceAlongRaceM / this.raceDistanceM);
-    progress.setAttribute('aria-label', `${Math.round(progress.value * 100)}% of the race`);
+    progress.setAttribute('aria-label', t('percentOfRace', { percent: localDigits(String(Math.round(progress.value * 100))) }));
     cells.push(progress);
     for (const content of cells) {
       const td = document.createElement('td');
@@ -148,7 +149,8 @@ export class ResultsView {
   renderSplits(row: ResultRow | undefined): void {
     const body = $('followed-splits-body');
     $('followed-splits').hidden = !row || row.splits.length === 0;
-    $('followed-finish').textContent = !row || row.finishSec === null ? '' : `Finish ${formatDuration(row.finishSec, true)} (position ${row.position ?? '–'})`;
+    $('followed-finish').textContent =
+      !row || row.finishSec === null ? '' : t('finishedIn', { time: localDigits(formatDuration(row.finishSec, true)), position: row.position === null ? '–' : localDigits(String(row.position)) });
     if (!row) {
       body.replaceChildren();
       return;
@@ -158,11 +160,11 @@ export class ResultsView {
         const tr = document.createElement('tr');
         for (const text of [
           split.name,
-          split.sinceStartSec === null ? '–' : formatDuration(split.sinceStartSec),
+          split.sinceStartSec === null ? '–' : time(split.sinceStartSec),
           // (On a loop or track, a lap's split is its lap time.)
-          split.splitSec === null ? '' : formatDuration(split.splitSec),
-          split.paceSecPerKm === null ? '' : `${formatDuration(split.paceSecPerKm)}/km`,
-          split.position === null ? '' : String(split.position),
+          time(split.splitSec),
+          split.paceSecPerKm === null ? '' : t('perKm', { value: time(split.paceSecPerKm) }),
+          split.position === null ? '' : localDigits(String(split.position)),
         ]) {
           const td = document.createElement('td');
           td.textContent = text;
@@ -180,6 +182,6 @@ function followButton(row: ResultRow): HTMLButtonElement {
   button.className = 'link';
   button.dataset['participant'] = row.participantId;
   button.textContent = row.name;
-  button.setAttribute('aria-label', `Follow ${row.bib} ${row.name}`);
+  button.setAttribute('aria-label', t('followRunner', { runner: `${row.bib} ${row.name}` }));
   return button;
 }

@@ -1,0 +1,85 @@
+// The spectator page in Persian and English, in Chromium: the language from the browser, right to
+// left for Persian, Persian digits (or Latin ones, if chosen), 24-hour times, and a switch back to
+// English; the Persian page passes the same axe-core check as the others.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium as playwright, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoadedEvent } from '../../server/event/event-file.ts';
+import { testEvent } from '../support/fixtures.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
+import { runAlong } from '../support/run-along.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
+
+const available = chromium().available;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+describe.skipIf(!available)('the spectator page in Persian and English (Chromium)', () => {
+  let browser: Browser;
+  let server: TestServer;
+  let event: LoadedEvent;
+
+  beforeAll(async () => {
+    event = await testEvent(Date.now() - 30 * 60_000);
+    server = await startTestServer({ event, tickMs: 100 });
+    await runAlong(server.url, event.races[0]!, 0, 4800, 5200, Date.now() - 5000);
+    browser = await playwright.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const followS1 = async (page: Page) => {
+    await page.goto(`${server.url}/?race=street-10k`);
+    await page.waitForFunction(() => Number(document.body.dataset['runnersDrawn'] ?? 0) >= 1, null, { timeout: 20_000 });
+    await page.fill('#follow-input', 'S1');
+    await page.press('#follow-input', 'Enter');
+    await expect.poll(() => page.textContent('#followed-name')).toBe('S1 Runner s 1');
+  };
+
+  it('is in Persian for a browser set to Persian: right to left, Persian digits, 24-hour times; then Latin digits, then English', async () => {
+    const context = await browser.newContext({ locale: 'fa-IR', viewport: { width: 1000, height: 760 }, bypassCSP: true });
+    const page = await context.newPage();
+    await followS1(page);
+    expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(['fa', 'rtl']);
+    expect(await page.textContent('#results-panel summary span')).toBe('نتایج');
+    expect(await page.textContent('h2[data-i18n="leaders"]')).toBe('پیشتازان');
+    // About 5.2 km of 10: Persian digits and decimal separator.
+    await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^۵٫[۰-۹]{2} کیلومتر از ۱۰ کیلومتر$/);
+    expect(await page.textContent('#followed-status')).toBe('در مسیر');
+    // The expected finish, in 24-hour time with Persian digits.
+    await expect.poll(() => page.textContent('#followed-eta')).toMatch(/^رسیدن به پایان، پیش‌بینی: [۰-۲][۰-۹]:[۰-۵][۰-۹]:[۰-۵][۰-۹] \(/);
+    // The same axe-core check as every page.
+    await page.addScriptTag({ content: axeSource });
+    const serious = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(d: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
+      const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
+    });
+    expect(serious).toEqual([]);
+
+    // Latin digits, kept across the reload the choice makes.
+    await Promise.all([page.waitForEvent('load'), page.selectOption('#digits-select', 'latin')]);
+    await page.fill('#follow-input', 'S1');
+    await page.press('#follow-input', 'Enter');
+    await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^5\.\d\d کیلومتر از 10 کیلومتر$/);
+
+    // English, left to right.
+    await Promise.all([page.waitForEvent('load'), page.selectOption('#language-select', 'en')]);
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    expect(await page.evaluate(() => document.documentElement.dir)).toBe('ltr');
+    expect(await page.textContent('#results-panel summary span')).toBe('Results');
+    await context.close();
+  });
+
+  it('is in English for a browser set to English', async () => {
+    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await followS1(page);
+    expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(['en', 'ltr']);
+    await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^5\.\d\d km of 10 km$/);
+    expect(await page.isHidden('#digits-label')).toBe(true);
+    await context.close();
+  });
+});
