@@ -5,7 +5,23 @@ import { stringify } from 'csv-stringify/sync';
 import { buildResults, categoryRows, formatDuration, type ResultRow, type Results } from '../shared/results.ts';
 import type { RaceEntry, RaceService } from './race-service.ts';
 
+/**
+ * A race's results are built at most once per delta and second, however many ask (a search runs
+ * over every race; a results page is reloaded by many spectators at the finish).
+ */
+const recent = new WeakMap<RaceEntry, { seq: number; tracker: unknown; atMs: number; results: Results }>();
+const KEEP_MS = 1000;
+
 export function resultsOf(service: RaceService, race: RaceEntry): Results {
+  const cached = recent.get(race);
+  const nowMs = Date.now();
+  if (cached && cached.tracker === race.tracker && cached.seq === race.tracker.sequence && nowMs - cached.atMs < KEEP_MS) return cached.results;
+  const results = buildResultsOf(service, race);
+  recent.set(race, { seq: race.tracker.sequence, tracker: race.tracker, atMs: nowMs, results });
+  return results;
+}
+
+function buildResultsOf(service: RaceService, race: RaceEntry): Results {
   const snapshot = service.snapshot(race);
   const { course } = race.tracker;
   return buildResults({
