@@ -1,4 +1,4 @@
-// The spectator page in Persian and English, in Chromium: the language from the browser, right to
+// The spectator page (and the runner page) in Persian and English, in Chromium: the language from the browser, right to
 // left for Persian, Persian digits (or Latin ones, if chosen), 24-hour times, and a switch back to
 // English; the Persian page passes the same axe-core check as the others.
 import { readFileSync } from 'node:fs';
@@ -70,6 +70,18 @@ describe.skipIf(!available)('the spectator page in Persian and English (Chromium
     await page.waitForFunction(() => document.documentElement.lang === 'en');
     expect(await page.evaluate(() => document.documentElement.dir)).toBe('ltr');
     expect(await page.textContent('#results-panel summary span')).toBe('Results');
+    await context.close();
+  });
+
+  it('has the runner page in Persian for a phone set to Persian', async () => {
+    const context = await browser.newContext({ locale: 'fa-IR', viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/runner.html#token=${event.races[0]!.participants[1]!.deviceToken}`);
+    await expect.poll(() => page.textContent('#who')).toBe('S2 Runner s 2');
+    expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(['fa', 'rtl']);
+    expect(await page.textContent('#share')).toBe('شروع ارسال موقعیت');
+    expect(await page.textContent('#sos')).toBe('کمک – خبر دادن به برگزارکنندگان');
+    await expect.poll(() => page.textContent('#connection')).toBe('متصل');
     await context.close();
   });
 

@@ -6,7 +6,6 @@ import './runner.css';
 import { io, type Socket } from 'socket.io-client';
 import {
   ErrorCodes,
-  runnerStatusNames,
   type Ack,
   type DeviceClientToServerEvents,
   type DeviceServerToClientEvents,
@@ -16,6 +15,7 @@ import {
 import { FixQueue } from './fix-queue.ts';
 import { $ } from '../dom.ts';
 import { readSecretParam } from '../secret-param.ts';
+import { localDigits, startI18n, t } from '../i18n.ts';
 
 const token = readSecretParam('token') ?? '';
 // Keyed by the whole token: two runners sharing a browser never mix their positions.
@@ -23,6 +23,8 @@ const queue = new FixQueue(localStorage, `runner:${token}:queue`);
 const sharingKey = `runner:${token}:sharing`;
 /** Refusals that sending again cannot fix: the fix is dropped rather than retried forever. */
 const final = new Set<string>([ErrorCodes.MALFORMED_FIX, ErrorCodes.COORDINATES_OUT_OF_RANGE, ErrorCodes.FIX_FROM_FUTURE]);
+/** A runner status's words (RunnerStatus codes 0 to 5). */
+const STATUS_KEYS = ['status.notStarted', 'status.onCourse', 'status.offCourse', 'status.finished', 'status.dnf', 'status.dsq'] as const;
 
 const setText = (id: string, text: string): void => {
   $(id).textContent = text;
@@ -32,10 +34,10 @@ const setText = (id: string, text: string): void => {
 function locationProblem(err: GeolocationPositionError): string {
   const text =
     err.code === err.PERMISSION_DENIED
-      ? 'Location is not allowed for this page: allow it in the browser settings, then start again.'
+      ? t('runner.locationDenied')
       : err.code === err.POSITION_UNAVAILABLE
-        ? 'No position yet: go outside, in sight of the sky.'
-        : 'Still waiting for a position…';
+        ? t('runner.noPosition')
+        : t('runner.waiting');
   queueMicrotask(() => {
     $('message').dataset['source'] = 'location';
   });
@@ -43,15 +45,16 @@ function locationProblem(err: GeolocationPositionError): string {
 }
 
 async function start(): Promise<void> {
+  await startI18n();
   if (!token) {
-    setText('message', 'This page needs your personal link (…/runner.html#token=…). Ask the organisers for it.');
+    setText('message', t('runner.needsLink'));
     return;
   }
   const me = await fetch('/api/device/me', { headers: { authorization: `Bearer ${token}` } })
     .then((r) => r.json() as Promise<Ack<{ name: string; bib: string; raceName: string }>>)
     .catch(() => null);
   if (me && !me.ok) {
-    setText('message', 'This link is no longer valid. Ask the organisers for a new one.');
+    setText('message', t('runner.linkInvalid'));
     return;
   }
   if (me?.ok) {
@@ -72,14 +75,15 @@ async function start(): Promise<void> {
   let lastFix: FixInput | null = null;
 
   const showQueue = (): void => {
-    setText('queue', queue.size === 0 ? '' : `${queue.size} position${queue.size === 1 ? '' : 's'} waiting to be sent`);
+    // (i18next picks the singular or plural form from `count`.)
+    setText('queue', queue.size === 0 ? '' : t('runner.waitingToSend', { count: queue.size, n: localDigits(String(queue.size)) }));
     document.body.dataset['queued'] = String(queue.size);
   };
 
   const showAccepted = (fix: FixInput, accepted: PositionAccepted): void => {
-    setText('distance', `${(accepted.distanceAlongRaceM / 1000).toFixed(2)} km`);
-    setText('lap', String(accepted.lap));
-    setText('status', runnerStatusNames[accepted.status]);
+    setText('distance', t('km', { value: localDigits((accepted.distanceAlongRaceM / 1000).toFixed(2)) }));
+    setText('lap', localDigits(String(accepted.lap)));
+    setText('status', t(STATUS_KEYS[accepted.status] ?? 'status.onCourse'));
     document.body.dataset['distance'] = String(accepted.distanceAlongRaceM);
     history.push({ atMs: fix.recordedAtMs, distanceM: accepted.distanceAlongRaceM });
     while (history.length > 2 && history[history.length - 1]!.atMs - history[1]!.atMs > 120_000) history.shift();
@@ -88,7 +92,7 @@ async function start(): Promise<void> {
     const metres = last.distanceM - first.distanceM;
     if (metres > 20 && last.atMs - first.atMs >= 20_000) {
       const secPerKm = ((last.atMs - first.atMs) / 1000 / metres) * 1000;
-      setText('pace', `${Math.floor(secPerKm / 60)}:${String(Math.round(secPerKm % 60)).padStart(2, '0')} /km`);
+      setText('pace', t('perKm', { value: localDigits(`${Math.floor(secPerKm / 60)}:${String(Math.round(secPerKm % 60)).padStart(2, '0')}`) }));
     }
   };
 
@@ -106,7 +110,7 @@ async function start(): Promise<void> {
         }
         if (result.ok) showAccepted(fix, result.data);
         else if (!final.has(result.code)) break; // e.g. UNAVAILABLE: retry later
-        else setText('message', `A position was refused: ${result.message}`);
+        else setText('message', t('runner.refused', { reason: result.message }));
         queue.removeOldest(fix.recordedAtMs);
         showQueue();
       }
@@ -152,7 +156,7 @@ async function start(): Promise<void> {
       void wakeLock?.release();
       wakeLock = null;
     }
-    shareButton.textContent = on ? 'Stop sharing' : 'Start sharing';
+    shareButton.textContent = t(on ? 'runner.stop' : 'runner.start');
     shareButton.className = `big ${on ? 'stop' : 'start'}`;
     document.body.dataset['sharing'] = on ? 'on' : 'off';
   };
@@ -163,7 +167,7 @@ async function start(): Promise<void> {
     if (document.visibilityState === 'visible' && watchId !== null) void keepAwake();
   });
   $('sos').addEventListener('click', () => {
-    if (!confirm('Send an SOS to the organisers now?')) return;
+    if (!confirm(t('runner.sosConfirm'))) return;
     navigator.geolocation.getCurrentPosition(
       (p) => sendSos({ recordedAtMs: Math.round(p.timestamp), lat: p.coords.latitude, lon: p.coords.longitude }),
       // No fresh position: the newest known one, with its own time, so organisers see its age.
@@ -172,22 +176,22 @@ async function start(): Promise<void> {
     );
   });
   const sendSos = (request: { recordedAtMs: number; lat?: number; lon?: number }): void => {
-    setText('message', 'Sending SOS…');
+    setText('message', t('runner.sosSending'));
     // Socket.IO buffers the event until the connection is back if it is down now.
     socket.emit('sos', request, (result) => {
-      setText('message', result.ok ? 'SOS sent. The organisers have been alerted.' : `SOS failed: ${result.message}`);
+      setText('message', result.ok ? t('runner.sosSent') : t('runner.sosFailed', { reason: result.message }));
       document.body.dataset['sos'] = result.ok ? 'sent' : 'failed';
     });
   };
 
   socket.on('connect', () => {
-    setText('connection', 'connected');
+    setText('connection', t('runner.connected'));
     void flush();
   });
-  socket.on('disconnect', () => setText('connection', 'offline – positions are kept'));
+  socket.on('disconnect', () => setText('connection', t('runner.offline')));
   socket.on('connect_error', (err) => {
     const code = (err as Error & { data?: { code?: string } }).data?.code;
-    setText('connection', code === ErrorCodes.UNKNOWN_DEVICE ? 'this link is no longer valid' : 'offline – positions are kept');
+    setText('connection', t(code === ErrorCodes.UNKNOWN_DEVICE ? 'runner.linkInvalidShort' : 'runner.offline'));
   });
   window.addEventListener('online', () => void flush());
 
