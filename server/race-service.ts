@@ -26,7 +26,7 @@ import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } fr
 import type { Clock } from './core/clock.ts';
 import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
 import { defaultAlertThresholds, runnerConditions, type AlertThresholds } from './core/alerts.ts';
-import type { Course } from './core/course.ts';
+import { profileAlongLap, type Course } from './core/course.ts';
 import { defaultEngineOptions, type EngineOptions } from './core/engine-options.ts';
 import { RaceTracker, type Fix } from './core/race-tracker.ts';
 import { timingPointsFor, type NamedPoint } from './core/timing-points.ts';
@@ -95,20 +95,6 @@ export interface RaceEntry {
   pointsOfInterest: PointOfInterest[];
   /** Replaced, not mutated, when the race changes (a new course). */
   tracker: RaceTracker;
-}
-
-/**
- * A course's altitudes as distances along its lap as drawn for viewers, which starts where the
- * race starts (a lap line `startOffsetM` before it).
- */
-function profileAlongLap(profile: ReadonlyArray<readonly [number, number]>, lapLengthM: number, startOffsetM: number): Array<[number, number]> {
-  const points = profile.map(([share, elevationM]): [number, number] => {
-    const drawnM = share * lapLengthM;
-    // (Without an offset the lap ends where it starts: its last point stays at the lap's end.)
-    const d = startOffsetM === 0 ? drawnM : (((drawnM - startOffsetM) % lapLengthM) + lapLengthM) % lapLengthM;
-    return [Math.round(d * 10) / 10, elevationM];
-  });
-  return points.sort((a, b) => a[0] - b[0]);
 }
 
 /** What changed in a race, for the edges to tell the race's room. */
@@ -717,7 +703,7 @@ export class RaceService {
       startOffsetM: course.startOffsetM,
       timingPoints: race.tracker.timingPoints.map((p) => ({ ...p })),
       // (A point beyond a new, shorter course is not on it.)
-      ...(course.profile ? { elevationProfile: profileAlongLap(course.profile, course.lapLengthM, course.isLapped ? course.startOffsetM : 0) } : {}),
+      ...(course.profile ? { elevationProfile: profileAlongLap(course) } : {}),
       pointsOfInterest: race.pointsOfInterest.filter((p) => p.distanceAlongRaceM <= (course.isLapped ? course.lapLengthM : course.raceDistanceM)).map((p) => ({ ...p })),
     };
   }

@@ -81,12 +81,11 @@ export async function computeReplay(race: RaceEntry, pings: readonly LoggedPing[
     frame(nextFrameMs);
     nextFrameMs += stepMs;
   }
-  // (A runner moved to another race is in the roster, not in its snapshot: the frames hold the
-  // runners of the snapshot, in its order.)
-  const inSnapshot = tracker.snapshot(startsAtMs).runners.map((r) => r.runnerIndex);
   for (const [id, track] of tracks) if (track.length > MAX_TRACK_POINTS) tracks.set(id, thin(track, MAX_TRACK_POINTS));
   return {
-    replay: { raceId: race.raceId, startsAtMs, stepMs, runners: inSnapshot.map((i) => runners[i]!), distances, statuses },
+    // (Everyone ever in the race, moved ones included: their pings from before the move are in
+    // this race's log. Frames hold them in this order, the snapshot's.)
+    replay: { raceId: race.raceId, startsAtMs, stepMs, runners, distances, statuses },
     tracks,
   };
 }

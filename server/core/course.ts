@@ -203,3 +203,18 @@ function closeLoop(coordinates: LonLat[]): LonLat[] {
   }
   return [...coordinates, first];
 }
+
+/**
+ * A course's altitudes as distances along its lap as drawn for viewers (`CourseGeometry`), which
+ * starts where the race starts, a lap line `startOffsetM` before it on a loop or track.
+ */
+export function profileAlongLap(course: Course): Array<[number, number]> {
+  const startOffsetM = course.isLapped ? course.startOffsetM : 0;
+  const points = (course.profile ?? []).map(([share, elevationM]): [number, number] => {
+    const drawnM = share * course.lapLengthM;
+    // (Without an offset the lap ends where it starts: its last point stays at the lap's end.)
+    const d = startOffsetM === 0 ? drawnM : (((drawnM - startOffsetM) % course.lapLengthM) + course.lapLengthM) % course.lapLengthM;
+    return [Math.round(d * 10) / 10, elevationM];
+  });
+  return points.sort((a, b) => a[0] - b[0]);
+}

@@ -15,6 +15,7 @@ import {
 } from '../../shared/protocol.ts';
 import { MAX_ENTRIES_PER_DELTA, type CrossingEntry, type RaceDelta } from '../../shared/wire.ts';
 import type { Course } from './course.ts';
+import { estimateFromAnchor, noteAnchor } from './anchor.ts';
 import { judgeEpisode } from './episode.ts';
 import { crossingFromEstimates, decideFinish } from './finish.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
@@ -439,69 +440,15 @@ export class RaceTracker {
   }
 
   /**
-   * The estimate may itself be what went wrong: a reflection that came on gently, or looked like
-   * a stop, was taken for the runner, and the true fixes that follow it then look like a
-   * reflection. Fixes that agree, a few in a row, with where the runner's steady pace from the
-   * checkpoint leads, and not with the estimate, put the runner back there.
+   * The estimate may itself be what went wrong (anchor.ts): fixes that agree with the checkpoint
+   * of steady running, and not with the estimate, put the runner back on its path.
    */
   private backOnAnchor(runner: RunnerState, candidate: SnapCandidate, fix: Fix, m: Measured, missM: number, estimate: Progress): Placement | null {
-    const o = this.options;
-    if (runner.anchorM === null || runner.anchorAtMs === null) return null;
-    const ageSec = (fix.recordedAtMs - runner.anchorAtMs) / 1000;
-    if (ageSec <= 0 || ageSec * 1000 > o.anchorMaxAgeMs) {
-      runner.anchorAgrees = 0;
-      return null;
-    }
-    const expectedM = runner.anchorM + runner.anchorMps * ageSec;
-    const expectedVarM2 = runner.anchorVarM2 + (o.anchorPaceSigmaMps * ageSec) ** 2;
-    const anchorMissM = candidate.distanceAlongRaceM - expectedM;
-    // (Only when the estimate has clearly left the checkpoint's path, else the two say the same;
-    // and by no more than a reflection throws a fix, else it is the runner who changed pace, or
-    // turned back, or is found after minutes away.)
-    const departedM = Math.abs(estimate.distanceM - expectedM);
-    const agrees =
-      departedM > 2 * Math.sqrt(expectedVarM2 + estimate.varDD) &&
-      departedM <= o.anchorMaxDepartM && Math.abs(anchorMissM) <= o.anchorGateSigma * Math.sqrt(expectedVarM2 + m.varianceM2) && 2 * Math.abs(anchorMissM) < Math.abs(missM);
-    runner.anchorAgrees = agrees ? runner.anchorAgrees + 1 : 0;
-    if (runner.anchorAgrees < o.anchorAgreeFixes) return null;
-    runner.anchorAgrees = 0;
-    // Running at that pace since the checkpoint, whatever the estimate said meanwhile.
-    resetStill(runner, candidate.distanceAlongRaceM, fix.recordedAtMs, -o.standingLlr);
+    const predicted = estimateFromAnchor(runner, this.options, fix.recordedAtMs, candidate.distanceAlongRaceM, m.varianceM2, missM, estimate);
+    if (!predicted) return null;
+    resetStill(runner, candidate.distanceAlongRaceM, fix.recordedAtMs, -this.options.standingLlr);
     clearSuspect(runner);
-    const predicted: Progress = {
-      distanceM: expectedM,
-      speedMps: runner.anchorMps,
-      varDD: expectedVarM2,
-      covDV: o.anchorPaceSigmaMps ** 2 * ageSec,
-      varVV: o.anchorPaceSigmaMps ** 2,
-      atMs: fix.recordedAtMs,
-    };
     return { candidate, predicted, found: false, measured: m };
-  }
-
-  /**
-   * Moves the checkpoint on to the estimate of a runner on the move, when the estimate is where
-   * the checkpoint's pace leads (or the checkpoint is too old to say anything).
-   */
-  private noteAnchor(runner: RunnerState, p: Progress): void {
-    const o = this.options;
-    // (The pace is measured between checkpoints of steady running, over a minute and a half: the
-    // estimate's speed at one fix sways with every stride and corner.)
-    let paceMps = p.speedMps;
-    if (runner.anchorM !== null && runner.anchorAtMs !== null) {
-      const ageMs = p.atMs - runner.anchorAtMs;
-      if (ageMs < o.anchorEveryMs) return;
-      const ageSec = ageMs / 1000;
-      const sigmaM = Math.sqrt(runner.anchorVarM2 + p.varDD + (o.anchorPaceSigmaMps * ageSec) ** 2);
-      const steady = runner.anchorClean && Math.abs(p.distanceM - (runner.anchorM + runner.anchorMps * ageSec)) <= 2 * sigmaM;
-      if (!steady && ageMs < o.anchorMaxAgeMs) return;
-      if (steady) paceMps = runner.anchorMps + Math.min(1, ageSec / 90) * ((p.distanceM - runner.anchorM) / ageSec - runner.anchorMps);
-    }
-    runner.anchorM = p.distanceM;
-    runner.anchorMps = paceMps;
-    runner.anchorVarM2 = p.varDD;
-    runner.anchorAtMs = p.atMs;
-    runner.anchorClean = true;
   }
 
   /**
@@ -723,7 +670,7 @@ export class RaceTracker {
     runner.progress = progress;
     runner.status = RunnerStatus.onCourse;
     if (surprised || standing) runner.anchorClean = false;
-    if (!standing && progress.speedMps >= o.movingAboveMps) this.noteAnchor(runner, progress);
+    if (!standing && progress.speedMps >= o.movingAboveMps) noteAnchor(runner, progress, o);
   }
 
   /** Folds in the phone's speed, keeping only the part along the course. */

@@ -2,40 +2,17 @@
 // followed, the console logged in, the runner page sharing): no serious or critical violation of
 // WCAG 2 A/AA. axe is injected into the page, so this context bypasses the CSP (the other browser
 // tests check the CSP itself).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium as playwright, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../shared/protocol.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
+import { seriousViolations } from '../support/axe.ts';
 import { testEvent } from '../support/fixtures.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
 import { runAlong } from '../support/run-along.ts';
 import { TEST_ORGANISER_TOKEN, startTestServer, type TestServer } from '../support/test-server.ts';
 
 const available = chromium().available;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[] }>;
-}
-
-/** The serious and critical WCAG 2 A/AA violations on the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: Violation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return result.violations;
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 describe.skipIf(!available)('accessibility of every page (axe-core in Chromium)', () => {
   let browser: Browser;
   let context: BrowserContext;

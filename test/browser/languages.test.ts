@@ -1,18 +1,16 @@
 // The spectator page (and the runner page) in Persian and English, in Chromium: the language from the browser, right to
 // left for Persian, Persian digits (or Latin ones, if chosen), 24-hour times, and a switch back to
 // English; the Persian page passes the same axe-core check as the others.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
+import { seriousViolations } from '../support/axe.ts';
 import { testEvent } from '../support/fixtures.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
 import { runAlong } from '../support/run-along.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 const available = chromium().available;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 describe.skipIf(!available)('the spectator page in Persian and English (Chromium)', () => {
   let browser: Browser;
@@ -51,13 +49,7 @@ describe.skipIf(!available)('the spectator page in Persian and English (Chromium
     // The expected finish, in 24-hour time with Persian digits.
     await expect.poll(() => page.textContent('#followed-eta')).toMatch(/^رسیدن به پایان، پیش‌بینی: [۰-۲][۰-۹]:[۰-۵][۰-۹]:[۰-۵][۰-۹] \(/);
     // The same axe-core check as every page.
-    await page.addScriptTag({ content: axeSource });
-    const serious = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(d: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
-      const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
-    });
-    expect(serious).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
 
     // Latin digits, kept across the reload the choice makes.
     await Promise.all([page.waitForEvent('load'), page.selectOption('#digits-select', 'latin')]);

@@ -39,6 +39,12 @@ export async function startI18n(): Promise<Language> {
   return language;
 }
 
+/** The words of a runner status (RunnerStatus codes 0 to 5). */
+export function statusWords(code: number): string {
+  const keys = ['status.notStarted', 'status.onCourse', 'status.offCourse', 'status.finished', 'status.dnf', 'status.dsq'] as const;
+  return t(keys[code] ?? 'status.onCourse');
+}
+
 export function t(key: keyof Messages, values?: Record<string, string | number>): string {
   return i18next.t(key, values);
 }

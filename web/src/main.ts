@@ -22,7 +22,7 @@ import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
 import { ResultsView } from './results-view.ts';
 import { FAVOURITE_COLOUR, FOLLOWED_COLOUR, FURNITURE_COLOURS, RUNNER_COLOURS } from './colours.ts';
-import { choose, clockTime, currentDigits, localDigits, startI18n, t } from './i18n.ts';
+import { choose, clockTime, currentDigits, localDigits, startI18n, statusWords, t } from './i18n.ts';
 import { ProfileView } from './profile-view.ts';
 import { Favourites, announce, askForNotifications } from './favourites.ts';
 import { $ } from './dom.ts';
@@ -52,9 +52,6 @@ function formatKm(distanceM: number): string {
 function formatRaceKm(distanceM: number): string {
   return t('km', { value: localDigits(String(Number((distanceM / 1000).toFixed(3)))) });
 }
-
-/** A runner status's words (RunnerStatus codes 0 to 5). */
-const STATUS_KEYS = ['status.notStarted', 'status.onCourse', 'status.offCourse', 'status.finished', 'status.dnf', 'status.dsq'] as const;
 
 /** A race watched again (server/replay.ts, docs/RESULTS.md). */
 interface ReplayData {
@@ -198,7 +195,7 @@ async function start(): Promise<void> {
       $('followed-name').textContent = `${followed.bib} ${followed.name}`;
       $('followed-distance').textContent = t('ofTotal', { value: formatKm(followed.distanceAlongRaceM), total: formatRaceKm(race.raceDistanceM) });
       $('followed-lap').textContent = t('ofTotal', { value: localDigits(String(race.lapOf(followed))), total: localDigits(String(viewing.laps)) });
-      $('followed-status').textContent = t(STATUS_KEYS[followed.status] ?? 'status.onCourse');
+      $('followed-status').textContent = statusWords(followed.status);
       const progress = $<HTMLProgressElement>('followed-progress');
       progress.value = Math.min(1, followed.distanceAlongRaceM / race.raceDistanceM);
       progress.setAttribute('aria-label', t('percentOfRace', { percent: localDigits(String(Math.round(progress.value * 100))) }));

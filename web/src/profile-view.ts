@@ -1,5 +1,6 @@
 // The course's elevation profile, with the runners placed on it: drawn as SVG in the page (no
 // request; the altitudes come with the course, docs/RESULTS.md). On a loop or track, one lap.
+import { elevationLookup } from '../../shared/eta.ts';
 import type { CourseGeometry } from '../../shared/protocol.ts';
 import { $ } from './dom.ts';
 
@@ -16,6 +17,8 @@ export interface ProfileRunner {
 
 export class ProfileView {
   private course: CourseGeometry | null = null;
+  /** The profile's altitude at a distance along the lap (between its points). */
+  private elevationAt: (distanceAlongLapM: number) => number = () => 0;
   private minM = 0;
   private maxM = 1;
 
@@ -27,6 +30,7 @@ export class ProfileView {
     svg.replaceChildren();
     this.course = profile && profile.length >= 2 ? course : null;
     if (!this.course || !profile) return;
+    this.elevationAt = elevationLookup(profile, course.lapLengthM, false);
     const elevations = profile.map(([, e]) => e);
     this.minM = Math.min(...elevations);
     this.maxM = Math.max(...elevations, this.minM + 10);
@@ -58,15 +62,6 @@ export class ProfileView {
       }),
     );
     group.setAttribute('data-count', String(ordered.length));
-  }
-
-  private elevationAt(d: number): number {
-    const profile = this.course?.elevationProfile ?? [];
-    let k = 0;
-    while (k < profile.length - 2 && profile[k + 1]![0] < d) k++;
-    const [d0, e0] = profile[k]!;
-    const [d1, e1] = profile[k + 1] ?? profile[k]!;
-    return d1 > d0 ? e0 + ((e1 - e0) * Math.min(Math.max(d - d0, 0), d1 - d0)) / (d1 - d0) : e0;
   }
 
   private x(d: number): number {

@@ -15,7 +15,7 @@ import {
 import { FixQueue } from './fix-queue.ts';
 import { $ } from '../dom.ts';
 import { readSecretParam } from '../secret-param.ts';
-import { localDigits, startI18n, t } from '../i18n.ts';
+import { localDigits, startI18n, statusWords, t } from '../i18n.ts';
 
 const token = readSecretParam('token') ?? '';
 // Keyed by the whole token: two runners sharing a browser never mix their positions.
@@ -23,8 +23,6 @@ const queue = new FixQueue(localStorage, `runner:${token}:queue`);
 const sharingKey = `runner:${token}:sharing`;
 /** Refusals that sending again cannot fix: the fix is dropped rather than retried forever. */
 const final = new Set<string>([ErrorCodes.MALFORMED_FIX, ErrorCodes.COORDINATES_OUT_OF_RANGE, ErrorCodes.FIX_FROM_FUTURE]);
-/** A runner status's words (RunnerStatus codes 0 to 5). */
-const STATUS_KEYS = ['status.notStarted', 'status.onCourse', 'status.offCourse', 'status.finished', 'status.dnf', 'status.dsq'] as const;
 
 const setText = (id: string, text: string): void => {
   $(id).textContent = text;
@@ -83,7 +81,7 @@ async function start(): Promise<void> {
   const showAccepted = (fix: FixInput, accepted: PositionAccepted): void => {
     setText('distance', t('km', { value: localDigits((accepted.distanceAlongRaceM / 1000).toFixed(2)) }));
     setText('lap', localDigits(String(accepted.lap)));
-    setText('status', t(STATUS_KEYS[accepted.status] ?? 'status.onCourse'));
+    setText('status', statusWords(accepted.status));
     document.body.dataset['distance'] = String(accepted.distanceAlongRaceM);
     history.push({ atMs: fix.recordedAtMs, distanceM: accepted.distanceAlongRaceM });
     while (history.length > 2 && history[history.length - 1]!.atMs - history[1]!.atMs > 120_000) history.shift();
