@@ -241,7 +241,7 @@ export class RaceTracker {
     }
     const along = placement.measured ?? measured;
     this.update(runner, placement, fix, along);
-    this.noteLine(runner, along);
+    this.noteLine(runner, along, placement.candidate.distanceAlongRaceM);
     if (this.finish(runner, placement, before, fix, along)) return;
     this.publish(runner, placement.candidate, along);
     this.recordCrossings(runner, before);
@@ -634,7 +634,7 @@ export class RaceTracker {
       if (stillMiss * stillMiss > 9 * stillVar || predicted.speedMps >= o.movingAboveMps) {
         // A runner who stood short of the finish line and moved on crossed it after their stand.
         const stoodShort = n >= 3 && runner.stillAtM < this.course.raceDistanceM - o.finishToleranceM;
-        if (stoodShort && runner.progress && (runner.approachAtMs === null || runner.progress.atMs > runner.approachAtMs)) {
+        if (stoodShort && runner.progress && (runner.approachAtMs === null || runner.approachAtMs < runner.stillSinceMs!)) {
           setApproach(runner, { distanceM: runner.stillAtM, speedMps: 0, sigmaM: Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)), atMs: runner.progress.atMs });
           runner.lineAtMs = runner.lineSigmaMs = null;
         }
@@ -694,7 +694,7 @@ export class RaceTracker {
    * Keeps when the estimate reached the finish line: the finish time, once the evidence says the
    * runner crossed it. Forgotten when the estimate falls clearly short again.
    */
-  private noteLine(runner: RunnerState, m: Measured): void {
+  private noteLine(runner: RunnerState, m: Measured, fixAlongM: number): void {
     const o = this.options;
     const progress = runner.progress!;
     const lineM = this.course.raceDistanceM;
@@ -710,7 +710,13 @@ export class RaceTracker {
     const standingShort = standing !== null && standing.atM + 2 * Math.sqrt(standing.varianceM2) < nearM;
     // (Surely short of the line now, the arrival noted before was not the crossing.)
     const surelyShort = progress.distanceM + 2 * Math.sqrt(progress.varDD) < nearM;
-    if (progress.distanceM < nearM - 8 || standingShort || surelyShort) {
+    // So is a runner whose fixes cluster short of it, this one too, whatever the smoothed speed
+    // says (without the phone's speed a runner standing is also a runner creeping on): the
+    // crossing comes after them.
+    const n = runner.stillFixes;
+    const clusteredShort =
+      runner.stillAtM !== null && n >= 3 && fixAlongM < nearM && progress.distanceM < nearM && runner.stillAtM + 2 * Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)) < nearM;
+    if (progress.distanceM < nearM - 8 || standingShort || surelyShort || clusteredShort) {
       runner.lineAtMs = runner.lineSigmaMs = null;
     }
     if (runner.lineAtMs === null && progress.distanceM >= nearM) {
@@ -724,7 +730,7 @@ export class RaceTracker {
     }
     // The approach: the latest estimate short of the line, on the move or surely short of it (a
     // runner standing just short, who then crosses, crossed after their last stand there).
-    if ((progress.speedMps >= o.movingAboveMps && progress.distanceM < nearM) || surelyShort) setApproachFrom(runner, progress);
+    if (progress.distanceM < nearM && (progress.speedMps >= o.movingAboveMps || surelyShort || clusteredShort)) setApproachFrom(runner, progress);
   }
 
   /** Step 4: the finish, from the fixes around the line (finish.ts). True when the runner finished. */

@@ -363,6 +363,35 @@ describe('crossing times and finishes', () => {
     }
   });
 
+  it('times a runner who stood 10 m short of the line from when they moved on, not from when they arrived', () => {
+    // Without the phone's speed, a runner standing is also a runner creeping on slowly: the
+    // crossing must come after the fixes that cluster short of the line, not at their arrival.
+    const course = courseOf('men-10k');
+    const lineM = course.raceDistanceM;
+    const endBearingDeg = course.path.bearingAtRaceDistance(lineM);
+    for (const seed of [1, 2, 3]) {
+      const t = tracker(course);
+      const rng = seededRandom(seed);
+      const fixAt = (m: number, sec: number) => {
+        const onCourse = course.path.pointAtRaceDistance(Math.min(m, lineM));
+        const past = course.path.ruler.destination(onCourse, Math.max(0, m - lineM), endBearingDeg);
+        const [lon, lat] = course.path.ruler.offset(past, rng.gaussian(6), rng.gaussian(6));
+        return { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 9 };
+      };
+      // 4 m/s to 10 m short, five minutes there, then on at 4 m/s and walking down the chute.
+      const arriveSec = (lineM - 10) / 4;
+      const leaveSec = arriveSec + 300;
+      const crossSec = leaveSec + 10 / 4;
+      const truthM = (sec: number) =>
+        sec < arriveSec ? sec * 4 : sec < leaveSec ? lineM - 10 : sec < crossSec ? lineM - 10 + (sec - leaveSec) * 4 : lineM + Math.min(sec - crossSec, 30) * 1.2;
+      for (let sec = 5; sec <= crossSec + 120; sec += 5) t.applyFix('p1', fixAt(truthM(sec), sec));
+      const runner = t.runnerState('p1')!;
+      expect(runner.status, `seed ${seed}`).toBe(RunnerStatus.finished);
+      // Within two fix intervals: the crossing falls between a fix short of the line and one past it.
+      expect(Math.abs(runner.finishedAtMs! / 1000 - (START_MS / 1000 + crossSec)), `seed ${seed}`).toBeLessThanOrEqual(10);
+    }
+  });
+
   it('finishes by silence a runner last seen running into the line, not one silent mid-race', () => {
     const course = courseOf('men-10k');
     const t = new RaceTracker('race', course, START_MS, [
