@@ -41,6 +41,9 @@ export interface SegmentVectors {
   /** Metres per degree of longitude and of latitude at the course's latitude (cheap-ruler). */
   kx: number;
   ky: number;
+  /** Each segment's first vertex (flat arrays: the hot loop reads them without a pointer per vertex). */
+  lon: Float64Array;
+  lat: Float64Array;
   east: Float64Array;
   north: Float64Array;
   lengthSq: Float64Array;
@@ -154,12 +157,16 @@ function segmentVectorsOf(path: CoursePath): SegmentVectors {
   const east = new Float64Array(n);
   const north = new Float64Array(n);
   const lengthSq = new Float64Array(n);
+  const lon = new Float64Array(n);
+  const lat = new Float64Array(n);
   for (let i = 0; i < n; i++) {
+    lon[i] = c[i]![0];
+    lat[i] = c[i]![1];
     east[i] = (c[i + 1]![0] - c[i]![0]) * kx;
     north[i] = (c[i + 1]![1] - c[i]![1]) * ky;
     lengthSq[i] = east[i]! * east[i]! + north[i]! * north[i]!;
   }
-  return { kx, ky, east, north, lengthSq };
+  return { kx, ky, lon, lat, east, north, lengthSq };
 }
 
 function runOutOf(path: CoursePath): Course['runOut'] {

@@ -264,9 +264,10 @@ function scanSegment(ctx: ScanContext, i: number, lapStartM: number, from: numbe
   const course = ctx.course;
   const seg = course.segments;
   const vd = course.path.vertexDistancesM;
-  const a = course.path.coordinates[i]!;
-  const px = (ctx.fix.lon - a[0]) * seg.kx;
-  const py = (ctx.fix.lat - a[1]) * seg.ky;
+  const aLon = seg.lon[i]!;
+  const aLat = seg.lat[i]!;
+  const px = (ctx.fix.lon - aLon) * seg.kx;
+  const py = (ctx.fix.lat - aLat) * seg.ky;
   const sx = seg.east[i]!;
   const sy = seg.north[i]!;
   const lengthSq = seg.lengthSq[i]!;
@@ -297,7 +298,7 @@ function scanSegment(ctx: ScanContext, i: number, lapStartM: number, from: numbe
     const next = i + 1 < seg.east.length ? i + 1 : course.isLapped ? 0 : -1;
     if (next >= 0 && (px - sx) * seg.east[next]! + (py - sy) * seg.north[next]! > 0) return;
   }
-  consider(ctx, a, sx / seg.kx, sy / seg.ky, t, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, course.curvaturePerM[i]!);
+  consider(ctx, aLon, aLat, sx / seg.kx, sy / seg.ky, t, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, course.curvaturePerM[i]!);
 }
 
 /** Scores the segment a–b, which starts segStartM along the race and is segLengthM long. */
@@ -327,13 +328,14 @@ function scanLine(ctx: ScanContext, a: LonLat, b: LonLat, segStartM: number, seg
   const dy = py - sy * t;
   const offsetSq = dx * dx + dy * dy;
   if (offsetSq > ctx.maxOffsetSq) return;
-  consider(ctx, a, b[0] - a[0], b[1] - a[1], t, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, curvature);
+  consider(ctx, a[0], a[1], b[0] - a[0], b[1] - a[1], t, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, curvature);
 }
 
 /** Scores one candidate point and keeps it if it is the best so far. */
 function consider(
   ctx: ScanContext,
-  a: LonLat,
+  aLon: number,
+  aLat: number,
   dLon: number,
   dLat: number,
   t: number,
@@ -363,8 +365,8 @@ function consider(
     ctx.best.cost = cost;
     ctx.best.along = along;
     ctx.best.offset = Math.sqrt(offsetSq);
-    ctx.best.lon = a[0] + dLon * t;
-    ctx.best.lat = a[1] + dLat * t;
+    ctx.best.lon = aLon + dLon * t;
+    ctx.best.lat = aLat + dLat * t;
     ctx.best.curvature = curvature;
     // Positive when the fix is to the left of the direction of the course.
     ctx.best.side = lengthSq > 0 ? (sx * py - sy * px) / Math.sqrt(lengthSq) : 0;
