@@ -2,6 +2,7 @@
 // is passed in, so tests build the whole server on port 0 with their own event, clock and stores.
 import type { Server as HttpServer } from 'node:http';
 import type { Server, ServerOptions } from 'socket.io';
+import { basemapForClient, type BasemapSetting } from './basemap.ts';
 import { startCoordinator, type Coordinator } from './cluster.ts';
 import { createOrganiserAuth } from './access.ts';
 import type { Clock } from './core/clock.ts';
@@ -22,7 +23,8 @@ export interface AppComponents {
   logger: Logger;
   organiserToken: string;
   tickMs: number;
-  mapboxToken: string | null;
+  /** What the maps draw under the courses (default: nothing, a plain background). */
+  basemap?: BasemapSetting;
   webRoot: string | null;
   shareLinks: ShareLinks;
   /** The address phones reach the server at, for the setup page; absent: the page's own. */
@@ -54,7 +56,8 @@ export interface Application {
 export function createApplication(httpServer: HttpServer, components: AppComponents): Application {
   const { service, clock, logger, tickMs } = components;
   const organiserAuth = createOrganiserAuth(components.organiserToken);
-  const clientConfig = { mapboxToken: components.mapboxToken, publicUrl: components.publicUrl ?? null, tickMs };
+  const basemap = components.basemap ?? { kind: 'none' };
+  const clientConfig = { basemap: basemapForClient(basemap), publicUrl: components.publicUrl ?? null, tickMs };
   let ready = true;
   // Sources read when /metrics is scraped; the sockets and the coordinator exist by then.
   let io: Server | null = null;
@@ -79,6 +82,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     organiserAuth,
     logger,
     clientConfig,
+    basemap,
     clock,
     webRoot: components.webRoot,
     isReady: () => ready,

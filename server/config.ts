@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { BasemapSetting } from './basemap.ts';
 import { strongSecret } from './secret-strength.ts';
 import { describeIssues } from './validation.ts';
 
@@ -26,6 +27,21 @@ const envSchema = z.object({
   SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** A public Mapbox token: the map then uses a Mapbox style. Unset: an offline local style. */
   MAPBOX_TOKEN: z.string().min(1).optional(),
+  /** A PMTiles archive of vector tiles (a Protomaps extract) the server serves as the basemap (docs/MAPS.md). */
+  MAP_PMTILES: z.string().min(1).optional(),
+  /** The attribution drawn on the map for that archive's data. */
+  MAP_ATTRIBUTION: z.string().min(1).max(300).default('© OpenStreetMap contributors'),
+  /** Where the map's fonts are ({fontstack} and {range} in the URL): with it, the PMTiles basemap shows street and place names. */
+  MAP_GLYPHS_URL: z
+    .string()
+    .refine((u) => u.includes('{fontstack}') && u.includes('{range}'), 'MAP_GLYPHS_URL needs {fontstack} and {range} in it')
+    .refine((u) => u.startsWith('/') || /^https?:\/\//.test(u), 'MAP_GLYPHS_URL is a path on this server or an http(s) URL')
+    .optional(),
+  /** Any MapLibre style, for organisers who have a tile service. */
+  MAP_STYLE_URL: z
+    .string()
+    .refine((u) => u.startsWith('/') || /^https?:\/\/[^\s]+$/.test(u), 'MAP_STYLE_URL is a path on this server or an http(s) URL')
+    .optional(),
   /** Milliseconds between deltas of a race. */
   TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** Simulated runners in the demo (on by default when the built-in demo is loaded). */
@@ -60,7 +76,10 @@ export interface Config {
   port: number;
   host: string;
   organiserToken: string | null;
-  mapboxToken: string | null;
+  /** What the maps draw under the courses; the first configured of MAP_PMTILES, MAP_STYLE_URL, MAPBOX_TOKEN. */
+  basemap: BasemapSetting;
+  /** Map sources configured but not used, because one before them in that order is. */
+  basemapsIgnored: string[];
   tickMs: number;
   eventFile: string;
   isDemoEvent: boolean;
@@ -92,7 +111,8 @@ export const usage = `usage: npm start -- [event-file.json] [--no-simulate] [--s
   --speed N         run the clock and the simulation N times faster than real time
   --port N          port to listen on (default 8080, or $PORT)
 
-Environment: PORT, HOST, ORGANISER_TOKEN, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL,
+Environment: PORT, HOST, ORGANISER_TOKEN, MAP_PMTILES, MAP_ATTRIBUTION, MAP_GLYPHS_URL,
+MAP_STYLE_URL, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL,
 LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX, REDIS_ADAPTER, LEASE_TTL_MS, TRUST_PROXY,
 METRICS_TOKEN, SHUTDOWN_DEADLINE_MS, MEMORY_LOG_MAX_ENTRIES
 (see README.md).`;
@@ -134,7 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     port: e.PORT,
     host: e.HOST,
     organiserToken: e.ORGANISER_TOKEN ?? null,
-    mapboxToken: e.MAPBOX_TOKEN ?? null,
+    ...basemapOf(e),
     tickMs: e.TICK_MS,
     eventFile,
     isDemoEvent,
@@ -152,4 +172,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     memoryLogMaxEntries: e.MEMORY_LOG_MAX_ENTRIES,
     trustProxy: e.TRUST_PROXY === 'off' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
+}
+
+/** The first configured map source, in the order MAP_PMTILES, MAP_STYLE_URL, MAPBOX_TOKEN, and the others set. */
+function basemapOf(e: z.infer<typeof envSchema>): { basemap: BasemapSetting; basemapsIgnored: string[] } {
+  const candidates: Array<[string, BasemapSetting | null]> = [
+    ['MAP_PMTILES', e.MAP_PMTILES === undefined ? null : { kind: 'pmtiles', file: e.MAP_PMTILES, attribution: e.MAP_ATTRIBUTION, glyphsUrl: e.MAP_GLYPHS_URL ?? null }],
+    ['MAP_STYLE_URL', e.MAP_STYLE_URL === undefined ? null : { kind: 'style', url: e.MAP_STYLE_URL }],
+    ['MAPBOX_TOKEN', e.MAPBOX_TOKEN === undefined ? null : { kind: 'mapbox', token: e.MAPBOX_TOKEN }],
+  ];
+  const set = candidates.filter((c): c is [string, BasemapSetting] => c[1] !== null);
+  return { basemap: set[0]?.[1] ?? { kind: 'none' }, basemapsIgnored: set.slice(1).map(([name]) => name) };
 }

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startDemoSimulation } from '../simulations/demo-runners.ts';
 import { createApplication } from './app.ts';
+import { BasemapError, checkPmtilesArchive, describeBasemap } from './basemap.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { scaledClock } from './core/clock.ts';
 import { EventFileError, loadEventFile } from './event/event-file.ts';
@@ -22,6 +23,7 @@ const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
 async function main(): Promise<void> {
   const config = loadConfig(process.env, process.argv.slice(2));
   const logger = createLogger(config.logLevel);
+  if (config.basemap.kind === 'pmtiles') await checkPmtilesArchive(config.basemap.file);
   const clock = scaledClock(config.demoSpeed);
   // With LINK_SECRET set, participants without a token in the file get the same one on every
   // process and after every restart.
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
     logger,
     organiserToken,
     tickMs: config.tickMs,
-    mapboxToken: config.mapboxToken,
+    basemap: config.basemap,
     webRoot: WEB_ROOT,
     publicUrl: config.publicUrl,
     shareLinks: new ShareLinks(config.linkSecret === null ? randomBytes(32) : Buffer.from(config.linkSecret)),
@@ -80,6 +82,8 @@ async function main(): Promise<void> {
   for (const race of event.races.filter((r) => r.isPrivate)) {
     lines.push(`Private race:    ${url}/?race=${race.raceId}#key=${encodeURIComponent(race.key ?? '')}`);
   }
+  lines.push(`Map:             ${describeBasemap(config.basemap)}`);
+  if (config.basemapsIgnored.length > 0) lines.push(`                 (also set, not used: ${config.basemapsIgnored.join(', ')})`);
   if (config.organiserToken === null) lines.push(`Organiser token: ${organiserToken}  (set ORGANISER_TOKEN to choose one)`);
   if (config.demoSpeed !== 1) lines.push(`Clock speed:     ${config.demoSpeed}x real time`);
   if (config.redisUrl) lines.push(`Redis:           ${config.redisPrefix} on ${redactUrl(config.redisUrl)}, ${config.redisAdapter} adapter, process ${stores.leases.holderId}`);
@@ -144,7 +148,7 @@ function redactUrl(url: string): string {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EventFileError) {
+  if (err instanceof ConfigError || err instanceof EventFileError || err instanceof BasemapError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }

@@ -366,10 +366,20 @@ export interface SpectatorAuth {
   organiserToken?: string;
 }
 
+/**
+ * What the maps draw under the courses (docs/MAPS.md): nothing (a plain background, no network),
+ * the server's own PMTiles archive with the Protomaps basemap style, any MapLibre style URL, or a
+ * Mapbox style with a public token.
+ */
+export type Basemap =
+  | { kind: 'none' }
+  | { kind: 'pmtiles'; url: string; attribution: string; glyphsUrl: string | null }
+  | { kind: 'style'; url: string }
+  | { kind: 'mapbox'; token: string };
+
 /** What the web page learns about the server at start. */
 export interface ClientConfig {
-  /** A public Mapbox token when configured; the page then draws a Mapbox style. */
-  mapboxToken: string | null;
+  basemap: Basemap;
   /** The address phones reach the server at, when configured (PUBLIC_URL). */
   publicUrl: string | null;
   tickMs: number;

@@ -27,7 +27,6 @@ const app = createApplication(httpServer, {
   organiserToken: randomBytes(24).toString('base64url'),
   // The ticker is not the baseline's way of telling spectators: it runs once a minute at most.
   tickMs: 60_000,
-  mapboxToken: null,
   webRoot: null,
   shareLinks: new ShareLinks(randomBytes(32)),
 });

@@ -16,6 +16,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** What the process wrote to stderr, for the failure message. */
   stderr(): string;
+  /** What it wrote to stdout (its start-up banner). */
+  stdout(): string;
   /** Resolves with the exit code or signal once the process has ended. */
   exited: Promise<string>;
   kill(signal?: NodeJS.Signals): Promise<string>;
@@ -71,6 +73,7 @@ export async function startServerProcess(
     ...started,
     child,
     stderr: () => err,
+    stdout: () => out,
     exited,
     kill: (signal = 'SIGKILL') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -1,11 +1,12 @@
 // HTTP edge: race listing, course and snapshot for joining or re-syncing clients, health, the
 // organiser's device credentials, and the built web pages.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorCodes, errorAck, httpStatusOf, okAck, type ClientConfig, type ErrorCode, type ShareLinkInfo } from '../../shared/protocol.ts';
 import { createOrganiserAuth, type OrganiserAuth } from '../access.ts';
+import { basemapHosts, PMTILES_PATH, type BasemapSetting } from '../basemap.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -30,6 +31,8 @@ export interface HttpDeps {
   organiserAuth: OrganiserAuth;
   logger: Logger;
   clientConfig: Omit<ClientConfig, 'serverNowMs'>;
+  /** The basemap as configured: a PMTiles archive is served from here. */
+  basemap: BasemapSetting;
   clock: Clock;
   /** Built web pages (Vite's output); absent in tests that need no pages. */
   webRoot: string | null;
@@ -55,7 +58,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.set('query parser', 'simple');
   app.set('trust proxy', deps.trustProxy);
   app.use(requestLogger(logger));
-  app.use(securityHeaders({ mapbox: deps.clientConfig.mapboxToken !== null }));
+  app.use(securityHeaders({ mapHosts: basemapHosts(deps.basemap) }));
 
   const { limits } = deps;
   const isOrganiser = (req: Request): boolean => {
@@ -402,6 +405,17 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use('/api', (_req, res) => {
     sendError(res, ErrorCodes.NOT_FOUND, 'no such API route; see docs/PROTOCOL.md');
   });
+
+  if (deps.basemap.kind === 'pmtiles') {
+    // The map reads the archive in pieces: HTTP range requests, which send (Express's sendFile) answers.
+    const file = resolve(deps.basemap.file);
+    // (No budget of its own, like the pages' files: a range of a file on disk costs what a page's file does.)
+    app.get(PMTILES_PATH, (_req, res) => {
+      res.sendFile(file, { acceptRanges: true, maxAge: '1h', headers: { 'content-type': 'application/vnd.pmtiles' } }, (err) => {
+        if (err && !res.headersSent) sendError(res, ErrorCodes.NOT_FOUND, 'the basemap archive cannot be read');
+      });
+    });
+  }
 
   if (deps.webRoot !== null && existsSync(join(deps.webRoot, 'index.html'))) {
     const webRoot = deps.webRoot;

@@ -4,11 +4,9 @@
 import helmet from 'helmet';
 import type { RequestHandler } from 'express';
 
-/** The hosts mapbox-gl talks to when a Mapbox token is configured; none otherwise. */
-const MAPBOX_HOSTS = ['https://api.mapbox.com', 'https://events.mapbox.com', 'https://*.tiles.mapbox.com'];
-
-export function securityHeaders(options: { mapbox: boolean }): RequestHandler {
-  const mapbox = options.mapbox ? MAPBOX_HOSTS : [];
+/** `mapHosts`: the hosts the configured basemap is fetched from besides this server (server/basemap.ts). */
+export function securityHeaders(options: { mapHosts: readonly string[] }): RequestHandler {
+  const mapbox = options.mapHosts;
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,

@@ -140,7 +140,7 @@ describe.skipIf(!available)('spectator page with a Mapbox token (Chromium)', () 
     event = await loadEventFile(DEMO_EVENT);
     // A token of Mapbox's shape; Mapbox's hosts are answered by the test below.
     const token = `pk.${Buffer.from(JSON.stringify({ u: 'racetrack-test', a: 'test' })).toString('base64url')}.test`;
-    server = await startTestServer({ event, mapboxToken: token });
+    server = await startTestServer({ event, basemap: { kind: 'mapbox', token } });
     browser = await playwright.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   });
   afterAll(async () => {

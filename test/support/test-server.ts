@@ -14,6 +14,7 @@ import type {
 } from '../../shared/protocol.ts';
 import { createApplication, type Application } from '../../server/app.ts';
 import { systemClock, type Clock } from '../../server/core/clock.ts';
+import type { BasemapSetting } from '../../server/basemap.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
 import { silentLogger, type Logger } from '../../server/logger.ts';
 import { createMemoryStores, type Stores } from '../../server/ports/stores.ts';
@@ -40,7 +41,7 @@ export async function startTestServer(options: {
   clock?: Clock;
   tickMs?: number;
   defaultStartMs?: number;
-  mapboxToken?: string | null;
+  basemap?: BasemapSetting;
   stores?: Stores;
   shareLinks?: ShareLinks;
   socketLimits?: SocketLimits;
@@ -66,7 +67,7 @@ export async function startTestServer(options: {
     logger: options.logger ?? silentLogger,
     organiserToken: TEST_ORGANISER_TOKEN,
     tickMs: options.tickMs ?? 50,
-    mapboxToken: options.mapboxToken ?? null,
+    ...(options.basemap ? { basemap: options.basemap } : {}),
     webRoot: WEB_ROOT,
     shareLinks,
     ...(options.socketLimits ? { socketLimits: options.socketLimits } : {}),

@@ -12,7 +12,7 @@ describe('configuration', () => {
       demoSpeed: 1,
       tickMs: 1000,
       organiserToken: null,
-      mapboxToken: null,
+      basemap: { kind: 'none' },
       redisUrl: null,
       redisPrefix: 'racetrack',
     });
@@ -24,6 +24,24 @@ describe('configuration', () => {
     expect(loadConfig({}, ['my-event.json']).simulate).toBe(false);
     expect(loadConfig({}, ['--no-simulate']).simulate).toBe(false);
     expect(loadConfig({}, ['--port', '0']).port).toBe(0);
+  });
+
+  it('picks the first map source set, in the order MAP_PMTILES, MAP_STYLE_URL, MAPBOX_TOKEN, and says which others were set', () => {
+    const all = { MAP_PMTILES: '/srv/tehran.pmtiles', MAP_STYLE_URL: 'https://tiles.example.org/style.json', MAPBOX_TOKEN: 'pk.test' };
+    expect(loadConfig(all, [])).toMatchObject({
+      basemap: { kind: 'pmtiles', file: '/srv/tehran.pmtiles', attribution: '© OpenStreetMap contributors', glyphsUrl: null },
+      basemapsIgnored: ['MAP_STYLE_URL', 'MAPBOX_TOKEN'],
+    });
+    expect(loadConfig({ MAP_STYLE_URL: all.MAP_STYLE_URL, MAPBOX_TOKEN: 'pk.test' }, []).basemap).toEqual({ kind: 'style', url: all.MAP_STYLE_URL });
+    expect(loadConfig({ MAPBOX_TOKEN: 'pk.test' }, []).basemap).toEqual({ kind: 'mapbox', token: 'pk.test' });
+    expect(loadConfig({ MAP_PMTILES: 'a.pmtiles', MAP_ATTRIBUTION: '© OSM', MAP_GLYPHS_URL: '/fonts/{fontstack}/{range}.pbf' }, []).basemap).toEqual({
+      kind: 'pmtiles',
+      file: 'a.pmtiles',
+      attribution: '© OSM',
+      glyphsUrl: '/fonts/{fontstack}/{range}.pbf',
+    });
+    expect(() => loadConfig({ MAP_STYLE_URL: 'ftp://example.org/style.json' }, [])).toThrow(/MAP_STYLE_URL is a path on this server or an http\(s\) URL/);
+    expect(() => loadConfig({ MAP_GLYPHS_URL: 'https://example.org/fonts.pbf' }, [])).toThrow(/MAP_GLYPHS_URL needs \{fontstack\} and \{range\}/);
   });
 
   it('refuses bad values with a message naming them', () => {

@@ -108,7 +108,7 @@ async function start(): Promise<void> {
   digitsSelect.value = currentDigits();
   digitsSelect.addEventListener('change', () => choose({ digits: digitsSelect.value === 'latin' ? 'latin' : 'local' }));
   const config = await api<ClientConfig>('/api/config');
-  const map: RaceMap = await createRaceMap($('map'), config.mapboxToken);
+  const map: RaceMap = await createRaceMap($('map'), config.basemap, { language });
   document.body.dataset['mapLibrary'] = map.library;
 
   const socket: Socket<SpectatorServerToClientEvents, SpectatorClientToServerEvents> = io({ transports: ['websocket'] });

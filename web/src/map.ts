@@ -1,8 +1,10 @@
-// The one map module. With a Mapbox token it draws a Mapbox style with mapbox-gl v3; without one
-// it draws a local style (background, course, runners; no tiles, no network) with maplibre-gl,
-// because mapbox-gl v3 renders nothing without a token. Both libraries share the API used here.
+// The one map module. Under the courses and runners it draws the basemap the server is set up
+// with (docs/MAPS.md): the server's own PMTiles archive with the Protomaps basemap style, any
+// MapLibre style, or a Mapbox style with a token (mapbox-gl v3, which draws nothing without one);
+// with none, a plain background and no network at all. Both libraries share the API used here.
 import type { Feature, FeatureCollection, LineString, Point } from 'geojson';
-import type { RunnerStatusCode } from '../../shared/protocol.ts';
+import type { StyleSpecification } from 'maplibre-gl';
+import type { Basemap, RunnerStatusCode } from '../../shared/protocol.ts';
 import { BACKGROUND_COLOUR, COURSE_COLOUR, FOLLOWED_COLOUR, RUNNER_COLOURS, TRACK_COLOUR } from './colours.ts';
 
 export interface RunnerPoint {
@@ -52,24 +54,54 @@ interface MapApi {
 const emptyCollection = (): FeatureCollection => ({ type: 'FeatureCollection', features: [] });
 
 /** A style with no tiles: nothing is fetched, and it draws without any token. */
-const localStyle = {
-  version: 8 as const,
+const localStyle: StyleSpecification = {
+  version: 8,
   sources: {},
-  layers: [{ id: 'background', type: 'background' as const, paint: { 'background-color': BACKGROUND_COLOUR } }],
+  layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOUR } }],
 };
 
-export async function createRaceMap(container: HTMLElement, mapboxToken: string | null): Promise<RaceMap> {
+/**
+ * The Protomaps basemap style over the server's PMTiles archive. Names need fonts: without a
+ * glyphs URL the label layers are left out (streets, water, parks and buildings still draw).
+ */
+async function pmtilesStyle(basemap: Extract<Basemap, { kind: 'pmtiles' }>, language: string): Promise<StyleSpecification> {
+  const { layers, namedFlavor } = await import('@protomaps/basemaps');
+  const archiveUrl = new URL(basemap.url, location.href).href;
+  const all = layers('basemap', namedFlavor('light'), { lang: language });
+  return {
+    version: 8,
+    ...(basemap.glyphsUrl ? { glyphs: new URL(basemap.glyphsUrl, location.href).href.replace(/%7B/g, '{').replace(/%7D/g, '}') } : {}),
+    sources: { basemap: { type: 'vector', url: `pmtiles://${archiveUrl}`, attribution: basemap.attribution } },
+    layers: basemap.glyphsUrl ? all : all.filter((layer) => layer.type !== 'symbol'),
+  };
+}
+
+let pmtilesProtocolAdded = false;
+
+export async function createRaceMap(container: HTMLElement, basemap: Basemap, options: { language?: string } = {}): Promise<RaceMap> {
   let map: MapApi;
   let library: RaceMap['library'];
-  const common = { container, center: [51.39, 35.7] as [number, number], zoom: 11, attributionControl: false as const };
-  if (mapboxToken) {
+  // The data's attribution is drawn on the map whenever there is a basemap (its licence asks for it).
+  const common = { container, center: [51.39, 35.7] as [number, number], zoom: 11 };
+  if (basemap.kind === 'mapbox') {
     const [{ default: mapboxgl }] = await Promise.all([import('mapbox-gl'), import('mapbox-gl/dist/mapbox-gl.css')]);
-    mapboxgl.accessToken = mapboxToken;
-    map = new mapboxgl.Map({ ...common, style: 'mapbox://styles/mapbox/light-v11' }) as unknown as MapApi;
+    mapboxgl.accessToken = basemap.token;
+    map = new mapboxgl.Map({ ...common, attributionControl: true, style: 'mapbox://styles/mapbox/light-v11' }) as unknown as MapApi;
     library = 'mapbox-gl';
   } else {
     const [maplibre] = await Promise.all([import('maplibre-gl'), import('maplibre-gl/dist/maplibre-gl.css')]);
-    map = new maplibre.Map({ ...common, style: localStyle }) as unknown as MapApi;
+    let style: StyleSpecification | string = localStyle;
+    if (basemap.kind === 'pmtiles') {
+      if (!pmtilesProtocolAdded) {
+        const { Protocol } = await import('pmtiles');
+        maplibre.addProtocol('pmtiles', new Protocol().tile);
+        pmtilesProtocolAdded = true;
+      }
+      style = await pmtilesStyle(basemap, options.language ?? 'en');
+    } else if (basemap.kind === 'style') {
+      style = basemap.url;
+    }
+    map = new maplibre.Map({ ...common, attributionControl: basemap.kind === 'none' ? false : { compact: true }, style }) as unknown as MapApi;
     library = 'maplibre-gl';
   }
   await new Promise<void>((resolve) => map.on('load', () => resolve()));

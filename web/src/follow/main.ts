@@ -23,7 +23,7 @@ const link = readSecretParam('link') ?? '';
 async function start(): Promise<void> {
   const config = (await (await fetch('/api/config')).json()) as Ack<ClientConfig>;
   if (!config.ok) throw new Error(config.message);
-  const map = await createRaceMap($('map'), config.data.mapboxToken);
+  const map = await createRaceMap($('map'), config.data.basemap);
   const socket: Socket<SpectatorServerToClientEvents, SpectatorClientToServerEvents> = io({ transports: ['websocket'] });
   let path: CoursePath | null = null;
   let followed: FollowSnapshot | null = null;

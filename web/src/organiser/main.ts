@@ -60,7 +60,7 @@ async function open(): Promise<void> {
   const config = await api<ClientConfig>('/api/config');
   const { eventName, races } = await api<{ eventName: string; races: RaceSummary[] }>('/api/races');
   $('event-name').textContent = `${eventName}: organiser console`;
-  const map = await createRaceMap($('map'), config.mapboxToken);
+  const map = await createRaceMap($('map'), config.basemap);
   const viewed = new Map<string, { race: ViewedRace; path: CoursePath; colour: string; course: CourseGeometry }>();
   for (const [i, race] of races.entries()) {
     const course = await api<CourseGeometry>(`/api/races/${encodeURIComponent(race.raceId)}/course`);
