@@ -22,7 +22,7 @@ import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
 import { ResultsView } from './results-view.ts';
 import { FAVOURITE_COLOUR, FOLLOWED_COLOUR, FURNITURE_COLOURS, RUNNER_COLOURS } from './colours.ts';
-import { choose, clockTime, currentDigits, localDigits, startI18n, statusWords, t } from './i18n.ts';
+import { choose, clockTime, currentDigits, currentUnits, distanceText, localDigits, officialDistanceText, pointLabel, startI18n, statusWords, t, unitMetres } from './i18n.ts';
 import { ProfileView } from './profile-view.ts';
 import { Favourites, announce, askForNotifications } from './favourites.ts';
 import { $ } from './dom.ts';
@@ -44,14 +44,9 @@ function etaText(eta: Eta): string {
   return `${clockTime(eta.atMs)} (${clockTime(eta.earliestMs)}–${clockTime(eta.latestMs)})`;
 }
 
-function formatKm(distanceM: number): string {
-  return t('km', { value: localDigits((distanceM / 1000).toFixed(2)) });
-}
-
-/** An official distance as organisers write it: 42.195 km, 10 km. */
-function formatRaceKm(distanceM: number): string {
-  return t('km', { value: localDigits(String(Number((distanceM / 1000).toFixed(3)))) });
-}
+const formatKm = (distanceM: number): string => distanceText(distanceM);
+/** An official distance as organisers write it: 42.195 km, 10 km (in miles, to the hundredth). */
+const formatRaceKm = (distanceM: number): string => officialDistanceText(distanceM);
 
 /** A race watched again (server/replay.ts, docs/RESULTS.md). */
 interface ReplayData {
@@ -103,6 +98,9 @@ async function start(): Promise<void> {
   const languageSelect = $<HTMLSelectElement>('language-select');
   languageSelect.value = language;
   languageSelect.addEventListener('change', () => choose({ language: languageSelect.value === 'fa' ? 'fa' : 'en' }));
+  const unitsSelect = $<HTMLSelectElement>('units-select');
+  unitsSelect.value = currentUnits();
+  unitsSelect.addEventListener('change', () => choose({ units: unitsSelect.value === 'mi' ? 'mi' : 'km' }));
   const digitsSelect = $<HTMLSelectElement>('digits-select');
   $('digits-label').hidden = language !== 'fa';
   digitsSelect.value = currentDigits();
@@ -189,7 +187,7 @@ async function start(): Promise<void> {
     // (Built only when someone looks at them: the table open, or a runner followed.)
     const results = resultsView.isOpen || followed ? resultsOf(viewing) : null;
     if (results && resultsView.isOpen) resultsView.render(results);
-    resultsView.renderSplits(followed && results ? results.rows.find((r) => r.runnerIndex === followed.runnerIndex) : undefined);
+    resultsView.renderSplits(followed && results ? results.rows.find((r) => r.runnerIndex === followed.runnerIndex) : undefined, viewing.course.timingPoints);
     $('followed').hidden = !followed;
     if (followed) {
       $('followed-name').textContent = `${followed.bib} ${followed.name}`;
@@ -214,7 +212,7 @@ async function start(): Promise<void> {
       const racing = !replayed && (followed.status === RunnerStatus.onCourse || followed.status === RunnerStatus.offCourse);
       const atFinish = racing ? estimateArrival(etaInput, race.raceDistanceM) : null;
       $('followed-eta').textContent = atFinish ? t('expectedAtFinish', { eta: etaText(atFinish) }) : '';
-      $('stand-label').textContent = t(lapped ? 'standLap' : 'standKm');
+      $('stand-label').textContent = t(lapped ? 'standLap' : currentUnits() === 'mi' ? 'standMi' : 'standKm');
       const passM = standLapM === null || !racing ? null : nextPassM(standLapM, followed.distanceAlongRaceM, viewing.course.lapLengthM, race.raceDistanceM, lapped);
       const atStand = passM === null ? null : estimateArrival(etaInput, passM);
       $('stand-eta').textContent =
@@ -459,7 +457,7 @@ async function start(): Promise<void> {
       const point = viewing.course.timingPoints[c.pointIndex];
       if (!runner || !point || !favourites.has(viewing.race.raceId, runner.participantId)) continue;
       const at = c.sinceStartMs === null ? '' : t('inTime', { time: localDigits(formatDuration(c.sinceStartMs / 1000)) });
-      announce(`${runner.bib} ${runner.name}`, point.kind === 'finish' ? t('finished', { at }) : t('passed', { point: point.name, at }), news);
+      announce(`${runner.bib} ${runner.name}`, point.kind === 'finish' ? t('finished', { at }) : t('passed', { point: pointLabel(point), at }), news);
     }
     queueRender();
   });
@@ -528,7 +526,7 @@ async function start(): Promise<void> {
     e.preventDefault();
     const value = Number($<HTMLInputElement>('stand-input').value);
     if (!viewing || !Number.isFinite(value) || value < 0) return;
-    standLapM = viewing.course.courseKind === 'street' ? value * 1000 : value;
+    standLapM = viewing.course.courseKind === 'street' ? value * unitMetres() : value;
     queueRender();
   });
   map.onPlaceClick((lonLat) => {
@@ -536,7 +534,7 @@ async function start(): Promise<void> {
     const { distanceAlongLapM, offsetM } = viewing.path.nearestLapDistance(lonLat);
     if (offsetM > 200) return; // not near the course
     standLapM = distanceAlongLapM;
-    $<HTMLInputElement>('stand-input').value = viewing.course.courseKind === 'street' ? (distanceAlongLapM / 1000).toFixed(2) : distanceAlongLapM.toFixed(0);
+    $<HTMLInputElement>('stand-input').value = viewing.course.courseKind === 'street' ? (distanceAlongLapM / unitMetres()).toFixed(2) : distanceAlongLapM.toFixed(0);
     queueRender();
   });
   $('results-panel').addEventListener('toggle', queueRender);

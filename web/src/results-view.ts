@@ -3,7 +3,8 @@
 // keyboard to follow that runner; and the followed runner's splits. docs/RESULTS.md.
 import { categoriesOf, formatDuration, type ResultRow, type Results } from '../../shared/results.ts';
 import { $ } from './dom.ts';
-import { localDigits, t } from './i18n.ts';
+import type { TimingPoint } from '../../shared/protocol.ts';
+import { distanceText, localDigits, paceText, pointLabel, t } from './i18n.ts';
 
 type SortKey = 'position' | 'bib' | 'name' | 'distance' | 'finish';
 
@@ -59,9 +60,17 @@ export class ResultsView {
   }
 
   private raceDistanceM = 1;
+  private points: readonly TimingPoint[] = [];
+
+  /** A timing point's name in the page's language (the server's own names are English). */
+  private pointName(pointIndex: number, fallback: string): string {
+    const point = this.points[pointIndex];
+    return point ? pointLabel(point) : fallback;
+  }
 
   render(results: Results): void {
     this.raceDistanceM = results.raceDistanceM;
+    this.points = results.timingPoints;
     this.renderCategories(categoriesOf(results));
     const category = $<HTMLSelectElement>('results-category').value;
     const query = $<HTMLInputElement>('results-filter').value.trim().toLowerCase();
@@ -125,8 +134,8 @@ export class ResultsView {
       row.bib,
       followButton(row),
       row.categories.join(' '),
-      lapped ? localDigits(String(row.lapsCompleted ?? 0)) : t('km', { value: localDigits((row.distanceAlongRaceM / 1000).toFixed(2)) }),
-      row.lastPoint ? `${row.lastPoint.name} ${time(row.lastSplitSec)}` : '',
+      lapped ? localDigits(String(row.lapsCompleted ?? 0)) : distanceText(row.distanceAlongRaceM),
+      row.lastPoint ? `${this.pointName(row.lastPoint.pointIndex, row.lastPoint.name)} ${time(row.lastSplitSec)}` : '',
       row.gapSec === null ? '' : row.gapSec === 0 ? '–' : `+${time(row.gapSec)}`,
       time(row.finishSec),
       t(statusKey[row.status]),
@@ -146,7 +155,8 @@ export class ResultsView {
   }
 
   /** The followed runner's splits: each point passed, when, the split as a pace, the place there. */
-  renderSplits(row: ResultRow | undefined): void {
+  renderSplits(row: ResultRow | undefined, points: readonly TimingPoint[]): void {
+    this.points = points;
     const body = $('followed-splits-body');
     $('followed-splits').hidden = !row || row.splits.length === 0;
     $('followed-finish').textContent =
@@ -159,11 +169,11 @@ export class ResultsView {
       ...row.splits.map((split) => {
         const tr = document.createElement('tr');
         for (const text of [
-          split.name,
+          this.pointName(split.pointIndex, split.name),
           split.sinceStartSec === null ? '–' : time(split.sinceStartSec),
           // (On a loop or track, a lap's split is its lap time.)
           time(split.splitSec),
-          split.paceSecPerKm === null ? '' : t('perKm', { value: time(split.paceSecPerKm) }),
+          split.paceSecPerKm === null ? '' : paceText(split.paceSecPerKm),
           split.position === null ? '' : localDigits(String(split.position)),
         ]) {
           const td = document.createElement('td');

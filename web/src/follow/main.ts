@@ -5,7 +5,6 @@ import '../style.css';
 import { io, type Socket } from 'socket.io-client';
 import { CoursePath, lapNumber, lapsInRace } from '../../../shared/course-path.ts';
 import {
-  runnerStatusNames,
   type Ack,
   type ClientConfig,
   type FollowSnapshot,
@@ -15,15 +14,19 @@ import {
 } from '../../../shared/protocol.ts';
 import { decodeDelta } from '../../../shared/wire.ts';
 import { createRaceMap } from '../map.ts';
+import { dateTime, distanceText, localDigits, officialDistanceText, preferenceControls, startI18n, statusWords, t } from '../i18n.ts';
 import { $ } from '../dom.ts';
 import { readSecretParam } from '../secret-param.ts';
 
 const link = readSecretParam('link') ?? '';
 
 async function start(): Promise<void> {
+  const language = await startI18n();
+  document.title = t('follow.title');
+  $('preferences').replaceChildren(preferenceControls());
   const config = (await (await fetch('/api/config')).json()) as Ack<ClientConfig>;
   if (!config.ok) throw new Error(config.message);
-  const map = await createRaceMap($('map'), config.data.basemap);
+  const map = await createRaceMap($('map'), config.data.basemap, { language });
   const socket: Socket<SpectatorServerToClientEvents, SpectatorClientToServerEvents> = io({ transports: ['websocket'] });
   let path: CoursePath | null = null;
   let followed: FollowSnapshot | null = null;
@@ -32,9 +35,12 @@ async function start(): Promise<void> {
   const show = (distanceAlongRaceM: number, status: RunnerStatusCode): void => {
     if (!path || !followed) return;
     const { course, runner } = followed;
-    $('distance').textContent = `${(distanceAlongRaceM / 1000).toFixed(2)} km of ${Number((course.raceDistanceM / 1000).toFixed(3))} km`;
-    $('lap').textContent = `${lapNumber(distanceAlongRaceM, course.lapLengthM, course.raceDistanceM, course.startOffsetM)} of ${lapsInRace(course.lapLengthM, course.raceDistanceM, course.startOffsetM)}`;
-    $('status').textContent = runnerStatusNames[status];
+    $('distance').textContent = t('follow.ofTotal', { value: distanceText(distanceAlongRaceM), total: officialDistanceText(course.raceDistanceM) });
+    $('lap').textContent = t('follow.ofTotal', {
+      value: localDigits(String(lapNumber(distanceAlongRaceM, course.lapLengthM, course.raceDistanceM, course.startOffsetM))),
+      total: localDigits(String(lapsInRace(course.lapLengthM, course.raceDistanceM, course.startOffsetM))),
+    });
+    $('status').textContent = statusWords(status);
     if (status === 0) return map.showRunners([]);
     const [lon, lat] = path.pointAtRaceDistance(distanceAlongRaceM);
     map.showRunners([{ runnerIndex: runner.runnerIndex, lon, lat, status, followed: true }]);
@@ -54,7 +60,7 @@ async function start(): Promise<void> {
       path = new CoursePath(result.data.course.lapCoordinates, { lapLengthM: result.data.course.lapLengthM });
       $('who').textContent = `${result.data.runner.bib} ${result.data.runner.name}`;
       $('race').textContent = result.data.raceName;
-      $('expires').textContent = new Date(result.data.linkExpiresAtMs).toLocaleString(undefined, { hourCycle: 'h23' });
+      $('expires').textContent = dateTime(result.data.linkExpiresAtMs);
       map.showCourse(result.data.course.lapCoordinates);
       show(result.data.runner.distanceAlongRaceM, result.data.runner.status);
     });
@@ -69,19 +75,19 @@ async function start(): Promise<void> {
   });
   socket.on('follow:ended', (reason) => {
     $('message').textContent = reason.message;
-    $('connection').textContent = 'ended';
+    $('connection').textContent = t('follow.ended');
     document.body.dataset['refused'] = reason.code;
   });
   socket.on('race:changed', () => join());
   socket.on('connect', () => {
-    $('connection').textContent = 'live';
+    $('connection').textContent = t('live');
     join();
   });
   socket.on('disconnect', () => {
-    $('connection').textContent = 'reconnecting…';
+    $('connection').textContent = t('reconnecting');
   });
 }
 
 start().catch((err: unknown) => {
-  $('message').textContent = `The page could not start: ${(err as Error).message}`;
+  $('message').textContent = t('couldNotStart', { reason: (err as Error).message });
 });

@@ -22,6 +22,7 @@ import { $ } from '../dom.ts';
 import { createRaceMap, type RunnerPoint } from '../map.ts';
 import { ViewedRace } from '../race-state.ts';
 import { readSecretParam } from '../secret-param.ts';
+import { clockTime, currentLanguage, distanceText, localDigits, preferenceControls, startI18n, t } from '../i18n.ts';
 
 const RACE_COLOURS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#c2255c', '#0c8599', '#5c940d', '#f08c00'];
 /** The same colours as the state badges (organiser.css). */
@@ -31,13 +32,6 @@ const STATE_COLOURS: Record<SectionStatus['state'], string> = {
   clearBehindLast: '#f08c00',
   readyToReopen: '#2f9e44',
   reopened: '#1c7ed6',
-};
-const STATE_LABELS: Record<SectionStatus['state'], string> = {
-  waiting: 'waiting',
-  inUse: 'in use',
-  clearBehindLast: 'clear behind the last runner',
-  readyToReopen: 'ready to reopen',
-  reopened: 'reopened',
 };
 
 // From the link (#token=…, or an old link's ?token=…), else the one this tab opened with before.
@@ -51,7 +45,7 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   return body.data;
 }
 
-const time = (ms: number | null): string => (ms === null ? '–' : new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }));
+const time = (ms: number | null): string => (ms === null ? '–' : clockTime(ms).slice(0, -3));
 
 async function open(): Promise<void> {
   await api('/api/organiser/devices'); // fails fast with a clear message on a wrong token
@@ -59,8 +53,8 @@ async function open(): Promise<void> {
   $('login').hidden = true;
   const config = await api<ClientConfig>('/api/config');
   const { eventName, races } = await api<{ eventName: string; races: RaceSummary[] }>('/api/races');
-  $('event-name').textContent = `${eventName}: organiser console`;
-  const map = await createRaceMap($('map'), config.basemap);
+  $('event-name').textContent = t('org.eventTitle', { event: eventName });
+  const map = await createRaceMap($('map'), config.basemap, { language: currentLanguage() });
   const viewed = new Map<string, { race: ViewedRace; path: CoursePath; colour: string; course: CourseGeometry }>();
   for (const [i, race] of races.entries()) {
     const course = await api<CourseGeometry>(`/api/races/${encodeURIComponent(race.raceId)}/course`);
@@ -78,7 +72,7 @@ async function open(): Promise<void> {
       const swatch = document.createElement('span');
       swatch.className = 'swatch';
       swatch.style.background = viewed.get(r.raceId)!.colour;
-      li.append(swatch, `${r.name}${r.isPrivate ? ' (private)' : ''}, ${r.participantCount} runners`);
+      li.append(swatch, t('org.raceLine', { race: r.name, private: r.isPrivate ? t('org.private') : '', count: localDigits(String(r.participantCount)) }));
       return li;
     }),
   );
@@ -110,11 +104,11 @@ async function open(): Promise<void> {
     render();
   };
   socket.on('connect', () => {
-    $('connection').textContent = 'live';
+    $('connection').textContent = t('live');
     for (const raceId of viewed.keys()) join(raceId);
   });
   socket.on('disconnect', () => {
-    $('connection').textContent = 'reconnecting…';
+    $('connection').textContent = t('reconnecting');
   });
   socket.on('race:delta', (raceId, bytes) => {
     const entry = viewed.get(raceId);
@@ -132,12 +126,13 @@ async function open(): Promise<void> {
       ...items.slice(0, 100).map((alert) => {
         const li = document.createElement('li');
         li.className = `alert-${alert.state}`;
-        const where = alert.distanceAlongRaceM === null ? '' : ` at ${(alert.distanceAlongRaceM / 1000).toFixed(2)} km`;
-        li.append(`${time(alert.raisedAtMs)} ${alert.kind}${alert.active ? '' : ' (over)'}: ${alert.bib} ${alert.name}, ${alert.raceId}${where} `);
-        for (const action of alert.state === 'open' ? ['acknowledge', 'resolve'] : alert.state === 'acknowledged' ? ['resolve'] : []) {
+        const where = alert.distanceAlongRaceM === null ? '' : t('org.alertAt', { distance: distanceText(alert.distanceAlongRaceM) });
+        li.append(`${time(alert.raisedAtMs)} ${t(`alert.${alert.kind}`)}${alert.active ? '' : t('org.alertOver')}: ${alert.bib} ${alert.name}, ${alert.raceId}${where} `);
+        const actions = alert.state === 'open' ? (['acknowledge', 'resolve'] as const) : alert.state === 'acknowledged' ? (['resolve'] as const) : [];
+        for (const action of actions) {
           const button = document.createElement('button');
           button.type = 'button';
-          button.textContent = action;
+          button.textContent = t(`org.${action}`);
           button.addEventListener('click', () => {
             void api<Alert>(`/api/organiser/alerts/${alert.alertId}/${action}`, { method: 'POST' }).then((updated) => {
               alerts.set(updated.alertId, updated);
@@ -174,7 +169,7 @@ async function open(): Promise<void> {
         const row = document.createElement('tr');
         row.dataset['section'] = s.sectionId;
         row.dataset['state'] = s.state;
-        const cells = [s.name, '', String(s.runnersOn), s.state === 'readyToReopen' || s.state === 'reopened' ? '' : time(s.predictedReadyAtMs)];
+        const cells = [s.name, '', localDigits(String(s.runnersOn)), s.state === 'readyToReopen' || s.state === 'reopened' ? '' : time(s.predictedReadyAtMs)];
         for (const text of cells) {
           const td = document.createElement('td');
           td.textContent = text;
@@ -182,13 +177,13 @@ async function open(): Promise<void> {
         }
         const badge = document.createElement('span');
         badge.className = `state state-${s.state}`;
-        badge.textContent = STATE_LABELS[s.state];
+        badge.textContent = t(`state.${s.state}`);
         row.children[1]!.append(badge);
         const actions = document.createElement('td');
         if (s.state !== 'reopened') {
           const button = document.createElement('button');
           button.type = 'button';
-          button.textContent = 'Reopen';
+          button.textContent = t('org.reopen');
           button.disabled = s.state !== 'readyToReopen';
           button.addEventListener('click', () => void api(`/api/organiser/sections/${s.sectionId}/reopen`, { method: 'POST' }).then(refreshSections));
           actions.append(button);
@@ -256,7 +251,7 @@ async function open(): Promise<void> {
             body: await file.text(),
           });
         }
-        report(`${raceId}: changed`);
+        report(t('org.changed', { race: raceId }));
       } catch (err) {
         report(`${raceId}: ${(err as Error).message}`);
       }
@@ -271,7 +266,7 @@ async function open(): Promise<void> {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ raceId }),
     })
-      .then(() => report(`${participantId} moved to ${raceId}`))
+      .then(() => report(t('org.moved', { participant: participantId, race: raceId })))
       .catch((err: unknown) => report((err as Error).message));
   });
 
@@ -294,16 +289,23 @@ async function open(): Promise<void> {
   document.body.dataset['ready'] = '1';
 }
 
+// The words first: everything the console writes is in the chosen language. (The login form is
+// answered at once, so that a token typed before the words are ready is not sent as a form.)
+const ready = startI18n().then(() => {
+  document.title = t('org.title');
+  $('preferences').replaceChildren(preferenceControls());
+});
+const failed = (err: unknown): void => {
+  $('message').textContent = t('org.couldNotOpen', { reason: (err as Error).message });
+};
 $('login').addEventListener('submit', (event) => {
   event.preventDefault();
   token = ($('token') as HTMLInputElement).value.trim();
-  open().catch((err: unknown) => {
-    $('message').textContent = `Could not open the console: ${(err as Error).message}`;
-  });
+  ready.then(open).catch(failed);
 });
 if (token) {
-  open().catch((err: unknown) => {
+  ready.then(open).catch((err: unknown) => {
     sessionStorage.removeItem('organiserToken');
-    $('message').textContent = `Could not open the console: ${(err as Error).message}`;
+    failed(err);
   });
 }

@@ -15,7 +15,7 @@ import {
 import { FixQueue } from './fix-queue.ts';
 import { $ } from '../dom.ts';
 import { readSecretParam } from '../secret-param.ts';
-import { localDigits, startI18n, statusWords, t } from '../i18n.ts';
+import { distanceText, localDigits, paceText, preferenceControls, startI18n, statusWords, t } from '../i18n.ts';
 
 const token = readSecretParam('token') ?? '';
 // Keyed by the whole token: two runners sharing a browser never mix their positions.
@@ -44,6 +44,7 @@ function locationProblem(err: GeolocationPositionError): string {
 
 async function start(): Promise<void> {
   await startI18n();
+  $('preferences').replaceChildren(preferenceControls());
   if (!token) {
     setText('message', t('runner.needsLink'));
     return;
@@ -79,7 +80,7 @@ async function start(): Promise<void> {
   };
 
   const showAccepted = (fix: FixInput, accepted: PositionAccepted): void => {
-    setText('distance', t('km', { value: localDigits((accepted.distanceAlongRaceM / 1000).toFixed(2)) }));
+    setText('distance', distanceText(accepted.distanceAlongRaceM));
     setText('lap', localDigits(String(accepted.lap)));
     setText('status', statusWords(accepted.status));
     document.body.dataset['distance'] = String(accepted.distanceAlongRaceM);
@@ -90,7 +91,7 @@ async function start(): Promise<void> {
     const metres = last.distanceM - first.distanceM;
     if (metres > 20 && last.atMs - first.atMs >= 20_000) {
       const secPerKm = ((last.atMs - first.atMs) / 1000 / metres) * 1000;
-      setText('pace', t('perKm', { value: localDigits(`${Math.floor(secPerKm / 60)}:${String(Math.round(secPerKm % 60)).padStart(2, '0')}`) }));
+      setText('pace', paceText(secPerKm));
     }
   };
 

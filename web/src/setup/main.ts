@@ -6,6 +6,7 @@ import QRCode from 'qrcode';
 import type { Ack, ClientConfig, ShareLinkInfo } from '../../../shared/protocol.ts';
 import { trackerUrls } from './tracker-urls.ts';
 import { $ } from '../dom.ts';
+import { dateTime, localNumerals, preferenceControls, startI18n, t } from '../i18n.ts';
 import { readSecretParam } from '../secret-param.ts';
 
 const token = readSecretParam('token') ?? '';
@@ -19,9 +20,12 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
 }
 
 async function start(): Promise<void> {
+  await startI18n();
+  document.title = t('setup.title');
+  $('preferences').replaceChildren(preferenceControls());
   const config = await api<ClientConfig>('/api/config');
   const me = await api<{ participantId: string; bib: string; name: string; raceName: string }>('/api/device/me');
-  $('who').textContent = `${me.bib} ${me.name}: set up your tracker`;
+  $('who').textContent = t('setup.who', { runner: `${me.bib} ${me.name}` });
   $('race').textContent = me.raceName;
   const urls = trackerUrls(config.publicUrl ?? location.origin, token, me.participantId);
   const runnerLink = $('runner-link') as HTMLAnchorElement;
@@ -40,10 +44,10 @@ async function start(): Promise<void> {
     $('links').replaceChildren(
       ...links.map((link) => {
         const li = document.createElement('li');
-        li.textContent = `Link ${link.linkId}, valid until ${new Date(link.expiresAtMs).toLocaleString(undefined, { hourCycle: 'h23' })} `;
+        li.textContent = t('setup.link', { id: link.linkId, until: dateTime(link.expiresAtMs) });
         const revoke = document.createElement('button');
         revoke.type = 'button';
-        revoke.textContent = 'Revoke';
+        revoke.textContent = t('setup.revoke');
         revoke.addEventListener('click', () => {
           void api(`/api/device/share-links/${encodeURIComponent(link.linkId)}`, { method: 'DELETE' }).then(showLinks);
         });
@@ -71,7 +75,5 @@ async function start(): Promise<void> {
 }
 
 start().catch((err: unknown) => {
-  $('message').textContent = token
-    ? `This setup link does not work: ${(err as Error).message}`
-    : 'This page needs your personal setup link (…/setup.html#token=…).';
+  $('message').textContent = localNumerals(token ? t('setup.linkDoesNotWork', { reason: (err as Error).message }) : t('setup.needsLink'));
 });
