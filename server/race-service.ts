@@ -17,6 +17,7 @@ import {
   type RaceSnapshot,
   type PointOfInterest,
   type RaceSummary,
+  type LocalNames,
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
 import { lapsInRace } from '../shared/course-path.ts';
@@ -85,6 +86,8 @@ const SNAPSHOT_SHARED_FOR_MS = 1000;
 export interface RaceEntry {
   raceId: string;
   name: string;
+  /** The name in each page language, when the event file gives it so. */
+  names: LocalNames | null;
   /** Changed by organisers at short notice. */
   isPrivate: boolean;
   keyDigest: Buffer | null;
@@ -367,6 +370,7 @@ export class RaceService {
     return {
       raceId: race.raceId,
       name: race.name,
+      names: race.names,
       isPrivate: race.isPrivate,
       keyDigest: race.key === null ? null : digest(race.key),
       engineOptions,
@@ -599,8 +603,9 @@ export class RaceService {
     if (!from || from === to) return 'moved';
     // Into the new race first: if that fails the runner is still in the old one.
     // (Their categories go with them: the identity holds only who speaks for the device.)
-    const categories = from.tracker.everParticipants.find((p) => p.participantId === participantId)?.categories;
-    to.tracker.addParticipant({ participantId, bib: identity.bib, name: identity.name, ...(categories ? { categories } : {}) });
+    const known = from.tracker.everParticipants.find((p) => p.participantId === participantId);
+    const categories = known?.categories;
+    to.tracker.addParticipant({ participantId, bib: identity.bib, name: identity.name, ...(known?.names ? { names: known.names } : {}), ...(categories ? { categories } : {}) });
     const outcome = from.tracker.runnerState(participantId)?.status;
     from.tracker.removeParticipant(participantId);
     // An organiser's DNF or DSQ stays with the runner.
@@ -684,6 +689,7 @@ export class RaceService {
     return {
       raceId: race.raceId,
       name: race.name,
+      ...(race.names ? { names: { ...race.names } } : {}),
       courseKind: course.kind,
       raceDistanceM: course.raceDistanceM,
       startsAtMs: race.tracker.startsAtMs,
@@ -713,7 +719,7 @@ export class RaceService {
     const race = this.races.get(raceId);
     const runner = race?.tracker.runnerSnapshot(participantId);
     if (!race || !runner) return null;
-    return { raceId, raceName: race.name, linkExpiresAtMs, course: this.courseGeometry(race), seq: race.tracker.sequence, runner };
+    return { raceId, raceName: race.name, ...(race.names ? { raceNames: { ...race.names } } : {}), linkExpiresAtMs, course: this.courseGeometry(race), seq: race.tracker.sequence, runner };
   }
 
   /** A race as it is now. */

@@ -3,6 +3,7 @@
 // with shared/results.ts, the same code the spectator page builds its live table with.
 import { stringify } from 'csv-stringify/sync';
 import { buildResults, categoryRows, formatDuration, type ResultRow, type Results } from '../shared/results.ts';
+import type { LocalNames } from '../shared/protocol.ts';
 import type { RaceEntry, RaceService } from './race-service.ts';
 
 /**
@@ -98,9 +99,11 @@ export function resultsCsv(results: Results, rows: readonly ExportRow[], withCat
 export interface RunnerMatch {
   raceId: string;
   raceName: string;
+  raceNames?: LocalNames;
   participantId: string;
   bib: string;
   name: string;
+  names?: LocalNames;
   categories: string[];
   position: number | null;
   status: ResultRow['status'];
@@ -128,15 +131,20 @@ export function searchRunners(service: RaceService, races: readonly RaceEntry[],
   const byName: RunnerMatch[] = [];
   for (const race of races) {
     const results = resultsOf(service, race);
+    // (A name given in two scripts is found by either.)
+    const namesOf = new Map(race.tracker.everParticipants.filter((p) => p.names).map((p) => [p.participantId, p.names!]));
     for (const row of results.rows) {
       const bibMatch = fold(row.bib) === q;
-      if (!bibMatch && !fold(row.name).includes(q)) continue;
+      const names = namesOf.get(row.participantId);
+      if (!bibMatch && ![row.name, ...Object.values(names ?? {})].some((name) => fold(name).includes(q))) continue;
       const match: RunnerMatch = {
         raceId: race.raceId,
         raceName: race.name,
+        ...(race.names ? { raceNames: race.names } : {}),
         participantId: row.participantId,
         bib: row.bib,
         name: row.name,
+        ...(names ? { names } : {}),
         categories: row.categories,
         position: row.position,
         status: row.status,

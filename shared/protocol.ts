@@ -161,9 +161,16 @@ export interface PointOfInterest {
 }
 
 /** A race as listed to spectators. */
+/**
+ * A name written in the languages of the pages, when the event file gives it in both scripts
+ * (e.g. Latin and Persian): the pages show the one of their language, else `name`.
+ */
+export type LocalNames = Partial<Record<'en' | 'fa', string>>;
+
 export interface RaceSummary {
   raceId: string;
   name: string;
+  names?: LocalNames;
   courseKind: CourseKind;
   raceDistanceM: number;
   startsAtMs: number;
@@ -203,6 +210,8 @@ export interface RunnerSnapshot {
   participantId: string;
   bib: string;
   name: string;
+  /** The name in each page language, when the event file gives it so; absent otherwise. */
+  names?: LocalNames;
   /** Category labels from the event file (sex, age group, any label); absent when none. */
   categories?: string[];
   distanceAlongRaceM: number;
@@ -278,6 +287,7 @@ export interface RaceChangeNotice {
 export interface FollowSnapshot {
   raceId: string;
   raceName: string;
+  raceNames?: LocalNames;
   linkExpiresAtMs: number;
   course: CourseGeometry;
   seq: number;

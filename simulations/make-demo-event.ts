@@ -103,6 +103,7 @@ const event = {
     {
       id: 'men-42k',
       name: "Men's marathon 42.195 km",
+      names: { fa: 'ماراتن مردان ۴۲٫۱۹۵ کیلومتر' },
       distanceM: 42195,
       course: { kind: 'street', file: courseFile('street-42k', outAndBack(42195, 15), axisElevation) },
       pointsOfInterest: roadPoints(42195),
@@ -112,6 +113,7 @@ const event = {
     {
       id: 'men-21k',
       name: "Men's half marathon 21.1 km",
+      names: { fa: 'نیمه‌ماراتن مردان ۲۱٫۱ کیلومتر' },
       distanceM: 21097.5,
       course: { kind: 'street', file: courseFile('street-21k', outAndBack(21097.5, 15), axisElevation) },
       pointsOfInterest: roadPoints(21097.5),
@@ -121,6 +123,7 @@ const event = {
     {
       id: 'men-10k',
       name: "Men's 10 km",
+      names: { fa: '۱۰ کیلومتر مردان' },
       distanceM: 10000,
       course: { kind: 'street', file: courseFile('street-10k', outAndBack(10000, 15), axisElevation) },
       pointsOfInterest: roadPoints(10000),
@@ -130,6 +133,7 @@ const event = {
     {
       id: 'women-10k-stadium',
       name: "Women's 10 km, Azadi stadium track",
+      names: { fa: '۱۰ کیلومتر زنان، پیست ورزشگاه آزادی' },
       distanceM: 10000,
       course: { kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168, lane: 1 },
       pointsOfInterest: [
@@ -141,6 +145,7 @@ const event = {
     {
       id: 'women-32k-park',
       name: "Women's 32 km, park loop",
+      names: { fa: '۳۲ کیلومتر زنان، حلقهٔ پارک' },
       distanceM: 32000,
       private: true,
       key: 'demo-park-loop-key-7f3k9q',

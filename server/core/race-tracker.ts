@@ -12,6 +12,7 @@ import {
   type RaceSnapshot,
   type RunnerSnapshot,
   type TimingPoint,
+  type LocalNames,
 } from '../../shared/protocol.ts';
 import { MAX_ENTRIES_PER_DELTA, type CrossingEntry, type RaceDelta } from '../../shared/wire.ts';
 import type { Course } from './course.ts';
@@ -43,6 +44,8 @@ export interface Participant {
   participantId: string;
   bib: string;
   name: string;
+  /** The name in each page language (the event file's `names`). */
+  names?: LocalNames;
   /** Category labels (sex, age group, any label), for results. */
   categories?: readonly string[];
 }
@@ -1052,6 +1055,7 @@ export class RaceTracker {
       participantId: p.participantId,
       bib: p.bib,
       name: p.name,
+      ...(p.names ? { names: { ...p.names } } : {}),
       ...(p.categories && p.categories.length > 0 ? { categories: [...p.categories] } : {}),
       distanceAlongRaceM: roundDm(state.distanceAlongRaceM),
       lap: this.lapOf(state.distanceAlongRaceM),

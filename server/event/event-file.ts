@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LonLat } from '../../shared/course-path.ts';
-import { POINT_KINDS, type PointOfInterest } from '../../shared/protocol.ts';
+import { POINT_KINDS, type LocalNames, type PointOfInterest } from '../../shared/protocol.ts';
 import { defaultAlertThresholds, type AlertThresholds } from '../core/alerts.ts';
 import type { SectionDefinition } from '../core/closures.ts';
 import { buildCourse, type Course, type CourseDefinition } from '../core/course.ts';
@@ -62,11 +62,18 @@ const courseSchema = z.discriminatedUnion('kind', [
     }),
 ]);
 
+/** A name in the pages' languages, for names written in two scripts ("Maryam", "مریم"). */
+const namesSchema = z
+  .object({ en: z.string().trim().min(1).max(120).optional(), fa: z.string().trim().min(1).max(120).optional() })
+  .strict()
+  .optional();
+
 const participantSchema = z
   .object({
     id: idSchema,
     bib: z.string().min(1).max(16),
     name: z.string().min(1).max(120),
+    names: namesSchema,
     /** A sweeper closes the field: road sections wait for them (docs/CLOSURES.md). */
     role: z.enum(['runner', 'sweeper']).default('runner'),
     /** Category labels for results: sex, age group, or any label ("W", "W35", "wheelchair"). */
@@ -80,6 +87,7 @@ const raceSchema = z
   .object({
     id: idSchema,
     name: z.string().min(1).max(120),
+    names: namesSchema,
     distanceM: z.number().positive().max(1_000_000),
     /** ISO-8601 with an offset. Absent: the race starts when the server starts (demos, rehearsals). */
     startsAt: z.iso.datetime({ offset: true }).optional(),
@@ -149,6 +157,7 @@ export interface LoadedParticipant {
   participantId: string;
   bib: string;
   name: string;
+  names?: LocalNames;
   deviceToken: string;
   isSweeper: boolean;
   categories?: string[];
@@ -157,6 +166,7 @@ export interface LoadedParticipant {
 export interface LoadedRace {
   raceId: string;
   name: string;
+  names: LocalNames | null;
   distanceM: number;
   /** null: starts when the server starts. */
   startsAtMs: number | null;
@@ -245,13 +255,15 @@ export async function parseEvent(
       if (tokens.has(deviceToken)) problems.push(`${at}.participants[${i}].deviceToken: used by another participant`);
       tokens.add(deviceToken);
       const categories = p.categories && p.categories.length > 0 ? { categories: [...new Set(p.categories)] } : {};
-      participants.push({ participantId: p.id, bib: p.bib, name: p.name, deviceToken, isSweeper: p.role === 'sweeper', ...categories });
+      const names = localNames(p.names);
+      participants.push({ participantId: p.id, bib: p.bib, name: p.name, ...(names ? { names } : {}), deviceToken, isSweeper: p.role === 'sweeper', ...categories });
     }
     const course = await buildCourseFrom(race.course, race.distanceM, options.baseDir, `${at}.course`, problems, options.parseLine ?? parseLineHere);
     if (course) {
       races.push({
         raceId: race.id,
         name: race.name,
+        names: localNames(race.names) ?? null,
         distanceM: race.distanceM,
         startsAtMs: race.startsAt === undefined ? null : Date.parse(race.startsAt),
         isPrivate: race.private,
@@ -459,4 +471,13 @@ async function readLineCoordinates(
     return null;
   }
   return result;
+}
+
+/** The names given, or nothing when none is (an empty object is no names). */
+function localNames(names: LocalNames | undefined): LocalNames | undefined {
+  if (!names) return undefined;
+  const out: LocalNames = {};
+  if (names.en) out.en = names.en;
+  if (names.fa) out.fa = names.fa;
+  return Object.keys(out).length > 0 ? out : undefined;
 }

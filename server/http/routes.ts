@@ -373,7 +373,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const device = deviceOf(req);
     if (!device) return sendError(res, ErrorCodes.UNKNOWN_DEVICE, 'send the device token as "Authorization: Bearer <token>"');
     const race = service.race(device.raceId)!;
-    res.set('cache-control', 'no-store').json(okAck({ ...device, raceName: race.name, isPrivate: race.isPrivate }));
+    const names = race.tracker.everParticipants.find((p) => p.participantId === device.participantId)?.names;
+    res.set('cache-control', 'no-store').json(
+      okAck({ ...device, ...(names ? { names } : {}), raceName: race.name, ...(race.names ? { raceNames: race.names } : {}), isPrivate: race.isPrivate }),
+    );
   });
 
   // Course import: a GeoJSON or GPX line (with ?kind=street|loop|track and, for a loop or a track,

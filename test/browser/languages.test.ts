@@ -52,6 +52,11 @@ describe.skipIf(!available)('the spectator page in Persian and English (Chromium
     await expect.poll(() => page.textContent('#followed-eta')).toMatch(/^رسیدن به پایان، پیش‌بینی: [۰-۲][۰-۹]:[۰-۵][۰-۹]:[۰-۵][۰-۹] \(/);
     // The same axe-core check as every page.
     expect(await seriousViolations(page)).toEqual([]);
+    // Names the event file gives in Persian too: the race's, and a runner's, found by it.
+    expect(await page.textContent('#race-select option[value="street-10k"]')).toBe('۱۰ کیلومتر خیابانی');
+    await page.fill('#follow-input', 'رضایی');
+    await page.press('#follow-input', 'Enter');
+    await expect.poll(() => page.textContent('#followed-name')).toBe('S2 سارا رضایی');
 
     // Latin digits, kept across the reload the choice makes.
     await Promise.all([page.waitForEvent('load'), page.selectOption('#digits-select', 'latin')]);
@@ -71,7 +76,9 @@ describe.skipIf(!available)('the spectator page in Persian and English (Chromium
     const context = await browser.newContext({ locale: 'fa-IR', viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
     await page.goto(`${server.url}/runner.html#token=${event.races[0]!.participants[1]!.deviceToken}`);
-    await expect.poll(() => page.textContent('#who')).toBe('S2 Runner s 2');
+    // Her name as the event file gives it in Persian, and her race's.
+    await expect.poll(() => page.textContent('#who')).toBe('S2 سارا رضایی');
+    expect(await page.textContent('#race')).toBe('۱۰ کیلومتر خیابانی');
     expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(['fa', 'rtl']);
     expect(await page.textContent('#share')).toBe('شروع ارسال موقعیت');
     expect(await page.textContent('#sos')).toBe('کمک – خبر دادن به برگزارکنندگان');

@@ -113,6 +113,13 @@ describe('results', () => {
     expect(races).toEqual(new Set(['street-10k', 'track-10k']));
     const withKey = await get<{ matches: RunnerMatch[] }>('/api/results/search?q=runner p', { 'x-race-key': PRIVATE_KEY });
     expect(withKey.body.ok && withKey.body.data.matches.map((m) => m.participantId)).toEqual(['p-1', 'p-2']);
+    // A name the event file gives in two scripts is found by either, and comes with both.
+    for (const q of ['رضایی', 'runner s 2']) {
+      const found = await get<{ matches: RunnerMatch[] }>(`/api/results/search?q=${encodeURIComponent(q)}`);
+      expect(found.body.ok && found.body.data.matches.filter((m) => m.participantId === 's-2'), q).toEqual([
+        expect.objectContaining({ name: 'Runner s 2', names: { fa: 'سارا رضایی' }, raceName: 'Street 10 km', raceNames: { fa: '۱۰ کیلومتر خیابانی' } }),
+      ]);
+    }
     expect(await get('/api/results/search?q=')).toMatchObject({ status: 400, body: { code: ErrorCodes.MALFORMED_REQUEST } });
     expect(await get(`/api/results/search?q=${'a'.repeat(65)}`)).toMatchObject({ status: 400, body: { code: ErrorCodes.MALFORMED_REQUEST } });
   });

@@ -19,6 +19,8 @@ export function testEventJson(startsAtMs: number, runnersPerRace = 3) {
       id: `${prefix}-${i + 1}`,
       bib: `${prefix.toUpperCase()}${i + 1}`,
       name: `Runner ${prefix} ${i + 1}`,
+      // One name given in both scripts, as an event file may (docs/EVENT-FILE.md).
+      ...(prefix === 's' && i === 1 ? { names: { fa: 'سارا رضایی' } } : {}),
       deviceToken: testDeviceToken(`${prefix}-${i + 1}`),
     }));
   return {
@@ -27,6 +29,7 @@ export function testEventJson(startsAtMs: number, runnersPerRace = 3) {
       {
         id: 'street-10k',
         name: 'Street 10 km',
+        names: { fa: '۱۰ کیلومتر خیابانی' },
         distanceM: 10000,
         startsAt,
         course: { kind: 'street', file: 'courses/street-10k.geojson' },

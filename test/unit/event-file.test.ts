@@ -73,6 +73,24 @@ describe('event file validation', () => {
     ]);
   });
 
+  it('takes names in both scripts for participants and races, and refuses another language or an empty name, naming where', async () => {
+    const json = testEventJson(0);
+    const event = await parse(json);
+    expect(event.races[0]!.names).toEqual({ fa: '۱۰ کیلومتر خیابانی' });
+    expect(event.races[1]!.names).toBeNull();
+    expect(event.races[0]!.participants[1]!.names).toEqual({ fa: 'سارا رضایی' });
+    expect(event.races[0]!.participants[0]!.names).toBeUndefined();
+    const participants = json.races[0]!.participants as Array<Record<string, unknown>>;
+    participants[0]!['names'] = { de: 'Läuferin' };
+    participants[2]!['names'] = { fa: '  ' };
+    (json.races[1] as Record<string, unknown>)['names'] = 'Track';
+    expect(await problemsOf(json)).toEqual([
+      expect.stringMatching(/^races\[0\]\.participants\[0\]\.names: /),
+      expect.stringMatching(/^races\[0\]\.participants\[2\]\.names\.fa: /),
+      expect.stringMatching(/^races\[1\]\.names: /),
+    ]);
+  });
+
   it('takes points of interest in order along the course, and refuses one beyond the race or the lap', async () => {
     const json = testEventJson(0);
     const races = json.races as Array<Record<string, unknown>>;

@@ -1,7 +1,7 @@
 // Every page in English or Persian (i18next): the language from the browser, or the one chosen on
 // the page; right to left for Persian; Persian or Latin digits; 24-hour times; kilometres or miles.
 import i18next from 'i18next';
-import type { TimingPoint } from '../../shared/protocol.ts';
+import type { LocalNames, TimingPoint } from '../../shared/protocol.ts';
 import { en, type Messages } from './locales/en.ts';
 import { fa } from './locales/fa.ts';
 
@@ -151,6 +151,11 @@ export function pointLabel(point: Pick<TimingPoint, 'name' | 'kind' | 'distanceA
     case 'named':
       return point.name;
   }
+}
+
+/** A race's or runner's name in the page's language, when the event file gives it so. */
+export function localName(named: { name: string; names?: LocalNames }): string {
+  return named.names?.[language] ?? named.name;
 }
 
 /** A date and time, 24 hours, in the page's language and digits. */

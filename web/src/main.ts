@@ -10,6 +10,7 @@ import {
   type Ack,
   type ClientConfig,
   type CourseGeometry,
+  type LocalNames,
   type RaceSnapshot,
   type RaceSummary,
   type SpectatorClientToServerEvents,
@@ -22,7 +23,7 @@ import { createRaceMap, type RaceMap, type RunnerPoint } from './map.ts';
 import { ViewedRace } from './race-state.ts';
 import { ResultsView } from './results-view.ts';
 import { FAVOURITE_COLOUR, FOLLOWED_COLOUR, FURNITURE_COLOURS, RUNNER_COLOURS } from './colours.ts';
-import { choose, clockTime, currentDigits, currentUnits, distanceText, localDigits, officialDistanceText, pointLabel, startI18n, statusWords, t, unitMetres } from './i18n.ts';
+import { choose, clockTime, currentDigits, currentLanguage, currentUnits, distanceText, localDigits, localName, officialDistanceText, pointLabel, startI18n, statusWords, t, unitMetres } from './i18n.ts';
 import { ProfileView } from './profile-view.ts';
 import { Favourites, announce, askForNotifications } from './favourites.ts';
 import { $ } from './dom.ts';
@@ -62,9 +63,11 @@ interface ReplayData {
 interface RunnerMatchView {
   raceId: string;
   raceName: string;
+  raceNames?: LocalNames;
   participantId: string;
   bib: string;
   name: string;
+  names?: LocalNames;
   position: number | null;
 }
 
@@ -399,7 +402,7 @@ async function start(): Promise<void> {
     const course = await api<CourseGeometry>(`/api/races/${encodeURIComponent(raceId)}/course`);
     const path = new CoursePath(course.lapCoordinates, { lapLengthM: course.lapLengthM });
     viewing = {
-      race: new ViewedRace(raceId, course.lapLengthM, course.raceDistanceM, course.startOffsetM, course.timingPoints.length),
+      race: new ViewedRace(raceId, course.lapLengthM, course.raceDistanceM, course.startOffsetM, course.timingPoints.length, currentLanguage()),
       raceName: raceNames.get(raceId) ?? raceId,
       course,
       path,
@@ -580,7 +583,8 @@ async function start(): Promise<void> {
             const button = document.createElement('button');
             button.type = 'button';
             button.className = 'link';
-            button.textContent = `${m.bib} ${m.name} · ${m.raceName}${m.position === null ? '' : ` · #${m.position}`}`;
+            const raceName = localName({ name: m.raceName, ...(m.raceNames ? { names: m.raceNames } : {}) });
+            button.textContent = `${m.bib} ${localName(m)} · ${raceName}${m.position === null ? '' : ` · #${localDigits(String(m.position))}`}`;
             button.addEventListener('click', () => openRunner(m.raceId, m.participantId));
             li.append(button);
             return li;
@@ -593,7 +597,7 @@ async function start(): Promise<void> {
 
   const { eventName, races } = await api<{ eventName: string; races: RaceSummary[] }>('/api/races');
   $('event-name').textContent = eventName;
-  for (const r of races) raceNames.set(r.raceId, r.name);
+  for (const r of races) raceNames.set(r.raceId, localName(r));
   document.title = `${eventName} · live`;
   let startupMessage = '';
   if (requested && !races.some((r) => r.raceId === requested)) {
@@ -601,7 +605,7 @@ async function start(): Promise<void> {
     try {
       const summary = await api<RaceSummary>(`/api/races/${encodeURIComponent(requested)}`);
       races.push(summary);
-      raceNames.set(summary.raceId, summary.name);
+      raceNames.set(summary.raceId, localName(summary));
     } catch (err) {
       startupMessage = `“${requested}”: ${(err as Error).message}.`;
     }
@@ -610,7 +614,7 @@ async function start(): Promise<void> {
     ...races.map((r) => {
       const option = document.createElement('option');
       option.value = r.raceId;
-      option.textContent = r.isPrivate ? `${r.name} (private)` : r.name;
+      option.textContent = r.isPrivate ? `${localName(r)} (private)` : localName(r);
       return option;
     }),
   );

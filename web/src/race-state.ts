@@ -9,7 +9,10 @@ export interface ViewedRunner {
   runnerIndex: number;
   participantId: string;
   bib: string;
+  /** The name in the page's language when the event file gives it so, else the name. */
   name: string;
+  /** The name as given and in every language it was given in, lower case: what a search matches. */
+  searchNames: string[];
   categories?: string[];
   distanceAlongRaceM: number;
   status: RunnerStatusCode;
@@ -37,6 +40,8 @@ export class ViewedRace {
     readonly startOffsetM = 0,
     /** How many timing points the course has; the last is the finish. */
     readonly timingPointCount = 0,
+    /** The page's language: names given in it are shown (docs/EVENT-FILE.md, `names`). */
+    readonly language: 'en' | 'fa' = 'en',
   ) {}
 
   get sequence(): number {
@@ -63,7 +68,8 @@ export class ViewedRace {
           runnerIndex: r.runnerIndex,
           participantId: r.participantId,
           bib: r.bib,
-          name: r.name,
+          name: r.names?.[this.language] ?? r.name,
+          searchNames: [r.name, ...Object.values(r.names ?? {})].map((n) => n.toLowerCase()),
           ...(r.categories ? { categories: [...r.categories] } : {}),
           distanceAlongRaceM: r.distanceAlongRaceM,
           status: r.status,
@@ -120,7 +126,7 @@ export class ViewedRace {
     return (
       runners.find((r) => r.bib.toLowerCase() === q) ??
       runners.find((r) => `${r.bib} ${r.name}`.toLowerCase() === q) ??
-      runners.find((r) => r.name.toLowerCase().includes(q))
+      runners.find((r) => r.searchNames.some((name) => name.includes(q)))
     );
   }
 }

@@ -14,7 +14,7 @@ import {
 } from '../../../shared/protocol.ts';
 import { decodeDelta } from '../../../shared/wire.ts';
 import { createRaceMap } from '../map.ts';
-import { dateTime, distanceText, localDigits, officialDistanceText, preferenceControls, startI18n, statusWords, t } from '../i18n.ts';
+import { dateTime, distanceText, localName, localDigits, officialDistanceText, preferenceControls, startI18n, statusWords, t } from '../i18n.ts';
 import { $ } from '../dom.ts';
 import { readSecretParam } from '../secret-param.ts';
 
@@ -58,8 +58,8 @@ async function start(): Promise<void> {
       followed = result.data;
       seq = result.data.seq;
       path = new CoursePath(result.data.course.lapCoordinates, { lapLengthM: result.data.course.lapLengthM });
-      $('who').textContent = `${result.data.runner.bib} ${result.data.runner.name}`;
-      $('race').textContent = result.data.raceName;
+      $('who').textContent = `${result.data.runner.bib} ${localName(result.data.runner)}`;
+      $('race').textContent = localName({ name: result.data.raceName, ...(result.data.raceNames ? { names: result.data.raceNames } : {}) });
       $('expires').textContent = dateTime(result.data.linkExpiresAtMs);
       map.showCourse(result.data.course.lapCoordinates);
       show(result.data.runner.distanceAlongRaceM, result.data.runner.status);

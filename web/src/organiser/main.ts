@@ -22,7 +22,7 @@ import { $ } from '../dom.ts';
 import { createRaceMap, type RunnerPoint } from '../map.ts';
 import { ViewedRace } from '../race-state.ts';
 import { readSecretParam } from '../secret-param.ts';
-import { clockTime, currentLanguage, distanceText, localDigits, preferenceControls, startI18n, t } from '../i18n.ts';
+import { clockTime, currentLanguage, distanceText, localDigits, localName, preferenceControls, startI18n, t } from '../i18n.ts';
 
 const RACE_COLOURS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#c2255c', '#0c8599', '#5c940d', '#f08c00'];
 /** The same colours as the state badges (organiser.css). */
@@ -72,7 +72,7 @@ async function open(): Promise<void> {
       const swatch = document.createElement('span');
       swatch.className = 'swatch';
       swatch.style.background = viewed.get(r.raceId)!.colour;
-      li.append(swatch, t('org.raceLine', { race: r.name, private: r.isPrivate ? t('org.private') : '', count: localDigits(String(r.participantCount)) }));
+      li.append(swatch, t('org.raceLine', { race: localName(r), private: r.isPrivate ? t('org.private') : '', count: localDigits(String(r.participantCount)) }));
       return li;
     }),
   );
@@ -201,7 +201,7 @@ async function open(): Promise<void> {
     races.map((r) => {
       const option = document.createElement('option');
       option.value = r.raceId;
-      option.textContent = r.name;
+      option.textContent = localName(r);
       return option;
     });
   $('change-race').replaceChildren(...raceOptions());

@@ -10,12 +10,13 @@ import {
   type DeviceClientToServerEvents,
   type DeviceServerToClientEvents,
   type FixInput,
+  type LocalNames,
   type PositionAccepted,
 } from '../../../shared/protocol.ts';
 import { FixQueue } from './fix-queue.ts';
 import { $ } from '../dom.ts';
 import { readSecretParam } from '../secret-param.ts';
-import { distanceText, localDigits, paceText, preferenceControls, startI18n, statusWords, t } from '../i18n.ts';
+import { distanceText, localDigits, localName, paceText, preferenceControls, startI18n, statusWords, t } from '../i18n.ts';
 
 const token = readSecretParam('token') ?? '';
 // Keyed by the whole token: two runners sharing a browser never mix their positions.
@@ -50,15 +51,15 @@ async function start(): Promise<void> {
     return;
   }
   const me = await fetch('/api/device/me', { headers: { authorization: `Bearer ${token}` } })
-    .then((r) => r.json() as Promise<Ack<{ name: string; bib: string; raceName: string }>>)
+    .then((r) => r.json() as Promise<Ack<{ name: string; names?: LocalNames; bib: string; raceName: string; raceNames?: LocalNames }>>)
     .catch(() => null);
   if (me && !me.ok) {
     setText('message', t('runner.linkInvalid'));
     return;
   }
   if (me?.ok) {
-    setText('who', `${me.data.bib} ${me.data.name}`);
-    setText('race', me.data.raceName);
+    setText('who', `${me.data.bib} ${localName(me.data)}`);
+    setText('race', localName({ name: me.data.raceName, ...(me.data.raceNames ? { names: me.data.raceNames } : {}) }));
   }
 
   const socket: Socket<DeviceServerToClientEvents, DeviceClientToServerEvents> = io('/device', {

@@ -3,10 +3,10 @@
 // links. The token goes to the server as "Authorization: Bearer" only.
 import './setup.css';
 import QRCode from 'qrcode';
-import type { Ack, ClientConfig, ShareLinkInfo } from '../../../shared/protocol.ts';
+import type { Ack, ClientConfig, LocalNames, ShareLinkInfo } from '../../../shared/protocol.ts';
 import { trackerUrls } from './tracker-urls.ts';
 import { $ } from '../dom.ts';
-import { dateTime, localNumerals, preferenceControls, startI18n, t } from '../i18n.ts';
+import { dateTime, localName, localNumerals, preferenceControls, startI18n, t } from '../i18n.ts';
 import { readSecretParam } from '../secret-param.ts';
 
 const token = readSecretParam('token') ?? '';
@@ -24,9 +24,9 @@ async function start(): Promise<void> {
   document.title = t('setup.title');
   $('preferences').replaceChildren(preferenceControls());
   const config = await api<ClientConfig>('/api/config');
-  const me = await api<{ participantId: string; bib: string; name: string; raceName: string }>('/api/device/me');
-  $('who').textContent = t('setup.who', { runner: `${me.bib} ${me.name}` });
-  $('race').textContent = me.raceName;
+  const me = await api<{ participantId: string; bib: string; name: string; names?: LocalNames; raceName: string; raceNames?: LocalNames }>('/api/device/me');
+  $('who').textContent = t('setup.who', { runner: `${me.bib} ${localName(me)}` });
+  $('race').textContent = localName({ name: me.raceName, ...(me.raceNames ? { names: me.raceNames } : {}) });
   const urls = trackerUrls(config.publicUrl ?? location.origin, token, me.participantId);
   const runnerLink = $('runner-link') as HTMLAnchorElement;
   runnerLink.href = urls.runnerPage;
