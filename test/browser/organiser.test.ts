@@ -8,6 +8,7 @@ import type { Ack } from '../../shared/protocol.ts';
 import { parseEvent, type LoadedEvent } from '../../server/event/event-file.ts';
 import { eventSecrets, expectClean, guardPage } from '../support/browser-guard.ts';
 import { testEventJson } from '../support/fixtures.ts';
+import { countPixelsNear, hexToRgb } from '../support/pixels.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromium } from '../support/requirements.ts';
 import { TEST_ORGANISER_TOKEN, connectDevice, connected, startTestServer, type TestServer } from '../support/test-server.ts';
 
@@ -120,6 +121,20 @@ describe.skipIf(!available)('organiser console (Chromium)', () => {
     expect(await page.isHidden('#login')).toBe(true);
     expect(await page.$$eval('#races li', (items) => items.length)).toBe(3);
     await expectClean(guard);
+    await page.close();
+  });
+  it('zooms to one race from its name in the list, and back to all', async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    await page.goto(`${server.url}/organiser.html#token=${TEST_ORGANISER_TOKEN}`);
+    await page.waitForFunction(() => document.body.dataset['ready'] === '1', null, { timeout: 20_000 });
+    // The track, in the second race colour: a small mark beside the street course at first.
+    const trackPixels = async () => countPixelsNear(await page.locator('#map').screenshot(), hexToRgb('#e8590c'), 30);
+    await expect.poll(trackPixels, { timeout: 10_000 }).toBeGreaterThan(0);
+    const overview = await trackPixels();
+    await page.click('#races button[data-race="track-10k"]');
+    await expect.poll(trackPixels, { timeout: 10_000 }).toBeGreaterThan(Math.max(2000, overview * 5));
+    await page.click('#show-all');
+    await expect.poll(trackPixels, { timeout: 10_000 }).toBeLessThan(overview * 2 + 50);
     await page.close();
   });
 });

@@ -24,6 +24,8 @@ export interface RaceMap {
   showSections(lines: ReadonlyArray<{ coordinates: [number, number][]; colour: string }>): void;
   /** Several courses at once, each in its colour; the view fits them all. */
   showCourses(courses: ReadonlyArray<{ lapCoordinates: [number, number][]; colour: string }>): void;
+  /** Moves and zooms the view to show these points (one course of several). */
+  fitTo(coordinates: ReadonlyArray<[number, number]>): void;
   showRunners(runners: readonly RunnerPoint[]): void;
   /** Marks on the course (km markers, start and finish, water stations…), each in its colour. */
   showFurniture(marks: ReadonlyArray<{ lon: number; lat: number; colour: string; major: boolean }>): void;
@@ -165,18 +167,21 @@ export async function createRaceMap(container: HTMLElement, basemap: Basemap, op
       geometry: { type: 'LineString', coordinates: c.lapCoordinates },
     }));
     setData('course', { type: 'FeatureCollection', features: lines });
+    fitTo(courses.flatMap((c) => c.lapCoordinates));
+  };
+
+  const fitTo = (coordinates: ReadonlyArray<[number, number]>): void => {
     let west = Infinity;
     let south = Infinity;
     let east = -Infinity;
     let north = -Infinity;
-    for (const course of courses) {
-      for (const [lon, lat] of course.lapCoordinates) {
-        west = Math.min(west, lon);
-        east = Math.max(east, lon);
-        south = Math.min(south, lat);
-        north = Math.max(north, lat);
-      }
+    for (const [lon, lat] of coordinates) {
+      west = Math.min(west, lon);
+      east = Math.max(east, lon);
+      south = Math.min(south, lat);
+      north = Math.max(north, lat);
     }
+    if (!Number.isFinite(west)) return;
     map.fitBounds(
       [
         [west, south],
@@ -192,6 +197,7 @@ export async function createRaceMap(container: HTMLElement, basemap: Basemap, op
       showCourses([{ lapCoordinates, colour: COURSE_COLOUR }]);
     },
     showCourses,
+    fitTo,
     showSections(lines) {
       setData('sections', {
         type: 'FeatureCollection',

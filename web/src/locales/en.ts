@@ -196,6 +196,8 @@ export const en = {
   'alert.silent': 'silent',
   'alert.batteryLow': 'battery low',
   'alert.onReopenedSection': 'on a reopened section',
+  'org.showRace': 'Show {{race}} on the map',
+  'org.showAll': 'All races',
 };
 
 export type Messages = typeof en;

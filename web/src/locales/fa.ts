@@ -198,4 +198,6 @@ export const fa: Messages = {
   'alert.silent': 'بی‌صدا',
   'alert.batteryLow': 'باتری کم',
   'alert.onReopenedSection': 'روی بخش بازگشایی‌شده',
+  'org.showRace': 'نمایش {{race}} روی نقشه',
+  'org.showAll': 'همهٔ مسابقه‌ها',
 };

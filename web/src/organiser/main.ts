@@ -72,10 +72,21 @@ async function open(): Promise<void> {
       const swatch = document.createElement('span');
       swatch.className = 'swatch';
       swatch.style.background = viewed.get(r.raceId)!.colour;
-      li.append(swatch, t('org.raceLine', { race: localName(r), private: r.isPrivate ? t('org.private') : '', count: localDigits(String(r.participantCount)) }));
+      // The race's name zooms the map to its course: at the overview's zoom a stadium track or a
+      // park loop is a dot beside a marathon.
+      const zoom = document.createElement('button');
+      zoom.type = 'button';
+      zoom.className = 'link';
+      zoom.dataset['race'] = r.raceId;
+      zoom.textContent = localName(r);
+      zoom.setAttribute('aria-label', t('org.showRace', { race: localName(r) }));
+      zoom.addEventListener('click', () => map.fitTo(viewed.get(r.raceId)!.course.lapCoordinates));
+      li.append(swatch, zoom, t('org.raceLine', { race: '', private: r.isPrivate ? t('org.private') : '', count: localDigits(String(r.participantCount)) }));
       return li;
     }),
   );
+
+  $('show-all').addEventListener('click', () => map.fitTo([...viewed.values()].flatMap((v) => v.course.lapCoordinates)));
 
   const render = (): void => {
     const points: RunnerPoint[] = [];
