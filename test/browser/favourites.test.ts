@@ -72,8 +72,9 @@ describe.skipIf(!available)('favourites on the spectator page (Chromium)', () =>
       await page.press('#follow-input', 'Enter');
       await expect.poll(() => page.textContent('#followed-name')).toBe(label);
       await page.click('#favourite-toggle');
-      expect(await page.getAttribute('#favourite-toggle', 'aria-pressed')).toBe('true');
-      expect(await page.textContent('#favourites-list')).toContain(`${label} · Street 10 km`);
+      // (The page draws on its next frame: waited for, not read at once.)
+      await expect.poll(() => page.getAttribute('#favourite-toggle', 'aria-pressed')).toBe('true');
+      await expect.poll(() => page.textContent('#favourites-list')).toContain(`${label} · Street 10 km`);
 
       // Kept in this browser: after a reload, still a favourite, and drawn in the favourites' colour.
       await page.reload();

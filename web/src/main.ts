@@ -489,7 +489,7 @@ async function start(): Promise<void> {
   followInput.addEventListener('change', () => {
     const runner = viewing?.race.find(followInput.value);
     if (runner) follow(runner.runnerIndex);
-    else setMessage(followInput.value ? `No runner matches “${followInput.value}”.` : '');
+    else setMessage(followInput.value ? t('noMatch', { query: followInput.value }) : '');
   });
   $('unfollow').addEventListener('click', () => follow(null));
   $('favourite-toggle').addEventListener('click', () => {
