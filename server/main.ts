@@ -17,6 +17,8 @@ import { createRedisAdapter, type RedisAdapter } from './realtime/redis-adapter.
 import { createMemoryStores } from './ports/stores.ts';
 import { RaceService } from './race-service.ts';
 import { ShareLinks } from './share-links.ts';
+import { MemoryLinkStore } from './ports/link-store.ts';
+import { RedisLinkStore } from './ports/redis-link-store.ts';
 
 const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
@@ -47,6 +49,11 @@ async function main(): Promise<void> {
     await rateLimitRedis.connect();
   }
   const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs() });
+  // Live links on Redis: issued and revoked through any process, kept across restarts. They work
+  // on every process when all share LINK_SECRET (else each signs with its own random secret).
+  const linkStore = config.redisUrl ? await RedisLinkStore.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger }) : new MemoryLinkStore();
+  const shareLinks = new ShareLinks(config.linkSecret === null ? randomBytes(32) : Buffer.from(config.linkSecret), linkStore);
+  await shareLinks.start(clock.nowMs());
 
   const organiserToken = config.organiserToken ?? randomBytes(24).toString('base64url');
   const httpServer = createServer();
@@ -59,7 +66,7 @@ async function main(): Promise<void> {
     basemap: config.basemap,
     webRoot: WEB_ROOT,
     publicUrl: config.publicUrl,
-    shareLinks: new ShareLinks(config.linkSecret === null ? randomBytes(32) : Buffer.from(config.linkSecret)),
+    shareLinks,
     trustProxy: config.trustProxy,
     metricsToken: config.metricsToken,
     ...(redisAdapter ? { adapter: redisAdapter.adapter } : {}),
@@ -87,6 +94,7 @@ async function main(): Promise<void> {
   if (config.organiserToken === null) lines.push(`Organiser token: ${organiserToken}  (set ORGANISER_TOKEN to choose one)`);
   if (config.demoSpeed !== 1) lines.push(`Clock speed:     ${config.demoSpeed}x real time`);
   if (config.redisUrl) lines.push(`Redis:           ${config.redisPrefix} on ${redactUrl(config.redisUrl)}, ${config.redisAdapter} adapter, process ${stores.leases.holderId}`);
+  if (config.redisUrl && config.linkSecret === null) lines.push('Live links:      valid here only, until a restart (set LINK_SECRET, the same everywhere)');
 
   let simulation: ReturnType<typeof startDemoSimulation> | null = null;
   if (config.simulate) {
@@ -118,6 +126,7 @@ async function main(): Promise<void> {
       .close()
       .then(() => redisAdapter?.close())
       .then(() => rateLimitRedis?.quit())
+      .then(() => linkStore.close())
       .then(() => stores.close())
       .then(
         () => process.exit(0),

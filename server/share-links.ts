@@ -1,8 +1,11 @@
 // Private live links: anyone holding one may follow one runner, even in a private race, and see
 // nothing else of that race. A link is signed (HMAC-SHA256 over its claims), expires, and can be
-// revoked; an altered link fails its signature, and so does one signed by another server.
+// revoked; an altered link fails its signature, and so does one signed by another server. Links
+// and revocations are kept in a store (server/ports/link-store.ts): this process's memory, or
+// Redis, shared by every process.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCodes } from '../shared/protocol.ts';
+import { MemoryLinkStore, type LinkStore } from './ports/link-store.ts';
 
 export interface ShareLinkClaims {
   linkId: string;
@@ -27,33 +30,32 @@ export const MAX_LINKS_PER_PARTICIPANT = 20;
 export const MAX_LINKS = 100_000;
 
 export class ShareLinks {
-  private readonly active = new Map<string, ShareLinkClaims>();
-  /** Active link ids by participant, for their list and their bound. */
-  private readonly byParticipant = new Map<string, Set<string>>();
-  /** Revoked links until they would have expired anyway (then an expired link is refused as such). */
-  private readonly revoked = new Map<string, number>();
+  /** Revoked links until they would have expired anyway, as the store told (then an expired link is refused as such). */
+  private readonly revokedLinks = new Map<string, number>();
   private readonly revokeListeners: Array<(linkId: string) => void> = [];
 
-  constructor(private readonly secret: Buffer) {
+  /**
+   * `store`: where links and revocations are kept (default: this process's memory). With a shared
+   * store (Redis) and the same secret on every process, a link works on all of them and after a
+   * restart, and a revocation through any of them holds on all.
+   */
+  constructor(
+    private readonly secret: Buffer,
+    private readonly store: LinkStore = new MemoryLinkStore(),
+  ) {
     if (secret.length < 32) throw new Error('the share-link secret needs at least 32 bytes');
+    store.onRevoked((linkId, expiresAtMs) => this.noteRevoked(linkId, expiresAtMs));
+  }
+
+  /** Learns the revocations made before this process started (a shared store only has any). */
+  async start(nowMs: number): Promise<void> {
+    for (const [linkId, expiresAtMs] of await this.store.revoked(nowMs)) this.revokedLinks.set(linkId, expiresAtMs);
   }
 
   /** A new link, or null when the runner, or the server, has as many as it may hold. */
-  issue(raceId: string, participantId: string, expiresAtMs: number, nowMs: number): IssuedLink | null {
-    this.forgetExpired(participantId, nowMs);
-    if ((this.byParticipant.get(participantId)?.size ?? 0) >= MAX_LINKS_PER_PARTICIPANT) return null;
-    if (this.active.size >= MAX_LINKS || this.revoked.size >= MAX_LINKS) {
-      this.forgetAllExpired(nowMs);
-      if (this.active.size >= MAX_LINKS || this.revoked.size >= MAX_LINKS) return null;
-    }
+  async issue(raceId: string, participantId: string, expiresAtMs: number, nowMs: number): Promise<IssuedLink | null> {
     const claims: ShareLinkClaims = { linkId: randomBytes(9).toString('base64url'), raceId, participantId, expiresAtMs };
-    this.active.set(claims.linkId, claims);
-    let own = this.byParticipant.get(participantId);
-    if (!own) {
-      own = new Set();
-      this.byParticipant.set(participantId, own);
-    }
-    own.add(claims.linkId);
+    if (!(await this.store.add(claims, nowMs, MAX_LINKS_PER_PARTICIPANT, MAX_LINKS))) return null;
     const payload = Buffer.from(JSON.stringify([1, claims.linkId, raceId, participantId, expiresAtMs])).toString('base64url');
     return { ...claims, token: `${payload}.${this.sign(payload)}` };
   }
@@ -74,53 +76,44 @@ export class ShareLinks {
     }
     if (!Array.isArray(fields) || fields[0] !== 1 || fields.length !== 5) return invalid;
     const [, linkId, raceId, participantId, expiresAtMs] = fields as [number, string, string, string, number];
-    if (this.revoked.has(linkId)) return { ok: false, code: ErrorCodes.LINK_REVOKED, message: 'this link was revoked by the runner or the organisers' };
+    if (this.revokedLinks.has(linkId)) return { ok: false, code: ErrorCodes.LINK_REVOKED, message: 'this link was revoked by the runner or the organisers' };
     if (nowMs >= expiresAtMs) return { ok: false, code: ErrorCodes.LINK_EXPIRED, message: 'this link has expired; ask the runner for a new one' };
-    // Links and their revocations are kept in memory: a link this server does not know (issued
-    // before a restart) might have been revoked since, so it is refused rather than trusted.
-    if (!this.active.has(linkId)) return { ok: false, code: ErrorCodes.LINK_INVALID, message: 'this link is no longer known here (the server restarted); ask the runner for a new one' };
+    // In memory, links and their revocations die with the process: a link it does not know
+    // (issued before a restart) might have been revoked since, so it is refused rather than
+    // trusted. A shared store keeps every revocation, so a signed link it has not seen is good.
+    if (this.store instanceof MemoryLinkStore && !this.store.isActive(linkId)) {
+      return { ok: false, code: ErrorCodes.LINK_INVALID, message: 'this link is no longer known here (the server restarted); ask the runner for a new one' };
+    }
+    if (this.revokedLinks.size > MAX_LINKS) this.forgetExpiredRevocations(nowMs);
     return { ok: true, claims: { linkId, raceId, participantId, expiresAtMs } };
   }
 
   /** Revokes a link; returns its claims, or null for a link that is not active. */
-  revoke(linkId: string): ShareLinkClaims | null {
-    const claims = this.active.get(linkId);
-    if (!claims) return null;
-    this.drop(claims);
-    this.revoked.set(linkId, claims.expiresAtMs);
-    for (const listener of this.revokeListeners) listener(linkId);
+  async revoke(linkId: string, nowMs: number): Promise<ShareLinkClaims | null> {
+    const claims = await this.store.revoke(linkId, nowMs);
+    // Refused here at once, not only when the store's news of it comes back.
+    if (claims) this.noteRevoked(linkId, claims.expiresAtMs);
     return claims;
   }
 
+  private noteRevoked(linkId: string, expiresAtMs: number): void {
+    if (this.revokedLinks.has(linkId)) return;
+    this.revokedLinks.set(linkId, expiresAtMs);
+    for (const listener of this.revokeListeners) listener(linkId);
+  }
+
   /** The links of a participant that have not been revoked or expired. */
-  linksOf(participantId: string, nowMs: number): ShareLinkClaims[] {
-    return [...(this.byParticipant.get(participantId) ?? [])].flatMap((linkId) => {
-      const claims = this.active.get(linkId);
-      return claims && claims.expiresAtMs > nowMs ? [claims] : [];
-    });
+  linksOf(participantId: string, nowMs: number): Promise<ShareLinkClaims[]> {
+    return this.store.ofParticipant(participantId, nowMs);
   }
 
-  private drop(claims: ShareLinkClaims): void {
-    this.active.delete(claims.linkId);
-    const own = this.byParticipant.get(claims.participantId);
-    own?.delete(claims.linkId);
-    if (own?.size === 0) this.byParticipant.delete(claims.participantId);
-  }
-
-  private forgetExpired(participantId: string, nowMs: number): void {
-    for (const linkId of [...(this.byParticipant.get(participantId) ?? [])]) {
-      const claims = this.active.get(linkId);
-      if (claims && claims.expiresAtMs <= nowMs) this.drop(claims);
-    }
-  }
-
-  private forgetAllExpired(nowMs: number): void {
-    for (const claims of [...this.active.values()]) if (claims.expiresAtMs <= nowMs) this.drop(claims);
-    for (const [linkId, expiresAtMs] of this.revoked) if (expiresAtMs <= nowMs) this.revoked.delete(linkId);
-  }
-
+  /** Told of every revocation (by any process, with a shared store): a follower on it is ended. */
   onRevoked(listener: (linkId: string) => void): void {
     this.revokeListeners.push(listener);
+  }
+
+  private forgetExpiredRevocations(nowMs: number): void {
+    for (const [linkId, expiresAtMs] of this.revokedLinks) if (expiresAtMs <= nowMs) this.revokedLinks.delete(linkId);
   }
 
   private sign(payload: string): string {

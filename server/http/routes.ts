@@ -320,41 +320,42 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     path: token ? `/follow.html#link=${encodeURIComponent(token)}` : '',
     ...(token ? { link: token } : {}),
   });
-  const issueLink = (req: Request, res: Response, participantId: string) => {
+  const issueLink = async (req: Request, res: Response, participantId: string) => {
     const body = parseInput(linkRequest, req.body ?? {});
     if (!body.success) return sendError(res, ErrorCodes.MALFORMED_REQUEST, describeIssues(body.error).join('; '));
     const participant = service.participant(participantId);
     if (!participant) return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
     const nowMs = clock.nowMs();
-    const link = deps.shareLinks.issue(participant.raceId, participantId, nowMs + body.data.validForHours * 3600_000, nowMs);
+    const link = await deps.shareLinks.issue(participant.raceId, participantId, nowMs + body.data.validForHours * 3600_000, nowMs);
     if (!link) {
       return sendError(res, ErrorCodes.CAPACITY_REACHED, `a runner has at most ${MAX_LINKS_PER_PARTICIPANT} live links at once (the server ${MAX_LINKS}); revoke one first`);
     }
     res.status(201).set('cache-control', 'no-store').json(okAck(linkInfo(link, link.token)));
   };
-  app.post('/api/device/share-links', jsonBody, (req, res) => {
+  app.post('/api/device/share-links', jsonBody, async (req, res) => {
     const device = deviceOf(req);
     if (!device) return sendError(res, ErrorCodes.UNKNOWN_DEVICE, 'send the device token as "Authorization: Bearer <token>"');
-    issueLink(req, res, device.participantId);
+    await issueLink(req, res, device.participantId);
   });
-  app.get('/api/device/share-links', (req, res) => {
+  app.get('/api/device/share-links', async (req, res) => {
     const device = deviceOf(req);
     if (!device) return sendError(res, ErrorCodes.UNKNOWN_DEVICE, 'send the device token as "Authorization: Bearer <token>"');
-    res.set('cache-control', 'no-store').json(okAck({ links: deps.shareLinks.linksOf(device.participantId, clock.nowMs()).map((l) => linkInfo(l)) }));
+    const links = await deps.shareLinks.linksOf(device.participantId, clock.nowMs());
+    res.set('cache-control', 'no-store').json(okAck({ links: links.map((l) => linkInfo(l)) }));
   });
-  app.delete('/api/device/share-links/:linkId', (req, res) => {
+  app.delete('/api/device/share-links/:linkId', async (req, res) => {
     const device = deviceOf(req);
     if (!device) return sendError(res, ErrorCodes.UNKNOWN_DEVICE, 'send the device token as "Authorization: Bearer <token>"');
     // A runner revokes only their own links.
-    const own = deps.shareLinks.linksOf(device.participantId, Number.NEGATIVE_INFINITY).some((l) => l.linkId === req.params['linkId']);
-    if (!own || !deps.shareLinks.revoke(String(req.params['linkId']))) return sendError(res, ErrorCodes.NOT_FOUND, 'no such link of yours');
+    const own = (await deps.shareLinks.linksOf(device.participantId, Number.NEGATIVE_INFINITY)).some((l) => l.linkId === req.params['linkId']);
+    if (!own || !(await deps.shareLinks.revoke(String(req.params['linkId']), clock.nowMs()))) return sendError(res, ErrorCodes.NOT_FOUND, 'no such link of yours');
     res.json(okAck(null));
   });
-  app.post('/api/organiser/participants/:participantId/share-links', jsonBody, (req, res) => {
-    issueLink(req, res, String(req.params['participantId']));
+  app.post('/api/organiser/participants/:participantId/share-links', jsonBody, async (req, res) => {
+    await issueLink(req, res, String(req.params['participantId']));
   });
-  app.delete('/api/organiser/share-links/:linkId', (req, res) => {
-    if (!deps.shareLinks.revoke(String(req.params['linkId']))) return sendError(res, ErrorCodes.NOT_FOUND, 'no such active link');
+  app.delete('/api/organiser/share-links/:linkId', async (req, res) => {
+    if (!(await deps.shareLinks.revoke(String(req.params['linkId']), clock.nowMs()))) return sendError(res, ErrorCodes.NOT_FOUND, 'no such active link');
     res.json(okAck(null));
   });
   // What a link shows, over HTTP (the page then follows live over Socket.IO).

@@ -117,13 +117,13 @@ class CountingShareLinks extends ShareLinks {
     this.counters = counters;
   }
   // (Rest parameters: the signatures are ShareLinks' own, whatever they become.)
-  override issue(...args: Parameters<ShareLinks['issue']>): ReturnType<ShareLinks['issue']> {
-    const issued = super.issue(...args);
+  override async issue(...args: Parameters<ShareLinks['issue']>): ReturnType<ShareLinks['issue']> {
+    const issued = await super.issue(...args);
     if (issued) this.counters.links++;
     return issued;
   }
-  override revoke(...args: Parameters<ShareLinks['revoke']>): ReturnType<ShareLinks['revoke']> {
-    const revoked = super.revoke(...args);
+  override async revoke(...args: Parameters<ShareLinks['revoke']>): ReturnType<ShareLinks['revoke']> {
+    const revoked = await super.revoke(...args);
     if (revoked) this.counters.links++;
     return revoked;
   }

@@ -1,0 +1,78 @@
+// Live links with two real server processes on the real Redis and one LINK_SECRET: a link issued
+// through one process works on the other and after both restart, is listed on both, and a
+// revocation made through either holds on both at once and after a restart.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../shared/protocol.ts';
+import { REDIS_URL, redis } from '../support/requirements.ts';
+import { startServerProcess, writeEventFile, type ServerProcess } from '../../simulations/server-process.ts';
+import { testEventJson } from '../support/fixtures.ts';
+import { TEST_ORGANISER_TOKEN } from '../support/test-server.ts';
+
+const { available } = await redis();
+const json = testEventJson(Date.now() - 10 * 60_000);
+const eventFile = writeEventFile(json);
+const deviceToken = json.races[0]!.participants[0]!.deviceToken;
+const processes: ServerProcess[] = [];
+const prefix = `test:${randomBytes(6).toString('hex')}`;
+
+afterAll(async () => {
+  await Promise.all(processes.map((p) => p.kill()));
+  if (!available) return;
+  const admin = new Redis(REDIS_URL);
+  const keys = await admin.keys(`${prefix}:*`);
+  if (keys.length > 0) await admin.del(...keys);
+  await admin.quit();
+});
+
+describe.skipIf(!available)('live links on two processes sharing Redis', () => {
+  const env = { REDIS_URL, REDIS_PREFIX: prefix, LINK_SECRET: randomBytes(24).toString('hex'), ORGANISER_TOKEN: TEST_ORGANISER_TOKEN, TICK_MS: '200' };
+  const start = async () => {
+    const server = await startServerProcess(eventFile, env);
+    processes.push(server);
+    return server;
+  };
+  const device = { authorization: `Bearer ${deviceToken}` };
+  const issue = async (server: ServerProcess) => {
+    const response = await fetch(`${server.url}/api/device/share-links`, {
+      method: 'POST',
+      headers: { ...device, 'content-type': 'application/json' },
+      body: JSON.stringify({ validForHours: 1 }),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { data: { linkId: string; link: string } }).data;
+  };
+  const follow = async (server: ServerProcess, link: string) => (await fetch(`${server.url}/api/follow`, { headers: { 'x-live-link': link } })).json() as Promise<{ ok: boolean; code?: string }>;
+  const listed = async (server: ServerProcess) =>
+    ((await (await fetch(`${server.url}/api/device/share-links`, { headers: device })).json()) as { data: { links: Array<{ linkId: string }> } }).data.links.map((l) => l.linkId);
+
+  it('work on every process and after a restart; a revocation through either holds on both, at once and after a restart', async () => {
+    const a = await start();
+    const b = await start();
+    const first = await issue(a);
+    const second = await issue(b);
+    // Each works on the process that did not issue it, and both are listed on both.
+    expect(await follow(b, first.link)).toMatchObject({ ok: true });
+    expect(await follow(a, second.link)).toMatchObject({ ok: true });
+    expect((await listed(a)).sort()).toEqual([first.linkId, second.linkId].sort());
+    expect((await listed(b)).sort()).toEqual([first.linkId, second.linkId].sort());
+
+    // Revoked through B: refused by B at once, and by A as soon as the news is there.
+    expect((await fetch(`${b.url}/api/device/share-links/${first.linkId}`, { method: 'DELETE', headers: device })).status).toBe(200);
+    expect(await follow(b, first.link)).toMatchObject({ ok: false, code: ErrorCodes.LINK_REVOKED });
+    await expect.poll(() => follow(a, first.link), { timeout: 5_000 }).toMatchObject({ ok: false, code: ErrorCodes.LINK_REVOKED });
+    expect(await listed(a)).toEqual([second.linkId]);
+
+    // Both processes gone and one started again: the revocation and the other link are still there.
+    await Promise.all([a.kill(), b.kill()]);
+    const again = await start();
+    expect(await follow(again, first.link)).toMatchObject({ ok: false, code: ErrorCodes.LINK_REVOKED });
+    expect(await follow(again, second.link)).toMatchObject({ ok: true });
+    expect(await listed(again)).toEqual([second.linkId]);
+    // An organiser's revocation goes the same way.
+    const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}` };
+    expect((await fetch(`${again.url}/api/organiser/share-links/${second.linkId}`, { method: 'DELETE', headers: organiser })).status).toBe(200);
+    expect(await follow(again, second.link)).toMatchObject({ ok: false, code: ErrorCodes.LINK_REVOKED });
+  });
+});
