@@ -38,8 +38,6 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY server/ server/
 COPY shared/ shared/
-# server/main.ts imports simulations/demo-runners.ts (the demo's simulated runners).
-COPY simulations/ simulations/
 COPY --from=web /app/web/dist web/dist
 USER node
 EXPOSE 8080

@@ -4,6 +4,8 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+const SIMULATIONS_OUT = { group: ['**/simulations/**'], message: 'the server does not import the simulations (they import it)' };
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'web/dist/', 'dist/', 'coverage/'] },
   js.configs.recommended,
@@ -26,9 +28,18 @@ export default tseslint.config(
             name,
             message: 'the core and shared code stay free of transport, storage and logging libraries',
           })),
-          patterns: [{ group: ['node:*'], message: 'the core and shared code run in the browser too; keep Node APIs at the edges' }],
+          patterns: [
+            { group: ['node:*'], message: 'the core and shared code run in the browser too; keep Node APIs at the edges' },
+            SIMULATIONS_OUT,
+          ],
         },
       ],
     },
+  },
+  {
+    // The server runs without the simulations: what the demo needs of them lives in server/demo/.
+    files: ['server/**/*.ts'],
+    ignores: ['server/core/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [SIMULATIONS_OUT] }] },
   },
 );

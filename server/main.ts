@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { startDemoSimulation } from '../simulations/demo-runners.ts';
+import { startDemoSimulation } from './demo/simulated-runners.ts';
 import { createApplication } from './app.ts';
 import { BasemapError, checkPmtilesArchive, describeBasemap } from './basemap.ts';
 import { ConfigError, loadConfig } from './config.ts';

@@ -11,7 +11,7 @@ import { defaultEngineOptions, type EngineOptions } from '../server/core/engine-
 import { RaceTracker, type Fix } from '../server/core/race-tracker.ts';
 import { unpackCrossing } from '../server/core/timing-points.ts';
 import { outAndBack, parkLoop } from './course-shapes.ts';
-import { seededRandom, type Random } from './random.ts';
+import { seededRandom, type Random } from '../shared/random.ts';
 
 /** A fix within this of the true distance along the race counts as accurate. */
 export const ACCURATE_WITHIN_M = 20;

@@ -9,7 +9,7 @@ import { RaceTracker } from '../server/core/race-tracker.ts';
 import { packCrossing, withCrossing } from '../server/core/timing-points.ts';
 import { loadEventFile } from '../server/event/event-file.ts';
 import { noisyRun } from './noisy-run.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../shared/random.ts';
 
 const event = await loadEventFile(DEMO_EVENT_FILE);
 const marathon = event.races.find((r) => r.raceId === 'men-42k')!;

@@ -24,7 +24,7 @@ import type { Ack, ClientConfig, RaceSummary } from '../shared/protocol.ts';
 import { formatTable, missedTargets, runScenario, scenarios, VARIANTS, type ScenarioResult } from './accuracy.ts';
 import { formatClosures, runClosures } from './closures.ts';
 import { formatEta, runEta } from './eta.ts';
-import { startDemoSimulation } from './demo-runners.ts';
+import { startDemoSimulation } from '../server/demo/simulated-runners.ts';
 
 const usage = `usage: npm run sim -- demo [event.json] [--url URL] [--speed N] [--organiser-token T] [--seed N]
        npm run sim -- accuracy [--json] [--seed N] [--only NAME] [--seeds COUNT] [--misses N]

@@ -5,7 +5,7 @@ import { RunnerStatus } from '../shared/protocol.ts';
 import { sectionStatus, type ClosureRace, type SectionDefinition, type SectionStatus } from '../server/core/closures.ts';
 import { RaceTracker } from '../server/core/race-tracker.ts';
 import type { LoadedEvent, LoadedRace } from '../server/event/event-file.ts';
-import { seededRandom, type Random } from './random.ts';
+import { seededRandom, type Random } from '../shared/random.ts';
 
 /** Cutoff paces of the demo's street races (the virtual sweeper), s/km. */
 export const DEMO_CUTOFF_SEC_PER_KM: Record<string, number> = { 'men-42k': 497, 'men-21k': 511, 'men-10k': 540 };

@@ -8,7 +8,7 @@ import { buildCourse, type Course } from '../server/core/course.ts';
 import { RaceTracker } from '../server/core/race-tracker.ts';
 import { estimateArrival } from '../shared/eta.ts';
 import { outAndBack } from './course-shapes.ts';
-import { seededRandom, type Random } from './random.ts';
+import { seededRandom, type Random } from '../shared/random.ts';
 
 interface EtaScenario {
   name: string;

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Ack, FixInput, PositionAccepted } from '../shared/protocol.ts';
 import { loadEventFile } from '../server/event/event-file.ts';
 import { LeanSocket } from './load-clients.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../shared/random.ts';
 
 export interface RunnerWorkerData {
   eventFile: string;

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { LonLat } from '../shared/course-path.ts';
 import { axisSections, DEMO_CUTOFF_SEC_PER_KM } from './closures.ts';
 import { outAndBack, parkLoop } from './course-shapes.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../shared/random.ts';
 
 const outDir = fileURLToPath(new URL('../server/demo/', import.meta.url));
 const random = seededRandom(20161104);

@@ -2,7 +2,7 @@
 // for snapping tests and evaluations.
 import type { Course } from '../server/core/course.ts';
 import type { Fix } from '../server/core/race-tracker.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../shared/random.ts';
 
 export interface NoisyRunOptions {
   startMs: number;

@@ -6,7 +6,7 @@ import { chromium as playwright, type Browser, type Page } from 'playwright-core
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaledClock } from '../../server/core/clock.ts';
 import { loadEventFile, type LoadedEvent } from '../../server/event/event-file.ts';
-import { startDemoSimulation, type DemoSimulation } from '../../simulations/demo-runners.ts';
+import { startDemoSimulation, type DemoSimulation } from '../../server/demo/simulated-runners.ts';
 import { COURSE_COLOUR, FOLLOWED_COLOUR, RUNNER_COLOURS } from '../../web/src/colours.ts';
 import { eventSecrets, expectClean, guardPage } from '../support/browser-guard.ts';
 import { countPixelsNear, hexToRgb } from '../support/pixels.ts';

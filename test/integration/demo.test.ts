@@ -7,7 +7,7 @@ import { RunnerStatus, type Alert } from '../../shared/protocol.ts';
 import { DEMO_EVENT_FILE } from '../../server/config.ts';
 import { scaledClock } from '../../server/core/clock.ts';
 import { loadEventFile, type LoadedEvent } from '../../server/event/event-file.ts';
-import { startDemoSimulation, type DemoSimulation } from '../../simulations/demo-runners.ts';
+import { startDemoSimulation, type DemoSimulation } from '../../server/demo/simulated-runners.ts';
 import type { Replay } from '../../server/replay.ts';
 import { TEST_ORGANISER_TOKEN, startTestServer, type TestServer } from '../support/test-server.ts';
 

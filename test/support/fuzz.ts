@@ -1,7 +1,7 @@
 // Seeded fuzzing of every HTTP route and every Socket.IO event (the hardening issue: "no crash,
 // no 5xx, only documented codes, and no state change after a rejected input").
 //
-// Inputs come from one seeded generator (simulations/random.ts): valid requests built from what
+// Inputs come from one seeded generator (shared/random.ts): valid requests built from what
 // the server holds now (races, participants and their tokens, links, alerts, sections), the same
 // requests mutated (wrong types, NaN and Infinity as strings, huge and negative numbers, missing
 // and extra fields, unicode, long strings, deep nesting, `__proto__`/`constructor` keys, path
@@ -60,7 +60,7 @@ import { ShareLinks } from '../../server/share-links.ts';
 import type { Logger } from '../../server/logger.ts';
 import { pino } from 'pino';
 import { decodeDelta } from '../../shared/wire.ts';
-import { seededRandom, type Random } from '../../simulations/random.ts';
+import { seededRandom, type Random } from '../../shared/random.ts';
 import { PRIVATE_KEY, testEvent } from './fixtures.ts';
 import { startTestServer, TEST_ORGANISER_TOKEN, type TestServer } from './test-server.ts';
 

@@ -7,7 +7,7 @@ import { laneRadiusM, trackLapCoordinates, trackLapLengthM } from '../../server/
 import { loadEventFile } from '../../server/event/event-file.ts';
 import { parkLoop } from '../../simulations/course-shapes.ts';
 import { DEMO_EVENT_FILE } from '../../server/config.ts';
-import { seededRandom } from '../../simulations/random.ts';
+import { seededRandom } from '../../shared/random.ts';
 
 const azadi = { centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168, lane: 1 };
 

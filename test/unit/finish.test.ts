@@ -7,7 +7,7 @@ import { judgeEpisode, type Episode } from '../../server/core/episode.ts';
 import { crossingFromEstimates, decideFinish, type Estimate, type FinishEvidence } from '../../server/core/finish.ts';
 import { UNTIMED_CROSSING, packCrossing, timingPointsFor, unpackCrossing } from '../../server/core/timing-points.ts';
 import { loadEventFile, type LoadedEvent } from '../../server/event/event-file.ts';
-import { seededRandom } from '../../simulations/random.ts';
+import { seededRandom } from '../../shared/random.ts';
 
 const LINE_M = 10_000;
 const T0 = Date.UTC(2026, 10, 22, 7, 0);

@@ -8,7 +8,7 @@ import { RaceTracker } from '../../server/core/race-tracker.ts';
 import { copyRunnerState, type RunnerState } from '../../server/core/runner-state.ts';
 import { loadEventFile, type LoadedEvent } from '../../server/event/event-file.ts';
 import { noisyRun } from '../../simulations/noisy-run.ts';
-import { seededRandom } from '../../simulations/random.ts';
+import { seededRandom } from '../../shared/random.ts';
 
 const START_MS = Date.UTC(2026, 10, 22, 6, 0);
 let event: LoadedEvent;

@@ -6,7 +6,7 @@ import type { LonLat } from '../../shared/course-path.ts';
 import { buildCourse, type Course } from '../../server/core/course.ts';
 import { searchCourse } from '../../server/core/snap.ts';
 import { outAndBack } from '../../simulations/course-shapes.ts';
-import { seededRandom } from '../../simulations/random.ts';
+import { seededRandom } from '../../shared/random.ts';
 
 /**
  * Tolerances: offsets within 0.3 m; distances along within 0.5 m + 0.2% (Turf's sphere against

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RunnerStatus } from '../../shared/protocol.ts';
 import { DELTA_CROSSING_BYTES, DELTA_ENTRY_BYTES, DELTA_HEADER_BYTES, MAX_WIRE_DISTANCE_M, decodeDelta, encodeDelta } from '../../shared/wire.ts';
-import { seededRandom } from '../../simulations/random.ts';
+import { seededRandom } from '../../shared/random.ts';
 
 describe('delta wire format', () => {
   it('round-trips entries to the decimetre', () => {

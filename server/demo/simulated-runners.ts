@@ -7,11 +7,11 @@ import type {
   DeviceServerToClientEvents,
   FixInput,
   PositionAccepted,
-} from '../shared/protocol.ts';
-import type { Clock } from '../server/core/clock.ts';
-import type { Course } from '../server/core/course.ts';
-import type { LoadedEvent } from '../server/event/event-file.ts';
-import { seededRandom, type Random } from './random.ts';
+} from '../../shared/protocol.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Course } from '../core/course.ts';
+import type { LoadedEvent } from '../event/event-file.ts';
+import { seededRandom, type Random } from '../../shared/random.ts';
 
 export interface DemoSimulationOptions {
   /** Base URL of the server, e.g. http://127.0.0.1:8080. */
