@@ -27,15 +27,17 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   if (config.basemap.kind === 'pmtiles') await checkPmtilesArchive(config.basemap.file);
   const clock = scaledClock(config.demoSpeed);
-  // With LINK_SECRET set, participants without a token in the file get the same one on every
-  // process and after every restart.
-  const event = await loadEventFile(config.eventFile, { tokenSecret: config.linkSecret });
   const stores = config.redisUrl
     ? await createRedisStores({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger, leaseTtlMs: config.leaseTtlMs })
     : createMemoryStores({
         maxLogEntries: config.memoryLogMaxEntries,
         onLogForgotten: (forgotten) => logger.warn({ forgotten }, 'the in-memory ping log is full: its oldest pings are forgotten (with REDIS_URL every ping is kept)'),
       });
+  // The secret that signs live links and derives the tokens of participants the event file gives
+  // none: LINK_SECRET, else one agreed through Redis by the first process (the same on every
+  // process and after restarts), else a random one of this process's own.
+  const secret = config.linkSecret ?? (await stores.agreeSecret(randomBytes(32).toString('base64url')));
+  const event = await loadEventFile(config.eventFile, { tokenSecret: config.linkSecret ?? (config.redisUrl ? secret : null) });
   // Several processes on one Redis: a broadcast to a room reaches its sockets on every one of them.
   let redisAdapter: RedisAdapter | null = null;
   if (config.redisUrl) {
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   // Live links on Redis: issued and revoked through any process, kept across restarts. They work
   // on every process when all share LINK_SECRET (else each signs with its own random secret).
   const linkStore = config.redisUrl ? await RedisLinkStore.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger }) : new MemoryLinkStore();
-  const shareLinks = new ShareLinks(config.linkSecret === null ? randomBytes(32) : Buffer.from(config.linkSecret), linkStore);
+  const shareLinks = new ShareLinks(Buffer.from(secret), linkStore);
   await shareLinks.start(clock.nowMs());
 
   const organiserToken = config.organiserToken ?? randomBytes(24).toString('base64url');
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
   if (config.organiserToken === null) lines.push(`Organiser token: ${organiserToken}  (set ORGANISER_TOKEN to choose one)`);
   if (config.demoSpeed !== 1) lines.push(`Clock speed:     ${config.demoSpeed}x real time`);
   if (config.redisUrl) lines.push(`Redis:           ${config.redisPrefix} on ${redactUrl(config.redisUrl)}, ${config.redisAdapter} adapter, process ${stores.leases.holderId}`);
-  if (config.redisUrl && config.linkSecret === null) lines.push('Live links:      valid here only, until a restart (set LINK_SECRET, the same everywhere)');
+  if (config.redisUrl && config.linkSecret === null) lines.push('Secret:          agreed through Redis (links and generated device tokens hold on every process; LINK_SECRET to choose it)');
 
   let simulation: ReturnType<typeof startDemoSimulation> | null = null;
   if (config.simulate) {

@@ -380,6 +380,11 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<St
       const agreed = Number(await redis.get(key));
       return Number.isFinite(agreed) && agreed > 0 ? agreed : proposedMs;
     },
+    agreeSecret: async (proposed) => {
+      const key = `${options.keyPrefix}:event:secret`;
+      await redis.set(key, proposed, 'NX');
+      return (await redis.get(key)) ?? proposed;
+    },
     isHealthy: async () => {
       if (redis.status !== 'ready') return false;
       try {

@@ -117,6 +117,12 @@ export interface Stores {
    * one to ask sets it.
    */
   agreeDefaultStartMs(proposedMs: number): Promise<number>;
+  /**
+   * The event's secret when none is configured (LINK_SECRET), agreed the same way: what signs
+   * live links and derives the device tokens the event file gives no participant, so that both
+   * hold on every process and after restarts. In memory it is the one proposed.
+   */
+  agreeSecret(proposed: string): Promise<string>;
   /** Whether the stores answer now (for /healthz). */
   isHealthy(): Promise<boolean>;
   close(): Promise<void>;
@@ -333,6 +339,7 @@ export function createMemoryStores(
     leases,
     shared: false,
     agreeDefaultStartMs: async (proposedMs) => proposedMs,
+    agreeSecret: async (proposed) => proposed,
     isHealthy: async () => true,
     close: async () => {},
   };

@@ -75,4 +75,41 @@ describe.skipIf(!available)('live links on two processes sharing Redis', () => {
     expect((await fetch(`${again.url}/api/organiser/share-links/${second.linkId}`, { method: 'DELETE', headers: organiser })).status).toBe(200);
     expect(await follow(again, second.link)).toMatchObject({ ok: false, code: ErrorCodes.LINK_REVOKED });
   });
+  it('without LINK_SECRET, agree one through Redis: generated device tokens and links are the same on every process and after a restart', async () => {
+    // A participant the event file gives no device token.
+    const withoutToken = testEventJson(Date.now() - 10 * 60_000);
+    delete (withoutToken.races[0]!.participants[2] as { deviceToken?: string }).deviceToken;
+    const file = writeEventFile(withoutToken);
+    const ownPrefix = `${prefix}:agreed`;
+    const bare = { REDIS_URL, REDIS_PREFIX: ownPrefix, ORGANISER_TOKEN: TEST_ORGANISER_TOKEN, TICK_MS: '200' };
+    const startBare = async () => {
+      const server = await startServerProcess(file, bare);
+      processes.push(server);
+      return server;
+    };
+    const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}` };
+    const tokenOf = async (server: ServerProcess) => {
+      const body = (await (await fetch(`${server.url}/api/organiser/devices`, { headers: organiser })).json()) as { data: { devices: Array<{ participantId: string; deviceToken: string | null }> } };
+      return body.data.devices.find((d) => d.participantId === 's-3')!.deviceToken;
+    };
+    const a = await startBare();
+    const b = await startBare();
+    expect(a.stdout()).toContain('Secret:          agreed through Redis');
+    const token = await tokenOf(a);
+    expect(token).toMatch(/^\S{16,}$/);
+    expect(await tokenOf(b)).toBe(token);
+    // A link issued through A, with the secret agreed, works on B.
+    const response = await fetch(`${a.url}/api/organiser/participants/s-3/share-links`, {
+      method: 'POST',
+      headers: { ...organiser, 'content-type': 'application/json' },
+      body: JSON.stringify({ validForHours: 1 }),
+    });
+    const { link } = ((await response.json()) as { data: { link: string } }).data;
+    expect(await follow(b, link)).toMatchObject({ ok: true });
+    // Both gone, one started again: the phone set up with the token, and the link, still work.
+    await Promise.all([a.kill(), b.kill()]);
+    const again = await startBare();
+    expect(await tokenOf(again)).toBe(token);
+    expect(await follow(again, link)).toMatchObject({ ok: true });
+  });
 });
