@@ -1,7 +1,11 @@
 // Who each participant is, and the device token that speaks for them: the event file's tokens,
-// tokens organisers issue and revoke, and the checks the ingest edges make. Held apart from the
-// races so that sharing it between processes (docs/REDIS.md) can change this module alone.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// tokens organisers issue and revoke, and the checks the ingest edges make.
+//
+// A token an organiser issues is derived from the event's secret, the participant and a
+// generation number (1 for the first issued, 2 for the next…), so that every process sharing the
+// secret (docs/REDIS.md) makes the same token from the same change in the race's log, and the
+// log never holds a token itself. Generation 0 is the event file's token.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface DeviceIdentity {
   raceId: string;
@@ -18,7 +22,19 @@ export function digest(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
 }
 
+/** A participant's credential as organisers left it: which generation, and whether revoked. */
+export interface CredentialState {
+  generation: number;
+  revoked: boolean;
+}
+
 export class DeviceCredentials {
+  /** Changed credentials only (a participant absent here has the event file's token). */
+  private readonly states = new Map<string, CredentialState>();
+  private readonly eventTokens = new Map<string, string>();
+
+  constructor(private readonly secret: string | Buffer = randomBytes(32)) {}
+
   private readonly byToken = new Map<string, DeviceIdentity>();
   /** A participant's token; null once revoked. */
   private readonly tokenOf = new Map<string, string | null>();
@@ -31,6 +47,7 @@ export class DeviceCredentials {
   }
 
   register(identity: DeviceIdentity, deviceToken: string): void {
+    this.eventTokens.set(identity.participantId, deviceToken);
     this.byParticipant.set(identity.participantId, identity);
     this.byToken.set(deviceToken, identity);
     this.tokenOf.set(identity.participantId, deviceToken);
@@ -62,22 +79,40 @@ export class DeviceCredentials {
     return [...this.byParticipant.values()].map((identity) => ({ ...identity, deviceToken: this.tokenOf.get(identity.participantId) ?? null }));
   }
 
-  /** A new device token for a participant; the old one stops working at once. */
-  issue(participantId: string): string | null {
-    const identity = this.byParticipant.get(participantId);
-    if (!identity) return null;
-    this.drop(participantId);
-    const token = randomBytes(18).toString('base64url');
-    this.byToken.set(token, identity);
-    this.tokenOf.set(participantId, token);
-    return token;
+  /** The token of a generation of a participant's credential (0: the event file's). */
+  tokenFor(participantId: string, generation: number): string {
+    if (generation === 0) return this.eventTokens.get(participantId) ?? '';
+    return createHmac('sha256', this.secret).update(`device-token:${participantId}:${generation}`).digest('base64url').slice(0, 24);
   }
 
-  /** Revokes a participant's device token: no device of theirs is accepted until a new one is issued. */
-  revoke(participantId: string): boolean {
-    if (!this.byParticipant.has(participantId)) return false;
+  /** Where a participant's credential stands (generation 0, not revoked, until organisers change it). */
+  stateOf(participantId: string): CredentialState {
+    return this.states.get(participantId) ?? { generation: 0, revoked: false };
+  }
+
+  /** Every participant whose credential organisers changed. */
+  changed(): Array<[string, CredentialState]> {
+    return [...this.states];
+  }
+
+  /**
+   * Sets a participant's credential: a new generation's token (the old one stops working at once)
+   * or none (revoked). A state older than the one held (a change applied twice) changes nothing.
+   */
+  setState(participantId: string, state: CredentialState): boolean {
+    const identity = this.byParticipant.get(participantId);
+    if (!identity) return false;
+    const current = this.stateOf(participantId);
+    if (state.generation < current.generation || (state.generation === current.generation && state.revoked === current.revoked)) return true;
     this.drop(participantId);
-    this.tokenOf.set(participantId, null);
+    this.states.set(participantId, { ...state });
+    if (state.revoked) {
+      this.tokenOf.set(participantId, null);
+    } else {
+      const token = this.tokenFor(participantId, state.generation);
+      this.byToken.set(token, identity);
+      this.tokenOf.set(participantId, token);
+    }
     return true;
   }
 

@@ -58,6 +58,14 @@ const raceEditSchema = z.discriminatedUnion('kind', [
    * same place among the fixes, checking the evidence again with the same race clock.
    */
   z.object({ kind: z.literal('silence'), participantId: z.string().min(1).max(128), atMs: z.number().finite() }),
+  // A participant's device credential: a new generation's token, or none (docs/REDIS.md).
+  z.object({
+    kind: z.literal('device'),
+    participantId: z.string().min(1).max(128),
+    generation: z.number().int().min(0).max(1_000_000),
+    revoked: z.boolean(),
+    by: z.string().max(64),
+  }),
   z.object({
     kind: z.literal('settings'),
     name: z.string().min(1).max(200).optional(),
@@ -75,6 +83,8 @@ const raceSettingsSchema = z.object({
   startsAtMs: z.number().int(),
   isPrivate: z.boolean(),
   keyDigestHex: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  /** Device credentials organisers changed, of this race's participants: [generation, revoked]. */
+  devices: z.record(z.string().max(128), z.tuple([z.number().int().min(0), z.boolean()])).optional(),
 });
 
 /** What became of an organiser's change. */
@@ -126,6 +136,11 @@ export interface RaceServiceDeps {
   logger: Logger;
   /** Start time of races that do not set one. */
   defaultStartMs: number;
+  /**
+   * The event's secret (LINK_SECRET, or the one agreed through Redis): device tokens organisers
+   * issue are derived from it, the same on every process. Absent: a random one of this process.
+   */
+  tokenSecret?: string | null;
   engineOptions?: EngineOptions;
   fixLimits?: FixLimits;
 }
@@ -134,7 +149,7 @@ export class RaceService {
   readonly eventName: string;
   private readonly races = new Map<string, RaceEntry>();
   /** Device token → who it belongs to; and each participant's current token (null: revoked). */
-  private readonly credentials = new DeviceCredentials();
+  private readonly credentials: DeviceCredentials;
   readonly stores: Stores;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -194,6 +209,7 @@ export class RaceService {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.fixLimits = deps.fixLimits ?? defaultFixLimits;
+    this.credentials = deps.tokenSecret ? new DeviceCredentials(deps.tokenSecret) : new DeviceCredentials();
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
       this.registerRace(race);
@@ -461,6 +477,12 @@ export class RaceService {
 
   /** Applies an organiser's change; false when it names nobody in the race. */
   private applyEdit(race: RaceEntry, edit: RaceEdit): boolean {
+    if (edit.kind === 'device') {
+      if (!this.credentials.setState(edit.participantId, { generation: edit.generation, revoked: edit.revoked })) return false;
+      this.logger.info({ participantId: edit.participantId, generation: edit.generation }, edit.revoked ? 'device token revoked' : 'device token issued');
+      this.record(edit.by, edit.revoked ? 'device token revoked' : 'device token issued', { raceId: race.raceId, participantId: edit.participantId });
+      return true;
+    }
     if (edit.kind === 'silence') {
       this.silenceInFlight.delete(edit.participantId);
       if (!race.tracker.finishBySilence(edit.participantId, edit.atMs)) return false;
@@ -558,7 +580,17 @@ export class RaceService {
 
   /** A race's settings now, for its checkpoint. */
   private settingsOf(race: RaceEntry): z.infer<typeof raceSettingsSchema> {
-    return { name: race.name, startsAtMs: race.tracker.startsAtMs, isPrivate: race.isPrivate, keyDigestHex: race.keyDigest?.toString('hex') ?? null };
+    const devices: Record<string, [number, boolean]> = {};
+    for (const [participantId, state] of this.credentials.changed()) {
+      if (this.credentials.identity(participantId)?.raceId === race.raceId) devices[participantId] = [state.generation, state.revoked];
+    }
+    return {
+      name: race.name,
+      startsAtMs: race.tracker.startsAtMs,
+      isPrivate: race.isPrivate,
+      keyDigestHex: race.keyDigest?.toString('hex') ?? null,
+      ...(Object.keys(devices).length > 0 ? { devices } : {}),
+    };
   }
 
   /** Settings from a checkpoint (a restarted process): taken as they are, nobody told. */
@@ -567,6 +599,7 @@ export class RaceService {
     race.tracker.setStartsAt(settings.startsAtMs);
     race.isPrivate = settings.isPrivate;
     race.keyDigest = settings.keyDigestHex === null ? null : Buffer.from(settings.keyDigestHex, 'hex');
+    for (const [participantId, [generation, revoked]] of Object.entries(settings.devices ?? {})) this.credentials.setState(participantId, { generation, revoked });
   }
 
   /**
@@ -771,18 +804,26 @@ export class RaceService {
     return this.credentials.identity(participantId);
   }
 
-  /** A new device token for a participant; the old one stops working at once. */
-  issueDeviceToken(participantId: string): string | null {
-    const token = this.credentials.issue(participantId);
-    if (token !== null) this.logger.info({ participantId }, 'device token issued');
-    return token;
+  /**
+   * A new device token for a participant; the old one stops working at once, on every process
+   * (through the race's log with shared stores) and after a restart.
+   */
+  async issueDeviceToken(participantId: string, by: string): Promise<string | 'unknown' | 'unavailable'> {
+    const generation = this.credentials.stateOf(participantId).generation + 1;
+    const outcome = await this.credentialEdit(participantId, { generation, revoked: false }, by);
+    return outcome === 'done' ? this.credentials.tokenFor(participantId, generation) : outcome;
   }
 
   /** Revokes a participant's device token: no device of theirs is accepted until a new one is issued. */
-  revokeDeviceToken(participantId: string): boolean {
-    const revoked = this.credentials.revoke(participantId);
-    if (revoked) this.logger.info({ participantId }, 'device token revoked');
-    return revoked;
+  async revokeDeviceToken(participantId: string, by: string): Promise<EditOutcome> {
+    return this.credentialEdit(participantId, { generation: this.credentials.stateOf(participantId).generation, revoked: true }, by);
+  }
+
+  private async credentialEdit(participantId: string, state: { generation: number; revoked: boolean }, by: string): Promise<EditOutcome> {
+    const identity = this.credentials.identity(participantId);
+    const race = identity ? this.races.get(identity.raceId) : undefined;
+    if (!identity || !race) return 'unknown';
+    return this.edit(race, { kind: 'device', participantId, ...state, by });
   }
 
   /** Called with a participant id whenever their device token stops being valid. */

@@ -300,15 +300,17 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   // Issuing a token replaces the participant's old one; revoking leaves them without any.
-  app.post('/api/organiser/participants/:participantId/device-token', (req, res) => {
-    const token = service.issueDeviceToken(String(req.params['participantId']));
-    if (token === null) return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
+  // (Through the race's log: the change holds on every process and after a restart.)
+  app.post('/api/organiser/participants/:participantId/device-token', async (req, res) => {
+    const token = await service.issueDeviceToken(String(req.params['participantId']), 'organiser');
+    if (token === 'unknown') return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
+    if (token === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the change could not be stored; send it again');
     res.set('cache-control', 'no-store').json(okAck({ participantId: req.params['participantId'], deviceToken: token }));
   });
-  app.delete('/api/organiser/participants/:participantId/device-token', (req, res) => {
-    if (!service.revokeDeviceToken(String(req.params['participantId']))) {
-      return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
-    }
+  app.delete('/api/organiser/participants/:participantId/device-token', async (req, res) => {
+    const outcome = await service.revokeDeviceToken(String(req.params['participantId']), 'organiser');
+    if (outcome === 'unknown') return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
+    if (outcome === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the change could not be stored; send it again');
     res.json(okAck(null));
   });
 

@@ -1,6 +1,8 @@
-// Live links with two real server processes on the real Redis and one LINK_SECRET: a link issued
-// through one process works on the other and after both restart, is listed on both, and a
-// revocation made through either holds on both at once and after a restart.
+// What organisers and runners change about credentials, with two real server processes on the
+// real Redis: live links (issued through one process, they work on the other and after both
+// restart; a revocation through either holds on both, at once and after a restart), the secret
+// the processes agree when LINK_SECRET is unset, and device tokens issued and revoked by
+// organisers (every process honours the change, and a revoked token never comes back).
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,11 +30,15 @@ afterAll(async () => {
 
 describe.skipIf(!available)('live links on two processes sharing Redis', () => {
   const env = { REDIS_URL, REDIS_PREFIX: prefix, LINK_SECRET: randomBytes(24).toString('hex'), ORGANISER_TOKEN: TEST_ORGANISER_TOKEN, TICK_MS: '200' };
-  const start = async () => {
-    const server = await startServerProcess(eventFile, env);
+  /** A process of the event (with LINK_SECRET), or, with `bare`, one on its own prefix without LINK_SECRET. */
+  const start = async (bare?: { prefixSuffix: string; file?: string }) => {
+    const server = bare
+      ? await startServerProcess(bare.file ?? eventFile, { REDIS_URL, REDIS_PREFIX: `${prefix}:${bare.prefixSuffix}`, ORGANISER_TOKEN: TEST_ORGANISER_TOKEN, TICK_MS: '200' })
+      : await startServerProcess(eventFile, env);
     processes.push(server);
     return server;
   };
+  const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}` };
   const device = { authorization: `Bearer ${deviceToken}` };
   const issue = async (server: ServerProcess) => {
     const response = await fetch(`${server.url}/api/device/share-links`, {
@@ -71,7 +77,6 @@ describe.skipIf(!available)('live links on two processes sharing Redis', () => {
     expect(await follow(again, second.link)).toMatchObject({ ok: true });
     expect(await listed(again)).toEqual([second.linkId]);
     // An organiser's revocation goes the same way.
-    const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}` };
     expect((await fetch(`${again.url}/api/organiser/share-links/${second.linkId}`, { method: 'DELETE', headers: organiser })).status).toBe(200);
     expect(await follow(again, second.link)).toMatchObject({ ok: false, code: ErrorCodes.LINK_REVOKED });
   });
@@ -80,14 +85,7 @@ describe.skipIf(!available)('live links on two processes sharing Redis', () => {
     const withoutToken = testEventJson(Date.now() - 10 * 60_000);
     delete (withoutToken.races[0]!.participants[2] as { deviceToken?: string }).deviceToken;
     const file = writeEventFile(withoutToken);
-    const ownPrefix = `${prefix}:agreed`;
-    const bare = { REDIS_URL, REDIS_PREFIX: ownPrefix, ORGANISER_TOKEN: TEST_ORGANISER_TOKEN, TICK_MS: '200' };
-    const startBare = async () => {
-      const server = await startServerProcess(file, bare);
-      processes.push(server);
-      return server;
-    };
-    const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}` };
+    const startBare = () => start({ prefixSuffix: 'agreed', file });
     const tokenOf = async (server: ServerProcess) => {
       const body = (await (await fetch(`${server.url}/api/organiser/devices`, { headers: organiser })).json()) as { data: { devices: Array<{ participantId: string; deviceToken: string | null }> } };
       return body.data.devices.find((d) => d.participantId === 's-3')!.deviceToken;
@@ -111,5 +109,36 @@ describe.skipIf(!available)('live links on two processes sharing Redis', () => {
     const again = await startBare();
     expect(await tokenOf(again)).toBe(token);
     expect(await follow(again, link)).toMatchObject({ ok: true });
+  });
+  it('device tokens issued and revoked by organisers hold on every process and after a restart; a revoked token never comes back', async () => {
+    const startBare = () => start({ prefixSuffix: 'devices' });
+    const statusWith = async (server: ServerProcess, token: string) => (await fetch(`${server.url}/api/device/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const a = await startBare();
+    const b = await startBare();
+    expect(await statusWith(b, deviceToken)).toBe(200);
+
+    // A lost phone: a new token issued through A; the old one stops on both, the new one works on both.
+    const issued = await fetch(`${a.url}/api/organiser/participants/s-1/device-token`, { method: 'POST', headers: organiser });
+    expect(issued.status).toBe(200);
+    const fresh = ((await issued.json()) as { data: { deviceToken: string } }).data.deviceToken;
+    expect(fresh).not.toBe(deviceToken);
+    expect(await statusWith(a, fresh)).toBe(200);
+    expect(await statusWith(a, deviceToken)).toBe(401);
+    await expect.poll(() => statusWith(b, fresh), { timeout: 5_000 }).toBe(200);
+    await expect.poll(() => statusWith(b, deviceToken), { timeout: 5_000 }).toBe(401);
+
+    // Revoked through B: refused on A too, and after both restart.
+    expect((await fetch(`${b.url}/api/organiser/participants/s-1/device-token`, { method: 'DELETE', headers: organiser })).status).toBe(200);
+    await expect.poll(() => statusWith(a, fresh), { timeout: 5_000 }).toBe(401);
+    await Promise.all([a.kill(), b.kill()]);
+    const again = await startBare();
+    expect(await statusWith(again, fresh)).toBe(401);
+    expect(await statusWith(again, deviceToken)).toBe(401);
+    const devices = (await (await fetch(`${again.url}/api/organiser/devices`, { headers: organiser })).json()) as { data: { devices: Array<{ participantId: string; deviceToken: string | null }> } };
+    expect(devices.data.devices.find((d) => d.participantId === 's-1')!.deviceToken).toBeNull();
+    // A new one, issued after the restart, is neither of the old ones and works.
+    const next = ((await (await fetch(`${again.url}/api/organiser/participants/s-1/device-token`, { method: 'POST', headers: organiser })).json()) as { data: { deviceToken: string } }).data.deviceToken;
+    expect([deviceToken, fresh]).not.toContain(next);
+    expect(await statusWith(again, next)).toBe(200);
   });
 });
