@@ -58,6 +58,8 @@ const raceEditSchema = z.discriminatedUnion('kind', [
    * same place among the fixes, checking the evidence again with the same race clock.
    */
   z.object({ kind: z.literal('silence'), participantId: z.string().min(1).max(128), atMs: z.number().finite() }),
+  // A road section reopened by an organiser (logged with its first stretch's race).
+  z.object({ kind: z.literal('reopen'), sectionId: z.string().min(1).max(128), atMs: z.number().finite(), forced: z.boolean(), by: z.string().max(64) }),
   // A participant's device credential: a new generation's token, or none (docs/REDIS.md).
   z.object({
     kind: z.literal('device'),
@@ -83,6 +85,8 @@ const raceSettingsSchema = z.object({
   startsAtMs: z.number().int(),
   isPrivate: z.boolean(),
   keyDigestHex: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  /** Sections reopened by hand whose first stretch is on this race: when. */
+  reopened: z.record(z.string().max(128), z.number().finite()).optional(),
   /** Device credentials organisers changed, of this race's participants: [generation, revoked]. */
   devices: z.record(z.string().max(128), z.tuple([z.number().int().min(0), z.boolean()])).optional(),
 });
@@ -262,15 +266,20 @@ export class RaceService {
     return this.sections.map((s) => sectionStatus(s, views, nowMs, this.reopenedAtMs.get(s.sectionId) ?? null));
   }
 
-  /** An organiser reopens a section: from now on a runner found on it is an alert. */
-  reopenSection(sectionId: string, force = false): 'reopened' | 'unknown' | 'not ready' {
-    if (!this.sections.some((s) => s.sectionId === sectionId)) return 'unknown';
+  /**
+   * An organiser reopens a section: from now on a runner found on it is an alert. Through the log
+   * of the race its first stretch is on, so that every process has it, and after a restart.
+   */
+  async reopenSection(sectionId: string, force = false, by = 'organiser'): Promise<'reopened' | 'unknown' | 'not ready' | 'unavailable'> {
+    const section = this.sections.find((s) => s.sectionId === sectionId);
+    const race = section ? this.races.get(section.spans[0]!.raceId) : undefined;
+    if (!section || !race) return 'unknown';
     // Only a section ready to reopen, unless the organiser insists (a course changed on the day).
     const state = this.sectionStatuses().find((s) => s.sectionId === sectionId)?.state;
     if (!force && state !== 'readyToReopen' && state !== 'reopened') return 'not ready';
-    if (!this.reopenedAtMs.has(sectionId)) this.reopenedAtMs.set(sectionId, this.clock.nowMs());
-    this.record('organiser', force ? 'section reopened (forced)' : 'section reopened', { sectionId });
-    return 'reopened';
+    if (this.reopenedAtMs.has(sectionId)) return 'reopened';
+    const outcome = await this.edit(race, { kind: 'reopen', sectionId, atMs: this.clock.nowMs(), forced: force, by });
+    return outcome === 'done' ? 'reopened' : outcome;
   }
 
   /**
@@ -477,6 +486,14 @@ export class RaceService {
 
   /** Applies an organiser's change; false when it names nobody in the race. */
   private applyEdit(race: RaceEntry, edit: RaceEdit): boolean {
+    if (edit.kind === 'reopen') {
+      if (!this.sections.some((s) => s.sectionId === edit.sectionId)) return false;
+      if (!this.reopenedAtMs.has(edit.sectionId)) {
+        this.reopenedAtMs.set(edit.sectionId, edit.atMs);
+        this.record(edit.by, edit.forced ? 'section reopened (forced)' : 'section reopened', { sectionId: edit.sectionId });
+      }
+      return true;
+    }
     if (edit.kind === 'device') {
       if (!this.credentials.setState(edit.participantId, { generation: edit.generation, revoked: edit.revoked })) return false;
       this.logger.info({ participantId: edit.participantId, generation: edit.generation }, edit.revoked ? 'device token revoked' : 'device token issued');
@@ -580,6 +597,11 @@ export class RaceService {
 
   /** A race's settings now, for its checkpoint. */
   private settingsOf(race: RaceEntry): z.infer<typeof raceSettingsSchema> {
+    const reopened: Record<string, number> = {};
+    for (const s of this.sections) {
+      const atMs = this.reopenedAtMs.get(s.sectionId);
+      if (atMs !== undefined && s.spans[0]?.raceId === race.raceId) reopened[s.sectionId] = atMs;
+    }
     const devices: Record<string, [number, boolean]> = {};
     for (const [participantId, state] of this.credentials.changed()) {
       if (this.credentials.identity(participantId)?.raceId === race.raceId) devices[participantId] = [state.generation, state.revoked];
@@ -589,6 +611,7 @@ export class RaceService {
       startsAtMs: race.tracker.startsAtMs,
       isPrivate: race.isPrivate,
       keyDigestHex: race.keyDigest?.toString('hex') ?? null,
+      ...(Object.keys(reopened).length > 0 ? { reopened } : {}),
       ...(Object.keys(devices).length > 0 ? { devices } : {}),
     };
   }
@@ -600,6 +623,9 @@ export class RaceService {
     race.isPrivate = settings.isPrivate;
     race.keyDigest = settings.keyDigestHex === null ? null : Buffer.from(settings.keyDigestHex, 'hex');
     for (const [participantId, [generation, revoked]] of Object.entries(settings.devices ?? {})) this.credentials.setState(participantId, { generation, revoked });
+    for (const [sectionId, atMs] of Object.entries(settings.reopened ?? {})) {
+      if (this.sections.some((s) => s.sectionId === sectionId) && !this.reopenedAtMs.has(sectionId)) this.reopenedAtMs.set(sectionId, atMs);
+    }
   }
 
   /**

@@ -202,9 +202,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/api/organiser/sections', (_req, res) => {
     res.set('cache-control', 'no-store').json(okAck({ sections: service.sectionStatuses() }));
   });
-  app.post('/api/organiser/sections/:sectionId/reopen', (req, res) => {
-    const result = service.reopenSection(String(req.params['sectionId']), req.query['force'] === 'true');
+  app.post('/api/organiser/sections/:sectionId/reopen', async (req, res) => {
+    const result = await service.reopenSection(String(req.params['sectionId']), req.query['force'] === 'true');
     if (result === 'unknown') return sendError(res, ErrorCodes.NOT_FOUND, 'no such section');
+    if (result === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the change could not be stored; send it again');
     if (result === 'not ready') {
       sendError(res, ErrorCodes.CONFLICT, 'this section is not ready to reopen; add ?force=true to reopen it anyway');
       return;

@@ -1,8 +1,9 @@
 // What organisers and runners change about credentials, with two real server processes on the
 // real Redis: live links (issued through one process, they work on the other and after both
 // restart; a revocation through either holds on both, at once and after a restart), the secret
-// the processes agree when LINK_SECRET is unset, and device tokens issued and revoked by
-// organisers (every process honours the change, and a revoked token never comes back).
+// the processes agree when LINK_SECRET is unset, device tokens issued and revoked by organisers
+// (every process honours the change, and a revoked token never comes back), and road sections
+// reopened by hand.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -140,5 +141,20 @@ describe.skipIf(!available)('live links on two processes sharing Redis', () => {
     const next = ((await (await fetch(`${again.url}/api/organiser/participants/s-1/device-token`, { method: 'POST', headers: organiser })).json()) as { data: { deviceToken: string } }).data.deviceToken;
     expect([deviceToken, fresh]).not.toContain(next);
     expect(await statusWith(again, next)).toBe(200);
+  });
+  it('a road section reopened by hand through one process is reopened on the other, and after a restart', async () => {
+    const a = await start({ prefixSuffix: 'sections' });
+    const b = await start({ prefixSuffix: 'sections' });
+    const stateOn = async (server: ServerProcess) => {
+      const body = (await (await fetch(`${server.url}/api/organiser/sections`, { headers: organiser })).json()) as { data: { sections: Array<{ sectionId: string; state: string }> } };
+      return body.data.sections.find((x) => x.sectionId === 'street-10k-km1')!.state;
+    };
+    expect(await stateOn(b)).not.toBe('reopened');
+    // Forced: nobody has run it yet.
+    expect((await fetch(`${a.url}/api/organiser/sections/street-10k-km1/reopen?force=true`, { method: 'POST', headers: organiser })).status).toBe(200);
+    expect(await stateOn(a)).toBe('reopened');
+    await expect.poll(() => stateOn(b), { timeout: 5_000 }).toBe('reopened');
+    await Promise.all([a.kill(), b.kill()]);
+    expect(await stateOn(await start({ prefixSuffix: 'sections' }))).toBe('reopened');
   });
 });

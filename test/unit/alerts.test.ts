@@ -111,7 +111,7 @@ describe('alerts', () => {
 
   it('raises an alert for a runner on a reopened section', async () => {
     await fixAt(0, 500);
-    service.reopenSection('street-10k-km1', true); // forced: reopened with a runner still on it
+    await service.reopenSection('street-10k-km1', true); // forced: reopened with a runner still on it
     service.evaluateAlerts();
     expect(alertsOf('onReopenedSection')).toMatchObject([{ participantId: 's-1', sectionId: 'street-10k-km1' }]);
   });
