@@ -59,6 +59,8 @@ const envSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('racetrack'),
   /** Which Socket.IO Redis adapter carries broadcasts between processes (docs/REDIS.md). */
   REDIS_ADAPTER: z.enum(['classic', 'sharded']).default('classic'),
+  /** How long Redis keeps pings behind the checkpoints, for replays (0: trimmed right behind them). */
+  LOG_RETENTION_HOURS: z.coerce.number().min(0).max(24 * 90).default(48),
   /** How long a race's lease lasts unrenewed: a dead process's races are taken over after about this. */
   LEASE_TTL_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
   /**
@@ -92,6 +94,7 @@ export interface Config {
   redisPrefix: string;
   redisAdapter: 'classic' | 'sharded';
   leaseTtlMs: number;
+  logRetentionMs: number;
   metricsToken: string | null;
   shutdownDeadlineMs: number;
   memoryLogMaxEntries: number;
@@ -113,7 +116,7 @@ export const usage = `usage: npm start -- [event-file.json] [--no-simulate] [--s
 
 Environment: PORT, HOST, ORGANISER_TOKEN, MAP_PMTILES, MAP_ATTRIBUTION, MAP_GLYPHS_URL,
 MAP_STYLE_URL, MAPBOX_TOKEN, TICK_MS, SIMULATE, DEMO_SPEED, LOG_LEVEL,
-LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX, REDIS_ADAPTER, LEASE_TTL_MS, TRUST_PROXY,
+LINK_SECRET, PUBLIC_URL, REDIS_URL, REDIS_PREFIX, REDIS_ADAPTER, LEASE_TTL_MS, LOG_RETENTION_HOURS, TRUST_PROXY,
 METRICS_TOKEN, SHUTDOWN_DEADLINE_MS, MEMORY_LOG_MAX_ENTRIES
 (see README.md).`;
 
@@ -167,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     redisPrefix: e.REDIS_PREFIX,
     redisAdapter: e.REDIS_ADAPTER,
     leaseTtlMs: e.LEASE_TTL_MS,
+    logRetentionMs: e.LOG_RETENTION_HOURS * 3600_000,
     metricsToken: e.METRICS_TOKEN ?? null,
     shutdownDeadlineMs: e.SHUTDOWN_DEADLINE_MS,
     memoryLogMaxEntries: e.MEMORY_LOG_MAX_ENTRIES,

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     rateLimitRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (rate limits) error'));
     await rateLimitRedis.connect();
   }
-  const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs(), tokenSecret: secret });
+  const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs(), tokenSecret: secret, logRetentionMs: config.logRetentionMs });
   // Live links on Redis: issued and revoked through any process, kept across restarts. They work
   // on every process when all share LINK_SECRET (else each signs with its own random secret).
   const linkStore = config.redisUrl ? await RedisLinkStore.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger }) : new MemoryLinkStore();

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RunnerState } from '../core/runner-state.ts';
 import type { Logger } from '../logger.ts';
-import { compareLogIds, type CheckpointMeta, type LogEntry, type LoggedPing, type PingLog, type RaceLeases, type RunnerStateStore, type Stores } from './stores.ts';
+import { compareLogIds, entryIdOf, type CheckpointMeta, type LogEntry, type LoggedPing, type PingLog, type RaceLeases, type RunnerStateStore, type Stores } from './stores.ts';
 
 export interface RedisStoresOptions {
   url: string;
@@ -78,11 +78,6 @@ function withScripts(redis: Redis): ScriptedRedis {
 /** What a log id looks like: "<ms>-<n>", or "<ms>-<n>-<k>" for the k-th ping of an entry. */
 const LOG_ID = /^\d+-\d+(-\d+)?$/;
 
-/** The Stream entry a log id is in ("<ms>-<n>" of "<ms>-<n>-<k>"). */
-function streamIdOf(logId: string): string {
-  const [ms = '0', n = '0'] = logId.split('-');
-  return `${ms}-${n}`;
-}
 
 function isLoggedPing(value: unknown): value is LoggedPing {
   const p = value as Partial<LoggedPing> | null;
@@ -214,6 +209,11 @@ export class RedisPingLog implements PingLog {
     return (await this.readAfter(raceId, null)).filter((e) => e.ping !== null).length;
   }
 
+  async trimBefore(raceId: string, logId: string): Promise<number> {
+    // MINID keeps the entries at or after the id: the entry holding logId stays whole.
+    return this.redis.xtrim(keys(this.prefix, raceId).pings, 'MINID', entryIdOf(logId));
+  }
+
   async lastLogId(raceId: string): Promise<string | null> {
     const [newest] = await this.redis.xrevrange(keys(this.prefix, raceId).pings, '+', '-', 'COUNT', 1);
     if (!newest) return null;
@@ -223,7 +223,7 @@ export class RedisPingLog implements PingLog {
   async readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]> {
     const out: LogEntry[] = [];
     // From the entry that holds afterLogId, for the pings after it in the same entry.
-    let from = afterLogId === null ? '-' : streamIdOf(afterLogId);
+    let from = afterLogId === null ? '-' : entryIdOf(afterLogId);
     // In pages, so a long race does not arrive as one enormous reply.
     for (;;) {
       const page = await this.redis.xrange(keys(this.prefix, raceId).pings, from, '+', 'COUNT', 1000);
@@ -250,7 +250,7 @@ export class RedisPingLog implements PingLog {
       const key = keys(this.prefix, raceId).pings;
       raceOfKey.set(key, raceId);
       streamKeys.push(key);
-      ids.push(after === null ? '0-0' : streamIdOf(after));
+      ids.push(after === null ? '0-0' : entryIdOf(after));
     }
     const reply = await this.reader.xread('COUNT', maxPerRace, 'BLOCK', blockMs, 'STREAMS', ...streamKeys, ...ids);
     const out: LogEntry[] = [];

@@ -53,6 +53,11 @@ export interface PingLog {
    * order within each race; waits up to `blockMs` when there are none yet.
    */
   readNew(cursors: ReadonlyMap<string, string | null>, blockMs: number, maxPerRace: number): Promise<LogEntry[]>;
+  /**
+   * Forgets a race's entries before the one holding `logId` (that entry and the later ones are
+   * kept); returns how many entries went. Called behind checkpoints, past the replay's retention.
+   */
+  trimBefore(raceId: string, logId: string): Promise<number>;
 }
 
 /** Where a race's saved runner states stand: what has been applied, and the last delta sent. */
@@ -223,6 +228,18 @@ export class MemoryPingLog implements PingLog {
     return structuredClone((this.byRace.get(raceId) ?? []).filter((e) => compareLogIds(e.logId, afterLogId) > 0));
   }
 
+  async trimBefore(raceId: string, logId: string): Promise<number> {
+    const entries = this.byRace.get(raceId);
+    if (!entries) return 0;
+    // (An entry's pings share its "<ms>-<n>": the whole entry of `logId` stays.)
+    const keepFrom = entryIdOf(logId);
+    const count = entries.findIndex((e) => compareLogIds(entryIdOf(e.logId), keepFrom) >= 0);
+    const gone = count === -1 ? entries.length : count;
+    entries.splice(0, gone);
+    this.total -= gone;
+    return gone;
+  }
+
   async readNew(cursors: ReadonlyMap<string, string | null>, blockMs: number, maxPerRace: number): Promise<LogEntry[]> {
     const collect = () =>
       [...cursors].flatMap(([raceId, after]) =>
@@ -343,4 +360,10 @@ export function createMemoryStores(
     isHealthy: async () => true,
     close: async () => {},
   };
+}
+
+/** The entry part ("<ms>-<n>") of a log id ("<ms>-<n>" or "<ms>-<n>-<k>"). */
+export function entryIdOf(logId: string): string {
+  const parts = logId.split('-');
+  return parts.length > 2 ? `${parts[0]}-${parts[1]}` : logId;
 }

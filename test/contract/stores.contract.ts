@@ -193,5 +193,17 @@ export function storeContract(name: string, createStores: () => Promise<Contract
       await stores.pingLog.append(ping('b', 'p2', 4000));
       expect(await stores.pingLog.lastLogId('a')).toBe(ids[1]);
     });
+
+    it('trims a race\'s log before the entry holding an id, keeping that entry and the later ones, and no other race\'s', async () => {
+      const ids: string[] = [];
+      // One at a time: each its own entry.
+      for (const at of [1000, 2000, 3000, 4000]) ids.push(await stores.pingLog.append(ping('a', 'p1', at)));
+      await stores.pingLog.append(ping('b', 'p2', 5000));
+      expect(await stores.pingLog.trimBefore('a', ids[2]!)).toBe(2);
+      expect((await stores.pingLog.read('a')).map((p) => p.fix.recordedAtMs)).toEqual([3000, 4000]);
+      expect((await stores.pingLog.readAfter('a', ids[2]!)).map((e) => e.logId)).toEqual([ids[3]]);
+      expect(await stores.pingLog.count('b')).toBe(1);
+      expect(await stores.pingLog.trimBefore('a', ids[2]!)).toBe(0);
+    });
   });
 }

@@ -28,6 +28,46 @@ describe.skipIf(!available)('on Redis', () => {
   });
 });
 
+describe.skipIf(!available)('the shared log, trimmed behind the checkpoints', () => {
+  it('keeps what a restart needs: a server started on a trimmed log continues each runner from where they were', async () => {
+    const { startTestServer, connectDevice, connected } = await import('../support/test-server.ts');
+    const { testEvent } = await import('../support/fixtures.ts');
+    const keyPrefix = `test:${randomBytes(6).toString('hex')}`;
+    const event = await testEvent(Date.now() - 10 * 60_000);
+    const course = event.races[0]!.course;
+    // No retention for replays, and a trim after every checkpoint: the most a trim can take.
+    const logRetention = { retentionMs: 0, trimEveryMs: 0 };
+    const first = await startTestServer({ event, stores: await createRedisStores({ url: REDIS_URL, keyPrefix, logger: silentLogger }), logRetention });
+    const device = connectDevice(first.url, event.races[0]!.participants[0]!.deviceToken);
+    await connected(device);
+    for (let k = 0; k < 20; k++) {
+      const [lon, lat] = course.path.pointAtRaceDistance(1500 + k * 15);
+      const ack = await device.emitWithAck('position', { lon, lat, recordedAtMs: Date.now() - 100_000 + k * 5000, accuracyM: 5, speedMps: 3 });
+      expect(ack.ok).toBe(true);
+      // (A checkpoint, and so a trim, comes with the next tick.)
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    device.disconnect();
+    const admin = new Redis(REDIS_URL);
+    const streamKey = `${keyPrefix}:race:street-10k:pings`;
+    await expect.poll(() => admin.xlen(streamKey), { timeout: 10_000 }).toBeLessThan(20);
+    const before = first.service.snapshot(first.service.race('street-10k')!);
+    await first.close();
+    await first.stores.close();
+
+    const second = await startTestServer({ event, stores: await createRedisStores({ url: REDIS_URL, keyPrefix, logger: silentLogger }), logRetention });
+    try {
+      const snapshot = second.service.snapshot(second.service.race('street-10k')!);
+      expect(snapshot.runners[0]!.distanceAlongRaceM).toBe(before.runners[0]!.distanceAlongRaceM);
+    } finally {
+      await second.close();
+      await removeKeys(keyPrefix);
+      await second.stores.close();
+      await admin.quit();
+    }
+  });
+});
+
 describe.skipIf(!available)('a server restarted on Redis', () => {
   it('keeps every acknowledged ping and continues each runner from where they were', async () => {
     const { startTestServer, connectDevice, connected } = await import('../support/test-server.ts');
