@@ -35,10 +35,19 @@ export function basemapHosts(setting: BasemapSetting): string[] {
   }
 }
 
-function originOf(url: string): string[] {
-  // A path on the server itself needs no host.
+/**
+ * The origin a URL's requests go to, for the CSP; a placeholder in the host (a `{s}` subdomain)
+ * becomes a wildcard. None for a path on this server, or for what is not a URL (config.ts refuses those).
+ */
+export function originOf(url: string): string[] {
   if (url.startsWith('/')) return [];
-  return [new URL(url.replace(/\{[^}]*\}/g, 'x')).origin];
+  try {
+    const parsed = new URL(url.replace(/\{[^}]*\}/g, 'placeholder'));
+    const host = parsed.host.split('.').map((part) => (part.includes('placeholder') ? '*' : part)).join('.');
+    return [`${parsed.protocol}//${host}`];
+  } catch {
+    return [];
+  }
 }
 
 /** One line for the start-up banner. */

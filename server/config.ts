@@ -13,6 +13,9 @@ const onOff = z
   .enum(['on', 'off', 'true', 'false', '1', '0'])
   .transform((v) => v === 'on' || v === 'true' || v === '1');
 
+/** Whether a URL parses (placeholders such as `{fontstack}` aside). */
+const isUrl = (u: string): boolean => URL.canParse(u.replace(/\{[^}]*\}/g, 'placeholder'));
+
 // Defaults table: what the server does when a variable is unset.
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -35,12 +38,12 @@ const envSchema = z.object({
   MAP_GLYPHS_URL: z
     .string()
     .refine((u) => u.includes('{fontstack}') && u.includes('{range}'), 'MAP_GLYPHS_URL needs {fontstack} and {range} in it')
-    .refine((u) => u.startsWith('/') || /^https?:\/\//.test(u), 'MAP_GLYPHS_URL is a path on this server or an http(s) URL')
+    .refine((u) => u.startsWith('/') || (/^https?:\/\//.test(u) && isUrl(u)), 'MAP_GLYPHS_URL is a path on this server or an http(s) URL')
     .optional(),
   /** Any MapLibre style, for organisers who have a tile service. */
   MAP_STYLE_URL: z
     .string()
-    .refine((u) => u.startsWith('/') || /^https?:\/\/[^\s]+$/.test(u), 'MAP_STYLE_URL is a path on this server or an http(s) URL')
+    .refine((u) => u.startsWith('/') || (/^https?:\/\/[^\s]+$/.test(u) && isUrl(u)), 'MAP_STYLE_URL is a path on this server or an http(s) URL')
     .optional(),
   /** Milliseconds between deltas of a race. */
   TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),

@@ -97,13 +97,15 @@ export class DeviceCredentials {
 
   /**
    * Sets a participant's credential: a new generation's token (the old one stops working at once)
-   * or none (revoked). A state older than the one held (a change applied twice) changes nothing.
+   * or none (revoked). A state older than the one held changes nothing (a checkpoint restored
+   * after the log moved on), and a revoked generation stays revoked: only a new one is valid.
    */
   setState(participantId: string, state: CredentialState): boolean {
     const identity = this.byParticipant.get(participantId);
     if (!identity) return false;
     const current = this.stateOf(participantId);
-    if (state.generation < current.generation || (state.generation === current.generation && state.revoked === current.revoked)) return true;
+    if (state.generation < current.generation) return true;
+    if (state.generation === current.generation && (state.revoked === current.revoked || current.revoked)) return true;
     this.drop(participantId);
     this.states.set(participantId, { ...state });
     if (state.revoked) {

@@ -60,12 +60,12 @@ const raceEditSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('silence'), participantId: z.string().min(1).max(128), atMs: z.number().finite() }),
   // A road section reopened by an organiser (logged with its first stretch's race).
   z.object({ kind: z.literal('reopen'), sectionId: z.string().min(1).max(128), atMs: z.number().finite(), forced: z.boolean(), by: z.string().max(64) }),
-  // A participant's device credential: a new generation's token, or none (docs/REDIS.md).
+  // A participant's device credential: a new token (the next generation), or none. The generation
+  // is taken where the entry is applied, in log order, so every process counts alike.
   z.object({
     kind: z.literal('device'),
     participantId: z.string().min(1).max(128),
-    generation: z.number().int().min(0).max(1_000_000),
-    revoked: z.boolean(),
+    action: z.enum(['issue', 'revoke']),
     by: z.string().max(64),
   }),
   z.object({
@@ -152,6 +152,12 @@ export interface RaceServiceDeps {
   logRetentionMs?: number;
   /** Least time between two trims of one race's log (default a minute). */
   logTrimEveryMs?: number;
+  /**
+   * Always kept behind the checkpoints, whatever the retention (default 5 minutes): a process
+   * reading the log a little behind the writer, or starting between reading a checkpoint and the
+   * entries after it, must not find them gone.
+   */
+  logLagMarginMs?: number;
   engineOptions?: EngineOptions;
   fixLimits?: FixLimits;
 }
@@ -163,6 +169,7 @@ export class RaceService {
   private readonly credentials: DeviceCredentials;
   private readonly logRetentionMs: number;
   private readonly logTrimEveryMs: number;
+  private readonly logLagMarginMs: number;
   readonly stores: Stores;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -224,6 +231,7 @@ export class RaceService {
     this.fixLimits = deps.fixLimits ?? defaultFixLimits;
     this.logRetentionMs = deps.logRetentionMs ?? 48 * 3600_000;
     this.logTrimEveryMs = deps.logTrimEveryMs ?? 60_000;
+    this.logLagMarginMs = deps.logLagMarginMs ?? 5 * 60_000;
     this.credentials = deps.tokenSecret ? new DeviceCredentials(deps.tokenSecret) : new DeviceCredentials();
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
@@ -506,9 +514,11 @@ export class RaceService {
       return true;
     }
     if (edit.kind === 'device') {
-      if (!this.credentials.setState(edit.participantId, { generation: edit.generation, revoked: edit.revoked })) return false;
-      this.logger.info({ participantId: edit.participantId, generation: edit.generation }, edit.revoked ? 'device token revoked' : 'device token issued');
-      this.record(edit.by, edit.revoked ? 'device token revoked' : 'device token issued', { raceId: race.raceId, participantId: edit.participantId });
+      const current = this.credentials.stateOf(edit.participantId);
+      const next = edit.action === 'issue' ? { generation: current.generation + 1, revoked: false } : { generation: current.generation, revoked: true };
+      if (!this.credentials.setState(edit.participantId, next)) return false;
+      this.logger.info({ participantId: edit.participantId, generation: next.generation }, edit.action === 'revoke' ? 'device token revoked' : 'device token issued');
+      this.record(edit.by, edit.action === 'revoke' ? 'device token revoked' : 'device token issued', { raceId: race.raceId, participantId: edit.participantId });
       return true;
     }
     if (edit.kind === 'silence') {
@@ -846,21 +856,25 @@ export class RaceService {
    * (through the race's log with shared stores) and after a restart.
    */
   async issueDeviceToken(participantId: string, by: string): Promise<string | 'unknown' | 'unavailable'> {
-    const generation = this.credentials.stateOf(participantId).generation + 1;
-    const outcome = await this.credentialEdit(participantId, { generation, revoked: false }, by);
-    return outcome === 'done' ? this.credentials.tokenFor(participantId, generation) : outcome;
+    const before = this.credentials.stateOf(participantId).generation;
+    const outcome = await this.credentialEdit(participantId, 'issue', by);
+    if (outcome !== 'done') return outcome;
+    // The generation the log gave it (another organiser's issue may have come first: the newest counts).
+    const state = this.credentials.stateOf(participantId);
+    // (Logged but not applied here yet: the organiser sends again and gets the token then.)
+    return state.generation > before && !state.revoked ? this.credentials.tokenFor(participantId, state.generation) : 'unavailable';
   }
 
   /** Revokes a participant's device token: no device of theirs is accepted until a new one is issued. */
   async revokeDeviceToken(participantId: string, by: string): Promise<EditOutcome> {
-    return this.credentialEdit(participantId, { generation: this.credentials.stateOf(participantId).generation, revoked: true }, by);
+    return this.credentialEdit(participantId, 'revoke', by);
   }
 
-  private async credentialEdit(participantId: string, state: { generation: number; revoked: boolean }, by: string): Promise<EditOutcome> {
+  private async credentialEdit(participantId: string, action: 'issue' | 'revoke', by: string): Promise<EditOutcome> {
     const identity = this.credentials.identity(participantId);
     const race = identity ? this.races.get(identity.raceId) : undefined;
     if (!identity || !race) return 'unknown';
-    return this.edit(race, { kind: 'device', participantId, ...state, by });
+    return this.edit(race, { kind: 'device', participantId, action, by });
   }
 
   /** Called with a participant id whenever their device token stops being valid. */
@@ -1171,7 +1185,7 @@ export class RaceService {
     const lastMs = this.trimmedAtMs.get(raceId);
     if (lastMs !== undefined && nowMs - lastMs < this.logTrimEveryMs) return;
     this.trimmedAtMs.set(raceId, nowMs);
-    const retainedFrom = `${Math.max(0, nowMs - this.logRetentionMs)}-0`;
+    const retainedFrom = `${Math.max(0, nowMs - Math.max(this.logRetentionMs, this.logLagMarginMs))}-0`;
     const before = compareLogIds(retainedFrom, checkpointLogId) < 0 ? retainedFrom : checkpointLogId;
     void this.stores.pingLog.trimBefore(raceId, before).then(
       (trimmed) => {

@@ -54,9 +54,11 @@ export class ShareLinks {
 
   /** A new link, or null when the runner, or the server, has as many as it may hold. */
   async issue(raceId: string, participantId: string, expiresAtMs: number, nowMs: number): Promise<IssuedLink | null> {
-    const claims: ShareLinkClaims = { linkId: randomBytes(9).toString('base64url'), raceId, participantId, expiresAtMs };
+    // Whole milliseconds: a fractional hour asked for, or a demo's scaled clock, gives fractions,
+    // which Redis's expiry does not take.
+    const claims: ShareLinkClaims = { linkId: randomBytes(9).toString('base64url'), raceId, participantId, expiresAtMs: Math.floor(expiresAtMs) };
     if (!(await this.store.add(claims, nowMs, MAX_LINKS_PER_PARTICIPANT, MAX_LINKS))) return null;
-    const payload = Buffer.from(JSON.stringify([1, claims.linkId, raceId, participantId, expiresAtMs])).toString('base64url');
+    const payload = Buffer.from(JSON.stringify([1, claims.linkId, raceId, participantId, claims.expiresAtMs])).toString('base64url');
     return { ...claims, token: `${payload}.${this.sign(payload)}` };
   }
 

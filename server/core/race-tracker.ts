@@ -637,7 +637,7 @@ export class RaceTracker {
       if (stillMiss * stillMiss > 9 * stillVar || predicted.speedMps >= o.movingAboveMps) {
         // A runner who stood short of the finish line and moved on crossed it after their stand.
         const stoodShort = n >= 3 && runner.stillAtM < this.course.raceDistanceM - o.finishToleranceM;
-        if (stoodShort && runner.progress && (runner.approachAtMs === null || runner.approachAtMs < runner.stillSinceMs!)) {
+        if (stoodShort && runner.progress && (runner.approachAtMs === null || runner.stillSinceMs === null || runner.approachAtMs < runner.stillSinceMs)) {
           setApproach(runner, { distanceM: runner.stillAtM, speedMps: 0, sigmaM: Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)), atMs: runner.progress.atMs });
           runner.lineAtMs = runner.lineSigmaMs = null;
         }

@@ -1,7 +1,7 @@
 // HTTP edge: race listing, course and snapshot for joining or re-syncing clients, health, the
 // organiser's device credentials, and the built web pages.
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorCodes, errorAck, httpStatusOf, okAck, type ClientConfig, type ErrorCode, type ShareLinkInfo } from '../../shared/protocol.ts';
@@ -418,8 +418,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const file = resolve(deps.basemap.file);
     // (No budget of its own, like the pages' files: a range of a file on disk costs what a page's file does.)
     app.get(PMTILES_PATH, (_req, res) => {
-      res.sendFile(file, { acceptRanges: true, maxAge: '1h', headers: { 'content-type': 'application/vnd.pmtiles' } }, (err) => {
-        if (err && !res.headersSent) sendError(res, ErrorCodes.NOT_FOUND, 'the basemap archive cannot be read');
+      // (From its own folder, with dot-folders allowed: the path is the operator's, not a request's.)
+      const options = { root: dirname(file), dotfiles: 'allow' as const, acceptRanges: true, maxAge: '1h', headers: { 'content-type': 'application/vnd.pmtiles' } };
+      res.sendFile(basename(file), options, (err: (Error & { status?: number }) | undefined) => {
+        if (!err || res.headersSent) return;
+        // A range past the end is answered 416; anything else is a file gone.
+        if (err.status === 416) res.status(416).end();
+        else sendError(res, ErrorCodes.NOT_FOUND, 'the basemap archive cannot be read');
       });
     });
   }

@@ -16,18 +16,21 @@ import type { LinkStore } from './link-store.ts';
 import { redisClientOptions } from './redis-stores.ts';
 
 // The bounds checked and the link added in one step, so two processes cannot both pass a bound.
+// Revocations count too: issuing and revoking in a loop would otherwise grow them for a week.
 const ADD_LUA = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end
+if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 redis.call('SET', KEYS[3], ARGV[6], 'PXAT', ARGV[5])
 return 1`;
 
 type ScriptedRedis = Redis & {
-  linkAdd(byParticipant: string, all: string, link: string, nowMs: string, maxPer: string, maxAll: string, linkId: string, expiresAtMs: string, claims: string): Promise<number>;
+  linkAdd(byParticipant: string, all: string, link: string, revoked: string, nowMs: string, maxPer: string, maxAll: string, linkId: string, expiresAtMs: string, claims: string): Promise<number>;
 };
 
 const isClaims = (x: unknown): x is ShareLinkClaims => {
@@ -47,7 +50,7 @@ export class RedisLinkStore implements LinkStore {
 
   static async connect(options: { url: string; keyPrefix: string; logger: Logger }): Promise<RedisLinkStore> {
     const redis = new Redis(options.url, redisClientOptions()) as ScriptedRedis;
-    redis.defineCommand('linkAdd', { numberOfKeys: 3, lua: ADD_LUA });
+    redis.defineCommand('linkAdd', { numberOfKeys: 4, lua: ADD_LUA });
     const subscriber = new Redis(options.url, { ...redisClientOptions(), maxRetriesPerRequest: null });
     redis.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'redis (live links) error'));
     subscriber.on('error', (err: Error) => options.logger.debug({ err: err.message }, 'redis (live link revocations) error'));
@@ -89,7 +92,8 @@ export class RedisLinkStore implements LinkStore {
       this.key(`links:by:${claims.participantId}`),
       this.key('links:all'),
       this.key(`link:${claims.linkId}`),
-      String(nowMs),
+      this.key('links:revoked'),
+      String(Math.floor(nowMs)),
       String(maxPerParticipant),
       String(maxLinks),
       claims.linkId,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PMTiles, TileType } from 'pmtiles';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../shared/protocol.ts';
-import { BasemapError, checkPmtilesArchive, PMTILES_PATH } from '../../server/basemap.ts';
+import { BasemapError, checkPmtilesArchive, originOf, PMTILES_PATH } from '../../server/basemap.ts';
 import { startServerProcess, writeEventFile, type ServerProcess } from '../../simulations/server-process.ts';
 import { testEvent, testEventJson } from '../support/fixtures.ts';
 import { writePmtilesArchive } from '../support/pmtiles-archive.ts';
@@ -76,6 +76,20 @@ describe('the PMTiles basemap, served', () => {
     const connectSrc = async (url: string) => /connect-src ([^;]*)/.exec((await fetch(url)).headers.get('content-security-policy') ?? '')?.[1];
     expect(await connectSrc(`${styled.url}/`)).toBe("'self' https://tiles.example.org");
     expect(await connectSrc(`${plain.url}/`)).toBe("'self'");
+    // A subdomain placeholder in a fonts URL is any subdomain of that host.
+    expect(originOf('https://{s}.fonts.example.org/{fontstack}/{range}.pbf')).toEqual(['https://*.fonts.example.org']);
+    expect(originOf('/fonts/{fontstack}/{range}.pbf')).toEqual([]);
+  });
+
+  it('serves an archive from a folder whose name starts with a dot, and answers a range past its end 416', async () => {
+    const hidden = join(dir, '.maps');
+    await (await import('node:fs/promises')).mkdir(hidden, { recursive: true });
+    const copy = join(hidden, 'city.pmtiles');
+    await (await import('node:fs/promises')).copyFile(archive, copy);
+    const server = await startTestServer({ event: await testEvent(Date.now()), basemap: { kind: 'pmtiles', file: copy, attribution: '© OSM', glyphsUrl: null } });
+    servers.push(server);
+    expect((await fetch(`${server.url}${PMTILES_PATH}`, { headers: { range: 'bytes=0-126' } })).status).toBe(206);
+    expect((await fetch(`${server.url}${PMTILES_PATH}`, { headers: { range: 'bytes=99999999-' } })).status).toBe(416);
   });
 });
 

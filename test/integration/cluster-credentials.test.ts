@@ -41,11 +41,12 @@ describe.skipIf(!available)('live links on two processes sharing Redis', () => {
   };
   const organiser = { authorization: `Bearer ${TEST_ORGANISER_TOKEN}` };
   const device = { authorization: `Bearer ${deviceToken}` };
+  // (Half an hour: an expiry that is not a whole number of hours must be taken too.)
   const issue = async (server: ServerProcess) => {
     const response = await fetch(`${server.url}/api/device/share-links`, {
       method: 'POST',
       headers: { ...device, 'content-type': 'application/json' },
-      body: JSON.stringify({ validForHours: 1 }),
+      body: JSON.stringify({ validForHours: 0.5 }),
     });
     expect(response.status).toBe(201);
     return ((await response.json()) as { data: { linkId: string; link: string } }).data;

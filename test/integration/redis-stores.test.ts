@@ -35,8 +35,8 @@ describe.skipIf(!available)('the shared log, trimmed behind the checkpoints', ()
     const keyPrefix = `test:${randomBytes(6).toString('hex')}`;
     const event = await testEvent(Date.now() - 10 * 60_000);
     const course = event.races[0]!.course;
-    // No retention for replays, and a trim after every checkpoint: the most a trim can take.
-    const logRetention = { retentionMs: 0, trimEveryMs: 0 };
+    // No retention for replays, no margin, and a trim after every checkpoint: the most a trim can take.
+    const logRetention = { retentionMs: 0, trimEveryMs: 0, lagMarginMs: 0 };
     const first = await startTestServer({ event, stores: await createRedisStores({ url: REDIS_URL, keyPrefix, logger: silentLogger }), logRetention });
     const device = connectDevice(first.url, event.races[0]!.participants[0]!.deviceToken);
     await connected(device);

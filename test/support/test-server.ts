@@ -49,8 +49,8 @@ export async function startTestServer(options: {
   /** Where the server logs (default: nowhere). */
   logger?: Logger;
   rateLimitRedis?: { command: RedisCommand; keyPrefix: string };
-  /** The shared log's retention behind checkpoints, and the least time between trims. */
-  logRetention?: { retentionMs: number; trimEveryMs: number };
+  /** The shared log's retention behind checkpoints, the least time between trims, and the margin always kept. */
+  logRetention?: { retentionMs: number; trimEveryMs: number; lagMarginMs: number };
 }): Promise<TestServer> {
   const clock = options.clock ?? systemClock;
   const stores = options.stores ?? createMemoryStores();
@@ -60,7 +60,9 @@ export async function startTestServer(options: {
     clock,
     logger: options.logger ?? silentLogger,
     defaultStartMs: options.defaultStartMs ?? clock.nowMs(),
-    ...(options.logRetention ? { logRetentionMs: options.logRetention.retentionMs, logTrimEveryMs: options.logRetention.trimEveryMs } : {}),
+    ...(options.logRetention
+      ? { logRetentionMs: options.logRetention.retentionMs, logTrimEveryMs: options.logRetention.trimEveryMs, logLagMarginMs: options.logRetention.lagMarginMs }
+      : {}),
   });
   const shareLinks = options.shareLinks ?? new ShareLinks(randomBytes(32));
   const httpServer = createServer();

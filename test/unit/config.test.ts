@@ -41,6 +41,7 @@ describe('configuration', () => {
       glyphsUrl: '/fonts/{fontstack}/{range}.pbf',
     });
     expect(() => loadConfig({ MAP_STYLE_URL: 'ftp://example.org/style.json' }, [])).toThrow(/MAP_STYLE_URL is a path on this server or an http\(s\) URL/);
+    expect(() => loadConfig({ MAP_STYLE_URL: 'https://[x' }, [])).toThrow(/MAP_STYLE_URL/);
     expect(() => loadConfig({ MAP_GLYPHS_URL: 'https://example.org/fonts.pbf' }, [])).toThrow(/MAP_GLYPHS_URL needs \{fontstack\} and \{range\}/);
   });
 
