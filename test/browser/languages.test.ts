@@ -60,6 +60,8 @@ describe.skipIf(!available)('the spectator page in Persian and English (Chromium
 
     // Latin digits, kept across the reload the choice makes.
     await Promise.all([page.waitForEvent('load'), page.selectOption('#digits-select', 'latin')]);
+    // (The reloaded page knows the runners once its snapshot is in.)
+    await page.waitForFunction(() => Number(document.body.dataset['runnersDrawn'] ?? 0) >= 1, null, { timeout: 20_000 });
     await page.fill('#follow-input', 'S1');
     await page.press('#follow-input', 'Enter');
     await expect.poll(() => page.textContent('#followed-distance')).toMatch(/^5\.\d\d کیلومتر از 10 کیلومتر$/);

@@ -614,7 +614,7 @@ async function start(): Promise<void> {
     ...races.map((r) => {
       const option = document.createElement('option');
       option.value = r.raceId;
-      option.textContent = r.isPrivate ? `${localName(r)} (private)` : localName(r);
+      option.textContent = r.isPrivate ? `${localName(r)}${t('org.private')}` : localName(r);
       return option;
     }),
   );
