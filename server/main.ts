@@ -17,6 +17,7 @@ import { createRedisAdapter, type RedisAdapter } from './realtime/redis-adapter.
 import { createMemoryStores } from './ports/stores.ts';
 import { RaceService } from './race-service.ts';
 import { ShareLinks } from './share-links.ts';
+import { defaultLogRetention } from './log-trimmer.ts';
 import { MemoryLinkStore } from './ports/link-store.ts';
 import { RedisLinkStore } from './ports/redis-link-store.ts';
 
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     rateLimitRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (rate limits) error'));
     await rateLimitRedis.connect();
   }
-  const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs(), tokenSecret: secret, logRetentionMs: config.logRetentionMs });
+  const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs(), tokenSecret: secret, logRetention: { ...defaultLogRetention, retentionMs: config.logRetentionMs } });
   // Live links on Redis: issued and revoked through any process, kept across restarts. They work
   // on every process when all share LINK_SECRET (else each signs with its own random secret).
   const linkStore = config.redisUrl ? await RedisLinkStore.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger }) : new MemoryLinkStore();

@@ -35,6 +35,7 @@ import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
 import { compareLogIds, type LogEntry, type Stores } from './ports/stores.ts';
+import { LogTrimmer, type LogRetention } from './log-trimmer.ts';
 import { describeIssues, parseInput } from './validation.ts';
 
 const sosSchema = z
@@ -145,19 +146,8 @@ export interface RaceServiceDeps {
    * issue are derived from it, the same on every process. Absent: a random one of this process.
    */
   tokenSecret?: string | null;
-  /**
-   * How long a shared log keeps pings behind the checkpoints, for replays (docs/REDIS.md); older
-   * ones are trimmed. Default 48 hours.
-   */
-  logRetentionMs?: number;
-  /** Least time between two trims of one race's log (default a minute). */
-  logTrimEveryMs?: number;
-  /**
-   * Always kept behind the checkpoints, whatever the retention (default 5 minutes): a process
-   * reading the log a little behind the writer, or starting between reading a checkpoint and the
-   * entries after it, must not find them gone.
-   */
-  logLagMarginMs?: number;
+  /** How long a shared log keeps pings behind the checkpoints (log-trimmer.ts). */
+  logRetention?: LogRetention;
   engineOptions?: EngineOptions;
   fixLimits?: FixLimits;
 }
@@ -167,9 +157,7 @@ export class RaceService {
   private readonly races = new Map<string, RaceEntry>();
   /** Device token → who it belongs to; and each participant's current token (null: revoked). */
   private readonly credentials: DeviceCredentials;
-  private readonly logRetentionMs: number;
-  private readonly logTrimEveryMs: number;
-  private readonly logLagMarginMs: number;
+  private readonly logTrimmer: LogTrimmer;
   readonly stores: Stores;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -229,9 +217,7 @@ export class RaceService {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.fixLimits = deps.fixLimits ?? defaultFixLimits;
-    this.logRetentionMs = deps.logRetentionMs ?? 48 * 3600_000;
-    this.logTrimEveryMs = deps.logTrimEveryMs ?? 60_000;
-    this.logLagMarginMs = deps.logLagMarginMs ?? 5 * 60_000;
+    this.logTrimmer = new LogTrimmer(deps.stores.pingLog, deps.logger, deps.logRetention);
     this.credentials = deps.tokenSecret ? new DeviceCredentials(deps.tokenSecret) : new DeviceCredentials();
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
@@ -1169,30 +1155,8 @@ export class RaceService {
       return false;
     }
     this.reservedSeq.set(raceId, Math.max(this.reservedSeq.get(raceId) ?? -1, reserveSeq));
-    if (meta.lastLogId !== null) this.trimLog(raceId, meta.lastLogId);
+    if (meta.lastLogId !== null) this.logTrimmer.afterCheckpoint(raceId, meta.lastLogId);
     return true;
-  }
-
-  private readonly trimmedAtMs = new Map<string, number>();
-
-  /**
-   * Trims the race's log behind a checkpoint (a restart needs nothing before it), keeping the
-   * retention for replays: at most once a minute a race, by its writer, in the background. Log
-   * ids are Redis's own clock, so the retention is counted on the real clock, not the race's.
-   */
-  private trimLog(raceId: string, checkpointLogId: string): void {
-    const nowMs = Date.now();
-    const lastMs = this.trimmedAtMs.get(raceId);
-    if (lastMs !== undefined && nowMs - lastMs < this.logTrimEveryMs) return;
-    this.trimmedAtMs.set(raceId, nowMs);
-    const retainedFrom = `${Math.max(0, nowMs - Math.max(this.logRetentionMs, this.logLagMarginMs))}-0`;
-    const before = compareLogIds(retainedFrom, checkpointLogId) < 0 ? retainedFrom : checkpointLogId;
-    void this.stores.pingLog.trimBefore(raceId, before).then(
-      (trimmed) => {
-        if (trimmed > 0) this.logger.debug({ raceId, trimmed }, 'log trimmed behind the checkpoint');
-      },
-      (err: unknown) => this.logger.warn({ err, raceId }, 'log trim failed'),
-    );
   }
 
   /** Another process sent this race's delta with this number: snapshots from here carry it. */

@@ -15,6 +15,7 @@ import type {
 import { createApplication, type Application } from '../../server/app.ts';
 import { systemClock, type Clock } from '../../server/core/clock.ts';
 import type { BasemapSetting } from '../../server/basemap.ts';
+import type { LogRetention } from '../../server/log-trimmer.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
 import { silentLogger, type Logger } from '../../server/logger.ts';
 import { createMemoryStores, type Stores } from '../../server/ports/stores.ts';
@@ -49,8 +50,8 @@ export async function startTestServer(options: {
   /** Where the server logs (default: nowhere). */
   logger?: Logger;
   rateLimitRedis?: { command: RedisCommand; keyPrefix: string };
-  /** The shared log's retention behind checkpoints, the least time between trims, and the margin always kept. */
-  logRetention?: { retentionMs: number; trimEveryMs: number; lagMarginMs: number };
+  /** The shared log's retention behind checkpoints (server/log-trimmer.ts). */
+  logRetention?: LogRetention;
 }): Promise<TestServer> {
   const clock = options.clock ?? systemClock;
   const stores = options.stores ?? createMemoryStores();
@@ -60,9 +61,7 @@ export async function startTestServer(options: {
     clock,
     logger: options.logger ?? silentLogger,
     defaultStartMs: options.defaultStartMs ?? clock.nowMs(),
-    ...(options.logRetention
-      ? { logRetentionMs: options.logRetention.retentionMs, logTrimEveryMs: options.logRetention.trimEveryMs, logLagMarginMs: options.logRetention.lagMarginMs }
-      : {}),
+    ...(options.logRetention ? { logRetention: options.logRetention } : {}),
   });
   const shareLinks = options.shareLinks ?? new ShareLinks(randomBytes(32));
   const httpServer = createServer();

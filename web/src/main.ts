@@ -45,10 +45,6 @@ function etaText(eta: Eta): string {
   return `${clockTime(eta.atMs)} (${clockTime(eta.earliestMs)}–${clockTime(eta.latestMs)})`;
 }
 
-const formatKm = (distanceM: number): string => distanceText(distanceM);
-/** An official distance as organisers write it: 42.195 km, 10 km (in miles, to the hundredth). */
-const formatRaceKm = (distanceM: number): string => officialDistanceText(distanceM);
-
 /** A race watched again (server/replay.ts, docs/RESULTS.md). */
 interface ReplayData {
   raceId: string;
@@ -176,7 +172,7 @@ async function start(): Promise<void> {
         const button = document.createElement('button');
         button.type = 'button';
         button.className = 'link';
-        button.textContent = `${r.bib} ${r.name} · ${formatKm(r.distanceAlongRaceM)}`;
+        button.textContent = `${r.bib} ${r.name} · ${distanceText(r.distanceAlongRaceM)}`;
         button.addEventListener('click', () => follow(r.runnerIndex));
         li.append(button);
         return li;
@@ -194,7 +190,7 @@ async function start(): Promise<void> {
     $('followed').hidden = !followed;
     if (followed) {
       $('followed-name').textContent = `${followed.bib} ${followed.name}`;
-      $('followed-distance').textContent = t('ofTotal', { value: formatKm(followed.distanceAlongRaceM), total: formatRaceKm(race.raceDistanceM) });
+      $('followed-distance').textContent = t('ofTotal', { value: distanceText(followed.distanceAlongRaceM), total: officialDistanceText(race.raceDistanceM) });
       $('followed-lap').textContent = t('ofTotal', { value: localDigits(String(race.lapOf(followed))), total: localDigits(String(viewing.laps)) });
       $('followed-status').textContent = statusWords(followed.status);
       const progress = $<HTMLProgressElement>('followed-progress');
@@ -219,7 +215,7 @@ async function start(): Promise<void> {
       const passM = standLapM === null || !racing ? null : nextPassM(standLapM, followed.distanceAlongRaceM, viewing.course.lapLengthM, race.raceDistanceM, lapped);
       const atStand = passM === null ? null : estimateArrival(etaInput, passM);
       $('stand-eta').textContent =
-        standLapM === null ? '' : atStand ? t('expectedAt', { where: formatKm(passM!), eta: etaText(atStand) }) : racing ? t('notExpected') : '';
+        standLapM === null ? '' : atStand ? t('expectedAt', { where: distanceText(passM!), eta: etaText(atStand) }) : racing ? t('notExpected') : '';
     }
   };
   const renderFavourites = (followed: { participantId: string } | undefined): void => {
@@ -322,7 +318,7 @@ async function start(): Promise<void> {
       ...course.pointsOfInterest.map((p) => {
         const li = document.createElement('li');
         li.style.setProperty('--swatch', FURNITURE_COLOURS[p.kind]);
-        li.textContent = `${p.name} · ${lapped ? `${localDigits(String(Math.round(p.distanceAlongRaceM)))} m` : formatRaceKm(p.distanceAlongRaceM)}`;
+        li.textContent = `${p.name} · ${lapped ? `${localDigits(String(Math.round(p.distanceAlongRaceM)))} m` : officialDistanceText(p.distanceAlongRaceM)}`;
         return li;
       }),
     );
