@@ -1,9 +1,29 @@
 // The alerts organisers see: each kept once, the unresolved one of each kind per runner (and
 // section) found again when its condition comes back, and every change passed to whoever listens
 // (the organisers' sockets). Which conditions raise them is server/core/alerts.ts; when they are
-// looked at is the race service's tick.
+// looked at is the race service's tick. Alerts are raised and changed through the race's log
+// (race-service.ts), so every process's book holds the same alerts under the same ids.
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import type { Alert, AlertKind } from '../shared/protocol.ts';
+
+/** An alert as the log carries it (checked again when read: the log is outside the process). */
+export const alertSchema = z.object({
+  alertId: z.string().min(1).max(64),
+  kind: z.enum(['sos', 'stopped', 'offCourse', 'silent', 'batteryLow', 'onReopenedSection']),
+  state: z.enum(['open', 'acknowledged', 'resolved']),
+  active: z.boolean(),
+  raceId: z.string().min(1).max(128),
+  participantId: z.string().min(1).max(128),
+  bib: z.string().max(64),
+  name: z.string().max(200),
+  raisedAtMs: z.number().finite(),
+  updatedAtMs: z.number().finite(),
+  lat: z.number().min(-90).max(90).nullable(),
+  lon: z.number().min(-180).max(180).nullable(),
+  distanceAlongRaceM: z.number().finite().nullable(),
+  sectionId: z.string().max(128).nullable(),
+}) satisfies z.ZodType<Alert>;
 
 /** Alerts kept at most; past it the oldest resolved one is forgotten (unresolved ones never are). */
 const MAX_ALERTS = 10_000;
@@ -27,7 +47,7 @@ export class AlertBook {
   private readonly openIds = new Map<string, string>();
   private readonly listeners: Array<(alert: Alert) => void> = [];
 
-  private static key(kind: AlertKind, participantId: string, sectionId: string | undefined): string {
+  static key(kind: AlertKind, participantId: string, sectionId: string | undefined): string {
     return `${kind}:${participantId}:${sectionId ?? ''}`;
   }
 
@@ -36,23 +56,15 @@ export class AlertBook {
     return this.byId.get(this.openIds.get(AlertBook.key(kind, participantId, sectionId)) ?? '');
   }
 
-  /**
-   * The unresolved alert of this kind for this runner, made active again, or opened if there is
-   * none (`unique`: always a new one). `place` is asked only for a new alert.
-   */
-  open(
+  /** A new alert, not yet in any book: it goes through the race's log first. */
+  static draft(
     kind: AlertKind,
     who: AlertSubject,
     nowMs: number,
-    place: () => AlertPlace,
-    extra: { raisedAtMs?: number; sectionId?: string; unique?: boolean } = {},
+    place: AlertPlace,
+    extra: { raisedAtMs?: number; sectionId?: string } = {},
   ): Alert {
-    const existing = extra.unique ? undefined : this.openOf(kind, who.participantId, extra.sectionId);
-    if (existing) {
-      if (!existing.active) this.update(existing, { active: true }, nowMs);
-      return existing;
-    }
-    const alert: Alert = {
+    return {
       alertId: randomBytes(6).toString('base64url'),
       kind,
       state: 'open',
@@ -63,11 +75,18 @@ export class AlertBook {
       name: who.name,
       raisedAtMs: extra.raisedAtMs ?? nowMs,
       updatedAtMs: nowMs,
-      ...place(),
+      ...place,
       sectionId: extra.sectionId ?? null,
     };
+  }
+
+  /**
+   * Keeps an alert (read from the log or a checkpoint). Past MAX_ALERTS the oldest resolved one
+   * is forgotten.
+   */
+  add(alert: Alert): void {
     this.byId.set(alert.alertId, alert);
-    this.openIds.set(AlertBook.key(kind, who.participantId, extra.sectionId), alert.alertId);
+    if (alert.state !== 'resolved') this.openIds.set(AlertBook.key(alert.kind, alert.participantId, alert.sectionId ?? undefined), alert.alertId);
     if (this.byId.size > MAX_ALERTS) {
       for (const [id, old] of this.byId) {
         if (old.state === 'resolved') {
@@ -76,8 +95,7 @@ export class AlertBook {
         }
       }
     }
-    for (const listener of this.listeners) listener(alert);
-    return alert;
+    for (const listener of this.listeners) listener({ ...alert });
   }
 
   update(alert: Alert, change: Partial<Pick<Alert, 'state' | 'active'>>, nowMs: number): void {

@@ -32,6 +32,9 @@ const READ_BLOCK_MS = 1000;
  */
 const READ_BATCH = 200;
 
+/** How often a process looks for races other processes created. */
+const ADOPT_EVERY_MS = 500;
+
 export function startCoordinator(options: CoordinatorOptions): Coordinator {
   const { service, stores, logger } = options;
   if (!stores.shared) {
@@ -105,6 +108,19 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
   };
   const timer = setInterval(renewIfDue, renewEveryMs / 2);
   timer.unref();
+  // Races another process created: added here within half a second (one count when there are none).
+  let adopting = false;
+  const adoptTimer = setInterval(() => {
+    if (adopting || stopped) return;
+    adopting = true;
+    service
+      .adoptCreatedRaces()
+      .catch((cause: unknown) => logger.debug({ err: cause instanceof Error ? cause.message : String(cause) }, 'created races could not be read'))
+      .finally(() => {
+        adopting = false;
+      });
+  }, ADOPT_EVERY_MS);
+  adoptTimer.unref();
   // Ends by itself once stopped (its blocking read returns, or fails as the stores close).
   void follow();
 
@@ -116,6 +132,7 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
     stop: async () => {
       stopped = true;
       clearInterval(timer);
+      clearInterval(adoptTimer);
       await atMost2s(renewing);
       // Handing the races on at once rather than after the leases expire.
       await atMost2s(leases.release([...writers]).catch(() => {}));

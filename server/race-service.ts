@@ -1,7 +1,7 @@
 // The application layer: races, their trackers and the ping pipeline (validate, authenticate,
 // persist, apply, acknowledge). Protocol-free: the Socket.IO and HTTP edges call into it and
 // turn its answers into their own messages.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import {
   ErrorCodes,
@@ -10,6 +10,7 @@ import {
   okAck,
   type Ack,
   type Alert,
+  type AlertKind,
   type CourseGeometry,
   type FollowSnapshot,
   type RaceChangeNotice,
@@ -22,19 +23,21 @@ import {
 import type { RaceDelta } from '../shared/wire.ts';
 import { lapsInRace } from '../shared/course-path.ts';
 import { slicer } from './slices.ts';
-import { AlertBook, type AlertPlace } from './alert-book.ts';
+import { AlertBook, alertSchema, type AlertPlace } from './alert-book.ts';
 import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } from './device-credentials.ts';
 import type { Clock } from './core/clock.ts';
 import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
 import { defaultAlertThresholds, runnerConditions, type AlertThresholds } from './core/alerts.ts';
-import { profileAlongLap, type Course } from './core/course.ts';
+import { buildCourse, profileAlongLap, type Course } from './core/course.ts';
+import { COURSE_LIMITS, MAX_PROFILE_POINTS } from './event/course-import.ts';
 import { defaultEngineOptions, type EngineOptions } from './core/engine-options.ts';
-import { RaceTracker, type Fix } from './core/race-tracker.ts';
+import { RaceTracker, type Fix, type Participant } from './core/race-tracker.ts';
 import { timingPointsFor, type NamedPoint } from './core/timing-points.ts';
-import type { LoadedEvent, LoadedRace } from './event/event-file.ts';
+import { parseRaceDefinition, type LoadedEvent, type LoadedRace } from './event/event-file.ts';
+import { parseLineHere, type LineParser } from './event/course-parser.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
-import { compareLogIds, type LogEntry, type Stores } from './ports/stores.ts';
+import { compareLogIds, type AuditEntry, type LogEntry, type Stores } from './ports/stores.ts';
 import { LogTrimmer, type LogRetention } from './log-trimmer.ts';
 import { describeIssues, parseInput } from './validation.ts';
 
@@ -45,6 +48,42 @@ const sosSchema = z
     lon: z.number().min(-180).max(180).optional(),
   })
   .strict();
+
+/** A participant as a move carries them to their new race. */
+const participantSchema = z.object({
+  participantId: z.string().min(1).max(128),
+  bib: z.string().max(64),
+  name: z.string().max(200),
+  names: z.object({ en: z.string().max(200).optional(), fa: z.string().max(200).optional() }).optional(),
+  categories: z.array(z.string().max(64)).max(8).readonly().optional(),
+});
+
+const lonLatSchema = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
+const coordinatesSchema = z.array(lonLatSchema).min(2).max(COURSE_LIMITS.maxVertices);
+/** A course as it is sent to every process: what it was built from, and the altitudes its file had. */
+const courseRecordSchema = z.object({
+  definition: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('street'), coordinates: coordinatesSchema }),
+    z.object({
+      kind: z.literal('loop'),
+      coordinates: coordinatesSchema,
+      lapLengthM: z.number().positive().max(100_000).optional(),
+      startOffsetM: z.number().min(0).max(100_000).optional(),
+      courseKind: z.enum(['loop', 'track']).optional(),
+    }),
+    z.object({
+      kind: z.literal('track'),
+      centre: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }),
+      homeStraightBearingDeg: z.number().min(0).max(360),
+      lane: z.number().int().min(1).max(9),
+      finishLineOffsetM: z.number().min(-400).max(400).optional(),
+      startOffsetM: z.number().min(0).max(100_000).optional(),
+    }),
+  ]),
+  raceDistanceM: z.number().positive().max(1_000_000),
+  profile: z.array(z.tuple([z.number().min(0).max(1), z.number().finite()])).max(MAX_PROFILE_POINTS).optional(),
+});
+type CourseRecord = z.infer<typeof courseRecordSchema>;
 
 /**
  * An organiser's change to a race that every process must apply alike: on shared stores it goes
@@ -69,6 +108,25 @@ const raceEditSchema = z.discriminatedUnion('kind', [
     action: z.enum(['issue', 'revoke']),
     by: z.string().max(64),
   }),
+  // An alert raised (by the race's writer, or an SOS by the process the runner reached), and an
+  // alert changed (active again or not; acknowledged or resolved by an organiser): every process
+  // keeps the same alerts under the same ids.
+  z.object({ kind: z.literal('alertRaised'), alert: alertSchema }),
+  z.object({
+    kind: z.literal('alertChanged'),
+    alertId: z.string().min(1).max(64),
+    active: z.boolean().optional(),
+    state: z.enum(['acknowledged', 'resolved']).optional(),
+    atMs: z.number().finite(),
+    by: z.string().max(64).optional(),
+  }),
+  // A participant moved between races: joins the new race (through its log), then leaves the old
+  // one (through that race's log), so each race's roster changes in its own log's order and
+  // every process numbers the runners of a race alike.
+  z.object({ kind: z.literal('join'), participant: participantSchema, fromRaceId: z.string().min(1).max(128), outcome: z.enum(['dnf', 'dsq']).optional(), by: z.string().max(64) }),
+  z.object({ kind: z.literal('leave'), participantId: z.string().min(1).max(128), toRaceId: z.string().min(1).max(128) }),
+  // A race put on a new course; `digestHex` names it among the event's courses (EventRecords).
+  z.object({ kind: z.literal('course'), digestHex: z.string().regex(/^[0-9a-f]{64}$/), course: courseRecordSchema, by: z.string().max(64) }),
   z.object({
     kind: z.literal('settings'),
     name: z.string().min(1).max(200).optional(),
@@ -90,7 +148,22 @@ const raceSettingsSchema = z.object({
   reopened: z.record(z.string().max(128), z.number().finite()).optional(),
   /** Device credentials organisers changed, of this race's participants: [generation, revoked]. */
   devices: z.record(z.string().max(128), z.tuple([z.number().int().min(0), z.boolean()])).optional(),
+  /**
+   * The race's roster as moves changed it, in order: a participant who joined (moved in) or left
+   * (moved out), with the DNF/DSQ a joiner brought.
+   */
+  roster: z
+    .array(z.union([z.object({ join: participantSchema, outcome: z.enum(['dnf', 'dsq']).optional() }), z.object({ leave: z.string().min(1).max(128) })]))
+    .max(200_000)
+    .optional(),
+  /** The course put on the race at run time, if one was: its digest among the event's courses. */
+  courseDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** The race's alerts: every unresolved one and the newest resolved ones. */
+  alerts: z.array(alertSchema).max(20_000).optional(),
 });
+
+/** Resolved alerts a checkpoint keeps per race (unresolved ones are all kept). */
+const RESOLVED_ALERTS_CHECKPOINTED = 50;
 
 /** What became of an organiser's change. */
 export type EditOutcome = 'done' | 'unknown' | 'unavailable';
@@ -113,18 +186,17 @@ export interface RaceEntry {
   pointsOfInterest: PointOfInterest[];
   /** Replaced, not mutated, when the race changes (a new course). */
   tracker: RaceTracker;
+  /** The course put on the race at run time, by digest (null: the event file's). */
+  courseDigest: string | null;
+  /** Participants who moved in or out at run time, in order (for the checkpoint). */
+  rosterChanges: Array<{ join: Participant; outcome?: 'dnf' | 'dsq' } | { leave: string }>;
 }
 
 /** What changed in a race, for the edges to tell the race's room. */
 export type RaceChange = RaceChangeNotice;
 
 /** A change an organiser made: who, when, what. */
-export interface AuditEntry {
-  atMs: number;
-  by: string;
-  action: string;
-  details: Record<string, unknown>;
-}
+export type { AuditEntry } from './ports/stores.ts';
 
 /** Who a device credential belongs to. */
 export type { DeviceIdentity } from './device-credentials.ts';
@@ -172,9 +244,12 @@ export class RaceService {
   private readonly stoppedSince = new Map<string, number>();
   /** Per race: when (by this process's clock) its newest fix arrived, for the race's clock. */
   private readonly newestArrivalMs = new Map<string, number>();
+  /** Alerts raised or changed by this process on their way through the log (alertThroughLog). */
+  private readonly alertsInFlight = new Set<string>();
+  /** SOS calls on their way through the log, per runner: pressed again meanwhile, the same call. */
+  private readonly sosInFlight = new Map<string, Promise<Ack<{ alertId: string }>>>();
   /** Runners whose silent finish is on its way through the log. */
   private readonly silenceInFlight = new Set<string>();
-  private readonly auditLog: AuditEntry[] = [];
   /** Kept for races added while the event runs. */
   private readonly buildDeps: RaceServiceDeps;
   private readonly sections: SectionDefinition[];
@@ -196,6 +271,10 @@ export class RaceService {
   /** Pings and changes of this process on their way through the shared log, by tag. */
   private readonly waiting = new Map<string, { resolve: (result: PositionAccepted | boolean | null) => void; sinceMs: number }>();
   private nextTag = 1;
+  /** What this process's tags start with: its lease-holder name ("#" never occurs in one). */
+  private get tagPrefix(): string {
+    return `${this.stores.leases.holderId}#`;
+  }
   private waitSweeper: NodeJS.Timeout | null = null;
   /** How long a ping waits to be applied from the shared log before it is answered anyway. */
   private static readonly APPLY_WAIT_MS = 5000;
@@ -296,6 +375,8 @@ export class RaceService {
     const { stores } = deps;
     // Races that set no start time start when the first process started, for every process alike.
     const service = new RaceService(stores.shared ? { ...deps, defaultStartMs: await stores.agreeDefaultStartMs(deps.defaultStartMs) } : deps);
+    // Races created while the event ran (on Redis: by any process, before this one started).
+    await service.adoptCreatedRaces();
     for (const race of service.races.values()) {
       if (!stores.shared) {
         for (const state of await stores.runnerStates.loadRace(race.raceId)) race.tracker.restoreRunner(state);
@@ -303,7 +384,10 @@ export class RaceService {
       }
       const { meta, states } = await stores.runnerStates.loadCheckpointed(race.raceId);
       const settings = raceSettingsSchema.safeParse(meta?.settings);
-      if (settings.success) service.restoreSettings(race, settings.data);
+      if (settings.success) {
+        if (settings.data.courseDigest !== undefined) await service.restoreCourse(race, settings.data.courseDigest);
+        service.restoreSettings(race, settings.data);
+      }
       for (const state of states) race.tracker.restoreRunner(state);
       service.appliedLogId.set(race.raceId, meta?.lastLogId ?? null);
       for (const entry of await stores.pingLog.readAfter(race.raceId, meta?.lastLogId ?? null)) service.applyLoggedSafely(entry);
@@ -312,6 +396,13 @@ export class RaceService {
       // writer's deltas keep it up to date (observeSequence); a process that becomes the writer
       // continues after the block (takeOver).
       race.tracker.continueSequenceFrom(meta?.sentSeq ?? 0);
+    }
+    // Whoever moved is spoken for by the race they are in now (whichever order the races were read in).
+    for (const race of service.races.values()) {
+      for (const p of race.tracker.participants) {
+        const identity = service.credentials.identity(p.participantId);
+        if (identity && !service.races.get(identity.raceId)?.tracker.hasParticipant(p.participantId)) identity.raceId = race.raceId;
+      }
     }
     // The race clock (for silence) runs on from now for what was restored.
     for (const race of service.races.values()) if (race.tracker.newestFixAtMs !== null) service.newestArrivalMs.set(race.raceId, deps.clock.nowMs());
@@ -351,7 +442,8 @@ export class RaceService {
     if (entry.change !== null) {
       const edit = raceEditSchema.safeParse(entry.change);
       // Applied on every process, whether or not someone here waits for it.
-      const applied = race !== undefined && edit.success && this.applyEdit(race, edit.data);
+      // (The process the change came through records it in the audit, once.)
+      const applied = race !== undefined && edit.success && this.applyEdit(race, edit.data, entry.tag?.startsWith(this.tagPrefix) ?? false);
       waiter?.resolve(applied);
       return;
     }
@@ -407,6 +499,8 @@ export class RaceService {
       namedPoints: race.namedPoints,
       pointsOfInterest: race.pointsOfInterest,
       tracker,
+      courseDigest: null,
+      rosterChanges: [],
     };
   }
 
@@ -420,11 +514,50 @@ export class RaceService {
   }
 
   /**
-   * Puts a race on a new course. Where a runner is on the new line is found afresh from their
-   * next fix, from the distance already published (which never goes back); finishes stay. The
-   * ping log keeps everything sent so far; the sequence of deltas continues.
+   * Puts a race on a new course, on every process: the course is kept among the event's courses
+   * (so a restarted process can build it again) and goes through the race's log. Where a runner
+   * is on the new line is found afresh from their next fix, from the distance already published
+   * (which never goes back); finishes stay. The ping log keeps everything sent so far; the
+   * sequence of deltas continues.
    */
-  async replaceCourse(race: RaceEntry, course: Course): Promise<void> {
+  async replaceCourse(race: RaceEntry, course: Course, by = 'organiser'): Promise<EditOutcome> {
+    const record: CourseRecord = {
+      definition: course.definition,
+      raceDistanceM: course.raceDistanceM,
+      ...(course.profile ? { profile: course.profile } : {}),
+    };
+    const digestHex = createHash('sha256').update(JSON.stringify(record)).digest('hex');
+    try {
+      await this.stores.records.saveCourse(digestHex, record);
+    } catch (cause) {
+      this.logger.error({ err: cause, raceId: race.raceId }, 'course could not be stored');
+      return 'unavailable';
+    }
+    return this.edit(race, { kind: 'course', digestHex, course: record, by });
+  }
+
+  /** A course from its record; null (and logged) when it cannot be built. */
+  private courseFrom(record: CourseRecord, raceId: string): Course | null {
+    try {
+      const course = buildCourse(record.definition, record.raceDistanceM);
+      if (record.profile) course.profile = record.profile;
+      return course;
+    } catch (cause) {
+      this.logger.error({ err: cause, raceId }, 'a logged course could not be built');
+      return null;
+    }
+  }
+
+  /** The course a checkpoint names (a restarted process); the event file's when it cannot be had. */
+  private async restoreCourse(race: RaceEntry, digestHex: string): Promise<void> {
+    const record = courseRecordSchema.safeParse(await this.stores.records.loadCourse(digestHex));
+    const course = record.success ? this.courseFrom(record.data, race.raceId) : null;
+    if (course) this.installCourse(race, course, digestHex);
+    else this.logger.error({ raceId: race.raceId, digestHex }, 'the course the checkpoint names is missing: the event file\'s is used');
+  }
+
+  /** Swaps a race's tracker for one on `course`, carrying every runner over. */
+  private installCourse(race: RaceEntry, course: Course, digestHex: string): void {
     const old = race.tracker;
     race.tracker = new RaceTracker(race.raceId, course, old.startsAtMs, old.participants, {
       engine: race.engineOptions,
@@ -432,12 +565,8 @@ export class RaceService {
       timingPoints: timingPointsFor(course, race.namedPoints),
     });
     race.tracker.newestFixAtMs = old.newestFixAtMs;
-    for (const p of old.participants) {
-      race.tracker.carryOver(old.runnerState(p.participantId)!);
-      await this.persistRunner(race.raceId, p.participantId);
-    }
-    this.record('organiser', 'course replaced', { raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length });
-    for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'course' });
+    for (const p of old.participants) race.tracker.carryOver(old.runnerState(p.participantId)!);
+    race.courseDigest = digestHex;
   }
 
   /** Takes a participant out of the race (DNF, DSQ), or back in. */
@@ -453,7 +582,7 @@ export class RaceService {
    * appended to the race's log and applied (by every process) when it is read back.
    */
   private async edit(race: RaceEntry, edit: RaceEdit): Promise<EditOutcome> {
-    if (!this.stores.shared) return this.applyEdit(race, edit) ? 'done' : 'unknown';
+    if (!this.stores.shared) return this.applyEdit(race, edit, true) ? 'done' : 'unknown';
     const sent = await this.throughLog(race.raceId, (tag) => this.stores.pingLog.appendChange(race.raceId, edit, tag));
     if (!sent.stored) return 'unavailable';
     // Null: logged but not read back yet; it will be applied, by this process too.
@@ -468,7 +597,7 @@ export class RaceService {
     raceId: string,
     append: (tag: string) => Promise<string>,
   ): Promise<{ stored: false } | { stored: true; result: PositionAccepted | boolean | null }> {
-    const tag = `${this.stores.leases.holderId}#${this.nextTag++}`;
+    const tag = `${this.tagPrefix}${this.nextTag++}`;
     const applied = new Promise<PositionAccepted | boolean | null>((resolve) => {
       this.waiting.set(tag, { resolve, sinceMs: performance.now() });
     });
@@ -489,13 +618,17 @@ export class RaceService {
     return { stored: true, result };
   }
 
-  /** Applies an organiser's change; false when it names nobody in the race. */
-  private applyEdit(race: RaceEntry, edit: RaceEdit): boolean {
+  /**
+   * Applies an organiser's change; false when it names nobody in the race. `originatedHere`: the
+   * change came through this process, which alone records it in the audit.
+   */
+  private applyEdit(race: RaceEntry, edit: RaceEdit, originatedHere: boolean): boolean {
+    const record = originatedHere ? (by: string, action: string, details: Record<string, unknown>) => this.record(by, action, details) : () => {};
     if (edit.kind === 'reopen') {
       if (!this.sections.some((s) => s.sectionId === edit.sectionId)) return false;
       if (!this.reopenedAtMs.has(edit.sectionId)) {
         this.reopenedAtMs.set(edit.sectionId, edit.atMs);
-        this.record(edit.by, edit.forced ? 'section reopened (forced)' : 'section reopened', { sectionId: edit.sectionId });
+        record(edit.by, edit.forced ? 'section reopened (forced)' : 'section reopened', { sectionId: edit.sectionId });
       }
       return true;
     }
@@ -504,7 +637,50 @@ export class RaceService {
       const next = edit.action === 'issue' ? { generation: current.generation + 1, revoked: false } : { generation: current.generation, revoked: true };
       if (!this.credentials.setState(edit.participantId, next)) return false;
       this.logger.info({ participantId: edit.participantId, generation: next.generation }, edit.action === 'revoke' ? 'device token revoked' : 'device token issued');
-      this.record(edit.by, edit.action === 'revoke' ? 'device token revoked' : 'device token issued', { raceId: race.raceId, participantId: edit.participantId });
+      record(edit.by, edit.action === 'revoke' ? 'device token revoked' : 'device token issued', { raceId: race.raceId, participantId: edit.participantId });
+      return true;
+    }
+    if (edit.kind === 'alertRaised') {
+      const alert = edit.alert;
+      if (alert.raceId !== race.raceId || !this.credentials.identity(alert.participantId)) return false;
+      if (this.alerts.get(alert.alertId)) return true;
+      // Two writers for a moment (a take-over) can both raise one condition: it stays one alert.
+      const existing = alert.kind === 'sos' ? undefined : this.alerts.openOf(alert.kind, alert.participantId, alert.sectionId ?? undefined);
+      if (existing) {
+        if (!existing.active) this.alerts.update(existing, { active: true }, alert.updatedAtMs);
+        return true;
+      }
+      this.alerts.add({ ...alert });
+      return true;
+    }
+    if (edit.kind === 'alertChanged') {
+      const alert = this.alerts.get(edit.alertId);
+      // A resolved alert is closed for good: the condition coming back is a new alert.
+      if (!alert || alert.raceId !== race.raceId || alert.state === 'resolved') return false;
+      this.alerts.update(alert, { ...(edit.active !== undefined ? { active: edit.active } : {}), ...(edit.state !== undefined ? { state: edit.state } : {}) }, edit.atMs);
+      if (edit.by !== undefined && edit.state !== undefined) record(edit.by, `alert ${edit.state}`, { alertId: alert.alertId, kind: alert.kind, participantId: alert.participantId });
+      return true;
+    }
+    if (edit.kind === 'join') {
+      const { participant } = edit;
+      if (!this.applyJoin(race, { ...participant, ...(participant.names ? { names: { ...participant.names } } : {}) }, edit.outcome)) return false;
+      this.persistRunnerQuietly(race.raceId, participant.participantId);
+      record(edit.by, 'participant moved', { participantId: participant.participantId, fromRaceId: edit.fromRaceId, toRaceId: race.raceId });
+      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'roster' });
+      return true;
+    }
+    if (edit.kind === 'leave') {
+      if (!this.applyLeave(race, edit.participantId)) return false;
+      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'roster' });
+      return true;
+    }
+    if (edit.kind === 'course') {
+      const course = this.courseFrom(edit.course, race.raceId);
+      if (!course) return false;
+      this.installCourse(race, course, edit.digestHex);
+      for (const p of race.tracker.participants) this.persistRunnerQuietly(race.raceId, p.participantId);
+      record(edit.by, 'course replaced', { raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length });
+      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'course' });
       return true;
     }
     if (edit.kind === 'silence') {
@@ -516,7 +692,7 @@ export class RaceService {
     if (edit.kind === 'lap') {
       if (!race.tracker.setLap(edit.participantId, edit.lap)) return false;
       this.persistRunnerQuietly(race.raceId, edit.participantId);
-      this.record(edit.by, 'lap set', { raceId: race.raceId, participantId: edit.participantId, lap: edit.lap });
+      record(edit.by, 'lap set', { raceId: race.raceId, participantId: edit.participantId, lap: edit.lap });
       for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'laps' });
       return true;
     }
@@ -525,10 +701,10 @@ export class RaceService {
       void this.persistRunner(race.raceId, edit.participantId).catch((err: unknown) => {
         this.logger.error({ err, participantId: edit.participantId }, 'runner state save failed');
       });
-      this.record(edit.by, `participant ${edit.outcome}`, { raceId: race.raceId, participantId: edit.participantId });
+      record(edit.by, `participant ${edit.outcome}`, { raceId: race.raceId, participantId: edit.participantId });
       return true;
     }
-    this.applySettings(race, edit);
+    this.applySettings(race, edit, record);
     return true;
   }
 
@@ -613,6 +789,8 @@ export class RaceService {
     for (const [participantId, state] of this.credentials.changed()) {
       if (this.credentials.identity(participantId)?.raceId === race.raceId) devices[participantId] = [state.generation, state.revoked];
     }
+    const alerts = [...this.alerts.all()].filter((a) => a.raceId === race.raceId);
+    const kept = [...alerts.filter((a) => a.state !== 'resolved'), ...alerts.filter((a) => a.state === 'resolved').slice(-RESOLVED_ALERTS_CHECKPOINTED)];
     return {
       name: race.name,
       startsAtMs: race.tracker.startsAtMs,
@@ -620,6 +798,9 @@ export class RaceService {
       keyDigestHex: race.keyDigest?.toString('hex') ?? null,
       ...(Object.keys(reopened).length > 0 ? { reopened } : {}),
       ...(Object.keys(devices).length > 0 ? { devices } : {}),
+      ...(race.courseDigest !== null ? { courseDigest: race.courseDigest } : {}),
+      ...(race.rosterChanges.length > 0 ? { roster: race.rosterChanges } : {}),
+      ...(kept.length > 0 ? { alerts: kept.sort((a, b) => a.raisedAtMs - b.raisedAtMs).map((a) => ({ ...a })) } : {}),
     };
   }
 
@@ -630,16 +811,64 @@ export class RaceService {
     race.isPrivate = settings.isPrivate;
     race.keyDigest = settings.keyDigestHex === null ? null : Buffer.from(settings.keyDigestHex, 'hex');
     for (const [participantId, [generation, revoked]] of Object.entries(settings.devices ?? {})) this.credentials.setState(participantId, { generation, revoked });
+    for (const change of settings.roster ?? []) {
+      if ('leave' in change) this.applyLeave(race, change.leave);
+      else this.applyJoin(race, change.join, change.outcome);
+    }
+    for (const alert of settings.alerts ?? []) if (!this.alerts.get(alert.alertId)) this.alerts.add(alert);
     for (const [sectionId, atMs] of Object.entries(settings.reopened ?? {})) {
       if (this.sections.some((s) => s.sectionId === sectionId) && !this.reopenedAtMs.has(sectionId)) this.reopenedAtMs.set(sectionId, atMs);
     }
   }
 
   /**
-   * Adds a race while the event runs (a race created at short notice). Its ids and device tokens
-   * must not clash with the event's. Returns the problems when it cannot be added.
+   * Creates a race while the event runs (a race created at short notice), from the race object of
+   * the event file. It is kept among the event's records, so every process adds it (within a
+   * second: adoptCreatedRaces) and a restarted one has it. Its ids and device tokens must not
+   * clash with the event's. Returns the problems when it cannot be created.
    */
-  addRace(race: LoadedRace, by: string): string[] | 'capacity' {
+  async createRace(json: unknown, parseLine: LineParser, by: string): Promise<RaceEntry | string[] | 'capacity' | 'unavailable'> {
+    const parsed = await parseRaceDefinition(json, parseLine, this.buildDeps.tokenSecret ?? null);
+    if ('problems' in parsed) return parsed.problems;
+    const problems = this.raceProblems(parsed.race);
+    if (problems !== null) return problems;
+    let saved: boolean;
+    try {
+      saved = await this.stores.records.saveRace(parsed.race.raceId, json as object);
+    } catch (cause) {
+      this.logger.error({ err: cause, raceId: parsed.race.raceId }, 'race could not be stored');
+      return 'unavailable';
+    }
+    if (!saved) return [`race.id: race id "${parsed.race.raceId}" is already used`];
+    // (Picked up from the records meanwhile, by this process's own adoption: it is there.)
+    if (!this.races.has(parsed.race.raceId)) {
+      const added = this.addRace(parsed.race);
+      if (added !== null) return added;
+    }
+    this.record(by, 'race created', { raceId: parsed.race.raceId, participants: parsed.race.participants.length });
+    return this.races.get(parsed.race.raceId)!;
+  }
+
+  /**
+   * Adds the races other processes created (or that were created before this process started),
+   * in the order they were created. Cheap when there are none new: one count.
+   */
+  async adoptCreatedRaces(): Promise<void> {
+    const count = await this.stores.records.raceCount();
+    if (count <= this.createdRacesSeen) return;
+    for (const { raceId, race: json } of await this.stores.records.races()) {
+      if (this.races.has(raceId)) continue;
+      const parsed = await parseRaceDefinition(json, parseLineHere, this.buildDeps.tokenSecret ?? null);
+      const problems = 'problems' in parsed ? parsed.problems : parsed.race.raceId !== raceId ? ['its id differs from the one it was stored under'] : this.addRace(parsed.race);
+      if (problems !== null) this.logger.error({ raceId, problems }, 'a race created at run time could not be added here');
+    }
+    this.createdRacesSeen = count;
+  }
+
+  private createdRacesSeen = 0;
+
+  /** Why a race cannot be added here (null: it can). */
+  private raceProblems(race: LoadedRace): string[] | 'capacity' | null {
     // Races made at run time share the process's memory with the event's: bounded in total.
     if (this.races.size >= RaceService.MAX_RACES || this.credentials.size + race.participants.length > RaceService.MAX_PARTICIPANTS) return 'capacity';
     const problems: string[] = [];
@@ -648,19 +877,25 @@ export class RaceService {
       if (this.credentials.identity(p.participantId)) problems.push(`participant id "${p.participantId}" is already used`);
       if (this.credentials.tokenInUse(p.deviceToken)) problems.push(`the device token of "${p.participantId}" is already used`);
     }
-    if (problems.length > 0) return problems;
+    return problems.length > 0 ? problems : null;
+  }
+
+  /** Adds a race to this process; the problems when it cannot be. */
+  private addRace(race: LoadedRace): string[] | 'capacity' | null {
+    const problems = this.raceProblems(race);
+    if (problems !== null) return problems;
     this.races.set(race.raceId, this.buildRace(race, this.buildDeps));
     this.registerRace(race);
     if (race.course.kind === 'street') this.sections.push(...sectionsPerKilometre(race.raceId, race.name, race.distanceM));
-    this.record(by, 'race created', { raceId: race.raceId, participants: race.participants.length });
-    return [];
+    return null;
   }
 
   /**
-   * Moves a participant to another race: they leave the old race's roster (its room hears of
-   * them no more) and start afresh on the new race's course; their device keeps working.
+   * Moves a participant to another race: they join the new race's roster and start afresh on its
+   * course, then leave the old race's (its room hears of them no more); their device keeps working.
+   * Each step goes through its race's log, so every process moves them alike.
    */
-  async moveParticipant(participantId: string, toRaceId: string, by: string): Promise<'moved' | 'unknown participant' | 'unknown race'> {
+  async moveParticipant(participantId: string, toRaceId: string, by: string): Promise<'moved' | 'unknown participant' | 'unknown race' | 'unavailable'> {
     const identity = this.credentials.identity(participantId);
     if (!identity) return 'unknown participant';
     const to = this.races.get(toRaceId);
@@ -670,21 +905,40 @@ export class RaceService {
     // Into the new race first: if that fails the runner is still in the old one.
     // (Their categories go with them: the identity holds only who speaks for the device.)
     const known = from.tracker.everParticipants.find((p) => p.participantId === participantId);
-    const categories = known?.categories;
-    to.tracker.addParticipant({ participantId, bib: identity.bib, name: identity.name, ...(known?.names ? { names: known.names } : {}), ...(categories ? { categories } : {}) });
-    const outcome = from.tracker.runnerState(participantId)?.status;
-    from.tracker.removeParticipant(participantId);
+    const participant: Participant = {
+      participantId,
+      bib: identity.bib,
+      name: identity.name,
+      ...(known?.names ? { names: known.names } : {}),
+      ...(known?.categories ? { categories: [...known.categories] } : {}),
+    };
     // An organiser's DNF or DSQ stays with the runner.
-    if (outcome === RunnerStatus.dnf || outcome === RunnerStatus.dsq) to.tracker.setOutcome(participantId, outcome === RunnerStatus.dnf ? 'dnf' : 'dsq');
+    const status = from.tracker.runnerState(participantId)?.status;
+    const outcome = status === RunnerStatus.dnf ? 'dnf' : status === RunnerStatus.dsq ? 'dsq' : undefined;
+    const joined = await this.edit(to, { kind: 'join', participant, fromRaceId: from.raceId, by, ...(outcome ? { outcome } : {}) });
+    if (joined === 'unavailable') return 'unavailable';
+    if (joined === 'unknown') return 'unknown participant';
+    const left = await this.edit(from, { kind: 'leave', participantId, toRaceId: to.raceId });
+    // (Joined already: the runner's fixes go to the new race; the old one keeps showing them until the leave is stored.)
+    return left === 'unavailable' ? 'unavailable' : 'moved';
+  }
+
+  /** A participant joins a race (moved from another): added to its roster, their device now speaks for this race. */
+  private applyJoin(race: RaceEntry, participant: Participant, outcome: 'dnf' | 'dsq' | undefined): boolean {
+    const identity = this.credentials.identity(participant.participantId);
+    if (!identity || race.tracker.hasParticipant(participant.participantId)) return false;
+    race.tracker.addParticipant(participant);
+    if (outcome) race.tracker.setOutcome(participant.participantId, outcome);
     // The identity object is shared with the device map and open device connections.
-    identity.raceId = to.raceId;
-    await this.persistRunner(to.raceId, participantId);
-    this.record(by, 'participant moved', { participantId, fromRaceId: from.raceId, toRaceId: to.raceId });
-    for (const listener of this.changeListeners) {
-      listener({ raceId: from.raceId, what: 'roster' });
-      listener({ raceId: to.raceId, what: 'roster' });
-    }
-    return 'moved';
+    identity.raceId = race.raceId;
+    race.rosterChanges.push({ join: participant, ...(outcome ? { outcome } : {}) });
+    return true;
+  }
+
+  private applyLeave(race: RaceEntry, participantId: string): boolean {
+    if (!race.tracker.removeParticipant(participantId)) return false;
+    race.rosterChanges.push({ leave: participantId });
+    return true;
   }
 
   /** Changes a race at short notice: its name, its start time, or who may watch it. */
@@ -699,39 +953,45 @@ export class RaceService {
     });
   }
 
-  private applySettings(race: RaceEntry, change: Extract<RaceEdit, { kind: 'settings' }>): void {
+  private applySettings(race: RaceEntry, change: Extract<RaceEdit, { kind: 'settings' }>, record: (by: string, action: string, details: Record<string, unknown>) => void): void {
     const { by } = change;
     if (change.name !== undefined) {
       race.name = change.name;
-      this.record(by, 'race renamed', { raceId: race.raceId, name: change.name });
+      record(by, 'race renamed', { raceId: race.raceId, name: change.name });
     }
     if (change.startsAtMs !== undefined) {
       race.tracker.setStartsAt(change.startsAtMs);
-      this.record(by, 'start time changed', { raceId: race.raceId, startsAtMs: change.startsAtMs });
+      record(by, 'start time changed', { raceId: race.raceId, startsAtMs: change.startsAtMs });
       for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'start' });
     }
     if (change.keyDigestHex !== undefined) race.keyDigest = Buffer.from(change.keyDigestHex, 'hex');
     if (change.isPrivate !== undefined && change.isPrivate !== race.isPrivate) {
       race.isPrivate = change.isPrivate;
-      this.record(by, change.isPrivate ? 'race made private' : 'race made public', { raceId: race.raceId });
+      record(by, change.isPrivate ? 'race made private' : 'race made public', { raceId: race.raceId });
       for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'access' });
     } else if (change.keyDigestHex !== undefined) {
       // A new key locks out whoever had the old one.
-      this.record(by, 'race key changed', { raceId: race.raceId });
+      record(by, 'race key changed', { raceId: race.raceId });
       for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'access' });
     }
   }
 
+  /**
+   * Adds an organiser's action to the event's audit (shared by every process on Redis). Called by
+   * the process the action came through only, so each action is recorded once; the server's log
+   * line is written whatever becomes of the store.
+   */
   private record(by: string, action: string, details: Record<string, unknown>): void {
     const entry: AuditEntry = { atMs: this.clock.nowMs(), by, action, details };
-    this.auditLog.push(entry);
-    if (this.auditLog.length > 10_000) this.auditLog.shift();
     this.logger.info({ audit: entry }, action);
+    void this.stores.records.appendAudit(entry).catch((err: unknown) => {
+      this.logger.error({ err, action }, 'audit entry could not be stored');
+    });
   }
 
-  /** Every change organisers made, oldest first. */
-  audit(): AuditEntry[] {
-    return [...this.auditLog];
+  /** Every change organisers made, oldest first (the newest 10,000). */
+  audit(): Promise<AuditEntry[]> {
+    return this.stores.records.audit();
   }
 
   listRaces(options: { includePrivate: boolean }): RaceSummary[] {
@@ -1001,34 +1261,70 @@ export class RaceService {
   }
 
   /**
-   * A runner's SOS: recorded and passed at once to every organiser connected. Raw coordinates go
-   * to organisers only, never to a race's room.
+   * A runner's SOS: recorded (through the race's log, so every process has it) and passed to every
+   * organiser connected. Raw coordinates go to organisers only, never to a race's room.
    */
-  raiseSos(device: DeviceIdentity, raw: unknown): Ack<{ alertId: string }> {
+  async raiseSos(device: DeviceIdentity, raw: unknown): Promise<Ack<{ alertId: string }>> {
     const parsed = parseInput(sosSchema, raw);
     if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
-    // A runner pressing SOS again within a minute is the same call for help.
+    // A runner pressing SOS again within a minute, or while the first is on its way, is the same call for help.
     const nowMs = this.clock.nowMs();
     const recent = this.alerts.openOf('sos', device.participantId);
     if (recent && recent.state !== 'resolved' && nowMs - recent.updatedAtMs < 60_000) return okAck({ alertId: recent.alertId });
-    const where = { lat: parsed.data.lat ?? null, lon: parsed.data.lon ?? null };
-    const alert = this.alerts.open('sos', device, nowMs, () => ({ ...where, distanceAlongRaceM: this.placeOf(device).distanceAlongRaceM }), {
-      raisedAtMs: parsed.data.recordedAtMs,
-      unique: true,
+    const pending = this.sosInFlight.get(device.participantId);
+    if (pending) return pending;
+    const race = this.races.get(device.raceId);
+    if (!race) return errorAck(ErrorCodes.UNKNOWN_DEVICE, 'this device is not registered in any race');
+    const placed = this.placeOf(device);
+    const place = { lat: parsed.data.lat ?? null, lon: parsed.data.lon ?? null, distanceAlongRaceM: placed.distanceAlongRaceM };
+    const alert = AlertBook.draft('sos', device, nowMs, place, { raisedAtMs: parsed.data.recordedAtMs });
+    const raised = this.edit(race, { kind: 'alertRaised', alert }).then((outcome): Ack<{ alertId: string }> => {
+      if (outcome === 'unavailable') return errorAck(ErrorCodes.UNAVAILABLE, 'the SOS could not be stored; send it again');
+      this.logger.warn({ alert }, 'SOS');
+      return okAck({ alertId: alert.alertId });
     });
-    this.logger.warn({ alert }, 'SOS');
-    return okAck({ alertId: alert.alertId });
+    this.sosInFlight.set(device.participantId, raised);
+    try {
+      return await raised;
+    } finally {
+      this.sosInFlight.delete(device.participantId);
+    }
+  }
+
+  /**
+   * Raises or changes an alert through the race's log, once at a time: the tick that decided it
+   * does not decide it again while it is on its way.
+   */
+  private alertThroughLog(race: RaceEntry, edit: RaceEdit & { kind: 'alertRaised' | 'alertChanged' }): void {
+    const key = edit.kind === 'alertRaised' ? `raise:${AlertBook.key(edit.alert.kind, edit.alert.participantId, edit.alert.sectionId ?? undefined)}` : `change:${edit.alertId}`;
+    if (this.alertsInFlight.has(key)) return;
+    this.alertsInFlight.add(key);
+    void this.edit(race, edit)
+      .catch((err: unknown) => this.logger.error({ err, raceId: race.raceId }, 'alert change failed'))
+      .finally(() => this.alertsInFlight.delete(key));
   }
 
   /**
    * Looks at every runner (and every reopened section) and opens, updates or clears alerts. Called
-   * once per tick. A condition that ends leaves its alert open but inactive until an organiser
-   * resolves it, but for a runner back on the course (off course) or finished (stopped, silent):
-   * those resolve themselves.
+   * once per tick, by each race's writer for its race. A condition that ends leaves its alert open
+   * but inactive until an organiser resolves it, but for a runner back on the course (off course)
+   * or finished (stopped, silent): those resolve themselves.
    */
   evaluateAlerts(isWriter: (raceId: string) => boolean = () => true): void {
     const nowMs = this.clock.nowMs();
     const holding = new Set<string>();
+    const hold = (race: RaceEntry, kind: AlertKind, who: DeviceIdentity, sectionId?: string) => {
+      const existing = this.alerts.openOf(kind, who.participantId, sectionId);
+      if (!existing) {
+        const alert = AlertBook.draft(kind, who, nowMs, this.placeOf(who), sectionId === undefined ? {} : { sectionId });
+        // (In memory it is in the book at once: not to be taken below for a condition that ended.)
+        holding.add(alert.alertId);
+        this.alertThroughLog(race, { kind: 'alertRaised', alert });
+        return;
+      }
+      holding.add(existing.alertId);
+      if (!existing.active) this.alertThroughLog(race, { kind: 'alertChanged', alertId: existing.alertId, active: true, atMs: nowMs });
+    };
     for (const race of this.races.values()) {
       // With several processes, the race's writer alone raises its alerts.
       if (!isWriter(race.raceId)) continue;
@@ -1040,27 +1336,30 @@ export class RaceService {
         else this.stoppedSince.set(p.participantId, result.stoppedSinceMs);
         const identity = this.credentials.identity(p.participantId);
         if (!identity) continue;
-        for (const kind of result.kinds) holding.add(this.alerts.open(kind, identity, nowMs, () => this.placeOf(identity)).alertId);
+        for (const kind of result.kinds) hold(race, kind, identity);
       }
     }
     // Sections matter to alerts only once one is reopened: no need to evaluate them every tick before.
     for (const section of this.reopenedAtMs.size === 0 ? [] : this.sectionStatuses()) {
       for (const participantId of section.runnersOnAfterReopen) {
         const identity = this.credentials.identity(participantId);
-        if (identity) holding.add(this.alerts.open('onReopenedSection', identity, nowMs, () => this.placeOf(identity), { sectionId: section.sectionId }).alertId);
+        const race = identity ? this.races.get(identity.raceId) : undefined;
+        if (identity && race && isWriter(race.raceId)) hold(race, 'onReopenedSection', identity, section.sectionId);
       }
     }
     for (const alert of this.alerts.all()) {
       // Only alerts of races evaluated here: another process now raising a race's alerts is not their end.
       if (alert.kind === 'sos' || alert.state === 'resolved' || !isWriter(alert.raceId) || holding.has(alert.alertId)) continue;
+      const race = this.races.get(alert.raceId);
+      if (!race) continue;
       // A runner back on the course, or one who has finished, is no longer a worry: those
       // alerts resolve themselves. Others stay open, inactive, until an organiser resolves them.
-      const status = this.races.get(alert.raceId)?.tracker.runnerState(alert.participantId)?.status;
+      const status = race.tracker.runnerState(alert.participantId)?.status;
       const finished = status === RunnerStatus.finished;
       if (alert.kind === 'offCourse' || (finished && (alert.kind === 'stopped' || alert.kind === 'silent'))) {
-        this.alerts.update(alert, { state: 'resolved', active: false }, nowMs);
+        this.alertThroughLog(race, { kind: 'alertChanged', alertId: alert.alertId, state: 'resolved', active: false, atMs: nowMs });
       } else if (alert.active) {
-        this.alerts.update(alert, { active: false }, nowMs);
+        this.alertThroughLog(race, { kind: 'alertChanged', alertId: alert.alertId, active: false, atMs: nowMs });
       }
     }
   }
@@ -1074,15 +1373,21 @@ export class RaceService {
     return { lat, lon, distanceAlongRaceM: state.distanceAlongRaceM };
   }
 
-  /** An organiser acknowledges (someone is on it) or resolves an alert. */
-  setAlertState(alertId: string, state: 'acknowledged' | 'resolved', by: string): Alert | null | 'resolved' {
+  /**
+   * An organiser acknowledges (someone is on it) or resolves an alert, through the alert's race's
+   * log: every process shows the change. 'resolved' when it is closed already.
+   */
+  async setAlertState(alertId: string, state: 'acknowledged' | 'resolved', by: string): Promise<Alert | null | 'resolved' | 'unavailable'> {
     const alert = this.alerts.get(alertId);
-    if (!alert) return null;
+    const race = alert ? this.races.get(alert.raceId) : undefined;
+    if (!alert || !race) return null;
     // A resolved alert is closed for good: the condition coming back is a new alert.
     if (alert.state === 'resolved') return 'resolved';
-    this.alerts.update(alert, { state }, this.clock.nowMs());
-    this.record(by, `alert ${state}`, { alertId, kind: alert.kind, participantId: alert.participantId });
-    return { ...alert };
+    const outcome = await this.edit(race, { kind: 'alertChanged', alertId, state, atMs: this.clock.nowMs(), by });
+    if (outcome === 'unavailable') return 'unavailable';
+    // (Resolved by someone else meanwhile.)
+    if (outcome === 'unknown') return 'resolved';
+    return { ...(this.alerts.get(alertId) ?? alert) };
   }
 
   recentAlerts(): Alert[] {

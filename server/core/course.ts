@@ -35,6 +35,11 @@ export interface Course {
    * from where it was drawn to start (a loop's lap line), metres]; absent otherwise.
    */
   profile?: Array<[share: number, elevationM: number]>;
+  /**
+   * What the course was built from: with the race distance, `buildCourse` makes the same course
+   * again (how a course replaced at run time reaches every process, through the race's log).
+   */
+  definition: CourseDefinition;
 }
 
 export interface SegmentVectors {
@@ -86,6 +91,7 @@ export function buildCourse(definition: CourseDefinition, raceDistanceM: number)
         curvaturePerM: curvatureOf(path, false),
         segments: segmentVectorsOf(path),
         runOut: runOutOf(path),
+        definition,
       };
     }
     case 'loop': {
@@ -94,7 +100,7 @@ export function buildCourse(definition: CourseDefinition, raceDistanceM: number)
       if (lap.lapLengthM < MIN_LAP_LENGTH_M) {
         throw new Error(`a lap must be at least ${MIN_LAP_LENGTH_M} m long (this one is ${lap.lapLengthM.toFixed(1)} m)`);
       }
-      return lappedCourse(definition.courseKind ?? 'loop', coordinates, lap.lapLengthM, raceDistanceM, definition.startOffsetM ?? 0);
+      return lappedCourse(definition.courseKind ?? 'loop', coordinates, lap.lapLengthM, raceDistanceM, definition.startOffsetM ?? 0, definition);
     }
     case 'track': {
       const lapLengthM = trackLapLengthM(definition.lane);
@@ -106,13 +112,20 @@ export function buildCourse(definition: CourseDefinition, raceDistanceM: number)
       // (To the centimetre: a distance of whole laps must not start a rounding error short of a lap.)
       const byDistanceM = Math.round(((lapLengthM - (raceDistanceM % lapLengthM)) % lapLengthM) * 100) / 100;
       const startOffsetM = definition.startOffsetM ?? (byDistanceM >= lapLengthM - 0.01 ? 0 : byDistanceM);
-      return lappedCourse('track', trackLapCoordinates(definition), lapLengthM, raceDistanceM, startOffsetM);
+      return lappedCourse('track', trackLapCoordinates(definition), lapLengthM, raceDistanceM, startOffsetM, definition);
     }
   }
 }
 
 /** A loop or track: the lap turned to start where the race starts. */
-function lappedCourse(kind: 'loop' | 'track', lapFromLine: LonLat[], lapLengthM: number, raceDistanceM: number, startOffsetM: number): Course {
+function lappedCourse(
+  kind: 'loop' | 'track',
+  lapFromLine: LonLat[],
+  lapLengthM: number,
+  raceDistanceM: number,
+  startOffsetM: number,
+  definition: CourseDefinition,
+): Course {
   if (!(startOffsetM >= 0 && startOffsetM < lapLengthM)) {
     throw new Error(`the start offset is a distance from the lap line, 0 to less than one lap (${lapLengthM.toFixed(1)} m), got ${startOffsetM}`);
   }
@@ -120,7 +133,19 @@ function lappedCourse(kind: 'loop' | 'track', lapFromLine: LonLat[], lapLengthM:
   const drawn = new CoursePath(lapFromLine);
   const coordinates = startOffsetM === 0 ? lapFromLine : rotateLap(lapFromLine, (startOffsetM / lapLengthM) * drawn.measuredLengthM);
   const path = new CoursePath(coordinates, { lapLengthM });
-  return { kind, path, raceDistanceM, lapLengthM, isLapped: true, startOffsetM, index: new CourseIndex(path), curvaturePerM: curvatureOf(path, true), segments: segmentVectorsOf(path), runOut: null };
+  return {
+    kind,
+    path,
+    raceDistanceM,
+    lapLengthM,
+    isLapped: true,
+    startOffsetM,
+    index: new CourseIndex(path),
+    curvaturePerM: curvatureOf(path, true),
+    segments: segmentVectorsOf(path),
+    runOut: null,
+    definition,
+  };
 }
 
 /**

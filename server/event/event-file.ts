@@ -380,9 +380,14 @@ function generatedToken(participantId: string, secret: string | null): string {
 }
 
 /** A race sent in a request (the event file's race object, course line inline, no files). */
-export async function parseRaceDefinition(json: unknown, parseLine: LineParser = parseLineHere): Promise<{ race: LoadedRace } | { problems: string[] }> {
+export async function parseRaceDefinition(
+  json: unknown,
+  parseLine: LineParser = parseLineHere,
+  /** The event's secret: participants given no device token get the one derived from it, as in the event file. */
+  tokenSecret: string | null = null,
+): Promise<{ race: LoadedRace } | { problems: string[] }> {
   try {
-    const event = await parseEvent({ name: 'new race', races: [json] }, { source: 'the race', baseDir: null, parseLine });
+    const event = await parseEvent({ name: 'new race', races: [json] }, { source: 'the race', baseDir: null, parseLine, tokenSecret });
     return { race: event.races[0]! };
   } catch (err) {
     if (err instanceof EventFileError) return { problems: err.problems.map((p) => p.replace(/^races\[0\]\.?/, 'race.').replace(/^race\.:/, 'race:')) };

@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Course } from '../core/course.ts';
 import type { LineResult } from '../event/course-import.ts';
 import type { LineParser } from '../event/course-parser.ts';
-import { courseFromDefinition, courseFromLine, parseRaceDefinition } from '../event/event-file.ts';
+import { courseFromDefinition, courseFromLine } from '../event/event-file.ts';
 import { strongSecret } from '../secret-strength.ts';
 import { RaceService, type RaceEntry } from '../race-service.ts';
 import { MAX_LINK_TTL_MS, MAX_LINKS, MAX_LINKS_PER_PARTICIPANT, type ShareLinks } from '../share-links.ts';
@@ -236,16 +236,17 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.json(okAck(null));
   });
   app.post('/api/organiser/races', express.json({ limit: COURSE_UPLOAD_LIMIT }), async (req, res) => {
-    const parsed = await parseRaceDefinition(req.body, deps.parseLine);
-    const problems = 'problems' in parsed ? parsed.problems : service.addRace(parsed.race, 'organiser');
+    const created = await service.createRace(req.body, deps.parseLine, 'organiser');
+    if (created === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the race could not be stored; send it again');
+    const problems = Array.isArray(created) || created === 'capacity' ? created : [];
     if (problems === 'capacity') {
       return sendError(res, ErrorCodes.CAPACITY_REACHED, `this server holds at most ${RaceService.MAX_RACES} races and ${RaceService.MAX_PARTICIPANTS} participants`);
     }
-    if (problems.length > 0 || 'problems' in parsed) {
+    if (problems.length > 0 || typeof created !== 'object' || Array.isArray(created)) {
       res.status(httpStatusOf.MALFORMED_REQUEST).json({ ...errorAck(ErrorCodes.MALFORMED_REQUEST, problems.join('; ')), problems });
       return;
     }
-    res.status(201).json(okAck(service.summary(service.race(parsed.race.raceId)!)));
+    res.status(201).json(okAck(service.summary(created)));
   });
   app.post('/api/organiser/participants/:participantId/move', jsonBody, async (req, res) => {
     const body = parseInput(moveRequest, req.body ?? {});
@@ -253,6 +254,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const result = await service.moveParticipant(String(req.params['participantId']), body.data.raceId, 'organiser');
     if (result === 'unknown participant') return sendError(res, ErrorCodes.UNKNOWN_PARTICIPANT, 'no such participant');
     if (result === 'unknown race') return sendError(res, ErrorCodes.UNKNOWN_RACE, 'no such race');
+    if (result === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the move could not be stored; send it again');
     res.json(okAck(service.participant(String(req.params['participantId']))));
   });
   app.patch('/api/organiser/races/:raceId', jsonBody, async (req, res) => {
@@ -277,18 +279,25 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (outcome === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the change could not be stored; send it again');
     res.json(okAck(service.summary(race)));
   });
-  app.get('/api/organiser/audit', (_req, res) => {
-    res.set('cache-control', 'no-store').json(okAck({ entries: service.audit() }));
+  app.get('/api/organiser/audit', async (_req, res) => {
+    let entries;
+    try {
+      entries = await service.audit();
+    } catch {
+      return sendError(res, ErrorCodes.UNAVAILABLE, 'the audit could not be read; try again');
+    }
+    res.set('cache-control', 'no-store').json(okAck({ entries }));
   });
 
   app.get('/api/organiser/alerts', (_req, res) => {
     res.set('cache-control', 'no-store').json(okAck({ alerts: service.recentAlerts() }));
   });
-  app.post('/api/organiser/alerts/:alertId/:action', (req, res) => {
+  app.post('/api/organiser/alerts/:alertId/:action', async (req, res) => {
     const action = req.params['action'];
     if (action !== 'acknowledge' && action !== 'resolve') return sendError(res, ErrorCodes.NOT_FOUND, 'use …/acknowledge or …/resolve');
-    const alert = service.setAlertState(String(req.params['alertId']), action === 'acknowledge' ? 'acknowledged' : 'resolved', 'organiser');
+    const alert = await service.setAlertState(String(req.params['alertId']), action === 'acknowledge' ? 'acknowledged' : 'resolved', 'organiser');
     if (!alert) return sendError(res, ErrorCodes.NOT_FOUND, 'no such alert');
+    if (alert === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the change could not be stored; send it again');
     if (alert === 'resolved') {
       sendError(res, ErrorCodes.CONFLICT, 'this alert is resolved already');
       return;
@@ -405,7 +414,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       res.status(httpStatusOf.INVALID_COURSE).json({ ...errorAck(ErrorCodes.INVALID_COURSE, result.problems.join('; ')), problems: result.problems });
       return;
     }
-    await service.replaceCourse(race, result.course);
+    const outcome = await service.replaceCourse(race, result.course, 'organiser');
+    if (outcome === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the course could not be stored; send it again');
+    if (outcome === 'unknown') return sendError(res, ErrorCodes.INVALID_COURSE, 'the course could not be built');
     res.json(okAck(service.courseGeometry(race)));
   });
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RunnerState } from '../core/runner-state.ts';
 import type { Logger } from '../logger.ts';
-import { compareLogIds, entryIdOf, type CheckpointMeta, type LogEntry, type LoggedPing, type PingLog, type RaceLeases, type RunnerStateStore, type Stores } from './stores.ts';
+import { MAX_AUDIT_ENTRIES, compareLogIds, entryIdOf, type AuditEntry, type CheckpointMeta, type EventRecords, type LogEntry, type LoggedPing, type PingLog, type RaceLeases, type RunnerStateStore, type Stores } from './stores.ts';
 
 export interface RedisStoresOptions {
   url: string;
@@ -332,6 +332,81 @@ export class RedisRunnerStateStore implements RunnerStateStore {
   }
 }
 
+/**
+ * The audit (a list, trimmed to the newest MAX_AUDIT_ENTRIES), courses put on races at run time
+ * (a hash by digest) and races created at run time (a hash by race id, each numbered in turn).
+ * What is read back is checked: Redis is outside the process.
+ */
+export class RedisEventRecords implements EventRecords {
+  private readonly auditKey: string;
+  private readonly coursesKey: string;
+  private readonly racesKey: string;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.auditKey = `${prefix}:event:audit`;
+    this.coursesKey = `${prefix}:event:courses`;
+    this.racesKey = `${prefix}:event:races`;
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.redis.multi().rpush(this.auditKey, JSON.stringify(entry)).ltrim(this.auditKey, -MAX_AUDIT_ENTRIES, -1).exec();
+  }
+
+  async audit(): Promise<AuditEntry[]> {
+    return (await this.redis.lrange(this.auditKey, 0, -1)).flatMap((json) => {
+      const entry = parseObject(json) as Partial<AuditEntry> | null;
+      if (!entry || typeof entry.atMs !== 'number' || typeof entry.by !== 'string' || typeof entry.action !== 'string') return [];
+      const details = typeof entry.details === 'object' && entry.details !== null ? entry.details : {};
+      return [{ atMs: entry.atMs, by: entry.by, action: entry.action, details }];
+    });
+  }
+
+  async saveCourse(digestHex: string, course: object): Promise<void> {
+    await this.redis.hset(this.coursesKey, digestHex, JSON.stringify(course));
+  }
+
+  async loadCourse(digestHex: string): Promise<object | null> {
+    const json = await this.redis.hget(this.coursesKey, digestHex);
+    return json === null ? null : parseObject(json);
+  }
+
+  async saveRace(raceId: string, race: object): Promise<boolean> {
+    // (Numbered, so every process adds them in the order they were created.)
+    const order = await this.redis.incr(`${this.racesKey}:order`);
+    return (await this.redis.hsetnx(this.racesKey, raceId, JSON.stringify({ order, race }))) === 1;
+  }
+
+  async races(): Promise<Array<{ raceId: string; race: object }>> {
+    const all = await this.redis.hgetall(this.racesKey);
+    return Object.entries(all)
+      .flatMap(([raceId, json]) => {
+        const stored = parseObject(json) as { order?: unknown; race?: unknown } | null;
+        const race = stored?.race;
+        if (typeof race !== 'object' || race === null) return [];
+        return [{ raceId, race, order: typeof stored?.order === 'number' ? stored.order : 0 }];
+      })
+      .sort((a, b) => a.order - b.order)
+      .map(({ raceId, race }) => ({ raceId, race }));
+  }
+
+  async raceCount(): Promise<number> {
+    return this.redis.hlen(this.racesKey);
+  }
+}
+
+/** JSON that should hold an object; null when it does not. */
+function parseObject(json: string): object | null {
+  try {
+    const value = JSON.parse(json) as unknown;
+    return typeof value === 'object' && value !== null ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 export class RedisRaceLeases implements RaceLeases {
   constructor(
     private readonly redis: ScriptedRedis,
@@ -373,6 +448,7 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<St
     pingLog: new RedisPingLog(redis, reader, options.keyPrefix),
     runnerStates: new RedisRunnerStateStore(redis, options.keyPrefix),
     leases: new RedisRaceLeases(redis, options.keyPrefix, holderId, options.leaseTtlMs ?? 5000),
+    records: new RedisEventRecords(redis, options.keyPrefix),
     shared: true,
     agreeDefaultStartMs: async (proposedMs) => {
       const key = `${options.keyPrefix}:event:default-start-ms`;

@@ -108,10 +108,83 @@ export interface RaceLeases {
   holder(raceId: string): Promise<string | null>;
 }
 
+/** A change an organiser made: who, when, what. */
+export interface AuditEntry {
+  atMs: number;
+  by: string;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+/**
+ * What an event gains while it runs, beyond its races' logs: the audit of organisers' actions,
+ * the courses put on races, and the races created. Shared by every process on the same stores.
+ */
+export interface EventRecords {
+  /** Appends to the audit; the newest MAX_AUDIT_ENTRIES are kept. */
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** The audit, oldest first. */
+  audit(): Promise<AuditEntry[]>;
+  /**
+   * A course put on a race at run time, under its digest: a checkpoint names the course in force
+   * by digest, so a restarted process can build it even once the log entry that carried it is trimmed.
+   */
+  saveCourse(digestHex: string, course: object): Promise<void>;
+  loadCourse(digestHex: string): Promise<object | null>;
+  /** A race created at run time, as its organiser sent it; false when the id is taken already. */
+  saveRace(raceId: string, race: object): Promise<boolean>;
+  /** Every race created at run time, in the order they were created. */
+  races(): Promise<Array<{ raceId: string; race: object }>>;
+  /** How many races were created at run time (cheap: a process polls it to pick up others'). */
+  raceCount(): Promise<number>;
+}
+
+/** Audit entries kept, newest; older ones are still in the server's log lines. */
+export const MAX_AUDIT_ENTRIES = 10_000;
+
+export class MemoryEventRecords implements EventRecords {
+  private readonly entries: AuditEntry[] = [];
+  private readonly courses = new Map<string, object>();
+  private readonly created = new Map<string, object>();
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.entries.push(structuredClone(entry));
+    if (this.entries.length > MAX_AUDIT_ENTRIES) this.entries.shift();
+  }
+
+  async audit(): Promise<AuditEntry[]> {
+    return structuredClone(this.entries);
+  }
+
+  async saveCourse(digestHex: string, course: object): Promise<void> {
+    this.courses.set(digestHex, structuredClone(course));
+  }
+
+  async loadCourse(digestHex: string): Promise<object | null> {
+    const course = this.courses.get(digestHex);
+    return course ? structuredClone(course) : null;
+  }
+
+  async saveRace(raceId: string, race: object): Promise<boolean> {
+    if (this.created.has(raceId)) return false;
+    this.created.set(raceId, structuredClone(race));
+    return true;
+  }
+
+  async races(): Promise<Array<{ raceId: string; race: object }>> {
+    return [...this.created].map(([raceId, race]) => ({ raceId, race: structuredClone(race) }));
+  }
+
+  async raceCount(): Promise<number> {
+    return this.created.size;
+  }
+}
+
 export interface Stores {
   pingLog: PingLog;
   runnerStates: RunnerStateStore;
   leases: RaceLeases;
+  records: EventRecords;
   /**
    * Whether several processes may share these stores. Then pings reach the trackers through the
    * log (every process applies every race's log in order) and only a lease holder sends deltas.
@@ -354,6 +427,7 @@ export function createMemoryStores(
     pingLog: new MemoryPingLog(options.maxLogEntries, options.onLogForgotten),
     runnerStates: new MemoryRunnerStateStore(leases),
     leases,
+    records: new MemoryEventRecords(),
     shared: false,
     agreeDefaultStartMs: async (proposedMs) => proposedMs,
     agreeSecret: async (proposed) => proposed,

@@ -227,7 +227,7 @@ export function createSocketServer(
     // (An SOS is never refused for being over budget: it is the one message that must get through.)
     socket.on('sos', (request: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
-      reply(service.raiseSos(device, request));
+      void service.raiseSos(device, request).then(reply, () => reply(errorAck(ErrorCodes.UNAVAILABLE, 'the SOS could not be stored; send it again')));
     });
     socket.on('position', (fix: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
@@ -257,7 +257,9 @@ export function createSocketServer(
     });
   });
   // Organisers hear every alert wherever they are connected.
-  service.onAlert((alert) => spectators.to(ORGANISERS_ROOM).emit('alert', alert));
+  // (Every process applies every alert change from the race's log, so each tells its own
+  // organisers only: through the adapter each would hear it once per process.)
+  service.onAlert((alert) => spectators.local.to(ORGANISERS_ROOM).emit('alert', alert));
   spectators.on('connection', (socket) => {
     if (socket.data.isOrganiser) void socket.join(ORGANISERS_ROOM);
     socket.once('disconnect', () => spectatorBudget.forget(socket.id));

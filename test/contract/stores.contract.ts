@@ -205,5 +205,27 @@ export function storeContract(name: string, createStores: () => Promise<Contract
       expect(await stores.pingLog.count('b')).toBe(1);
       expect(await stores.pingLog.trimBefore('a', ids[2]!)).toBe(0);
     });
+
+    it('keeps the audit in order, courses by digest, and races created once each, in the order they came', async () => {
+      const { records } = stores;
+      await records.appendAudit({ atMs: 1, by: 'organiser', action: 'race renamed', details: { raceId: 'a', name: 'A' } });
+      await records.appendAudit({ atMs: 2, by: 'organiser', action: 'lap set', details: { lap: 3 } });
+      expect((await records.audit()).map((e) => [e.atMs, e.action, e.details])).toEqual([
+        [1, 'race renamed', { raceId: 'a', name: 'A' }],
+        [2, 'lap set', { lap: 3 }],
+      ]);
+      await records.saveCourse('d1', { kind: 'street', coordinates: [[51.3, 35.7], [51.31, 35.7]] });
+      expect(await records.loadCourse('d1')).toEqual({ kind: 'street', coordinates: [[51.3, 35.7], [51.31, 35.7]] });
+      expect(await records.loadCourse('d2')).toBeNull();
+      expect(await records.raceCount()).toBe(0);
+      expect(await records.saveRace('r1', { id: 'r1', n: 1 })).toBe(true);
+      expect(await records.saveRace('r1', { id: 'r1', n: 2 })).toBe(false);
+      expect(await records.saveRace('r2', { id: 'r2' })).toBe(true);
+      expect(await records.raceCount()).toBe(2);
+      expect(await records.races()).toEqual([
+        { raceId: 'r1', race: { id: 'r1', n: 1 } },
+        { raceId: 'r2', race: { id: 'r2' } },
+      ]);
+    });
   });
 }

@@ -5,10 +5,9 @@
 // (every process honours the change, and a revoked token never comes back), and road sections
 // reopened by hand.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../shared/protocol.ts';
-import { REDIS_URL, redis } from '../support/requirements.ts';
+import { REDIS_URL, redis, removeRedisKeys } from '../support/requirements.ts';
 import { startServerProcess, writeEventFile, type ServerProcess } from '../../simulations/server-process.ts';
 import { testEventJson } from '../support/fixtures.ts';
 import { TEST_ORGANISER_TOKEN } from '../support/test-server.ts';
@@ -22,11 +21,7 @@ const prefix = `test:${randomBytes(6).toString('hex')}`;
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.kill()));
-  if (!available) return;
-  const admin = new Redis(REDIS_URL);
-  const keys = await admin.keys(`${prefix}:*`);
-  if (keys.length > 0) await admin.del(...keys);
-  await admin.quit();
+  if (available) await removeRedisKeys(prefix);
 });
 
 describe.skipIf(!available)('live links on two processes sharing Redis', () => {

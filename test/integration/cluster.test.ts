@@ -8,7 +8,7 @@ import type { Ack, PositionAccepted, RaceSnapshot } from '../../shared/protocol.
 import { loadEventFile } from '../../server/event/event-file.ts';
 import { silentLogger } from '../../server/logger.ts';
 import { createRedisStores } from '../../server/ports/redis-stores.ts';
-import { REDIS_URL, redis } from '../support/requirements.ts';
+import { REDIS_URL, redis, removeRedisKeys } from '../support/requirements.ts';
 import { startOwnRedis, startServerProcess, writeEventFile, type ServerProcess } from '../../simulations/server-process.ts';
 import { testEventJson } from '../support/fixtures.ts';
 import { TEST_ORGANISER_TOKEN, connectDevice, connectSpectator, connected, type DeviceSocket, type SpectatorSocket } from '../support/test-server.ts';
@@ -24,13 +24,7 @@ const prefixes: string[] = [];
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.kill()));
-  if (!available) return;
-  const admin = new Redis(REDIS_URL);
-  for (const prefix of prefixes) {
-    const keys = await admin.keys(`${prefix}:*`);
-    if (keys.length > 0) await admin.del(...keys);
-  }
-  await admin.quit();
+  if (available) await removeRedisKeys(...prefixes);
 });
 
 async function start(env: Record<string, string>): Promise<ServerProcess> {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../server/logger.ts';
 import { createRedisStores } from '../../server/ports/redis-stores.ts';
 import { CONTRACT_LEASE_TTL_MS, storeContract } from '../contract/stores.contract.ts';
-import { REDIS_URL, redis } from '../support/requirements.ts';
+import { REDIS_URL, redis, removeRedisKeys } from '../support/requirements.ts';
 
 const { available } = await redis();
 
@@ -160,9 +160,4 @@ describe.skipIf(!available)('a server restarted on Redis', () => {
 
 // Redis going away and coming back is tested with real server processes in cluster.test.ts.
 
-async function removeKeys(keyPrefix: string): Promise<void> {
-  const admin = new Redis(REDIS_URL);
-  const keys = await admin.keys(`${keyPrefix}:*`);
-  if (keys.length > 0) await admin.del(...keys);
-  await admin.quit();
-}
+const removeKeys = removeRedisKeys;

@@ -1850,13 +1850,13 @@ class FuzzRunner {
     const race = this.world.races.find((r) => r.raceId === device?.raceId);
     if (!device || !race) throw new Error('fuzz self-check: the test event has no participant with a device token');
     const [lon, lat] = race.at(50);
-    let before = this.fingerprint();
+    let before = await this.fingerprint();
     const ack = await this.service.ingestFix(device, { lat, lon, recordedAtMs: Date.now() - 10_000 });
-    if (!ack.ok || FuzzRunner.diff(before, this.fingerprint()) === null) this.fail(null, 'self-check: the state fingerprint does not see an accepted fix', preview(ack));
+    if (!ack.ok || FuzzRunner.diff(before, await this.fingerprint()) === null) this.fail(null, 'self-check: the state fingerprint does not see an accepted fix', preview(ack));
     const socket = this.spectators.anon!;
-    before = this.fingerprint();
+    before = await this.fingerprint();
     const joined = await emitAndWait(socket, 'race:join', [{ raceId: this.service.listRaces({ includePrivate: false })[0]?.raceId }], true);
-    if (joined.kind !== 'ack' || FuzzRunner.diff(before, this.fingerprint()) === null) this.fail(null, 'self-check: the state fingerprint does not see a joined room', preview(joined));
+    if (joined.kind !== 'ack' || FuzzRunner.diff(before, await this.fingerprint()) === null) this.fail(null, 'self-check: the state fingerprint does not see a joined room', preview(joined));
   }
 
   private async dispose(): Promise<void> {
@@ -1902,10 +1902,10 @@ class FuzzRunner {
 
   // --- state fingerprints -------------------------------------------------------------------
 
-  private fingerprint(): Fingerprint {
+  private async fingerprint(): Promise<Fingerprint> {
     const s = this.service;
     const w = this.target.writes;
-    const audit = s.audit();
+    const audit = await s.audit();
     let races = '';
     let runners = '';
     for (const summary of s.listRaces({ includePrivate: true })) {
@@ -1928,7 +1928,7 @@ class FuzzRunner {
       raceChanges: w.raceChanges,
       tokensDropped: w.tokensDropped,
       auditLength: audit.length,
-      auditNewest: audit[audit.length - 1],
+      auditNewest: JSON.stringify(audit[audit.length - 1] ?? null),
       races,
       runners,
       rooms: this.roomsText(),
@@ -1966,14 +1966,14 @@ class FuzzRunner {
   private async runReadBatch(inputs: FuzzInput[]): Promise<void> {
     if (inputs.length === 0) return;
     this.report.readBatches++;
-    const before = this.fingerprint();
+    const before = await this.fingerprint();
     const queue = [...inputs];
     const workers = Array.from({ length: Math.min(this.options.concurrency ?? 8, queue.length) }, async () => {
       for (let input = queue.shift(); input; input = queue.shift()) await this.execute(input);
     });
     await Promise.all(workers);
     await settle();
-    const changed = FuzzRunner.diff(before, this.fingerprint());
+    const changed = FuzzRunner.diff(before, await this.fingerprint());
     const errors = this.takeServerErrors();
     if (changed === null && errors.length === 0) return;
     // Something that must not change the state did, or the server logged an error: find which
@@ -1981,10 +1981,10 @@ class FuzzRunner {
     this.report.replayedBatches++;
     let named = false;
     for (const input of inputs) {
-      const again = this.fingerprint();
+      const again = await this.fingerprint();
       await this.execute(input, true);
       await settle();
-      const diff = FuzzRunner.diff(again, this.fingerprint());
+      const diff = FuzzRunner.diff(again, await this.fingerprint());
       if (diff !== null) {
         named = true;
         this.fail(input, 'state changed by a read-only input', diff);
@@ -2018,13 +2018,13 @@ class FuzzRunner {
 
   private async runChecked(input: FuzzInput): Promise<void> {
     await this.prepare(input);
-    const before = this.fingerprint();
+    const before = await this.fingerprint();
     const outcome = await this.execute(input);
     await settle();
     this.reportServerErrors(input);
     if (!outcome?.refused) return;
     this.report.stateChecks++;
-    const diff = FuzzRunner.diff(before, this.fingerprint());
+    const diff = FuzzRunner.diff(before, await this.fingerprint());
     if (diff !== null) this.fail(input, `state changed after a refused input (${outcome.answer})`, diff);
   }
 

@@ -19,6 +19,17 @@ function requirement(name: string, available: boolean, remedy: string): Requirem
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
+/** Removes a test's keys (each test run keeps its data under a prefix of its own). */
+export async function removeRedisKeys(...prefixes: string[]): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(REDIS_URL);
+  for (const prefix of prefixes) {
+    const keys = await admin.keys(`${prefix}:*`);
+    if (keys.length > 0) await admin.del(...keys);
+  }
+  await admin.quit();
+}
+
 /** Whether Redis answers at REDIS_URL (default 127.0.0.1:6379). */
 export async function redis(): Promise<Requirement> {
   const { Redis } = await import('ioredis');

@@ -120,21 +120,21 @@ describe('alerts', () => {
     await fixAt(0, 500, { batteryPct: 10 });
     service.evaluateAlerts();
     const [low] = alertsOf('batteryLow');
-    expect(service.setAlertState(low!.alertId, 'acknowledged', 'organiser')).toMatchObject({ state: 'acknowledged' });
+    expect(await service.setAlertState(low!.alertId, 'acknowledged', 'organiser')).toMatchObject({ state: 'acknowledged' });
     service.evaluateAlerts();
     expect(alertsOf('batteryLow')).toHaveLength(1);
-    expect(service.setAlertState(low!.alertId, 'resolved', 'organiser')).toMatchObject({ state: 'resolved' });
+    expect(await service.setAlertState(low!.alertId, 'resolved', 'organiser')).toMatchObject({ state: 'resolved' });
     service.evaluateAlerts();
     expect(alertsOf('batteryLow').map((a) => a.state)).toEqual(['resolved', 'open']);
-    expect(service.setAlertState('nope', 'resolved', 'organiser')).toBeNull();
-    const first = service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });
-    expect(service.raiseSos(device(0), { recordedAtMs: clock.nowMs() })).toEqual(first); // pressed twice: one call
+    expect(await service.setAlertState('nope', 'resolved', 'organiser')).toBeNull();
+    const first = await service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });
+    expect(await service.raiseSos(device(0), { recordedAtMs: clock.nowMs() })).toEqual(first); // pressed twice: one call
     expect(alertsOf('sos')).toHaveLength(1);
     clock.advance(61_000);
-    service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });
+    await service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });
     expect(alertsOf('sos')).toHaveLength(2);
-    expect(service.setAlertState(low!.alertId, 'acknowledged', 'organiser')).toBe('resolved'); // closed for good
-    expect(service.raiseSos(device(0), { recordedAtMs: 'now' })).toMatchObject({ ok: false, code: 'MALFORMED_REQUEST' });
-    expect(service.audit().map((e) => e.action)).toEqual(expect.arrayContaining(['alert acknowledged', 'alert resolved']));
+    expect(await service.setAlertState(low!.alertId, 'acknowledged', 'organiser')).toBe('resolved'); // closed for good
+    expect(await service.raiseSos(device(0), { recordedAtMs: 'now' })).toMatchObject({ ok: false, code: 'MALFORMED_REQUEST' });
+    expect((await service.audit()).map((e) => e.action)).toEqual(expect.arrayContaining(['alert acknowledged', 'alert resolved']));
   });
 });
