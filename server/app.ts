@@ -67,6 +67,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     fixesInFlightLimit: RaceService.MAX_PINGS_IN_FLIGHT,
     socketsByNamespace: () => ({ spectators: io?.of('/').sockets.size ?? 0, devices: io?.of('/device').sockets.size ?? 0 }),
     racesWritten: () => service.raceIds().filter((raceId) => coordinator?.isWriter(raceId) ?? false).length,
+    fixCounts: () => service.fixCounts,
     storeRoundTripSec: async () => {
       if (!service.sharesLog) return null;
       const startedMs = performance.now();

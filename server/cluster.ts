@@ -1,7 +1,9 @@
-// Several server processes on shared stores (Redis). Every process applies every race's log in
-// order, so any of them can take a runner's ping, answer it and serve a race's snapshot; the
-// holder of a race's lease alone sends the race's deltas, saves its checkpoints and raises its
-// alerts. When the holder dies its lease expires and another process takes the race over.
+// Several server processes on shared stores (Redis). Any of them takes a runner's ping (appended
+// to the race's log) and serves a race's snapshot. The holder of a race's lease alone applies the
+// race's pings, sends its deltas, saves its checkpoints and raises its alerts; every process
+// applies organisers' changes from the log, and keeps the runners of races it does not write as
+// their deltas show them. When the holder dies its lease expires and another process takes the
+// race over, rebuilding its runners from the checkpoint and the log.
 // On the embedded stores there is one process: it writes every race and nothing runs here.
 import type { Logger } from './logger.ts';
 import type { Stores } from './ports/stores.ts';
@@ -59,13 +61,18 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
     } catch (cause) {
       // Redis away: what is held stays trusted until its time runs out, then nothing is written.
       logger.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'lease renewal failed');
-      for (const raceId of [...writers]) if (!isWriter(raceId)) writers.delete(raceId);
+      for (const raceId of [...writers]) {
+        if (isWriter(raceId)) continue;
+        writers.delete(raceId);
+        service.releaseRace(raceId);
+      }
       return;
     }
     const heldSet = new Set(held);
     for (const raceId of [...writers]) {
       if (!heldSet.has(raceId)) {
         writers.delete(raceId);
+        service.releaseRace(raceId);
         logger.warn({ raceId }, 'lease lost: no longer writing this race');
       }
     }

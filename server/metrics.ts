@@ -11,6 +11,8 @@ export interface MetricsSources {
   socketsByNamespace(): Record<string, number>;
   /** Races whose deltas this process sends (all of them without Redis). */
   racesWritten(): number;
+  /** Fixes stored and acknowledged through this process, and fixes applied to runners here (each by one process: the race's writer). */
+  fixCounts(): { stored: number; applied: number };
   /** Round-trip to the store in seconds, or null without Redis. */
   storeRoundTripSec(): Promise<number | null>;
 }
@@ -67,6 +69,27 @@ export function createMetrics(sources: MetricsSources, options: { collectNodeMet
     registers: [registry],
     collect() {
       for (const [namespace, count] of Object.entries(sources.socketsByNamespace())) this.set({ namespace }, count);
+    },
+  });
+  // Counters kept by the race service, read when scraped. Summed over processes, applied over
+  // stored is 1.00 when each fix is applied once (a take-over applies the fixes since the last
+  // checkpoint again).
+  new Counter({
+    name: 'racetrack_fixes_stored_total',
+    help: 'Fixes stored in the race log and acknowledged through this process',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.fixCounts().stored);
+    },
+  });
+  new Counter({
+    name: 'racetrack_fixes_applied_total',
+    help: "Fixes applied to runners by this process (the race's writer applies every fix of its race, whichever process stored it)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.fixCounts().applied);
     },
   });
   new Gauge({

@@ -390,7 +390,8 @@ export class RaceService {
       }
       for (const state of states) race.tracker.restoreRunner(state);
       service.appliedLogId.set(race.raceId, meta?.lastLogId ?? null);
-      for (const entry of await stores.pingLog.readAfter(race.raceId, meta?.lastLogId ?? null)) service.applyLoggedSafely(entry);
+      // (Every race's pings at start: its snapshots are right before its writer's first delta.)
+      for (const entry of await stores.pingLog.readAfter(race.raceId, meta?.lastLogId ?? null)) service.applyLoggedSafely(entry, true);
       // Snapshots from here carry the last number the writer had sent, not the end of its
       // reserved block (ahead of the deltas actually sent: clients would drop the live ones). The
       // writer's deltas keep it up to date (observeSequence); a process that becomes the writer
@@ -409,10 +410,14 @@ export class RaceService {
     return service;
   }
 
-  /** Applies a log entry; one that cannot be applied is logged and passed over, not the rest with it. */
-  applyLoggedSafely(entry: LogEntry): void {
+  /**
+   * Applies a log entry; one that cannot be applied is logged and passed over, not the rest with
+   * it. `applyPings`: whether its ping is applied to the race's runners (by default, when this
+   * process writes the race; see applyLogged).
+   */
+  applyLoggedSafely(entry: LogEntry, applyPings = this.appliesPings(entry.raceId)): void {
     try {
-      this.applyLogged(entry);
+      this.applyLogged(entry, applyPings);
     } catch (cause) {
       this.logger.error({ err: cause, raceId: entry.raceId, logId: entry.logId }, 'log entry could not be applied');
       if (entry.tag !== null) this.waiting.get(entry.tag)?.resolve(null);
@@ -430,11 +435,28 @@ export class RaceService {
   }
 
   /**
+   * Races whose pings this process applies: those it writes (several processes), from the moment
+   * it has taken one over (takeOver) until it hears it no longer holds it (releaseRace). The others'
+   * runners are kept as their writers publish them (observeSequence), so each fix is applied by
+   * one process, not by all of them.
+   */
+  private readonly pingAppliers = new Set<string>();
+
+  private appliesPings(raceId: string): boolean {
+    return !this.stores.shared || this.pingAppliers.has(raceId);
+  }
+
+  /** Fixes stored (acknowledged as accepted) through this process, and fixes applied to runners here: /metrics. */
+  readonly fixCounts = { stored: 0, applied: 0 };
+
+  /**
    * Applies one entry of a race's shared log, as every process does in log order, and answers
-   * the ping's sender when it is waiting here. An entry is checked again, as at the edge: the
+   * the ping's sender when it is waiting here. Organisers' changes are applied by every process;
+   * a ping only by the race's writer (`applyPings`): elsewhere its sender is answered with where
+   * the runner is as the writer last published. An entry is checked again, as at the edge: the
    * log is outside this process.
    */
-  applyLogged(entry: LogEntry): void {
+  applyLogged(entry: LogEntry, applyPings = this.appliesPings(entry.raceId)): void {
     if (compareLogIds(entry.logId, this.appliedLogId.get(entry.raceId) ?? null) <= 0) return; // seen already
     this.appliedLogId.set(entry.raceId, entry.logId);
     const waiter = entry.tag === null ? undefined : this.waiting.get(entry.tag);
@@ -448,6 +470,10 @@ export class RaceService {
       return;
     }
     const ping = entry.ping;
+    if (!applyPings) {
+      waiter?.resolve(null);
+      return;
+    }
     // This process checked its own pings at the edge a moment ago; others' are checked here.
     const checked = !ping ? null : waiter ? { ok: true as const, fix: ping.fix } : checkFix(ping.fix, ping.receivedAtMs, this.fixLimits);
     if (!race || !ping || !checked?.ok || !race.tracker.hasParticipant(ping.participantId)) {
@@ -456,6 +482,7 @@ export class RaceService {
     }
     const newestBeforeMs = race.tracker.newestFixAtMs;
     const result = race.tracker.applyFix(ping.participantId, checked.fix);
+    this.fixCounts.applied += 1;
     this.noteArrival(race, newestBeforeMs);
     // Even a fix that moves no one can change the state (battery, when last heard from).
     this.markUnsaved(race.raceId, ping.participantId);
@@ -1189,8 +1216,10 @@ export class RaceService {
       this.logger.error({ err: cause, raceId: race.raceId }, 'ping log append failed');
       return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
     }
+    this.fixCounts.stored += 1;
     const newestBeforeMs = race.tracker.newestFixAtMs;
     const result = race.tracker.applyFix(device.participantId, checked.fix);
+    this.fixCounts.applied += 1;
     this.noteArrival(race, newestBeforeMs);
     if (result.applied) {
       const state = race.tracker.runnerState(device.participantId);
@@ -1221,6 +1250,7 @@ export class RaceService {
     }
     const sent = await this.throughLog(race.raceId, (tag) => this.stores.pingLog.append(ping, tag));
     if (!sent.stored) return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
+    this.fixCounts.stored += 1;
     this.rememberFix(fixKey);
     const { result } = sent;
     if (result !== null && typeof result === 'object') return okAck(result);
@@ -1464,31 +1494,74 @@ export class RaceService {
     return true;
   }
 
-  /** Another process sent this race's delta with this number: snapshots from here carry it. */
-  observeSequence(raceId: string, seq: number): void {
+  /**
+   * Another process sent this race's delta: snapshots from here carry its number and, where this
+   * process does not apply the race's pings, its runners as it published them.
+   */
+  observeSequence(raceId: string, seq: number, delta: RaceDelta | null = null): void {
     const tracker = this.races.get(raceId)?.tracker;
-    tracker?.continueSequenceFrom(seq);
-    tracker?.forgetPendingCrossings();
+    if (!tracker) return;
+    if (delta && !this.appliesPings(raceId)) tracker.applyPublished(delta);
+    tracker.continueSequenceFrom(seq);
+    tracker.forgetPendingCrossings();
+  }
+
+  /** This process no longer writes the race (its lease went to another): it stops applying its pings. */
+  releaseRace(raceId: string): void {
+    if (this.stores.shared) this.pingAppliers.delete(raceId);
   }
 
   /**
-   * This process becomes the race's writer: its deltas continue after the previous writer's,
-   * once it has applied every ping the previous writer had (so nobody is shown going back).
-   * Returns false while it has not caught up yet.
+   * This process becomes the race's writer: it rebuilds the race's runners from the last
+   * checkpoint and every log entry after it (the engine is deterministic, so they are exactly
+   * where the previous writer had them, or further on), then applies the race's pings from here
+   * on, and its deltas continue after the previous writer's reserved numbers (so nobody is shown
+   * going back and no number is sent twice).
    */
   async takeOver(raceId: string): Promise<boolean> {
     const race = this.races.get(raceId);
     if (!race) return false;
-    const meta = await this.stores.runnerStates.loadCheckpoint(raceId);
-    // Caught up with the whole log as it is now, not only the last checkpoint: the previous
-    // writer may have sent deltas from fixes logged after it.
-    const logEnd = await this.stores.pingLog.lastLogId(raceId);
-    const applied = this.appliedLogId.get(raceId) ?? null;
-    if (compareLogIds(applied, meta?.lastLogId ?? null) < 0 || compareLogIds(applied, logEnd) < 0) return false;
-    race.tracker.continueSequenceFrom(meta?.seq ?? 0);
+    if (!this.stores.shared) return true;
+    const { meta, states } = await this.stores.runnerStates.loadCheckpointed(raceId);
+    // The whole log as it is now: the previous writer may have sent deltas from fixes logged after the checkpoint.
+    const entries = await this.stores.pingLog.readAfter(raceId, meta?.lastLogId ?? null);
+    // From here to the end nothing waits: no entry read meanwhile can slip between the two.
+    const { tracker } = race;
+    tracker.resetRunners();
+    for (const state of states) tracker.restoreRunner(state);
+    const seenUpTo = this.appliedLogId.get(raceId) ?? null;
+    for (const entry of entries) {
+      // New to this process: applied whole. Seen already: its organisers' change is applied, so
+      // only what it does to the runners is done again, on the rebuilt runners.
+      if (compareLogIds(entry.logId, seenUpTo) > 0) this.applyLoggedSafely(entry, true);
+      else this.reapplyToRunners(race, entry);
+    }
+    this.pingAppliers.add(raceId);
+    tracker.continueSequenceFrom(meta?.seq ?? 0);
     // Numbers this process reserved before (if it wrote the race once) may have been used since.
     this.reservedSeq.delete(raceId);
+    if (tracker.newestFixAtMs !== null) this.newestArrivalMs.set(raceId, this.clock.nowMs());
+    // Every runner goes into the next checkpoint: the rebuilt states are this writer's from now on.
+    for (const p of tracker.participants) this.markUnsaved(raceId, p.participantId);
     return true;
+  }
+
+  /** What a log entry this process has applied already does to the race's runners, done again (a take-over's rebuild). */
+  private reapplyToRunners(race: RaceEntry, entry: LogEntry): void {
+    if (entry.ping) {
+      const { participantId, fix, receivedAtMs } = entry.ping;
+      const checked = checkFix(fix, receivedAtMs, this.fixLimits);
+      if (!checked.ok || !race.tracker.hasParticipant(participantId)) return;
+      race.tracker.applyFix(participantId, checked.fix);
+      this.fixCounts.applied += 1;
+      return;
+    }
+    const edit = raceEditSchema.safeParse(entry.change);
+    if (!edit.success) return;
+    const change = edit.data;
+    if (change.kind === 'lap') race.tracker.setLap(change.participantId, change.lap);
+    else if (change.kind === 'outcome') race.tracker.setOutcome(change.participantId, change.outcome);
+    else if (change.kind === 'silence') race.tracker.finishBySilence(change.participantId, change.atMs);
   }
 
   /** Whether the stores answer (Redis reachable, when it is used). */

@@ -22,7 +22,9 @@ const usage = `usage: npm run bench:load -- [options]
   --redis               run the server on Redis (REDIS_URL, default redis://127.0.0.1:6379)
   --adapter KIND        Socket.IO Redis adapter with --redis: classic (default) or sharded
   --processes K         server processes on the one Redis (with --redis; default 1); runners and
-                        spectators are dealt round robin over them, as a plain load balancer does
+                        spectators are dealt round robin over them, as a plain load balancer does.
+                        A list (--processes 1,2) runs the full load once per count, one after the
+                        other, and prints the cluster's CPU per accepted fix side by side
   --runners N           runners in all (default 12000)
   --races R             races they are spread over (default 12)
   --spectators M        spectator sockets, spread over the races (default 5000)
@@ -70,6 +72,7 @@ if (args.adapter !== 'classic' && args.adapter !== 'sharded') {
   process.exit(2);
 }
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const BENCH_ORGANISER_TOKEN = `bench-organiser-${randomBytes(12).toString('hex')}`;
 const TICK_MS = 1000;
 
 interface PhaseSpec {
@@ -115,6 +118,9 @@ interface PhaseResult {
   rssPerRunnerKiB: number;
   rssPerSpectatorKiB: number;
   rssEndMiB: number;
+  /** Fixes stored and applied in the window, summed over the server processes (their /metrics). */
+  fixesStored: number;
+  fixesApplied: number;
 }
 
 const say = (line: string): void => {
@@ -181,7 +187,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
   const eventFile = writeEventFile(eventJson(spec, tokenSalt, raceStartMs));
   const event = await loadEventFile(eventFile);
   const prefix = `bench:${tokenSalt}`;
-  const env: Record<string, string> = { TICK_MS: String(TICK_MS), LOG_LEVEL: 'error' };
+  const env: Record<string, string> = { TICK_MS: String(TICK_MS), LOG_LEVEL: 'error', ORGANISER_TOKEN: BENCH_ORGANISER_TOKEN };
   if (spec.redis) Object.assign(env, { REDIS_URL, REDIS_PREFIX: prefix, REDIS_ADAPTER: args.adapter! });
   say(`\n[${spec.label}] starting ${spec.processes} server process(es): ${spec.races} races x ${spec.runnersPerRace} runners, ${spec.spectators} spectators`);
   const servers: ServerProcess[] = [];
@@ -199,6 +205,18 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     return { ctime: stats.reduce((n, x) => n + x.ctime, 0), memory: stats.reduce((n, x) => n + x.memory, 0) };
   };
   const urlFor = (i: number) => servers[i % servers.length]!.url;
+  /** Fixes stored and applied so far, summed over the processes (their /metrics; zero for the naive server, which has none). */
+  const fixCounts = async () => {
+    let stored = 0;
+    let applied = 0;
+    if (spec.server === 'naive') return { stored, applied };
+    for (const server of servers) {
+      const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${BENCH_ORGANISER_TOKEN}` } })).text();
+      stored += Number(/^racetrack_fixes_stored_total (\S+)$/m.exec(text)?.[1] ?? 0);
+      applied += Number(/^racetrack_fixes_applied_total (\S+)$/m.exec(text)?.[1] ?? 0);
+    }
+    return { stored, applied };
+  };
   const rPid = spec.redis ? await redisPid() : null;
   try {
     await sleep(1500);
@@ -315,6 +333,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     afterTick = [];
     ackToSpectator = [];
     for (const s of spectators) s.received = 0;
+    const fixes0 = await fixCounts();
     const cpu0 = await serverUsage();
     const redisCpu0 = rPid ? await pidusage(rPid) : null;
     const gen0 = process.cpuUsage();
@@ -331,6 +350,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     const elapsedS = (performance.now() - t0) / 1000;
     const cpu1 = await serverUsage();
     const redisCpu1 = rPid ? await pidusage(rPid) : null;
+    const fixes1 = await fixCounts();
     const gen = process.cpuUsage(gen0);
     const acceptedInWindow = accepted() - accepted0;
     const refusedInWindow = refused() - refused0;
@@ -362,6 +382,8 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
       rssPerRunnerKiB: (rssRunners - rssIdle) / 1024 / Math.max(1, connectedRunners),
       rssPerSpectatorKiB: (rssSpectators - rssRunners) / 1024 / Math.max(1, joined),
       rssEndMiB: cpu1.memory / 2 ** 20,
+      fixesStored: fixes1.stored - fixes0.stored,
+      fixesApplied: fixes1.applied - fixes0.applied,
     };
     for (const s of spectators) s.socket.close();
     return result;
@@ -384,13 +406,47 @@ const pingEveryMs = positiveInt('ping-every-ms', args['ping-every-ms']);
 const measureS = positiveInt('seconds', args.seconds);
 const baselineRunners = positiveInt('baseline-runners', args['baseline-runners']);
 const seed = positiveInt('seed', args.seed);
-const processCount = positiveInt('processes', args.processes);
-if (processCount > 1 && !args.redis) {
+const processCounts = (args.processes ?? '1').split(',').map((k) => positiveInt('processes', k));
+const processCount = processCounts[0]!;
+if (processCounts.some((k) => k > 1) && !args.redis) {
   process.stderr.write(`--processes needs --redis: processes share a race only through Redis\n`);
   process.exit(2);
 }
 const store = args.redis ? `Redis, ${args.adapter}${processCount > 1 ? `, ${processCount} proc.` : ''}` : 'in memory';
 const spectatorsPerRace = Math.max(1, Math.round(spectatorCount / races));
+
+const f = (x: number, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+
+if (processCounts.length > 1) {
+  // The cluster's cost per accepted fix with 1, 2, … processes, the same load, one after the other.
+  const runs: PhaseResult[] = [];
+  for (const k of processCounts) {
+    runs.push(
+      await runPhase(
+        { label: `${k} process${k === 1 ? '' : 'es'}`, server: 'ours', races, runnersPerRace: Math.ceil(runnersTotal / races), spectators: spectatorCount, pingEveryMs, measureS, redis: true, processes: k },
+        seed,
+      ),
+    );
+  }
+  const perFix = (r: PhaseResult) => (r.serverCpuCores * 1e6) / Math.max(1, r.pingsAcceptedPerSec);
+  const compare: Array<[string, (r: PhaseResult) => string]> = [
+    ['pings accepted per second', (r) => f(r.pingsAcceptedPerSec)],
+    ['pings refused per second', (r) => f(r.pingsRefusedPerSec)],
+    ['server CPU (all processes), cores', (r) => f(r.serverCpuCores, 2)],
+    ['server CPU per accepted fix, us', (r) => f(perFix(r), 1)],
+    ['  against 1 process', (r) => `${f(perFix(r) / perFix(runs[0]!), 2)}x`],
+    ['fixes applied / fixes stored (all processes)', (r) => f(r.fixesApplied / Math.max(1, r.fixesStored), 2)],
+    ['Redis CPU, cores', (r) => (r.redisCpuCores === null ? 'n/a' : f(r.redisCpuCores, 2))],
+    ['spectators receiving >= 90% of ticks', (r) => `${f(r.spectatorsOnTimeShare * 100, 1)}%`],
+    ['delay after the tick p50 / p99, ms', (r) => `${f(r.afterTickMs.p50)} / ${f(r.afterTickMs.p99)}`],
+  ];
+  let table = `\nCluster cost (Redis, ${args.adapter}): ${f(runnersTotal)} runners pinging every ${f(pingEveryMs)} ms in ${races} races, ${f(spectatorCount)} spectators, ${measureS} s measured each (seed ${seed})\n\n`;
+  table += `${''.padEnd(52)}${runs.map((r) => r.spec.label.padStart(16)).join('')}\n`;
+  for (const [name, cell] of compare) table += `${name.padEnd(52)}${runs.map((r) => cell(r).padStart(16)).join('')}\n`;
+  process.stdout.write(table);
+  if (args.json) process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
+  process.exit(0);
+}
 
 const full = await runPhase(
   { label: `ours, ${store}`, server: 'ours', races, runnersPerRace: Math.ceil(runnersTotal / races), spectators: spectatorCount, pingEveryMs, measureS, redis: args.redis!, processes: processCount },
@@ -403,7 +459,6 @@ const smallSpec = { races: 1, runnersPerRace: baselineRunners, spectators: spect
 const naive = await runPhase({ ...smallSpec, label: 'naive baseline (JSON per ping)', server: 'naive', redis: false, processes: 1 }, seed);
 const small = await runPhase({ ...smallSpec, label: `ours at the baseline's load, ${store}`, server: 'ours' }, seed);
 
-const f = (x: number, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
 const rows: Array<[string, (r: PhaseResult) => string]> = [
   ['runners / spectator sockets joined', (r) => `${f(r.runners)} / ${f(r.spectatorsJoined)}`],
   ['pings accepted per second', (r) => f(r.pingsAcceptedPerSec)],
@@ -418,6 +473,7 @@ const rows: Array<[string, (r: PhaseResult) => string]> = [
   ['server CPU, cores', (r) => f(r.serverCpuCores, 2)],
   ['server CPU per delivered update, us', (r) => f(r.serverCpuUsPerUpdate, 3)],
   ['server CPU per runner, us/s', (r) => f((r.serverCpuCores * 1e6) / Math.max(1, r.runners), 1)],
+  ['fixes applied / fixes stored (all processes)', (r) => (r.spec.server === 'naive' ? 'n/a' : f(r.fixesApplied / Math.max(1, r.fixesStored), 2))],
   ['Redis CPU, cores', (r) => (r.redisCpuCores === null ? 'n/a' : f(r.redisCpuCores, 2))],
   ['load generator CPU, cores', (r) => f(r.generatorCpuCores, 2)],
   ['server RSS idle / at the end, MiB', (r) => `${f(r.rssIdleMiB)} / ${f(r.rssEndMiB)}`],

@@ -195,6 +195,46 @@ export class RaceTracker {
     this.pendingCrossings = [];
   }
 
+  /**
+   * On a process that does not write the race (several processes): the runners as the writer
+   * published them in a delta, as a viewer keeps them. Only what a snapshot shows is kept this
+   * way (distance, status, crossings, finish time); the engine's own state is rebuilt from the
+   * writer's checkpoint and the log when this process takes the race over (resetRunners).
+   */
+  applyPublished(delta: RaceDelta): void {
+    for (const entry of delta.entries) {
+      const state = this.removed.has(entry.runnerIndex) ? undefined : this.runners[entry.runnerIndex];
+      if (!state) continue;
+      state.distanceAlongRaceM = entry.distanceAlongRaceM;
+      state.confirmedDistanceM = entry.distanceAlongRaceM;
+      state.status = entry.status;
+      // (The runner's recent pace is the writer's: here only what was published is known.)
+      state.progress = null;
+      if (entry.status === RunnerStatus.finished) state.finishedAtMs ??= delta.tickAtMs;
+    }
+    const finishIndex = this.timingPoints.length - 1;
+    for (const c of delta.crossings) {
+      const state = this.removed.has(c.runnerIndex) ? undefined : this.runners[c.runnerIndex];
+      if (!state || c.pointIndex >= this.timingPoints.length) continue;
+      const packed = c.sinceStartMs === null ? UNTIMED_CROSSING : packCrossing(this.startsAtMs + c.sinceStartMs, c.sigmaMs);
+      const crossings = state.crossings.slice(0, Math.max(state.crossings.length, c.pointIndex + 1));
+      for (let k = state.crossings.length; k < c.pointIndex; k++) crossings[k] = UNTIMED_CROSSING;
+      crossings[c.pointIndex] = packed;
+      state.crossings = crossings;
+      if (c.pointIndex === finishIndex && c.sinceStartMs !== null) state.finishedAtMs = this.startsAtMs + c.sinceStartMs;
+    }
+  }
+
+  /** Every runner back to before their first fix, nothing pending: a take-over rebuilds them from the checkpoint and the log. */
+  resetRunners(): void {
+    for (let index = 0; index < this.roster.length; index++) {
+      if (!this.removed.has(index)) this.runners[index] = initialRunnerState(this.roster[index]!.participantId);
+    }
+    this.newestFixAtMs = null;
+    this.pendingCrossings = [];
+    this.dirty.clear();
+  }
+
   hasParticipant(participantId: string): boolean {
     return this.indexById.has(participantId);
   }
@@ -1049,7 +1089,10 @@ export class RaceTracker {
     const p = this.roster[runnerIndex]!;
     const state = this.runners[runnerIndex]!;
     const placed = state.status !== RunnerStatus.notStarted;
-    const point = placed ? this.course.path.pointAtRaceDistance(state.distanceAlongRaceM) : null;
+    // The point of the distance as published (to the decimetre, as deltas carry it): every process
+    // shows the runner at the same point, whether it applied the fixes or read the writer's deltas.
+    const distanceM = roundDm(state.distanceAlongRaceM);
+    const point = placed ? this.course.path.pointAtRaceDistance(distanceM) : null;
     return {
       runnerIndex,
       participantId: p.participantId,
@@ -1057,8 +1100,8 @@ export class RaceTracker {
       name: p.name,
       ...(p.names ? { names: { ...p.names } } : {}),
       ...(p.categories && p.categories.length > 0 ? { categories: [...p.categories] } : {}),
-      distanceAlongRaceM: roundDm(state.distanceAlongRaceM),
-      lap: this.lapOf(state.distanceAlongRaceM),
+      distanceAlongRaceM: distanceM,
+      lap: this.lapOf(distanceM),
       status: state.status,
       lon: point ? point[0] : null,
       lat: point ? point[1] : null,

@@ -1,8 +1,8 @@
 // The ticker: once per tick, one encoded delta per race that changed, to that race's room only.
 // With several processes, only the race's writer (the lease holder) sends it; Socket.IO's Redis
-// adapter carries it to the race's room on every process, and a server-side message tells the
-// other processes its sequence number (for the snapshots they serve) and lets each send live-link
-// followers connected to it their runner's entry.
+// adapter carries it to the race's room on every process, and a server-side message gives the
+// other processes the delta itself (their view of the race's runners, and its number, for the
+// snapshots they serve) and lets each send live-link followers connected to it their runner's entry.
 import { decodeDelta, encodeDelta, type RaceDelta } from '../../shared/wire.ts';
 import type { Coordinator } from '../cluster.ts';
 import type { Clock } from '../core/clock.ts';
@@ -49,16 +49,18 @@ export function startTicker(deps: {
   if (service.sharesLog) {
     spectators.on('race:tick', (raceId: unknown, seq: unknown, encoded: unknown) => {
       if (typeof raceId !== 'string' || typeof seq !== 'number') return;
-      service.observeSequence(raceId, seq);
       // The Redis adapters carry server-side events as JSON, where bytes would arrive as a plain
       // object: the delta travels as base64.
       const bytes = typeof encoded === 'string' ? Buffer.from(encoded, 'base64') : encoded instanceof Uint8Array ? encoded : null;
-      if (!bytes) return;
+      let delta: RaceDelta | null = null;
       try {
-        sendToFollowers(raceId, decodeDelta(bytes));
+        delta = bytes ? decodeDelta(bytes) : null;
       } catch (cause) {
         logger.warn({ err: cause, raceId }, 'unreadable delta from another process');
       }
+      // (Its runners, as the writer published them, are this process's view of the race.)
+      service.observeSequence(raceId, seq, delta);
+      if (delta) sendToFollowers(raceId, delta);
     });
   }
 

@@ -194,3 +194,36 @@ describe.skipIf(!available)('organisers\' changes on two processes sharing Redis
     expect((await auditOn(again)).filter((e) => e.action === 'race created')).toHaveLength(1);
   });
 });
+
+describe.skipIf(!available)('the work split between two processes sharing Redis', () => {
+  it('applies each fix once, on the race\'s writer, whichever process took it; both serve the runners where the writer has them', async () => {
+    const a = await start('split');
+    const b = await start('split');
+    const counter = async (server: ServerProcess, name: string) => {
+      const text = await (await fetch(`${server.url}/metrics`, { headers: organiser })).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    // Three runners of the street race, their fixes dealt to A and B in turn (as a load balancer would).
+    const street = (await testEvent(startsAtMs)).races[0]!;
+    let sent = 0;
+    for (let step = 0; step < 8; step++) {
+      for (const [index, participant] of street.participants.entries()) {
+        const [lon, lat] = street.course.path.pointAtRaceDistance(1000 + index * 300 + step * 20);
+        const server = sent % 2 === 0 ? a : b;
+        const response = await fetch(`${server.url}/ingest/osmand?id=${participant.deviceToken}&lat=${lat}&lon=${lon}&timestamp=${Date.now() - (8 - step) * 5_000}&accuracy=5`);
+        expect(response.status).toBe(200);
+        sent += 1;
+      }
+    }
+    const total = async (name: string) => (await counter(a, name)) + (await counter(b, name));
+    expect(await total('racetrack_fixes_stored_total')).toBe(sent);
+    await expect.poll(() => total('racetrack_fixes_applied_total'), { timeout: 5_000 }).toBe(sent);
+    // Applied by one of them only: the race's writer.
+    expect([await counter(a, 'racetrack_fixes_applied_total'), await counter(b, 'racetrack_fixes_applied_total')].sort()).toEqual([0, sent]);
+    // Both show every runner where the writer has them (the other through the writer's deltas).
+    const runnersOn = async (server: ServerProcess) =>
+      (await json<{ data: { runners: Array<{ participantId: string; distanceAlongRaceM: number; status: number }> } }>(server, '/api/races/street-10k/snapshot')).body.data.runners;
+    await expect.poll(async () => (await runnersOn(a)).map((r) => r.distanceAlongRaceM > 1000), { timeout: 5_000 }).toEqual([true, true, true]);
+    await expect.poll(async () => JSON.stringify(await runnersOn(b)), { timeout: 5_000 }).toBe(JSON.stringify(await runnersOn(a)));
+  });
+});
