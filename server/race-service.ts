@@ -10,7 +10,6 @@ import {
   okAck,
   type Ack,
   type Alert,
-  type AlertKind,
   type CourseGeometry,
   type FollowSnapshot,
   type RaceChangeNotice,
@@ -23,11 +22,13 @@ import {
 import type { RaceDelta } from '../shared/wire.ts';
 import { lapsInRace } from '../shared/course-path.ts';
 import { slicer } from './slices.ts';
-import { AlertBook, alertSchema, type AlertPlace } from './alert-book.ts';
+import { alertSchema } from './alert-book.ts';
+import { RaceAlerts, alertEditSchemas } from './race-alerts.ts';
 import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } from './device-credentials.ts';
 import type { Clock } from './core/clock.ts';
-import { sectionStatus, sectionsPerKilometre, type ClosureRace, type SectionDefinition, type SectionStatus } from './core/closures.ts';
-import { defaultAlertThresholds, runnerConditions, type AlertThresholds } from './core/alerts.ts';
+import type { SectionStatus } from './core/closures.ts';
+import { RoadSections } from './road-sections.ts';
+import { defaultAlertThresholds, type AlertThresholds } from './core/alerts.ts';
 import { buildCourse, profileAlongLap, type Course } from './core/course.ts';
 import { COURSE_LIMITS, MAX_PROFILE_POINTS } from './event/course-import.ts';
 import { defaultEngineOptions, type EngineOptions } from './core/engine-options.ts';
@@ -39,15 +40,6 @@ import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
 import { compareLogIds, type AuditEntry, type LogEntry, type Stores } from './ports/stores.ts';
 import { LogTrimmer, type LogRetention } from './log-trimmer.ts';
-import { describeIssues, parseInput } from './validation.ts';
-
-const sosSchema = z
-  .object({
-    recordedAtMs: z.number().int().positive(),
-    lat: z.number().min(-90).max(90).optional(),
-    lon: z.number().min(-180).max(180).optional(),
-  })
-  .strict();
 
 /** A participant as a move carries them to their new race. */
 const participantSchema = z.object({
@@ -108,18 +100,7 @@ const raceEditSchema = z.discriminatedUnion('kind', [
     action: z.enum(['issue', 'revoke']),
     by: z.string().max(64),
   }),
-  // An alert raised (by the race's writer, or an SOS by the process the runner reached), and an
-  // alert changed (active again or not; acknowledged or resolved by an organiser): every process
-  // keeps the same alerts under the same ids.
-  z.object({ kind: z.literal('alertRaised'), alert: alertSchema }),
-  z.object({
-    kind: z.literal('alertChanged'),
-    alertId: z.string().min(1).max(64),
-    active: z.boolean().optional(),
-    state: z.enum(['acknowledged', 'resolved']).optional(),
-    atMs: z.number().finite(),
-    by: z.string().max(64).optional(),
-  }),
+  ...alertEditSchemas,
   // A participant moved between races: joins the new race (through its log), then leaves the old
   // one (through that race's log), so each race's roster changes in its own log's order and
   // every process numbers the runners of a race alike.
@@ -162,8 +143,6 @@ const raceSettingsSchema = z.object({
   alerts: z.array(alertSchema).max(20_000).optional(),
 });
 
-/** Resolved alerts a checkpoint keeps per race (unresolved ones are all kept). */
-const RESOLVED_ALERTS_CHECKPOINTED = 50;
 
 /** What became of an organiser's change. */
 export type EditOutcome = 'done' | 'unknown' | 'unavailable';
@@ -240,22 +219,16 @@ export class RaceService {
   ];
   private readonly sharedSnapshots = new Map<string, { snapshot: RaceSnapshot; appliedLogId: string | null }>();
   private readonly fixListeners: Array<(outcome: string) => void> = [];
-  private readonly alerts = new AlertBook();
-  private readonly stoppedSince = new Map<string, number>();
+  /** Alerts: raised by each race's writer, changed by organisers, the same on every process. */
+  private readonly raceAlerts: RaceAlerts<RaceEntry>;
   /** Per race: when (by this process's clock) its newest fix arrived, for the race's clock. */
   private readonly newestArrivalMs = new Map<string, number>();
-  /** Alerts raised or changed by this process on their way through the log (alertThroughLog). */
-  private readonly alertsInFlight = new Set<string>();
-  /** SOS calls on their way through the log, per runner: pressed again meanwhile, the same call. */
-  private readonly sosInFlight = new Map<string, Promise<Ack<{ alertId: string }>>>();
   /** Runners whose silent finish is on its way through the log. */
   private readonly silenceInFlight = new Set<string>();
   /** Kept for races added while the event runs. */
   private readonly buildDeps: RaceServiceDeps;
-  private readonly sections: SectionDefinition[];
-  private readonly reopenedAtMs = new Map<string, number>();
-  private readonly sweepers = new Set<string>();
-  private readonly cutoffPaces = new Map<string, number | null>();
+  /** Road sections and which are reopened (road-sections.ts). */
+  private readonly sections: RoadSections;
   private readonly alertThresholds = new Map<string, AlertThresholds>();
   /**
    * Shared stores (Redis, several processes): the newest log entry applied per race, the runners
@@ -291,13 +264,24 @@ export class RaceService {
   private constructor(deps: RaceServiceDeps) {
     this.buildDeps = deps;
     this.eventName = deps.event.name;
-    this.sections = RaceService.sectionsOf(deps.event);
+    this.sections = new RoadSections(deps.event);
     this.stores = deps.stores;
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.fixLimits = deps.fixLimits ?? defaultFixLimits;
     this.logTrimmer = new LogTrimmer(deps.stores.pingLog, deps.logger, deps.logRetention);
     this.credentials = deps.tokenSecret ? new DeviceCredentials(deps.tokenSecret) : new DeviceCredentials();
+    this.raceAlerts = new RaceAlerts({
+      clock: deps.clock,
+      logger: deps.logger,
+      race: (raceId) => this.races.get(raceId),
+      races: () => this.races.values(),
+      identity: (participantId) => this.credentials.identity(participantId),
+      thresholds: (raceId) => this.alertThresholds.get(raceId) ?? defaultAlertThresholds,
+      edit: (race, edit) => this.edit(race, edit),
+      // (Sections matter to alerts only once one is reopened: no need to evaluate them every tick before.)
+      runnersOnReopenedSections: () => (this.sections.anyReopened ? this.sectionStatuses().map((s) => ({ sectionId: s.sectionId, participantIds: s.runnersOnAfterReopen })) : []),
+    });
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
       this.registerRace(race);
@@ -305,49 +289,17 @@ export class RaceService {
   }
 
   /** Participants, devices, cutoff and alert thresholds of a race. */
-  private registerRace(race: LoadedRace): void {
-    this.cutoffPaces.set(race.raceId, race.cutoffPaceSecPerKm);
+  private registerRace(race: LoadedRace, added = false): void {
+    this.sections.register(race, added);
     this.alertThresholds.set(race.raceId, race.alertThresholds);
     for (const p of race.participants) {
-      if (p.isSweeper) this.sweepers.add(p.participantId);
       this.credentials.register({ raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name }, p.deviceToken);
     }
   }
 
-  /** Sections of the event file, and a section per kilometre of each street race none covers. */
-  private static sectionsOf(event: LoadedEvent): SectionDefinition[] {
-    const covered = new Set(event.sections.flatMap((s) => s.spans.map((span) => span.raceId)));
-    const perKm = event.races
-      .filter((r) => r.course.kind === 'street' && !covered.has(r.raceId))
-      .flatMap((r) => sectionsPerKilometre(r.raceId, r.name, r.distanceM));
-    return [...event.sections, ...perKm];
-  }
-
   /** Every road section's state now (docs/CLOSURES.md). */
   sectionStatuses(): SectionStatus[] {
-    const nowMs = this.clock.nowMs();
-    const views = new Map<string, ClosureRace>();
-    for (const race of this.races.values()) {
-      const { tracker } = race;
-      views.set(race.raceId, {
-        raceId: race.raceId,
-        startsAtMs: tracker.startsAtMs,
-        raceDistanceM: tracker.course.raceDistanceM,
-        cutoffPaceSecPerKm: this.cutoffPaces.get(race.raceId) ?? null,
-        runners: tracker.participants.map((p) => {
-          const state = tracker.runnerState(p.participantId)!;
-          return {
-            participantId: p.participantId,
-            distanceAlongRaceM: state.confirmedDistanceM,
-            status: state.status,
-            abandoned: state.status === RunnerStatus.dnf || state.status === RunnerStatus.dsq,
-            isSweeper: this.sweepers.has(p.participantId),
-            speedMps: state.progress?.speedMps ?? null,
-          };
-        }),
-      });
-    }
-    return this.sections.map((s) => sectionStatus(s, views, nowMs, this.reopenedAtMs.get(s.sectionId) ?? null));
+    return this.sections.statuses(this.races.values(), this.clock.nowMs());
   }
 
   /**
@@ -355,13 +307,13 @@ export class RaceService {
    * of the race its first stretch is on, so that every process has it, and after a restart.
    */
   async reopenSection(sectionId: string, force = false, by = 'organiser'): Promise<'reopened' | 'unknown' | 'not ready' | 'unavailable'> {
-    const section = this.sections.find((s) => s.sectionId === sectionId);
-    const race = section ? this.races.get(section.spans[0]!.raceId) : undefined;
-    if (!section || !race) return 'unknown';
+    const raceId = this.sections.raceOf(sectionId);
+    const race = raceId === null ? undefined : this.races.get(raceId);
+    if (!race) return 'unknown';
     // Only a section ready to reopen, unless the organiser insists (a course changed on the day).
     const state = this.sectionStatuses().find((s) => s.sectionId === sectionId)?.state;
     if (!force && state !== 'readyToReopen' && state !== 'reopened') return 'not ready';
-    if (this.reopenedAtMs.has(sectionId)) return 'reopened';
+    if (this.sections.isReopened(sectionId)) return 'reopened';
     const outcome = await this.edit(race, { kind: 'reopen', sectionId, atMs: this.clock.nowMs(), forced: force, by });
     return outcome === 'done' ? 'reopened' : outcome;
   }
@@ -652,9 +604,8 @@ export class RaceService {
   private applyEdit(race: RaceEntry, edit: RaceEdit, originatedHere: boolean): boolean {
     const record = originatedHere ? (by: string, action: string, details: Record<string, unknown>) => this.record(by, action, details) : () => {};
     if (edit.kind === 'reopen') {
-      if (!this.sections.some((s) => s.sectionId === edit.sectionId)) return false;
-      if (!this.reopenedAtMs.has(edit.sectionId)) {
-        this.reopenedAtMs.set(edit.sectionId, edit.atMs);
+      if (!this.sections.has(edit.sectionId)) return false;
+      if (this.sections.reopen(edit.sectionId, edit.atMs)) {
         record(edit.by, edit.forced ? 'section reopened (forced)' : 'section reopened', { sectionId: edit.sectionId });
       }
       return true;
@@ -667,27 +618,7 @@ export class RaceService {
       record(edit.by, edit.action === 'revoke' ? 'device token revoked' : 'device token issued', { raceId: race.raceId, participantId: edit.participantId });
       return true;
     }
-    if (edit.kind === 'alertRaised') {
-      const alert = edit.alert;
-      if (alert.raceId !== race.raceId || !this.credentials.identity(alert.participantId)) return false;
-      if (this.alerts.get(alert.alertId)) return true;
-      // Two writers for a moment (a take-over) can both raise one condition: it stays one alert.
-      const existing = alert.kind === 'sos' ? undefined : this.alerts.openOf(alert.kind, alert.participantId, alert.sectionId ?? undefined);
-      if (existing) {
-        if (!existing.active) this.alerts.update(existing, { active: true }, alert.updatedAtMs);
-        return true;
-      }
-      this.alerts.add({ ...alert });
-      return true;
-    }
-    if (edit.kind === 'alertChanged') {
-      const alert = this.alerts.get(edit.alertId);
-      // A resolved alert is closed for good: the condition coming back is a new alert.
-      if (!alert || alert.raceId !== race.raceId || alert.state === 'resolved') return false;
-      this.alerts.update(alert, { ...(edit.active !== undefined ? { active: edit.active } : {}), ...(edit.state !== undefined ? { state: edit.state } : {}) }, edit.atMs);
-      if (edit.by !== undefined && edit.state !== undefined) record(edit.by, `alert ${edit.state}`, { alertId: alert.alertId, kind: alert.kind, participantId: alert.participantId });
-      return true;
-    }
+    if (edit.kind === 'alertRaised' || edit.kind === 'alertChanged') return this.raceAlerts.apply(race.raceId, edit, record);
     if (edit.kind === 'join') {
       const { participant } = edit;
       if (!this.applyJoin(race, { ...participant, ...(participant.names ? { names: { ...participant.names } } : {}) }, edit.outcome)) return false;
@@ -807,17 +738,12 @@ export class RaceService {
 
   /** A race's settings now, for its checkpoint. */
   private settingsOf(race: RaceEntry): z.infer<typeof raceSettingsSchema> {
-    const reopened: Record<string, number> = {};
-    for (const s of this.sections) {
-      const atMs = this.reopenedAtMs.get(s.sectionId);
-      if (atMs !== undefined && s.spans[0]?.raceId === race.raceId) reopened[s.sectionId] = atMs;
-    }
+    const reopened = this.sections.reopenedOf(race.raceId);
     const devices: Record<string, [number, boolean]> = {};
     for (const [participantId, state] of this.credentials.changed()) {
       if (this.credentials.identity(participantId)?.raceId === race.raceId) devices[participantId] = [state.generation, state.revoked];
     }
-    const alerts = [...this.alerts.all()].filter((a) => a.raceId === race.raceId);
-    const kept = [...alerts.filter((a) => a.state !== 'resolved'), ...alerts.filter((a) => a.state === 'resolved').slice(-RESOLVED_ALERTS_CHECKPOINTED)];
+    const alerts = this.raceAlerts.checkpointed(race.raceId);
     return {
       name: race.name,
       startsAtMs: race.tracker.startsAtMs,
@@ -827,7 +753,7 @@ export class RaceService {
       ...(Object.keys(devices).length > 0 ? { devices } : {}),
       ...(race.courseDigest !== null ? { courseDigest: race.courseDigest } : {}),
       ...(race.rosterChanges.length > 0 ? { roster: race.rosterChanges } : {}),
-      ...(kept.length > 0 ? { alerts: kept.sort((a, b) => a.raisedAtMs - b.raisedAtMs).map((a) => ({ ...a })) } : {}),
+      ...(alerts.length > 0 ? { alerts } : {}),
     };
   }
 
@@ -842,10 +768,8 @@ export class RaceService {
       if ('leave' in change) this.applyLeave(race, change.leave);
       else this.applyJoin(race, change.join, change.outcome);
     }
-    for (const alert of settings.alerts ?? []) if (!this.alerts.get(alert.alertId)) this.alerts.add(alert);
-    for (const [sectionId, atMs] of Object.entries(settings.reopened ?? {})) {
-      if (this.sections.some((s) => s.sectionId === sectionId) && !this.reopenedAtMs.has(sectionId)) this.reopenedAtMs.set(sectionId, atMs);
-    }
+    this.raceAlerts.restore(settings.alerts ?? []);
+    for (const [sectionId, atMs] of Object.entries(settings.reopened ?? {})) this.sections.reopen(sectionId, atMs);
   }
 
   /**
@@ -912,8 +836,7 @@ export class RaceService {
     const problems = this.raceProblems(race);
     if (problems !== null) return problems;
     this.races.set(race.raceId, this.buildRace(race, this.buildDeps));
-    this.registerRace(race);
-    if (race.course.kind === 'street') this.sections.push(...sectionsPerKilometre(race.raceId, race.name, race.distanceM));
+    this.registerRace(race, true);
     return null;
   }
 
@@ -1290,142 +1213,27 @@ export class RaceService {
     }
   }
 
-  /**
-   * A runner's SOS: recorded (through the race's log, so every process has it) and passed to every
-   * organiser connected. Raw coordinates go to organisers only, never to a race's room.
-   */
-  async raiseSos(device: DeviceIdentity, raw: unknown): Promise<Ack<{ alertId: string }>> {
-    const parsed = parseInput(sosSchema, raw);
-    if (!parsed.success) return errorAck(ErrorCodes.MALFORMED_REQUEST, describeIssues(parsed.error).join('; '));
-    // A runner pressing SOS again within a minute, or while the first is on its way, is the same call for help.
-    const nowMs = this.clock.nowMs();
-    const recent = this.alerts.openOf('sos', device.participantId);
-    if (recent && recent.state !== 'resolved' && nowMs - recent.updatedAtMs < 60_000) return okAck({ alertId: recent.alertId });
-    const pending = this.sosInFlight.get(device.participantId);
-    if (pending) return pending;
-    const race = this.races.get(device.raceId);
-    if (!race) return errorAck(ErrorCodes.UNKNOWN_DEVICE, 'this device is not registered in any race');
-    const placed = this.placeOf(device);
-    const place = { lat: parsed.data.lat ?? null, lon: parsed.data.lon ?? null, distanceAlongRaceM: placed.distanceAlongRaceM };
-    const alert = AlertBook.draft('sos', device, nowMs, place, { raisedAtMs: parsed.data.recordedAtMs });
-    const raised = this.edit(race, { kind: 'alertRaised', alert }).then((outcome): Ack<{ alertId: string }> => {
-      if (outcome === 'unavailable') return errorAck(ErrorCodes.UNAVAILABLE, 'the SOS could not be stored; send it again');
-      this.logger.warn({ alert }, 'SOS');
-      return okAck({ alertId: alert.alertId });
-    });
-    this.sosInFlight.set(device.participantId, raised);
-    try {
-      return await raised;
-    } finally {
-      this.sosInFlight.delete(device.participantId);
-    }
+  /** A runner's SOS (race-alerts.ts). */
+  raiseSos(device: DeviceIdentity, raw: unknown): Promise<Ack<{ alertId: string }>> {
+    return this.raceAlerts.raiseSos(device, raw);
   }
 
-  /**
-   * Raises or changes an alert through the race's log, once at a time: the tick that decided it
-   * does not decide it again while it is on its way.
-   */
-  private alertThroughLog(race: RaceEntry, edit: RaceEdit & { kind: 'alertRaised' | 'alertChanged' }): void {
-    const key = edit.kind === 'alertRaised' ? `raise:${AlertBook.key(edit.alert.kind, edit.alert.participantId, edit.alert.sectionId ?? undefined)}` : `change:${edit.alertId}`;
-    if (this.alertsInFlight.has(key)) return;
-    this.alertsInFlight.add(key);
-    void this.edit(race, edit)
-      .catch((err: unknown) => this.logger.error({ err, raceId: race.raceId }, 'alert change failed'))
-      .finally(() => this.alertsInFlight.delete(key));
-  }
-
-  /**
-   * Looks at every runner (and every reopened section) and opens, updates or clears alerts. Called
-   * once per tick, by each race's writer for its race. A condition that ends leaves its alert open
-   * but inactive until an organiser resolves it, but for a runner back on the course (off course)
-   * or finished (stopped, silent): those resolve themselves.
-   */
+  /** Opens, updates or clears alerts; once per tick, each race's writer for its race (race-alerts.ts). */
   evaluateAlerts(isWriter: (raceId: string) => boolean = () => true): void {
-    const nowMs = this.clock.nowMs();
-    const holding = new Set<string>();
-    const hold = (race: RaceEntry, kind: AlertKind, who: DeviceIdentity, sectionId?: string) => {
-      const existing = this.alerts.openOf(kind, who.participantId, sectionId);
-      if (!existing) {
-        const alert = AlertBook.draft(kind, who, nowMs, this.placeOf(who), sectionId === undefined ? {} : { sectionId });
-        // (In memory it is in the book at once: not to be taken below for a condition that ended.)
-        holding.add(alert.alertId);
-        this.alertThroughLog(race, { kind: 'alertRaised', alert });
-        return;
-      }
-      holding.add(existing.alertId);
-      if (!existing.active) this.alertThroughLog(race, { kind: 'alertChanged', alertId: existing.alertId, active: true, atMs: nowMs });
-    };
-    for (const race of this.races.values()) {
-      // With several processes, the race's writer alone raises its alerts.
-      if (!isWriter(race.raceId)) continue;
-      for (const p of race.tracker.participants) {
-        const state = race.tracker.runnerState(p.participantId)!;
-        const thresholds = this.alertThresholds.get(race.raceId) ?? defaultAlertThresholds;
-        const result = runnerConditions(state, nowMs, thresholds, this.stoppedSince.get(p.participantId) ?? null);
-        if (result.stoppedSinceMs === null) this.stoppedSince.delete(p.participantId);
-        else this.stoppedSince.set(p.participantId, result.stoppedSinceMs);
-        const identity = this.credentials.identity(p.participantId);
-        if (!identity) continue;
-        for (const kind of result.kinds) hold(race, kind, identity);
-      }
-    }
-    // Sections matter to alerts only once one is reopened: no need to evaluate them every tick before.
-    for (const section of this.reopenedAtMs.size === 0 ? [] : this.sectionStatuses()) {
-      for (const participantId of section.runnersOnAfterReopen) {
-        const identity = this.credentials.identity(participantId);
-        const race = identity ? this.races.get(identity.raceId) : undefined;
-        if (identity && race && isWriter(race.raceId)) hold(race, 'onReopenedSection', identity, section.sectionId);
-      }
-    }
-    for (const alert of this.alerts.all()) {
-      // Only alerts of races evaluated here: another process now raising a race's alerts is not their end.
-      if (alert.kind === 'sos' || alert.state === 'resolved' || !isWriter(alert.raceId) || holding.has(alert.alertId)) continue;
-      const race = this.races.get(alert.raceId);
-      if (!race) continue;
-      // A runner back on the course, or one who has finished, is no longer a worry: those
-      // alerts resolve themselves. Others stay open, inactive, until an organiser resolves them.
-      const status = race.tracker.runnerState(alert.participantId)?.status;
-      const finished = status === RunnerStatus.finished;
-      if (alert.kind === 'offCourse' || (finished && (alert.kind === 'stopped' || alert.kind === 'silent'))) {
-        this.alertThroughLog(race, { kind: 'alertChanged', alertId: alert.alertId, state: 'resolved', active: false, atMs: nowMs });
-      } else if (alert.active) {
-        this.alertThroughLog(race, { kind: 'alertChanged', alertId: alert.alertId, active: false, atMs: nowMs });
-      }
-    }
+    this.raceAlerts.evaluate(isWriter);
   }
 
-  /** Where a runner is on their course, for an alert: the snapped point, or nothing before they are placed. */
-  private placeOf(who: DeviceIdentity): AlertPlace {
-    const race = this.races.get(who.raceId);
-    const state = race?.tracker.runnerState(who.participantId);
-    if (!race || !state || state.status === RunnerStatus.notStarted) return { lat: null, lon: null, distanceAlongRaceM: null };
-    const [lon, lat] = race.tracker.course.path.pointAtRaceDistance(state.distanceAlongRaceM);
-    return { lat, lon, distanceAlongRaceM: state.distanceAlongRaceM };
-  }
-
-  /**
-   * An organiser acknowledges (someone is on it) or resolves an alert, through the alert's race's
-   * log: every process shows the change. 'resolved' when it is closed already.
-   */
-  async setAlertState(alertId: string, state: 'acknowledged' | 'resolved', by: string): Promise<Alert | null | 'resolved' | 'unavailable'> {
-    const alert = this.alerts.get(alertId);
-    const race = alert ? this.races.get(alert.raceId) : undefined;
-    if (!alert || !race) return null;
-    // A resolved alert is closed for good: the condition coming back is a new alert.
-    if (alert.state === 'resolved') return 'resolved';
-    const outcome = await this.edit(race, { kind: 'alertChanged', alertId, state, atMs: this.clock.nowMs(), by });
-    if (outcome === 'unavailable') return 'unavailable';
-    // (Resolved by someone else meanwhile.)
-    if (outcome === 'unknown') return 'resolved';
-    return { ...(this.alerts.get(alertId) ?? alert) };
+  /** An organiser acknowledges or resolves an alert, on every process (race-alerts.ts). */
+  setAlertState(alertId: string, state: 'acknowledged' | 'resolved', by: string): Promise<Alert | null | 'resolved' | 'unavailable'> {
+    return this.raceAlerts.setState(alertId, state, by);
   }
 
   recentAlerts(): Alert[] {
-    return this.alerts.copies();
+    return this.raceAlerts.recent();
   }
 
   onAlert(listener: (alert: Alert) => void): void {
-    this.alerts.onChange(listener);
+    this.raceAlerts.onChange(listener);
   }
 
   /**
