@@ -11,6 +11,7 @@ import { createHttpApp } from './http/routes.ts';
 import type { Logger } from './logger.ts';
 import { createCourseParser } from './event/course-parser.ts';
 import { createMetrics } from './metrics.ts';
+import { createIngestPipeline } from './ingest/pipeline.ts';
 import { RaceService } from './race-service.ts';
 import type { ShareLinks } from './share-links.ts';
 import type { SocketLimits } from './realtime/socket-limits.ts';
@@ -77,7 +78,18 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
   });
   service.onFixAnswered(metrics.fixAnswered);
   const courseParser = createCourseParser();
+  let ticker: Ticker | null = null;
+  // One pipeline for every edge's fixes: each pokes the ticker and the lease renewals.
+  const ingest = createIngestPipeline({
+    service,
+    logger,
+    onFix: () => {
+      ticker?.poke();
+      coordinator?.poke();
+    },
+  });
   const app = createHttpApp({
+    ingest,
     service,
     shareLinks: components.shareLinks,
     organiserAuth,
@@ -97,12 +109,8 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     }),
   });
   httpServer.on('request', app);
-  let ticker: Ticker | null = null;
   const sockets = createSocketServer(httpServer, {
-    onFix: () => {
-      ticker?.poke();
-      coordinator?.poke();
-    },
+    ingest,
     service,
     organiserAuth,
     logger,

@@ -1,6 +1,6 @@
 // HTTP ingest for the tracker apps runners already have (docs/trackers/). Each request is parsed
 // by its protocol into fixes, then goes through the same pipeline as the runner page's Socket.IO
-// fixes: validate, authenticate, persist, apply, acknowledge.
+// fixes (server/ingest/pipeline.ts): validate, authenticate, persist, apply, acknowledge.
 import express, { type Request, type Response, type Router } from 'express';
 import { ErrorCodes, errorAck, httpStatusOf, okAck, type Ack, type ErrorCode, type FixInput, type PositionAccepted } from '../../shared/protocol.ts';
 import { parseOsmAnd, parseOwnTracks, parseTraccarEnvelope, traccarLocationToFix } from '../ingest/tracker-protocols.ts';
@@ -8,6 +8,7 @@ import { slicer } from '../slices.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../logger.ts';
 import type { HttpLimiters } from './http-limits.ts';
+import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { DeviceIdentity, RaceService } from '../race-service.ts';
 
 function refuse(res: Response, code: ErrorCode, message: string): void {
@@ -40,8 +41,8 @@ function answer(res: Response, acks: Array<Ack<PositionAccepted>>): void {
   res.status(200).json(okAck({ accepted: acks.length - refused.length, refused }));
 }
 
-export function createIngestRouter(deps: { service: RaceService; logger: Logger; clock: Clock; limits: HttpLimiters }): Router {
-  const { service, logger, clock, limits } = deps;
+export function createIngestRouter(deps: { service: RaceService; ingest: IngestPipeline; logger: Logger; clock: Clock; limits: HttpLimiters }): Router {
+  const { service, ingest, logger, clock, limits } = deps;
   const router = express.Router();
   const small = { limit: '16kb' };
   router.use(express.urlencoded({ ...small, extended: false }));
@@ -78,7 +79,7 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger;
         acks.push(fix.ok ? null : errorAck(fix.code, fix.message));
         await slices.pause();
       }
-      const applied = await service.ingestFixes(device, fixes);
+      const applied = await ingest.fixes(device, fixes);
       let next = 0;
       return answer(
         res,
@@ -90,7 +91,7 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger;
     if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
     const device = authenticate(parsed.value.deviceId, req, res);
     if (!device) return;
-    return answer(res, [await service.ingestFix(device, withoutGlitches(parsed.value.fix))]);
+    return answer(res, [await ingest.fix(device, withoutGlitches(parsed.value.fix))]);
   };
   // Express answers HEAD with the GET handler; a HEAD must change nothing, so it stores no fix.
   router.head('/osmand', (_req, res) => refuse(res, ErrorCodes.MALFORMED_REQUEST, 'send a fix with GET or POST'));
@@ -117,7 +118,7 @@ export function createIngestRouter(deps: { service: RaceService; logger: Logger;
     const parsed = parseOwnTracks(req.body, clock.nowMs());
     if (!parsed.ok) return refuse(res, parsed.code, parsed.message);
     if (parsed.value !== null) {
-      const ack = await service.ingestFix(device, withoutGlitches(parsed.value));
+      const ack = await ingest.fix(device, withoutGlitches(parsed.value));
       if (!ack.ok) return refuse(res, ack.code, ack.message);
     } else {
       logger.debug({ participantId: device.participantId }, 'owntracks message without a fix');

@@ -20,6 +20,7 @@ import { MAX_LINK_TTL_MS, MAX_LINKS, MAX_LINKS_PER_PARTICIPANT, type ShareLinks 
 import { describeIssues, parseInput } from '../validation.ts';
 import type { HttpLimiters } from './http-limits.ts';
 import { createIngestRouter } from './ingest-routes.ts';
+import type { IngestPipeline } from '../ingest/pipeline.ts';
 import { requestLogger } from './request-log.ts';
 import { resultsCsv, resultsOf, rowsFor, searchRunners } from '../results-export.ts';
 import { ReplayCache } from '../replay.ts';
@@ -45,6 +46,8 @@ export interface HttpDeps {
   parseLine: LineParser;
   /** Per-client budgets (server/http/http-limits.ts). */
   limits: HttpLimiters;
+  /** Where the tracker apps' fixes go: the same pipeline as the runner page's. */
+  ingest: IngestPipeline;
 }
 
 function sendError(res: Response, code: ErrorCode, message: string): void {
@@ -186,7 +189,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.set('cache-control', 'no-store').json(okAck({ query: query.data.q, matches: searchRunners(service, races, query.data.q, query.data.limit) }));
   });
 
-  app.use('/ingest', createIngestRouter({ service, logger, clock, limits }));
+  app.use('/ingest', createIngestRouter({ service, ingest: deps.ingest, logger, clock, limits }));
   // Wrong tokens are counted per address, organisers' requests too (server/http/http-limits.ts).
   app.use('/api/device', limits.credentialFailures);
   app.use('/api/organiser', limits.organiser, limits.credentialFailures);

@@ -18,6 +18,7 @@ import {
 import type { OrganiserAuth } from '../access.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ShareLinks } from '../share-links.ts';
+import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { Logger } from '../logger.ts';
 import type { DeviceIdentity, RaceService } from '../race-service.ts';
 import { describeIssues, parseInput } from '../validation.ts';
@@ -96,8 +97,8 @@ export function createSocketServer(
     clock: Clock;
     /** Socket.IO's Redis adapter when several processes serve the event; absent: in memory. */
     adapter?: ServerOptions['adapter'] | undefined;
-    /** Called on each incoming fix (the ticker checks it is not falling behind). */
-    onFix?: () => void;
+    /** Where fixes go: the same pipeline as the tracker apps' HTTP requests. */
+    ingest: IngestPipeline;
     limits?: SocketLimits;
     /** Told of every event refused for its client's budget (for /metrics). */
     onRateLimited?: (surface: string) => void;
@@ -232,11 +233,7 @@ export function createSocketServer(
     socket.on('position', (fix: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
       admit(socket, deviceBudget, device.participantId, reply, () => {
-        deps.onFix?.();
-        service.ingestFix(device, fix).then(reply, (cause: unknown) => {
-          logger.error({ err: cause, participantId: device.participantId }, 'position failed');
-          reply(errorAck(ErrorCodes.INTERNAL, 'the position could not be processed'));
-        });
+        void deps.ingest.fix(device, fix).then(reply);
       });
     });
   });

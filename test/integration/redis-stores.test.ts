@@ -28,6 +28,45 @@ describe.skipIf(!available)('on Redis', () => {
   });
 });
 
+describe.skipIf(!available)('a tracker app\'s offline batch on Redis', () => {
+  it('goes into the race\'s log as one Stream entry (one round trip), each fix answered and applied in recorded order', async () => {
+    const { startTestServer } = await import('../support/test-server.ts');
+    const { testEvent } = await import('../support/fixtures.ts');
+    const keyPrefix = `test:${randomBytes(6).toString('hex')}`;
+    const event = await testEvent(Date.now() - 10 * 60_000);
+    const course = event.races[0]!.course;
+    const server = await startTestServer({ event, stores: await createRedisStores({ url: REDIS_URL, keyPrefix, logger: silentLogger }) });
+    const admin = new Redis(REDIS_URL);
+    try {
+      const streamKey = `${keyPrefix}:race:street-10k:pings`;
+      const before = await admin.xlen(streamKey);
+      // 120 fixes of a buffer, 5 s apart, sent newest first (apps do not promise an order).
+      const locations = Array.from({ length: 120 }, (_, k) => {
+        const [lon, lat] = course.path.pointAtRaceDistance(1000 + k * 15);
+        return { timestamp: new Date(Date.now() - 700_000 + k * 5000).toISOString(), coords: { latitude: lat, longitude: lon, accuracy: 5 } };
+      }).reverse();
+      const response = await fetch(`${server.url}/ingest/osmand`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ device_id: event.races[0]!.participants[0]!.deviceToken, location: locations }),
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ ok: true, data: { accepted: 120, refused: [] } });
+      expect((await admin.xlen(streamKey)) - before).toBe(1);
+      const logged = (await server.stores.pingLog.read('street-10k')).map((p) => p.fix.recordedAtMs);
+      expect(logged).toHaveLength(120);
+      expect(logged).toEqual([...logged].sort((a, b) => a - b));
+      // Applied by the race's writer (this process), the runner at the buffer's newest fix.
+      await expect.poll(() => server.service.snapshot(server.service.race('street-10k')!).runners[0]!.distanceAlongRaceM, { timeout: 5_000 }).toBeGreaterThan(2600);
+    } finally {
+      await admin.quit();
+      await server.close();
+      await server.stores.close();
+      await removeKeys(keyPrefix);
+    }
+  });
+});
+
 describe.skipIf(!available)('the shared log, trimmed behind the checkpoints', () => {
   it('keeps what a restart needs: a server started on a trimmed log continues each runner from where they were', async () => {
     const { startTestServer, connectDevice, connected } = await import('../support/test-server.ts');
