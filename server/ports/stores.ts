@@ -436,6 +436,32 @@ export function createMemoryStores(
   };
 }
 
+/**
+ * Stores in memory that several race services in one process share as if each were its own
+ * process on Redis (`shared: true`): the shared path (fixes through the log and read back, one
+ * writer per race by lease, checkpoints with reserved delta numbers, take-over) runs without
+ * Redis, for tests. Each call of the returned function is one "process", named by its holder id.
+ */
+export function createSharedMemoryStores(options: { leaseTtlMs?: number } = {}): (holderId: string) => Stores {
+  const leases = new MemoryRaceLeases('nobody', options.leaseTtlMs);
+  const pingLog = new MemoryPingLog();
+  const runnerStates = new MemoryRunnerStateStore(leases);
+  const records = new MemoryEventRecords();
+  let defaultStartMs: number | null = null;
+  let secret: string | null = null;
+  return (holderId) => ({
+    pingLog,
+    runnerStates,
+    leases: leases.forHolder(holderId),
+    records,
+    shared: true,
+    agreeDefaultStartMs: async (proposedMs) => (defaultStartMs ??= proposedMs),
+    agreeSecret: async (proposed) => (secret ??= proposed),
+    isHealthy: async () => true,
+    close: async () => {},
+  });
+}
+
 /** The entry part ("<ms>-<n>") of a log id ("<ms>-<n>" or "<ms>-<n>-<k>"). */
 export function entryIdOf(logId: string): string {
   const parts = logId.split('-');
