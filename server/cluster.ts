@@ -72,10 +72,11 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
     for (const raceId of [...writers]) {
       if (!heldSet.has(raceId)) {
         writers.delete(raceId);
-        service.releaseRace(raceId);
         logger.warn({ raceId }, 'lease lost: no longer writing this race');
       }
     }
+    // (Also a race whose take-over was under way when its lease went: its pings are the new writer's.)
+    for (const raceId of service.raceIds()) if (!heldSet.has(raceId)) service.releaseRace(raceId);
     for (const raceId of held) {
       validUntil.set(raceId, askedAt + trustMs);
       if (writers.has(raceId)) continue;
