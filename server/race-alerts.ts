@@ -38,7 +38,8 @@ export const alertEditSchemas = [
 ] as const;
 export type AlertEdit = z.infer<(typeof alertEditSchemas)[number]>;
 
-/** Resolved alerts a checkpoint keeps per race (unresolved ones are all kept). */
+/** Alerts a checkpoint keeps per race, the newest: unresolved ones, and resolved ones. */
+const UNRESOLVED_ALERTS_CHECKPOINTED = 10_000;
 const RESOLVED_ALERTS_CHECKPOINTED = 50;
 
 /** A race as the alerts see it. */
@@ -229,7 +230,11 @@ export class RaceAlerts<R extends AlertedRace> {
   /** A race's alerts for its checkpoint: every unresolved one and the newest resolved ones, oldest first. */
   checkpointed(raceId: string): Alert[] {
     const alerts = [...this.book.all()].filter((a) => a.raceId === raceId);
-    const kept = [...alerts.filter((a) => a.state !== 'resolved'), ...alerts.filter((a) => a.state === 'resolved').slice(-RESOLVED_ALERTS_CHECKPOINTED)];
+    // (Bounded, newest kept: a race whose every runner is silent and low on battery must still checkpoint.)
+    const kept = [
+      ...alerts.filter((a) => a.state !== 'resolved').slice(-UNRESOLVED_ALERTS_CHECKPOINTED),
+      ...alerts.filter((a) => a.state === 'resolved').slice(-RESOLVED_ALERTS_CHECKPOINTED),
+    ];
     return kept.sort((a, b) => a.raisedAtMs - b.raisedAtMs).map((a) => ({ ...a }));
   }
 

@@ -28,6 +28,7 @@ import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } fr
 import type { Clock } from './core/clock.ts';
 import type { SectionStatus } from './core/closures.ts';
 import { RoadSections } from './road-sections.ts';
+import { describeIssues } from './validation.ts';
 import { defaultAlertThresholds, type AlertThresholds } from './core/alerts.ts';
 import { buildCourse, profileAlongLap, type Course } from './core/course.ts';
 import { COURSE_LIMITS, MAX_PROFILE_POINTS } from './event/course-import.ts';
@@ -126,9 +127,9 @@ const raceSettingsSchema = z.object({
   isPrivate: z.boolean(),
   keyDigestHex: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
   /** Sections reopened by hand whose first stretch is on this race: when. */
-  reopened: z.record(z.string().max(128), z.number().finite()).optional(),
+  reopened: z.record(z.string().max(128), z.number().finite()).optional().catch(undefined),
   /** Device credentials organisers changed, of this race's participants: [generation, revoked]. */
-  devices: z.record(z.string().max(128), z.tuple([z.number().int().min(0), z.boolean()])).optional(),
+  devices: z.record(z.string().max(128), z.tuple([z.number().int().min(0), z.boolean()])).optional().catch(undefined),
   /**
    * The race's roster as moves changed it, in order: a participant who joined (moved in) or left
    * (moved out), with the DNF/DSQ a joiner brought.
@@ -136,12 +137,15 @@ const raceSettingsSchema = z.object({
   roster: z
     .array(z.union([z.object({ join: participantSchema, outcome: z.enum(['dnf', 'dsq']).optional() }), z.object({ leave: z.string().min(1).max(128) })]))
     .max(200_000)
-    .optional(),
+    .optional()
+    .catch(undefined),
   /** The course put on the race at run time, if one was: its digest among the event's courses. */
-  courseDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  courseDigest: z.string().regex(/^[0-9a-f]{64}$/).optional().catch(undefined),
   /** The race's alerts: every unresolved one and the newest resolved ones. */
-  alerts: z.array(alertSchema).max(20_000).optional(),
+  alerts: z.array(alertSchema).max(20_000).optional().catch(undefined),
 });
+// (Each optional part stands alone: one that cannot be read is left out, not the race's name,
+// start and access with it.)
 
 
 /** What became of an organiser's change. */
@@ -338,6 +342,7 @@ export class RaceService {
       }
       const { meta, states } = await stores.runnerStates.loadCheckpointed(race.raceId);
       const settings = raceSettingsSchema.safeParse(meta?.settings);
+      if (!settings.success && meta?.settings) service.logger.error({ raceId: race.raceId, issues: describeIssues(settings.error) }, 'checkpointed race settings unreadable: the event file\'s are used');
       if (settings.success) {
         if (settings.data.courseDigest !== undefined) await service.restoreCourse(race, settings.data.courseDigest);
         service.restoreSettings(race, settings.data);
@@ -413,6 +418,7 @@ export class RaceService {
   applyLogged(entry: LogEntry, applyPings = this.appliesPings(entry.raceId)): void {
     if (compareLogIds(entry.logId, this.appliedLogId.get(entry.raceId) ?? null) <= 0) return; // seen already
     this.appliedLogId.set(entry.raceId, entry.logId);
+    this.takingOver.get(entry.raceId)?.push(entry);
     const waiter = entry.tag === null ? undefined : this.waiting.get(entry.tag);
     const race = this.races.get(entry.raceId);
     if (entry.change !== null) {
@@ -539,14 +545,7 @@ export class RaceService {
 
   /** Swaps a race's tracker for one on `course`, carrying every runner over. */
   private installCourse(race: RaceEntry, course: Course, digestHex: string): void {
-    const old = race.tracker;
-    race.tracker = new RaceTracker(race.raceId, course, old.startsAtMs, old.participants, {
-      engine: race.engineOptions,
-      initialSeq: old.sequence,
-      timingPoints: timingPointsFor(course, race.namedPoints),
-    });
-    race.tracker.newestFixAtMs = old.newestFixAtMs;
-    for (const p of old.participants) race.tracker.carryOver(old.runnerState(p.participantId)!);
+    race.tracker = RaceTracker.onNewCourse(race.tracker, course, { engine: race.engineOptions, timingPoints: timingPointsFor(course, race.namedPoints) });
     race.courseDigest = digestHex;
   }
 
@@ -765,7 +764,12 @@ export class RaceService {
     race.tracker.setStartsAt(settings.startsAtMs);
     race.isPrivate = settings.isPrivate;
     race.keyDigest = settings.keyDigestHex === null ? null : Buffer.from(settings.keyDigestHex, 'hex');
-    for (const [participantId, [generation, revoked]] of Object.entries(settings.devices ?? {})) this.credentials.setState(participantId, { generation, revoked });
+    for (const [participantId, [generation, revoked]] of Object.entries(settings.devices ?? {})) {
+      // The newest wins (a participant moved on leaves an older state in their first race's
+      // checkpoint): a later issue has a higher generation, a revocation the same one, revoked.
+      const current = this.credentials.stateOf(participantId);
+      if (generation > current.generation || (generation === current.generation && revoked && !current.revoked)) this.credentials.setState(participantId, { generation, revoked });
+    }
     for (const change of settings.roster ?? []) {
       if ('leave' in change) this.applyLeave(race, change.leave);
       else this.applyJoin(race, change.join, change.outcome);
@@ -793,11 +797,16 @@ export class RaceService {
       return 'unavailable';
     }
     if (!saved) return [`race.id: race id "${parsed.race.raceId}" is already used`];
-    // (Picked up from the records meanwhile, by this process's own adoption: it is there.)
-    if (!this.races.has(parsed.race.raceId)) {
-      const added = this.addRace(parsed.race);
-      if (added !== null) return added;
+    // Added the way every other process adds it: with the races created before it, in the order
+    // they were created, so that of two races created at once through two processes with the same
+    // participant (or token), every process keeps the same one.
+    try {
+      await this.adoptCreatedRaces();
+    } catch (cause) {
+      this.logger.error({ err: cause, raceId: parsed.race.raceId }, 'created races could not be read');
+      return 'unavailable';
     }
+    if (!this.races.has(parsed.race.raceId)) return this.raceProblems(parsed.race) ?? ['the race could not be added'];
     this.record(by, 'race created', { raceId: parsed.race.raceId, participants: parsed.race.participants.length });
     return this.races.get(parsed.race.raceId)!;
   }
@@ -853,7 +862,14 @@ export class RaceService {
     const to = this.races.get(toRaceId);
     if (!to) return 'unknown race';
     const from = this.races.get(identity.raceId);
-    if (!from || from === to) return 'moved';
+    if (!from) return 'moved';
+    if (from === to) {
+      // Joined already; a leave that could not be stored before (answered "send again") is sent now.
+      const stale = [...this.races.values()].find((r) => r !== to && r.tracker.hasParticipant(participantId));
+      if (!stale) return 'moved';
+      const left = await this.edit(stale, { kind: 'leave', participantId, toRaceId: to.raceId });
+      return left === 'unavailable' ? 'unavailable' : 'moved';
+    }
     // Into the new race first: if that fails the runner is still in the old one.
     // (Their categories go with them: the identity holds only who speaks for the device.)
     const known = from.tracker.everParticipants.find((p) => p.participantId === participantId);
@@ -1325,9 +1341,39 @@ export class RaceService {
   observeSequence(raceId: string, seq: number, delta: RaceDelta | null = null): void {
     const tracker = this.races.get(raceId)?.tracker;
     if (!tracker) return;
-    if (delta && !this.appliesPings(raceId)) tracker.applyPublished(delta);
+    if (delta && !this.appliesPings(raceId)) {
+      // A delta missed (Pub/Sub delivers at most once) or one naming a runner not known here yet:
+      // the runners are read again from the writer's checkpoint.
+      const missed = tracker.sequence > 0 && delta.seq > tracker.sequence + 1;
+      if (!tracker.applyPublished(delta) || missed) void this.refreshMirror(raceId);
+    }
     tracker.continueSequenceFrom(seq);
     tracker.forgetPendingCrossings();
+  }
+
+  private readonly refreshing = new Set<string>();
+
+  /**
+   * The runners of a race this process does not write, read again from its writer's checkpoint
+   * (at most a tick behind the deltas), never moving anyone back.
+   */
+  private async refreshMirror(raceId: string): Promise<void> {
+    if (this.refreshing.has(raceId)) return;
+    this.refreshing.add(raceId);
+    try {
+      const states = await this.stores.runnerStates.loadRace(raceId);
+      const race = this.races.get(raceId);
+      if (!race || this.appliesPings(raceId)) return;
+      for (const saved of states) {
+        const current = race.tracker.runnerState(saved.participantId);
+        if (!current || (saved.status === current.status && !(saved.distanceAlongRaceM > current.distanceAlongRaceM))) continue;
+        race.tracker.restoreRunner(saved);
+      }
+    } catch (cause) {
+      this.logger.warn({ err: cause, raceId }, 'runners could not be read again from the checkpoint');
+    } finally {
+      this.refreshing.delete(raceId);
+    }
   }
 
   /** This process no longer writes the race (its lease went to another): it stops applying its pings. */
@@ -1346,46 +1392,81 @@ export class RaceService {
     const race = this.races.get(raceId);
     if (!race) return false;
     if (!this.stores.shared) return true;
-    const { meta, states } = await this.stores.runnerStates.loadCheckpointed(raceId);
-    // The whole log as it is now: the previous writer may have sent deltas from fixes logged after the checkpoint.
-    const entries = await this.stores.pingLog.readAfter(raceId, meta?.lastLogId ?? null);
-    // From here to the end nothing waits: no entry read meanwhile can slip between the two.
-    const { tracker } = race;
-    tracker.resetRunners();
-    for (const state of states) tracker.restoreRunner(state);
-    const seenUpTo = this.appliedLogId.get(raceId) ?? null;
-    for (const entry of entries) {
-      // New to this process: applied whole. Seen already: its organisers' change is applied, so
-      // only what it does to the runners is done again, on the rebuilt runners.
-      if (compareLogIds(entry.logId, seenUpTo) > 0) this.applyLoggedSafely(entry, true);
-      else this.reapplyToRunners(race, entry);
+    // Entries the log-follow loop reads meanwhile: their organisers' changes are applied as usual;
+    // what they do to the runners is done below, once the runners are rebuilt.
+    const backlog: LogEntry[] = [];
+    this.takingOver.set(raceId, backlog);
+    try {
+      const { meta, states } = await this.stores.runnerStates.loadCheckpointed(raceId);
+      // The whole log as it is now: the previous writer may have sent deltas from fixes logged after the checkpoint.
+      const entries = await this.stores.pingLog.readAfter(raceId, meta?.lastLogId ?? null);
+      // Not caught up with the checkpoint yet (this process's reads of the log were behind): the
+      // organisers' changes before it would be missed. Tried again at the next renewal.
+      if (compareLogIds(this.appliedLogId.get(raceId) ?? null, meta?.lastLogId ?? null) < 0) return false;
+      // From here to the end nothing waits.
+      race.tracker.resetRunners();
+      for (const state of states) race.tracker.restoreRunner(state);
+      let lastRead = meta?.lastLogId ?? null;
+      for (const entry of entries) {
+        // New to this process: applied whole. Seen already: its organisers' change is applied, so
+        // only what it does to the runners is done again, on the rebuilt runners.
+        if (compareLogIds(entry.logId, this.appliedLogId.get(raceId) ?? null) > 0) this.applyLoggedSafely(entry, true);
+        else this.reapplyToRunners(race, entry);
+        lastRead = entry.logId;
+      }
+      for (const entry of backlog) if (compareLogIds(entry.logId, lastRead) > 0) this.reapplyToRunners(race, entry);
+      this.pingAppliers.add(raceId);
+      // (The tracker now: a course entry among those applied replaces it.)
+      const { tracker } = race;
+      tracker.continueSequenceFrom(meta?.seq ?? 0);
+      // Numbers this process reserved before (if it wrote the race once) may have been used since.
+      this.reservedSeq.delete(raceId);
+      if (tracker.newestFixAtMs !== null) this.newestArrivalMs.set(raceId, this.clock.nowMs());
+      // Every runner goes into the next checkpoint: the rebuilt states are this writer's from now on.
+      for (const p of tracker.participants) this.markUnsaved(raceId, p.participantId);
+      return true;
+    } finally {
+      this.takingOver.delete(raceId);
     }
-    this.pingAppliers.add(raceId);
-    tracker.continueSequenceFrom(meta?.seq ?? 0);
-    // Numbers this process reserved before (if it wrote the race once) may have been used since.
-    this.reservedSeq.delete(raceId);
-    if (tracker.newestFixAtMs !== null) this.newestArrivalMs.set(raceId, this.clock.nowMs());
-    // Every runner goes into the next checkpoint: the rebuilt states are this writer's from now on.
-    for (const p of tracker.participants) this.markUnsaved(raceId, p.participantId);
-    return true;
   }
 
-  /** What a log entry this process has applied already does to the race's runners, done again (a take-over's rebuild). */
+  /** Races being taken over here, with the log entries read meanwhile (takeOver). */
+  private readonly takingOver = new Map<string, LogEntry[]>();
+
+  /**
+   * What a log entry this process has applied already does to the race's runners, done again on
+   * the rebuilt runners (a take-over): fixes, and organisers' changes to runners. An entry that
+   * cannot be applied is logged and passed over.
+   */
   private reapplyToRunners(race: RaceEntry, entry: LogEntry): void {
-    if (entry.ping) {
-      const { participantId, fix, receivedAtMs } = entry.ping;
-      const checked = checkFix(fix, receivedAtMs, this.fixLimits);
-      if (!checked.ok || !race.tracker.hasParticipant(participantId)) return;
-      race.tracker.applyFix(participantId, checked.fix);
-      this.fixCounts.applied += 1;
-      return;
+    try {
+      if (entry.ping) {
+        const { participantId, fix, receivedAtMs } = entry.ping;
+        const checked = checkFix(fix, receivedAtMs, this.fixLimits);
+        if (!checked.ok || !race.tracker.hasParticipant(participantId)) return;
+        race.tracker.applyFix(participantId, checked.fix);
+        this.fixCounts.applied += 1;
+        return;
+      }
+      const edit = raceEditSchema.safeParse(entry.change);
+      if (!edit.success) return;
+      const change = edit.data;
+      const { tracker } = race;
+      if (change.kind === 'lap') tracker.setLap(change.participantId, change.lap);
+      else if (change.kind === 'outcome') tracker.setOutcome(change.participantId, change.outcome);
+      else if (change.kind === 'silence') tracker.finishBySilence(change.participantId, change.atMs);
+      else if (change.kind === 'join') {
+        // Afresh on this race (a checkpoint from before may hold an earlier stint here), with the outcome brought.
+        tracker.resetRunner(change.participant.participantId);
+        if (change.outcome) tracker.setOutcome(change.participant.participantId, change.outcome);
+      } else if (change.kind === 'course') {
+        // The runners rebuilt so far carried over to the course, as the writer carried them.
+        const course = this.courseFrom(change.course, race.raceId);
+        if (course) this.installCourse(race, course, change.digestHex);
+      }
+    } catch (cause) {
+      this.logger.error({ err: cause, raceId: race.raceId, logId: entry.logId }, 'log entry could not be applied again');
     }
-    const edit = raceEditSchema.safeParse(entry.change);
-    if (!edit.success) return;
-    const change = edit.data;
-    if (change.kind === 'lap') race.tracker.setLap(change.participantId, change.lap);
-    else if (change.kind === 'outcome') race.tracker.setOutcome(change.participantId, change.outcome);
-    else if (change.kind === 'silence') race.tracker.finishBySilence(change.participantId, change.atMs);
   }
 
   /** Whether the stores answer (Redis reachable, when it is used). */

@@ -127,6 +127,24 @@ export class RaceTracker {
     });
   }
 
+  /**
+   * The race on another course: the same roster with the same runner indices (moved-out slots
+   * kept, so every process, and one restarted, numbers the runners alike), the same sequence and
+   * race clock, and every runner carried over (carryOver).
+   */
+  static onNewCourse(old: RaceTracker, course: Course, options: Omit<RaceTrackerOptions, 'initialSeq'>): RaceTracker {
+    const next = new RaceTracker(old.raceId, course, old.startsAtMs, [], { ...options, initialSeq: old.seq });
+    old.roster.forEach((p, index) => {
+      next.roster.push(p);
+      next.runners.push(initialRunnerState(p.participantId));
+      if (old.removed.has(index)) next.removed.add(index);
+      else next.indexById.set(p.participantId, index);
+    });
+    next.newestFixAtMs = old.newestFixAtMs;
+    for (const p of old.participants) next.carryOver(old.runnerState(p.participantId)!);
+    return next;
+  }
+
   get engineOptions(): EngineOptions {
     return this.options;
   }
@@ -199,12 +217,17 @@ export class RaceTracker {
    * On a process that does not write the race (several processes): the runners as the writer
    * published them in a delta, as a viewer keeps them. Only what a snapshot shows is kept this
    * way (distance, status, crossings, finish time); the engine's own state is rebuilt from the
-   * writer's checkpoint and the log when this process takes the race over (resetRunners).
+   * writer's checkpoint and the log when this process takes the race over (resetRunners). False
+   * when the delta names a runner this tracker does not have (its roster is behind the writer's).
    */
-  applyPublished(delta: RaceDelta): void {
+  applyPublished(delta: RaceDelta): boolean {
+    let complete = true;
     for (const entry of delta.entries) {
       const state = this.removed.has(entry.runnerIndex) ? undefined : this.runners[entry.runnerIndex];
-      if (!state) continue;
+      if (!state) {
+        complete = this.removed.has(entry.runnerIndex) && complete;
+        continue;
+      }
       state.distanceAlongRaceM = entry.distanceAlongRaceM;
       state.confirmedDistanceM = entry.distanceAlongRaceM;
       state.status = entry.status;
@@ -223,6 +246,15 @@ export class RaceTracker {
       state.crossings = crossings;
       if (c.pointIndex === finishIndex && c.sinceStartMs !== null) state.finishedAtMs = this.startsAtMs + c.sinceStartMs;
     }
+    return complete;
+  }
+
+  /** One runner back to before their first fix (a participant who joins the race afresh). */
+  resetRunner(participantId: string): void {
+    const index = this.indexById.get(participantId);
+    if (index === undefined) return;
+    this.runners[index] = initialRunnerState(participantId);
+    this.dirty.add(index);
   }
 
   /** Every runner back to before their first fix, nothing pending: a take-over rebuilds them from the checkpoint and the log. */

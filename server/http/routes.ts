@@ -419,7 +419,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     }
     const outcome = await service.replaceCourse(race, result.course, 'organiser');
     if (outcome === 'unavailable') return sendError(res, ErrorCodes.UNAVAILABLE, 'the course could not be stored; send it again');
-    if (outcome === 'unknown') return sendError(res, ErrorCodes.INVALID_COURSE, 'the course could not be built');
+    if (outcome === 'unknown') {
+      const problems = ['the course could not be built'];
+      res.status(httpStatusOf.INVALID_COURSE).json({ ...errorAck(ErrorCodes.INVALID_COURSE, problems[0]!), problems });
+      return;
+    }
     res.json(okAck(service.courseGeometry(race)));
   });
 

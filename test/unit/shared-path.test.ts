@@ -6,6 +6,7 @@
 // the checkpoint and the log and continues after the reserved block.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RaceDelta } from '../../shared/wire.ts';
+import { RunnerStatus } from '../../shared/protocol.ts';
 import { startCoordinator, type Coordinator } from '../../server/cluster.ts';
 import { systemClock } from '../../server/core/clock.ts';
 import { silentLogger } from '../../server/logger.ts';
@@ -21,6 +22,11 @@ afterEach(async () => {
 async function twoProcesses() {
   const event = await testEvent(Date.now() - 20 * 60_000);
   const storesFor = createSharedMemoryStores({ leaseTtlMs: 600 });
+  const started = await startBoth(event, storesFor);
+  return { event, storesFor, ...started };
+}
+
+async function startBoth(event: Awaited<ReturnType<typeof testEvent>>, storesFor: ReturnType<typeof createSharedMemoryStores>) {
   const start = async (holderId: string) => {
     const stores = storesFor(holderId);
     const service = await RaceService.create({ event, stores, clock: systemClock, logger: silentLogger, defaultStartMs: Date.now() });
@@ -32,7 +38,7 @@ async function twoProcesses() {
   // A holds every race before B starts.
   await expect.poll(() => a.coordinator.isWriter('street-10k')).toBe(true);
   const b = await start('b');
-  return { event, a, b };
+  return { a, b, start };
 }
 
 describe('the shared path, two services on shared in-memory stores', () => {
@@ -78,6 +84,8 @@ describe('the shared path, two services on shared in-memory stores', () => {
       const [lon, lat] = race.course.path.pointAtRaceDistance(2000 + k * 20);
       expect((await a.service.ingestFix(deviceOnA, { lon, lat, recordedAtMs: Date.now() - (7 - k) * 1000, accuracyM: 5 })).ok).toBe(true);
     }
+    // And an organiser's DNF after that checkpoint: B applied it as a change; the rebuild must do it again.
+    expect(await a.service.setOutcome('s-3', 'dnf', 'organiser')).toBe('done');
     const whereOnA = a.service.race('street-10k')!.tracker.runnerState('s-2')!.distanceAlongRaceM;
     b.service.observeSequence('street-10k', first!.delta.seq, first!.delta);
 
@@ -86,9 +94,27 @@ describe('the shared path, two services on shared in-memory stores', () => {
     await expect.poll(() => b.coordinator.isWriter('street-10k'), { timeout: 3000 }).toBe(true);
     // Rebuilt from the checkpoint and the log after it: exactly where A had the runner.
     expect(b.service.race('street-10k')!.tracker.runnerState('s-2')!.distanceAlongRaceM).toBe(whereOnA);
+    expect(b.service.race('street-10k')!.tracker.runnerState('s-3')!.status).toBe(RunnerStatus.dnf);
     const next = await b.service.takeDelta('street-10k', Date.now());
     // After A's reserved block (a block of 100 from A's first delta): never a number A could have sent.
     expect(next?.delta.seq).toBe(101);
     expect(next?.delta.entries.find((e) => e.runnerIndex === 1)?.distanceAlongRaceM).toBeCloseTo(whereOnA, 1);
+  });
+
+  it('numbers a race\'s runners alike on every process and after a restart, through a move and a new course', async () => {
+    const { event, a, b, start } = await twoProcesses();
+    const numbers = (service: RaceService) => service.snapshot(service.race('street-10k')!).runners.map((r) => [r.participantId, r.runnerIndex]);
+    expect(await a.service.moveParticipant('s-2', 'track-10k', 'organiser')).toBe('moved');
+    expect(await a.service.replaceCourse(a.service.race('street-10k')!, event.races[0]!.course)).toBe('done');
+    expect(numbers(a.service)).toEqual([
+      ['s-1', 0],
+      ['s-3', 2],
+    ]);
+    await expect.poll(() => numbers(b.service)).toEqual(numbers(a.service));
+    // The checkpoints written (a delta of each race), a third process starts on the same stores.
+    for (const raceId of ['street-10k', 'track-10k']) await a.service.takeDelta(raceId, Date.now());
+    const c = await start('c');
+    expect(numbers(c.service)).toEqual(numbers(a.service));
+    expect(c.service.participant('s-2')?.raceId).toBe('track-10k');
   });
 });
