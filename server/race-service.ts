@@ -2,7 +2,6 @@
 // persist, apply, acknowledge). Protocol-free: the Socket.IO and HTTP edges call into it and
 // turn its answers into their own messages.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import {
   ErrorCodes,
   RunnerStatus,
@@ -22,8 +21,7 @@ import {
 import type { RaceDelta } from '../shared/wire.ts';
 import { lapsInRace } from '../shared/course-path.ts';
 import { slicer } from './slices.ts';
-import { alertSchema } from './alert-book.ts';
-import { RaceAlerts, alertEditSchemas } from './race-alerts.ts';
+import { RaceAlerts } from './race-alerts.ts';
 import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } from './device-credentials.ts';
 import type { Clock } from './core/clock.ts';
 import type { SectionStatus } from './core/closures.ts';
@@ -31,7 +29,6 @@ import { RoadSections } from './road-sections.ts';
 import { describeIssues } from './validation.ts';
 import { defaultAlertThresholds, type AlertThresholds } from './core/alerts.ts';
 import { buildCourse, profileAlongLap, type Course } from './core/course.ts';
-import { COURSE_LIMITS, MAX_PROFILE_POINTS } from './event/course-import.ts';
 import { defaultEngineOptions, type EngineOptions } from './core/engine-options.ts';
 import { RaceTracker, type Fix, type Participant } from './core/race-tracker.ts';
 import { timingPointsFor, type NamedPoint } from './core/timing-points.ts';
@@ -41,112 +38,8 @@ import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
 import { compareLogIds, type AuditEntry, type LogEntry, type Stores } from './ports/stores.ts';
 import { LogTrimmer, type LogRetention } from './log-trimmer.ts';
-
-/** A participant as a move carries them to their new race. */
-const participantSchema = z.object({
-  participantId: z.string().min(1).max(128),
-  bib: z.string().max(64),
-  name: z.string().max(200),
-  names: z.object({ en: z.string().max(200).optional(), fa: z.string().max(200).optional() }).optional(),
-  categories: z.array(z.string().max(64)).max(8).readonly().optional(),
-});
-
-const lonLatSchema = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
-const coordinatesSchema = z.array(lonLatSchema).min(2).max(COURSE_LIMITS.maxVertices);
-/** A course as it is sent to every process: what it was built from, and the altitudes its file had. */
-const courseRecordSchema = z.object({
-  definition: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('street'), coordinates: coordinatesSchema }),
-    z.object({
-      kind: z.literal('loop'),
-      coordinates: coordinatesSchema,
-      lapLengthM: z.number().positive().max(100_000).optional(),
-      startOffsetM: z.number().min(0).max(100_000).optional(),
-      courseKind: z.enum(['loop', 'track']).optional(),
-    }),
-    z.object({
-      kind: z.literal('track'),
-      centre: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }),
-      homeStraightBearingDeg: z.number().min(0).max(360),
-      lane: z.number().int().min(1).max(9),
-      finishLineOffsetM: z.number().min(-400).max(400).optional(),
-      startOffsetM: z.number().min(0).max(100_000).optional(),
-    }),
-  ]),
-  raceDistanceM: z.number().positive().max(1_000_000),
-  profile: z.array(z.tuple([z.number().min(0).max(1), z.number().finite()])).max(MAX_PROFILE_POINTS).optional(),
-});
-type CourseRecord = z.infer<typeof courseRecordSchema>;
-
-/**
- * An organiser's change to a race that every process must apply alike: on shared stores it goes
- * through the race's log, in order with the pings. Keys travel as digests, never in clear.
- */
-const raceEditSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('outcome'), participantId: z.string().min(1).max(128), outcome: z.enum(['dnf', 'dsq', 'racing']), by: z.string().max(64) }),
-  /** An organiser sets the lap a runner is on. */
-  z.object({ kind: z.literal('lap'), participantId: z.string().min(1).max(128), lap: z.number().int().min(1).max(100_000), by: z.string().max(64) }),
-  /**
-   * The race's writer saw a runner fall silent at the line: every process finishes them at the
-   * same place among the fixes, checking the evidence again with the same race clock.
-   */
-  z.object({ kind: z.literal('silence'), participantId: z.string().min(1).max(128), atMs: z.number().finite() }),
-  // A road section reopened by an organiser (logged with its first stretch's race).
-  z.object({ kind: z.literal('reopen'), sectionId: z.string().min(1).max(128), atMs: z.number().finite(), forced: z.boolean(), by: z.string().max(64) }),
-  // A participant's device credential: a new token (the next generation), or none. The generation
-  // is taken where the entry is applied, in log order, so every process counts alike.
-  z.object({
-    kind: z.literal('device'),
-    participantId: z.string().min(1).max(128),
-    action: z.enum(['issue', 'revoke']),
-    by: z.string().max(64),
-  }),
-  ...alertEditSchemas,
-  // A participant moved between races: joins the new race (through its log), then leaves the old
-  // one (through that race's log), so each race's roster changes in its own log's order and
-  // every process numbers the runners of a race alike.
-  z.object({ kind: z.literal('join'), participant: participantSchema, fromRaceId: z.string().min(1).max(128), outcome: z.enum(['dnf', 'dsq']).optional(), by: z.string().max(64) }),
-  z.object({ kind: z.literal('leave'), participantId: z.string().min(1).max(128), toRaceId: z.string().min(1).max(128) }),
-  // A race put on a new course; `digestHex` names it among the event's courses (EventRecords).
-  z.object({ kind: z.literal('course'), digestHex: z.string().regex(/^[0-9a-f]{64}$/), course: courseRecordSchema, by: z.string().max(64) }),
-  z.object({
-    kind: z.literal('settings'),
-    name: z.string().min(1).max(200).optional(),
-    startsAtMs: z.number().int().optional(),
-    isPrivate: z.boolean().optional(),
-    keyDigestHex: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-    by: z.string().max(64),
-  }),
-]);
-type RaceEdit = z.infer<typeof raceEditSchema>;
-
-/** A race's own settings as a checkpoint keeps them, so a restarted process has the organisers' changes. */
-const raceSettingsSchema = z.object({
-  name: z.string().min(1).max(200),
-  startsAtMs: z.number().int(),
-  isPrivate: z.boolean(),
-  keyDigestHex: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
-  /** Sections reopened by hand whose first stretch is on this race: when. */
-  reopened: z.record(z.string().max(128), z.number().finite()).optional().catch(undefined),
-  /** Device credentials organisers changed, of this race's participants: [generation, revoked]. */
-  devices: z.record(z.string().max(128), z.tuple([z.number().int().min(0), z.boolean()])).optional().catch(undefined),
-  /**
-   * The race's roster as moves changed it, in order: a participant who joined (moved in) or left
-   * (moved out), with the DNF/DSQ a joiner brought.
-   */
-  roster: z
-    .array(z.union([z.object({ join: participantSchema, outcome: z.enum(['dnf', 'dsq']).optional() }), z.object({ leave: z.string().min(1).max(128) })]))
-    .max(200_000)
-    .optional()
-    .catch(undefined),
-  /** The course put on the race at run time, if one was: its digest among the event's courses. */
-  courseDigest: z.string().regex(/^[0-9a-f]{64}$/).optional().catch(undefined),
-  /** The race's alerts: every unresolved one and the newest resolved ones. */
-  alerts: z.array(alertSchema).max(20_000).optional().catch(undefined),
-});
-// (Each optional part stands alone: one that cannot be read is left out, not the race's name,
-// start and access with it.)
-
+import { LogWaiters, type AppliedResult } from './log-waiters.ts';
+import { courseRecordSchema, raceEditSchema, raceSettingsSchema, type CourseRecord, type RaceEdit, type RaceSettings } from './race-edits.ts';
 
 /** What became of an organiser's change. */
 export type EditOutcome = 'done' | 'unknown' | 'unavailable';
@@ -245,16 +138,8 @@ export class RaceService {
   private readonly checkpointing = new Set<string>();
   /** Delta numbers reserved at a time (about 100 s of ticks). */
   private static readonly SEQ_BLOCK = 100;
-  /** Pings and changes of this process on their way through the shared log, by tag. */
-  private readonly waiting = new Map<string, { resolve: (result: PositionAccepted | boolean | null) => void; sinceMs: number }>();
-  private nextTag = 1;
-  /** What this process's tags start with: its lease-holder name ("#" never occurs in one). */
-  private get tagPrefix(): string {
-    return `${this.stores.leases.holderId}#`;
-  }
-  private waitSweeper: NodeJS.Timeout | null = null;
-  /** How long a ping waits to be applied from the shared log before it is answered anyway. */
-  private static readonly APPLY_WAIT_MS = 5000;
+  /** Pings and changes of this process on their way through the shared log (log-waiters.ts). */
+  private readonly waiters: LogWaiters;
   /**
    * Pings on their way through the shared log at once, at most. Past this the process is
    * overloaded: a ping is answered "send again" at once rather than queued, so that memory and
@@ -276,6 +161,7 @@ export class RaceService {
     this.logger = deps.logger;
     this.fixLimits = deps.fixLimits ?? defaultFixLimits;
     this.logTrimmer = new LogTrimmer(deps.stores.pingLog, deps.logger, deps.logRetention);
+    this.waiters = new LogWaiters(deps.stores.leases.holderId);
     this.credentials = deps.tokenSecret ? new DeviceCredentials(deps.tokenSecret) : new DeviceCredentials();
     this.raceAlerts = new RaceAlerts({
       clock: deps.clock,
@@ -379,7 +265,7 @@ export class RaceService {
       this.applyLogged(entry, applyPings);
     } catch (cause) {
       this.logger.error({ err: cause, raceId: entry.raceId, logId: entry.logId }, 'log entry could not be applied');
-      if (entry.tag !== null) this.waiting.get(entry.tag)?.resolve(null);
+      this.waiters.resolve(entry.tag, null);
     }
   }
 
@@ -419,25 +305,25 @@ export class RaceService {
     if (compareLogIds(entry.logId, this.appliedLogId.get(entry.raceId) ?? null) <= 0) return; // seen already
     this.appliedLogId.set(entry.raceId, entry.logId);
     this.takingOver.get(entry.raceId)?.push(entry);
-    const waiter = entry.tag === null ? undefined : this.waiting.get(entry.tag);
+    const waitedHere = this.waiters.has(entry.tag);
     const race = this.races.get(entry.raceId);
     if (entry.change !== null) {
       const edit = raceEditSchema.safeParse(entry.change);
       // Applied on every process, whether or not someone here waits for it.
       // (The process the change came through records it in the audit, once.)
-      const applied = race !== undefined && edit.success && this.applyEdit(race, edit.data, entry.tag?.startsWith(this.tagPrefix) ?? false);
-      waiter?.resolve(applied);
+      const applied = race !== undefined && edit.success && this.applyEdit(race, edit.data, this.waiters.isOwn(entry.tag));
+      this.waiters.resolve(entry.tag, applied);
       return;
     }
     const ping = entry.ping;
     if (!applyPings) {
-      waiter?.resolve(null);
+      this.waiters.resolve(entry.tag, null);
       return;
     }
     // This process checked its own pings at the edge a moment ago; others' are checked here.
-    const checked = !ping ? null : waiter ? { ok: true as const, fix: ping.fix } : checkFix(ping.fix, ping.receivedAtMs, this.fixLimits);
+    const checked = !ping ? null : waitedHere ? { ok: true as const, fix: ping.fix } : checkFix(ping.fix, ping.receivedAtMs, this.fixLimits);
     if (!race || !ping || !checked?.ok || !race.tracker.hasParticipant(ping.participantId)) {
-      waiter?.resolve(null);
+      this.waiters.resolve(entry.tag, null);
       return;
     }
     const newestBeforeMs = race.tracker.newestFixAtMs;
@@ -446,7 +332,7 @@ export class RaceService {
     this.noteArrival(race, newestBeforeMs);
     // Even a fix that moves no one can change the state (battery, when last heard from).
     this.markUnsaved(race.raceId, ping.participantId);
-    waiter?.resolve(result);
+    this.waiters.resolve(entry.tag, result);
   }
 
   private markUnsaved(raceId: string, participantId: string): void {
@@ -571,31 +457,18 @@ export class RaceService {
 
   /**
    * Appends to a race's shared log and waits until this process has read the entry back and
-   * applied it (or for APPLY_WAIT_MS at most: then the result is null).
+   * applied it (or for LogWaiters.APPLY_WAIT_MS at most: then the result is null).
    */
-  private async throughLog(
-    raceId: string,
-    append: (tag: string) => Promise<string>,
-  ): Promise<{ stored: false } | { stored: true; result: PositionAccepted | boolean | null }> {
-    const tag = `${this.tagPrefix}${this.nextTag++}`;
-    const applied = new Promise<PositionAccepted | boolean | null>((resolve) => {
-      this.waiting.set(tag, { resolve, sinceMs: performance.now() });
-    });
-    // One sweeper for all waiting entries, while any wait: a timer per ping costs more than the ping.
-    if (this.waitSweeper === null) {
-      this.waitSweeper = setInterval(() => this.sweepWaiting(), 500);
-      this.waitSweeper.unref();
-    }
+  private async throughLog(raceId: string, append: (tag: string) => Promise<string>): Promise<{ stored: false } | { stored: true; result: AppliedResult }> {
+    const { tag, applied } = this.waiters.wait();
     try {
       await append(tag);
     } catch (cause) {
-      this.waiting.delete(tag);
+      this.waiters.forget(tag);
       this.logger.error({ err: cause, raceId }, 'log append failed');
       return { stored: false };
     }
-    const result = await applied;
-    this.waiting.delete(tag);
-    return { stored: true, result };
+    return { stored: true, result: await applied };
   }
 
   /**
@@ -738,7 +611,7 @@ export class RaceService {
   }
 
   /** A race's settings now, for its checkpoint. */
-  private settingsOf(race: RaceEntry): z.infer<typeof raceSettingsSchema> {
+  private settingsOf(race: RaceEntry): RaceSettings {
     const reopened = this.sections.reopenedOf(race.raceId);
     const devices: Record<string, [number, boolean]> = {};
     for (const [participantId, state] of this.credentials.changed()) {
@@ -759,7 +632,7 @@ export class RaceService {
   }
 
   /** Settings from a checkpoint (a restarted process): taken as they are, nobody told. */
-  private restoreSettings(race: RaceEntry, settings: z.infer<typeof raceSettingsSchema>): void {
+  private restoreSettings(race: RaceEntry, settings: RaceSettings): void {
     race.name = settings.name;
     race.tracker.setStartsAt(settings.startsAtMs);
     race.isPrivate = settings.isPrivate;
@@ -1147,7 +1020,7 @@ export class RaceService {
 
   /** Fixes stored and waiting to be read back from the shared log (bounded by MAX_PINGS_IN_FLIGHT). */
   get fixesInFlight(): number {
-    return this.waiting.size;
+    return this.waiters.size;
   }
 
   private async ingestOne(device: DeviceIdentity, raw: unknown): Promise<Ack<PositionAccepted>> {
@@ -1198,10 +1071,10 @@ export class RaceService {
     ping: { raceId: string; participantId: string; receivedAtMs: number; fix: Fix },
     fixKey: string,
   ): Promise<Ack<PositionAccepted>> {
-    if (this.waiting.size >= RaceService.MAX_PINGS_IN_FLIGHT) {
+    if (this.waiters.size >= RaceService.MAX_PINGS_IN_FLIGHT) {
       // The sweeper's timer may be held back by the flood itself.
-      this.sweepWaiting();
-      if (this.waiting.size >= RaceService.MAX_PINGS_IN_FLIGHT) return errorAck(ErrorCodes.UNAVAILABLE, 'the server is busy; send the position again');
+      this.waiters.sweep();
+      if (this.waiters.size >= RaceService.MAX_PINGS_IN_FLIGHT) return errorAck(ErrorCodes.UNAVAILABLE, 'the server is busy; send the position again');
     }
     const sent = await this.throughLog(race.raceId, (tag) => this.stores.pingLog.append(ping, tag));
     if (!sent.stored) return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
@@ -1228,21 +1101,6 @@ export class RaceService {
   private rememberFix(fixKey: string): void {
     this.recentFixes.add(fixKey);
     if (this.recentFixes.size > RaceService.RECENT_FIXES_KEPT) this.recentFixes.delete(this.recentFixes.values().next().value!);
-  }
-
-  /** Answers the pings that have waited too long to be read back from the log. */
-  private sweepWaiting(): void {
-    const oldestMs = performance.now() - RaceService.APPLY_WAIT_MS;
-    // Insertion order is age order: stop at the first young one.
-    for (const [tag, waiter] of this.waiting) {
-      if (waiter.sinceMs > oldestMs) break;
-      this.waiting.delete(tag);
-      waiter.resolve(null);
-    }
-    if (this.waiting.size === 0 && this.waitSweeper !== null) {
-      clearInterval(this.waitSweeper);
-      this.waitSweeper = null;
-    }
   }
 
   /** A runner's SOS (race-alerts.ts). */
