@@ -117,4 +117,49 @@ describe('the shared path, two services on shared in-memory stores', () => {
     expect(numbers(c.service)).toEqual(numbers(a.service));
     expect(c.service.participant('s-2')?.raceId).toBe('track-10k');
   });
+
+  it('reads the runners again from the checkpoint when a delta was missed, so a runner seen only in it is not left behind', async () => {
+    const { event, a, b } = await twoProcesses();
+    const race = event.races[0]!;
+    const send = async (index: number, metres: number, agoMs: number) => {
+      const device = a.service.authenticateDevice(race.participants[index]!.deviceToken)!;
+      const [lon, lat] = race.course.path.pointAtRaceDistance(metres);
+      expect((await a.service.ingestFix(device, { lon, lat, recordedAtMs: Date.now() - agoMs, accuracyM: 5 })).ok).toBe(true);
+    };
+    for (let k = 0; k < 4; k++) await send(0, 1000 + k * 20, (4 - k) * 5000);
+    const first = (await a.service.takeDelta('street-10k', Date.now()))!;
+    b.service.observeSequence('street-10k', first.delta.seq, first.delta);
+    // The second runner moves in a delta B never hears (Pub/Sub lost it)…
+    for (let k = 0; k < 4; k++) await send(1, 3000 + k * 20, (4 - k) * 5000);
+    await a.service.takeDelta('street-10k', Date.now());
+    const secondOnA = a.service.race('street-10k')!.tracker.runnerState('s-2')!.distanceAlongRaceM;
+    expect(secondOnA).toBeGreaterThan(3000);
+    // …and the first moves again in the next one, which B hears: a number skipped.
+    await send(0, 1100, 0);
+    const third = (await a.service.takeDelta('street-10k', Date.now()))!;
+    expect(third.delta.entries.map((e) => e.runnerIndex)).toEqual([0]);
+    b.service.observeSequence('street-10k', third.delta.seq, third.delta);
+    await expect.poll(() => b.service.race('street-10k')!.tracker.runnerState('s-2')!.distanceAlongRaceM).toBe(secondOnA);
+  });
+
+  it('sends a move\'s leave when the organiser sends the move again after it could not be stored', async () => {
+    const { a, b } = await twoProcesses();
+    const log = a.service.stores.pingLog;
+    const appendChange = log.appendChange.bind(log);
+    let failLeave = true;
+    log.appendChange = async (raceId, change, tag) => {
+      if (failLeave && (change as { kind?: string }).kind === 'leave') {
+        failLeave = false;
+        throw new Error('Redis away');
+      }
+      return appendChange(raceId, change, tag);
+    };
+    const inRace = (service: RaceService, raceId: string) => service.race(raceId)!.tracker.hasParticipant('s-2');
+    expect(await a.service.moveParticipant('s-2', 'track-10k', 'organiser')).toBe('unavailable');
+    // Joined the new race, still in the old one: sent again, the leave goes.
+    expect([inRace(a.service, 'track-10k'), inRace(a.service, 'street-10k')]).toEqual([true, true]);
+    expect(await a.service.moveParticipant('s-2', 'track-10k', 'organiser')).toBe('moved');
+    expect(inRace(a.service, 'street-10k')).toBe(false);
+    await expect.poll(() => [inRace(b.service, 'track-10k'), inRace(b.service, 'street-10k')]).toEqual([true, false]);
+  });
 });
