@@ -105,6 +105,7 @@ export function searchCourse(
   ctx.headingWeight = heading === undefined ? 0 : (options.headingWeight ?? 0) / 2;
   ctx.earliestWithinCost = options.earliestWithinCost ?? null;
   ctx.projectedOnly = options.projectedOnly ?? false;
+  ctx.runOutSearched = course.runOut !== null && to > course.raceDistanceM;
   const { path, lapLengthM } = course;
   const lineTo = Math.min(to, course.isLapped ? to : course.raceDistanceM);
   const segmentsPerLap = path.coordinates.length - 1;
@@ -174,6 +175,8 @@ interface ScanContext {
   headingWeight: number;
   earliestWithinCost: number | null;
   projectedOnly: boolean;
+  /** Whether the run-out past a street course's end is searched too (the window reaches past the line). */
+  runOutSearched: boolean;
   best: Best;
 }
 
@@ -190,6 +193,7 @@ const scratch: ScanContext = {
   headingWeight: 0,
   earliestWithinCost: null,
   projectedOnly: false,
+  runOutSearched: false,
   best: { cost: Infinity, along: 0, offset: Infinity, lon: 0, lat: 0, curvature: 0, side: 0 },
 };
 
@@ -297,6 +301,12 @@ function scanSegment(ctx: ScanContext, i: number, lapStartM: number, from: numbe
   } else if (rawT > 1 && segStartM + segLengthM < to) {
     const next = i + 1 < seg.east.length ? i + 1 : course.isLapped ? 0 : -1;
     if (next >= 0 && (px - sx) * seg.east[next]! + (py - sy) * seg.north[next]! > 0) return;
+  } else if (rawT > 1 && ctx.runOutSearched && i === seg.east.length - 1) {
+    // Past the end of a street course, where the run-out is searched: the fix is placed down the
+    // run-out, how far past the line it is, not at the line with the overshoot counted as a
+    // sideways offset (which a fix's wide accuracy forgives: a runner standing just past the line
+    // would read as standing short of it).
+    return;
   }
   consider(ctx, aLon, aLat, sx / seg.kx, sy / seg.ky, t, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, course.curvaturePerM[i]!);
 }

@@ -49,6 +49,21 @@ describe('course engine accuracy', () => {
     expect(engine.within20Share).toBeGreaterThanOrEqual(0.995);
   });
 
+  it('finishes a runner who stands just past the line with 12 m of noise (fixes past the end placed down the run-out, not at the line)', () => {
+    // These seeds once left a runner standing 1.5 m past the line shown at 9,996.9 m for good: the
+    // fixes beyond the end were placed at the line, so their mean read as standing short of it.
+    for (const [seed, variant] of [
+      [113, 'speed'],
+      [116, 'speed'],
+      [119, 'no speed'],
+    ] as Array<[number, Variant]>) {
+      const { engine, misses } = runScenario(scenario('out-and-back-10m-noise-12m'), seed, 0, variant);
+      expect(misses.filter((m) => /not shown finished/.test(m))).toEqual([]);
+      expect(engine.finishedRunners).toBe(engine.crossed);
+      expect(engine.falseFinishes).toBe(0);
+    }
+  });
+
   it('never finishes a runner who stands 10 m short of the line, however long the phone then stays quiet', () => {
     for (const variant of VARIANTS) {
       for (let seed = 30; seed < 35; seed++) {
