@@ -320,19 +320,31 @@ export class RaceService {
       this.waiters.resolve(entry.tag, null);
       return;
     }
-    // This process checked its own pings at the edge a moment ago; others' are checked here.
-    const checked = !ping ? null : waitedHere ? { ok: true as const, fix: ping.fix } : checkFix(ping.fix, ping.receivedAtMs, this.fixLimits);
-    if (!race || !ping || !checked?.ok || !race.tracker.hasParticipant(ping.participantId)) {
-      this.waiters.resolve(entry.tag, null);
-      return;
+    const newestBeforeMs = race?.tracker.newestFixAtMs ?? null;
+    // (This process checked its own pings at the edge a moment ago.)
+    const result = race && ping ? this.applyPing(race, ping, waitedHere) : null;
+    if (race && ping && result) {
+      this.noteArrival(race, newestBeforeMs);
+      // Even a fix that moves no one can change the state (battery, when last heard from).
+      this.markUnsaved(race.raceId, ping.participantId);
     }
-    const newestBeforeMs = race.tracker.newestFixAtMs;
-    const result = race.tracker.applyFix(ping.participantId, checked.fix);
-    this.fixCounts.applied += 1;
-    this.noteArrival(race, newestBeforeMs);
-    // Even a fix that moves no one can change the state (battery, when last heard from).
-    this.markUnsaved(race.raceId, ping.participantId);
     this.waiters.resolve(entry.tag, result);
+  }
+
+  /**
+   * A logged fix applied to its runner, checked again as at the edge unless `checkedHere` (the
+   * log is outside this process); null when it is no fix of a runner in the race.
+   */
+  private applyPing(race: RaceEntry, ping: NonNullable<LogEntry['ping']>, checkedHere: boolean): PositionAccepted | null {
+    const checked = checkedHere ? { ok: true as const, fix: ping.fix } : checkFix(ping.fix, ping.receivedAtMs, this.fixLimits);
+    if (!checked.ok || !race.tracker.hasParticipant(ping.participantId)) return null;
+    this.fixCounts.applied += 1;
+    return race.tracker.applyFix(ping.participantId, checked.fix);
+  }
+
+  /** Tells whoever listens (the race's room, its live-link followers) what changed in a race. */
+  private notifyChanged(raceId: string, what: RaceChange['what']): void {
+    for (const listener of this.changeListeners) listener({ raceId, what });
   }
 
   private markUnsaved(raceId: string, participantId: string): void {
@@ -495,15 +507,15 @@ export class RaceService {
     if (edit.kind === 'alertRaised' || edit.kind === 'alertChanged') return this.raceAlerts.apply(race.raceId, edit, record);
     if (edit.kind === 'join') {
       const { participant } = edit;
-      if (!this.applyJoin(race, { ...participant, ...(participant.names ? { names: { ...participant.names } } : {}) }, edit.outcome)) return false;
+      if (!this.applyJoin(race, participant, edit.outcome)) return false;
       this.persistRunnerQuietly(race.raceId, participant.participantId);
       record(edit.by, 'participant moved', { participantId: participant.participantId, fromRaceId: edit.fromRaceId, toRaceId: race.raceId });
-      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'roster' });
+      this.notifyChanged(race.raceId, 'roster');
       return true;
     }
     if (edit.kind === 'leave') {
       if (!this.applyLeave(race, edit.participantId)) return false;
-      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'roster' });
+      this.notifyChanged(race.raceId, 'roster');
       return true;
     }
     if (edit.kind === 'course') {
@@ -512,7 +524,7 @@ export class RaceService {
       this.installCourse(race, course, edit.digestHex);
       for (const p of race.tracker.participants) this.persistRunnerQuietly(race.raceId, p.participantId);
       record(edit.by, 'course replaced', { raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length });
-      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'course' });
+      this.notifyChanged(race.raceId, 'course');
       return true;
     }
     if (edit.kind === 'silence') {
@@ -525,7 +537,7 @@ export class RaceService {
       if (!race.tracker.setLap(edit.participantId, edit.lap)) return false;
       this.persistRunnerQuietly(race.raceId, edit.participantId);
       record(edit.by, 'lap set', { raceId: race.raceId, participantId: edit.participantId, lap: edit.lap });
-      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'laps' });
+      this.notifyChanged(race.raceId, 'laps');
       return true;
     }
     if (edit.kind === 'outcome') {
@@ -803,17 +815,17 @@ export class RaceService {
     if (change.startsAtMs !== undefined) {
       race.tracker.setStartsAt(change.startsAtMs);
       record(by, 'start time changed', { raceId: race.raceId, startsAtMs: change.startsAtMs });
-      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'start' });
+      this.notifyChanged(race.raceId, 'start');
     }
     if (change.keyDigestHex !== undefined) race.keyDigest = Buffer.from(change.keyDigestHex, 'hex');
     if (change.isPrivate !== undefined && change.isPrivate !== race.isPrivate) {
       race.isPrivate = change.isPrivate;
       record(by, change.isPrivate ? 'race made private' : 'race made public', { raceId: race.raceId });
-      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'access' });
+      this.notifyChanged(race.raceId, 'access');
     } else if (change.keyDigestHex !== undefined) {
       // A new key locks out whoever had the old one.
       record(by, 'race key changed', { raceId: race.raceId });
-      for (const listener of this.changeListeners) listener({ raceId: race.raceId, what: 'access' });
+      this.notifyChanged(race.raceId, 'access');
     }
   }
 
@@ -1299,11 +1311,7 @@ export class RaceService {
   private reapplyToRunners(race: RaceEntry, entry: LogEntry): void {
     try {
       if (entry.ping) {
-        const { participantId, fix, receivedAtMs } = entry.ping;
-        const checked = checkFix(fix, receivedAtMs, this.fixLimits);
-        if (!checked.ok || !race.tracker.hasParticipant(participantId)) return;
-        race.tracker.applyFix(participantId, checked.fix);
-        this.fixCounts.applied += 1;
+        this.applyPing(race, entry.ping, false);
         return;
       }
       const edit = raceEditSchema.safeParse(entry.change);

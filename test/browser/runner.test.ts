@@ -43,11 +43,12 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     return context;
   }
 
-  /** Moves the fake phone along the course, one step at a time. */
-  async function run(context: BrowserContext, fromM: number, toM: number, stepM: number): Promise<void> {
+  /** Moves the fake phone along the course, one step at a time, each taken in by the page before the next. */
+  async function run(page: Page, fromM: number, toM: number, stepM: number): Promise<void> {
     for (let m = fromM; m <= toM; m += stepM) {
-      await context.setGeolocation(geolocationAt(m));
-      await new Promise((r) => setTimeout(r, 150));
+      const seen = Number((await dataset(page, 'positions')) ?? 0);
+      await page.context().setGeolocation(geolocationAt(m));
+      await page.waitForFunction((n) => Number(document.body.dataset['positions'] ?? 0) > n, seen, { timeout: 10_000 });
     }
   }
 
@@ -63,7 +64,7 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     await page.waitForFunction(() => document.body.dataset['ready'] === '1');
     expect(await page.textContent('#who')).toBe(`${participant.bib} ${participant.name}`);
     await page.click('#share');
-    await run(context, 1500, 1560, 10);
+    await run(page, 1500, 1560, 10);
     await page.waitForFunction(() => Number(document.body.dataset['distance'] ?? 0) > 1500, null, { timeout: 10_000 });
     expect(await page.textContent('#status')).toBe('on course');
     expect(await page.textContent('#lap')).toBe('1');
@@ -75,7 +76,7 @@ describe.skipIf(!available)('runner page (Chromium, fake geolocation)', () => {
     await context.setOffline(true);
     server.app.io.of('/device').disconnectSockets(true);
     const loggedBefore = await server.stores.pingLog.count('street-10k');
-    await run(context, 1570, 1650, 10);
+    await run(page, 1570, 1650, 10);
     await page.waitForFunction(() => Number(document.body.dataset['queued'] ?? 0) >= 5, null, { timeout: 10_000 });
     const queued = Number(await dataset(page, 'queued'));
     expect(await page.textContent('#connection')).toMatch(/offline/);

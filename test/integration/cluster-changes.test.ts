@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, redis, removeRedisKeys } from '../support/requirements.ts';
 import { startServerProcess, writeEventFile, type ServerProcess } from '../../simulations/server-process.ts';
-import { testDeviceToken, testEvent, testEventJson } from '../support/fixtures.ts';
+import { addedTrackRace, testDeviceToken, testEvent, testEventJson } from '../support/fixtures.ts';
 import { runAlong } from '../support/run-along.ts';
 import { TEST_ORGANISER_TOKEN, connectSpectator, connected } from '../support/test-server.ts';
 import type { Alert } from '../../shared/protocol.ts';
@@ -153,18 +153,11 @@ describe.skipIf(!available)('organisers\' changes on two processes sharing Redis
   it('a race created through one process is served by the other within a second, and after a restart; its runner\'s phone works on both', async () => {
     const a = await start('create');
     const b = await start('create');
-    const race = {
-      id: 'women-5k-added',
-      name: "Women's 5 km, added",
-      distanceM: 5000,
-      startsAt: new Date(Date.now() - 60_000).toISOString(),
-      course: { kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168 },
-      // One with a token, one without: hers is derived from the event's secret, the same on every process.
-      participants: [
-        { id: 'w-1', bib: 'W1', name: 'Added runner', deviceToken: 'token-added-runner-0123456789' },
-        { id: 'w-2', bib: 'W2', name: 'Added runner two' },
-      ],
-    };
+    // One with a token, one without: hers is derived from the event's secret, the same on every process.
+    const race = addedTrackRace([
+      { id: 'w-1', bib: 'W1', name: 'Added runner', deviceToken: 'token-added-runner-0123456789' },
+      { id: 'w-2', bib: 'W2', name: 'Added runner two' },
+    ]);
     const created = await json(a, '/api/organiser/races', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(race) });
     expect(created.status).toBe(201);
     const listed = async (server: ServerProcess) => (await json<{ data: { races: Array<{ raceId: string }> } }>(server, '/api/races')).body.data.races.map((r) => r.raceId);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, RunnerStatus, type Ack, type RaceChangeNotice, type RaceSnapshot } from '../../shared/protocol.ts';
 import { decodeDelta, type DeltaEntry } from '../../shared/wire.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
-import { testEvent, testDeviceToken } from '../support/fixtures.ts';
+import { addedTrackRace, testEvent, testDeviceToken } from '../support/fixtures.ts';
 import { TEST_ORGANISER_TOKEN, connectDevice, connectSpectator, connected, deliveredTo, startTestServer, type TestServer } from '../support/test-server.ts';
 
 let server: TestServer;
@@ -119,14 +119,7 @@ describe('changes at short notice', () => {
   });
 
   it('creates a race while the event runs, with its own runners and devices, and renames it', async () => {
-    const race = {
-      id: 'women-5k-added',
-      name: "Women's 5 km, added",
-      distanceM: 5000,
-      startsAt: new Date(Date.now() - 60_000).toISOString(),
-      course: { kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168 },
-      participants: [{ id: 'n-1', bib: 'N1', name: 'New Runner', deviceToken: 'token-new-runner-0123456789' }],
-    };
+    const race = addedTrackRace([{ id: 'n-1', bib: 'N1', name: 'New Runner', deviceToken: 'token-new-runner-0123456789' }]);
     expect((await call('POST', '/api/organiser/races', race, { 'content-type': 'application/json' })).status).toBe(401);
     const created = await call('POST', '/api/organiser/races', race);
     expect(created).toMatchObject({ status: 201, body: { ok: true, data: { raceId: 'women-5k-added', courseKind: 'track', participantCount: 1 } } });

@@ -57,6 +57,18 @@ export function testEventJson(startsAtMs: number, runnersPerRace = 3) {
   };
 }
 
+/** A race organisers add while the event runs (the event file's race object, course inline): a 5 km on the test event's track. */
+export function addedTrackRace(participants: Array<{ id: string; bib: string; name: string; deviceToken?: string }>) {
+  return {
+    id: 'women-5k-added',
+    name: "Women's 5 km, added",
+    distanceM: 5000,
+    startsAt: new Date(Date.now() - 60_000).toISOString(),
+    course: { kind: 'track', centre: { lat: 35.72447, lon: 51.27567 }, homeStraightBearingDeg: 168 },
+    participants,
+  };
+}
+
 export function testEvent(startsAtMs: number, runnersPerRace = 3): Promise<LoadedEvent> {
   return parseEvent(testEventJson(startsAtMs, runnersPerRace), { source: 'test event', baseDir });
 }

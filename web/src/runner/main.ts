@@ -119,6 +119,7 @@ async function start(): Promise<void> {
     }
   };
 
+  let positionsSeen = 0;
   const onPosition = (position: GeolocationPosition): void => {
     const { coords } = position;
     const fix: FixInput = { lat: coords.latitude, lon: coords.longitude, recordedAtMs: Math.round(position.timestamp) };
@@ -127,6 +128,9 @@ async function start(): Promise<void> {
     if (coords.heading !== null && Number.isFinite(coords.heading)) fix.headingDeg = coords.heading;
     lastFix = fix;
     queue.add(fix);
+    // (How many positions the phone has given: a test moving a fake phone waits on it.)
+    positionsSeen += 1;
+    document.body.dataset['positions'] = String(positionsSeen);
     showQueue();
     if ($('message').dataset['source'] === 'location') setText('message', '');
     void flush();
