@@ -13,14 +13,12 @@ import type { RunnerState } from './runner-state.ts';
  * estimate to take instead: running at the checkpoint's pace since, whatever the estimate said.
  */
 export function estimateFromAnchor(runner: RunnerState, o: EngineOptions, atMs: number, placedM: number, fixVarianceM2: number, missM: number, estimate: Progress): Progress | null {
-  if (runner.anchorM === null || runner.anchorAtMs === null) return null;
-  const ageSec = (atMs - runner.anchorAtMs) / 1000;
-  if (ageSec <= 0 || ageSec * 1000 > o.anchorMaxAgeMs) {
+  const expected = anchorExpectation(runner, o, atMs);
+  if (!expected) {
     runner.anchorAgrees = 0;
     return null;
   }
-  const expectedM = runner.anchorM + runner.anchorMps * ageSec;
-  const expectedVarM2 = runner.anchorVarM2 + (o.anchorPaceSigmaMps * ageSec) ** 2;
+  const { ageSec, expectedM, expectedVarM2 } = expected;
   const anchorMissM = placedM - expectedM;
   // (Only when the estimate has clearly left the checkpoint's path, else the two say the same;
   // and by no more than a reflection throws a fix, else it is the runner who changed pace, or
@@ -42,6 +40,14 @@ export function estimateFromAnchor(runner: RunnerState, o: EngineOptions, atMs: 
     varVV: o.anchorPaceSigmaMps ** 2,
     atMs,
   };
+}
+
+/** Where the checkpoint's pace leads by `atMs`, and how surely; null without a checkpoint young enough to say. */
+export function anchorExpectation(runner: RunnerState, o: EngineOptions, atMs: number): { ageSec: number; expectedM: number; expectedVarM2: number } | null {
+  if (runner.anchorM === null || runner.anchorAtMs === null) return null;
+  const ageSec = (atMs - runner.anchorAtMs) / 1000;
+  if (ageSec <= 0 || ageSec * 1000 > o.anchorMaxAgeMs) return null;
+  return { ageSec, expectedM: runner.anchorM + runner.anchorMps * ageSec, expectedVarM2: runner.anchorVarM2 + (o.anchorPaceSigmaMps * ageSec) ** 2 };
 }
 
 /**

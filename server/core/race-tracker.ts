@@ -16,7 +16,7 @@ import {
 } from '../../shared/protocol.ts';
 import { MAX_ENTRIES_PER_DELTA, type CrossingEntry, type RaceDelta } from '../../shared/wire.ts';
 import type { Course } from './course.ts';
-import { estimateFromAnchor, noteAnchor } from './anchor.ts';
+import { anchorExpectation, estimateFromAnchor, noteAnchor } from './anchor.ts';
 import { judgeEpisode } from './episode.ts';
 import { crossingFromEstimates, decideFinish } from './finish.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
@@ -408,6 +408,7 @@ export class RaceTracker {
       const onwards = searchCourse(this.course, fix, progress.distanceM, toM, expectation, options);
       // (Another place: not the window's edge, where a fix behind it is only held.)
       if (onwards && onwards.distanceAlongRaceM > progress.distanceM + m.sigmaM && onwards.cost <= candidate.cost + o.onwardsWithinCost) candidate = onwards;
+      else if (candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM) candidate = this.pastTurnaround(runner, progress, candidate, fix, m, reachM) ?? candidate;
     }
     if (!candidate) {
       runner.offCorridorSinceMs ??= fix.recordedAtMs;
@@ -512,6 +513,32 @@ export class RaceTracker {
       }
     }
     return null;
+  }
+
+  /**
+   * Past a turnaround the estimate may lag (a reflection held it back, or took it for the
+   * runner): every fix on the way back then also reads as the way out, behind the estimate, and
+   * a filter that follows those readings walks the runner back down the way out for good. The
+   * checkpoint of steady running (anchor.ts) says where the runner's pace has taken them: a
+   * reading on the way on that fits the fix about as well, near where that pace leads and nearer
+   * it than the reading behind, is where they are. A runner truly short of the turnaround has
+   * the checkpoint short of it too, and keeps the reading behind.
+   */
+  private pastTurnaround(runner: RunnerState, progress: Progress, behind: SnapCandidate, fix: Fix, m: Measured, reachM: number): SnapCandidate | null {
+    const o = this.options;
+    const expected = anchorExpectation(runner, o, fix.recordedAtMs);
+    if (!expected || runner.stillLlr >= o.standingLlr) return null;
+    const gateM = o.anchorGateSigma * Math.sqrt(expected.expectedVarM2 + m.varianceM2);
+    const toM = Math.min(reachM, expected.expectedM + 2 * gateM);
+    if (toM <= progress.distanceM + m.sigmaM) return null;
+    const options = this.searchOptions(m);
+    options.projectedOnly = true;
+    const onwards = searchCourse(this.course, fix, progress.distanceM + m.sigmaM, toM, { distanceAlongRaceM: expected.expectedM, sigmaM: Math.sqrt(expected.expectedVarM2 + m.varianceM2) }, options);
+    if (!onwards) return null;
+    const fitOf = (c: SnapCandidate) => (c.offsetM * c.offsetM) / (2 * m.varianceM2);
+    const onwardsMissM = Math.abs(onwards.distanceAlongRaceM - expected.expectedM);
+    const behindMissM = Math.abs(behind.distanceAlongRaceM - expected.expectedM);
+    return onwardsMissM < behindMissM && fitOf(onwards) <= fitOf(behind) + o.onwardsWithinCost ? onwards : null;
   }
 
   /**

@@ -49,6 +49,16 @@ describe('course engine accuracy', () => {
     expect(engine.within20Share).toBeGreaterThanOrEqual(0.995);
   });
 
+  it('follows a runner past a turnaround when a reflection held the estimate back before it (multipath, no speed)', () => {
+    // Seed 114 once walked a runner back down the way out for the rest of the race (4.7 km
+    // behind at worst): a reflection held the estimate short of the turnaround, and every true
+    // fix on the way back then read as the way out, behind it.
+    const { engine } = runScenario(scenario('multipath-60m-for-60s'), 114, 0, 'no speed');
+    expect(engine.maxErrorM).toBeLessThan(200);
+    expect(engine.backwardSteps).toBe(0);
+    expect(engine.falseFinishes).toBe(0);
+  });
+
   it('finishes a runner who stands just past the line with 12 m of noise (fixes past the end placed down the run-out, not at the line)', () => {
     // These seeds once left a runner standing 1.5 m past the line shown at 9,996.9 m for good: the
     // fixes beyond the end were placed at the line, so their mean read as standing short of it.
