@@ -103,6 +103,8 @@ interface PhaseResult {
   afterTickMs: Percentiles;
   /** From a ping's acknowledgement to a spectator receiving it, the wait for the tick included. */
   ackToSpectatorMs: Percentiles;
+  /** From a runner sending a fix to its acknowledgement (ours and the baseline alike). */
+  fixAckMs: Percentiles;
   messagesPerSpectatorPerSec: number;
   /** Share of spectators that received at least 90% of the deltas they should have. */
   spectatorsOnTimeShare: number;
@@ -135,6 +137,24 @@ function percentiles(samples: number[]): Percentiles {
   const sorted = Float64Array.from(samples).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   return { p50: at(0.5), p99: at(0.99), samples: sorted.length };
+}
+
+/** Buckets of the acknowledgement histogram the runners fill: a tenth of a millisecond each, up to 10 s. */
+const ACK_BUCKETS = 100_001;
+
+/** Percentiles of a histogram of tenths of a millisecond. */
+function histogramPercentiles(counts: Int32Array): Percentiles {
+  const total = counts.reduce((n, c) => n + c, 0);
+  if (total === 0) return { p50: NaN, p99: NaN, samples: 0 };
+  const at = (q: number) => {
+    let seen = 0;
+    for (let k = 0; k < counts.length; k++) {
+      seen += counts[k]!;
+      if (seen > q * total) return k / 10;
+    }
+    return (counts.length - 1) / 10;
+  };
+  return { p50: at(0.5), p99: at(0.99), samples: total };
 }
 
 function eventJson(spec: PhaseSpec, tokenSalt: string, startsAtMs: number) {
@@ -231,6 +251,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     const lastAckAtMs = new Float64Array(new SharedArrayBuffer(8 * runnerCount));
     const lastCountedAckMs = new Float64Array(runnerCount);
     const runnerCounters = new Int32Array(new SharedArrayBuffer(4 * 3));
+    const ackLatency = new Int32Array(new SharedArrayBuffer(4 * ACK_BUCKETS));
     const workerData: RunnerWorkerData = {
       eventFile,
       urls: servers.map((s) => s.url),
@@ -239,6 +260,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
       seed,
       lastAckAtMs: lastAckAtMs.buffer as SharedArrayBuffer,
       counters: runnerCounters.buffer as SharedArrayBuffer,
+      ackLatency: ackLatency.buffer as SharedArrayBuffer,
     };
     // load-runners.mjs registers tsx in the worker, then loads load-runners.ts.
     const worker = new Worker(new URL('./load-runners.mjs', import.meta.url), { workerData });
@@ -334,6 +356,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     const refused0 = refused();
     afterTick = [];
     ackToSpectator = [];
+    ackLatency.fill(0);
     for (const s of spectators) s.received = 0;
     const fixes0 = await fixCounts();
     const cpu0 = await serverUsage();
@@ -354,6 +377,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
     const redisCpu1 = rPid ? await pidusage(rPid) : null;
     const fixes1 = await fixCounts();
     const gen = process.cpuUsage(gen0);
+    const fixAckMs = histogramPercentiles(Int32Array.from(ackLatency));
     const acceptedInWindow = accepted() - accepted0;
     const refusedInWindow = refused() - refused0;
     worker.postMessage('stop');
@@ -371,6 +395,7 @@ async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
       pingsRefusedPerSec: refusedInWindow / elapsedS,
       afterTickMs: percentiles(afterTick),
       ackToSpectatorMs: percentiles(ackToSpectator),
+      fixAckMs,
       messagesPerSpectatorPerSec: counters.messages / elapsedS / Math.max(1, spectators.length),
       spectatorsOnTimeShare: onTime,
       positionsDeliveredPerSec: counters.positions / elapsedS,
@@ -446,6 +471,7 @@ if (processCounts.length > 1) {
     ['Redis CPU, cores', (r) => (r.redisCpuCores === null ? 'n/a' : f(r.redisCpuCores, 2))],
     ['spectators receiving >= 90% of ticks', (r) => `${f(r.spectatorsOnTimeShare * 100, 1)}%`],
     ['delay after the tick p50 / p99, ms', (r) => `${f(r.afterTickMs.p50)} / ${f(r.afterTickMs.p99)}`],
+    ['fix acknowledged p50 / p99, ms', (r) => `${f(r.fixAckMs.p50, 1)} / ${f(r.fixAckMs.p99, 1)}`],
   ];
   let table = `\nCluster cost (Redis, ${args.adapter}): ${f(runnersTotal)} runners pinging every ${f(pingEveryMs)} ms in ${races} races, ${f(spectatorCount)} spectators, ${measureS} s measured each (seed ${seed})\n\n`;
   table += `${''.padEnd(52)}${runs.map((r) => r.spec.label.padStart(16)).join('')}\n`;
@@ -473,6 +499,7 @@ const rows: Array<[string, (r: PhaseResult) => string]> = [
   ['messages per spectator per second', (r) => f(r.messagesPerSpectatorPerSec, 2)],
   ['spectators receiving >= 90% of ticks', (r) => (Number.isFinite(r.spectatorsOnTimeShare) ? `${f(r.spectatorsOnTimeShare * 100, 1)}%` : 'n/a')],
   ['delay after the tick p50 / p99, ms (naive: after the fix)', (r) => `${f(r.afterTickMs.p50)} / ${f(r.afterTickMs.p99)}`],
+  ['fix acknowledged p50 / p99, ms', (r) => `${f(r.fixAckMs.p50, 1)} / ${f(r.fixAckMs.p99, 1)}`],
   ['ack to spectator p50 / p99, ms (tick wait included)', (r) => `${f(r.ackToSpectatorMs.p50)} / ${f(r.ackToSpectatorMs.p99)}`],
   ['positions delivered per second', (r) => f(r.positionsDeliveredPerSec)],
   ['wire bytes per runner position', (r) => f(r.wireBytesPerPosition, 2)],

@@ -19,11 +19,17 @@ export interface RunnerWorkerData {
   lastAckAtMs: SharedArrayBuffer;
   /** [accepted, refused, connected] */
   counters: SharedArrayBuffer;
+  /**
+   * How long fixes waited for their acknowledgement: an Int32Array of counts, one per tenth of a
+   * millisecond; the last one holds everything slower.
+   */
+  ackLatency: SharedArrayBuffer;
 }
 
 const data = workerData as RunnerWorkerData;
 const lastAckAtMs = new Float64Array(data.lastAckAtMs);
 const counters = new Int32Array(data.counters);
+const ackLatency = new Int32Array(data.ackLatency);
 const event = await loadEventFile(data.eventFile);
 const random = seededRandom(data.seed);
 const runners = event.races.flatMap((race) =>
@@ -62,7 +68,10 @@ const sendSlot = (): void => {
       speedMps: Math.round(r.paceMps * 10) / 10,
       headingDeg: Math.round((r.course.path.bearingAtRaceDistance(distanceM) + 360) % 360),
     };
+    const sentAtMs = performance.now();
     r.socket!.emit('position', fix, (reply) => {
+      const waitedMs = performance.now() - sentAtMs;
+      Atomics.add(ackLatency, Math.min(ackLatency.length - 1, Math.floor(waitedMs * 10)), 1);
       if ((reply as Ack<PositionAccepted>).ok) {
         Atomics.add(counters, 0, 1);
         lastAckAtMs[k] = Date.now();
