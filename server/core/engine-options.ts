@@ -82,6 +82,8 @@ export interface EngineOptions {
   pastFinishExpectedM: number;
   /** A reading of a fix that keeps the runner going on is taken over one that takes them back when it costs at most this more. */
   onwardsWithinCost: number;
+  /** A fix this much further aside than the runner's fixes were (at least), all at once, is a reflection. */
+  sideJumpM: number;
   /** Windows longer than this many segments are searched through the spatial index. */
   indexAboveSegments: number;
   /** Error of a speed reported by the phone (Doppler), m/s. */
@@ -153,6 +155,7 @@ export const defaultEngineOptions: EngineOptions = {
   // About 30 s walking down the chute; fixes further on are still found (the window reaches the
   // run-out), but are not what the estimate expects.
   pastFinishExpectedM: 40,
+  sideJumpM: 20, // beyond GPS scatter beside the course; a reflection throws fixes 30-100 m
   onwardsWithinCost: 2, // about two standard deviations: readings that fit about equally well
   indexAboveSegments: 300,
   reportedSpeedSigmaMps: 0.5,

@@ -18,7 +18,7 @@ import { MAX_ENTRIES_PER_DELTA, type CrossingEntry, type RaceDelta } from '../..
 import type { Course } from './course.ts';
 import { anchorExpectation, estimateFromAnchor, noteAnchor } from './anchor.ts';
 import { judgeEpisode } from './episode.ts';
-import { crossingFromEstimates, decideFinish } from './finish.ts';
+import { crossingFromEstimates, decideFinish, type Estimate } from './finish.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
 import { searchCourse, searchLimitM, type SearchOptions, type SnapCandidate } from './snap.ts';
 import { packCrossing, timingPointsFor, unpackCrossing, UNTIMED_CROSSING, withCrossing } from './timing-points.ts';
@@ -408,7 +408,7 @@ export class RaceTracker {
       const onwards = searchCourse(this.course, fix, progress.distanceM, toM, expectation, options);
       // (Another place: not the window's edge, where a fix behind it is only held.)
       if (onwards && onwards.distanceAlongRaceM > progress.distanceM + m.sigmaM && onwards.cost <= candidate.cost + o.onwardsWithinCost) candidate = onwards;
-      else if (candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM) candidate = this.pastTurnaround(runner, progress, candidate, fix, m, reachM) ?? candidate;
+      else if (candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM) candidate = this.pastTurnaround(runner, progress, candidate, fix, m) ?? candidate;
     }
     if (!candidate) {
       runner.offCorridorSinceMs ??= fix.recordedAtMs;
@@ -429,6 +429,7 @@ export class RaceTracker {
       }
       return null;
     }
+    if (this.thrownAside(runner, candidate, m, fix.recordedAtMs)) return null;
     // Back on the course after fixes off it: what those fixes suggested is over.
     if (runner.offCorridorSinceMs !== null) clearSuspect(runner);
     runner.offCorridorSinceMs = null;
@@ -442,7 +443,8 @@ export class RaceTracker {
     const backInLine = !inEpisode || (Math.abs(missM) <= o.episodeEndSigma * along.sigmaM && Math.abs(missM) < Math.abs(missM - episodeMissM));
     // (After unusable fixes the estimate is stale: the runner is found afresh. After a silence it
     // is only uncertain, and carries on with the fix.)
-    const stale = runner.rejectedInARow >= o.lostAfterRejections && fix.recordedAtMs - progress.atMs >= o.lostAfterMs;
+    // (Not while fixes are thrown aside: those refused were the same reflection as this one.)
+    const stale = runner.rejectedInARow >= o.lostAfterRejections && fix.recordedAtMs - progress.atMs >= o.lostAfterMs && runner.sideJumpSinceMs === null;
     if (Math.abs(missM) <= o.suspectSigma * alongScatterM && backInLine) {
       clearPending(runner);
       runner.anchorAgrees = 0;
@@ -516,6 +518,40 @@ export class RaceTracker {
   }
 
   /**
+   * A fix thrown far to the side all at once, while the runner's fixes were close beside the
+   * course, is a reflected signal (multipath in a street canyon), as likely thrown along the
+   * course as across it: it is not used, and the runner is carried on at their pace, for as long
+   * as the fixes stay thrown (up to the longest a reflection holds). A runner who leaves the
+   * course walks off gradually, and is followed as usual.
+   */
+  private thrownAside(runner: RunnerState, candidate: SnapCandidate, m: Measured, atMs: number): boolean {
+    const o = this.options;
+    const sideM = candidate.offsetM;
+    if (runner.sideM === null) {
+      runner.sideM = sideM;
+      return false;
+    }
+    // More than the fixes' own scatter and a brisk sideways walk between two fixes can explain.
+    const jumpM = Math.max(o.sideJumpM, 3 * m.sigmaM) + (o.walkBackMps * (runner.fixIntervalMs ?? 0)) / 1000;
+    const thrownM = sideM - runner.sideM;
+    if (runner.sideJumpSinceMs === null) {
+      if (thrownM <= jumpM) {
+        runner.sideM = sideM;
+        return false;
+      }
+      runner.sideJumpSinceMs = atMs;
+      return true;
+    }
+    if (thrownM <= jumpM / 2 || atMs - runner.sideJumpSinceMs >= o.episodeMaxMs) {
+      // Back beside the course; or thrown for longer than any reflection holds: where the runner is.
+      runner.sideJumpSinceMs = null;
+      runner.sideM = sideM;
+      return false;
+    }
+    return true;
+  }
+
+  /**
    * Past a turnaround the estimate may lag (a reflection held it back, or took it for the
    * runner): every fix on the way back then also reads as the way out, behind the estimate, and
    * a filter that follows those readings walks the runner back down the way out for good. The
@@ -524,12 +560,13 @@ export class RaceTracker {
    * it than the reading behind, is where they are. A runner truly short of the turnaround has
    * the checkpoint short of it too, and keeps the reading behind.
    */
-  private pastTurnaround(runner: RunnerState, progress: Progress, behind: SnapCandidate, fix: Fix, m: Measured, reachM: number): SnapCandidate | null {
+  private pastTurnaround(runner: RunnerState, progress: Progress, behind: SnapCandidate, fix: Fix, m: Measured): SnapCandidate | null {
     const o = this.options;
     const expected = anchorExpectation(runner, o, fix.recordedAtMs);
     if (!expected || runner.stillLlr >= o.standingLlr) return null;
     const gateM = o.anchorGateSigma * Math.sqrt(expected.expectedVarM2 + m.varianceM2);
-    const toM = Math.min(reachM, expected.expectedM + 2 * gateM);
+    // (As far as the checkpoint's pace leads, which the lagging estimate's reach may fall short of.)
+    const toM = expected.expectedM + 2 * gateM;
     if (toM <= progress.distanceM + m.sigmaM) return null;
     const options = this.searchOptions(m);
     options.projectedOnly = true;
@@ -662,12 +699,14 @@ export class RaceTracker {
     // Fixes held to one side of the course whose projection moves on with the runner's pace are a
     // reflection, or a runner on the pavement across a wide road: not a runner who left the course,
     // for as long as a reflection can hold.
+    // So are fixes thrown aside all at once (`thrownAside`), on the corridor or off it.
     const heldAside =
-      inEpisode &&
-      runner.suspectVerdict === 1 &&
-      (runner.progress?.speedMps ?? 0) >= o.movingAboveMps &&
-      runner.suspectSinceMs !== null &&
-      fix.recordedAtMs - runner.suspectSinceMs < o.episodeMaxMs;
+      (inEpisode &&
+        runner.suspectVerdict === 1 &&
+        (runner.progress?.speedMps ?? 0) >= o.movingAboveMps &&
+        runner.suspectSinceMs !== null &&
+        fix.recordedAtMs - runner.suspectSinceMs < o.episodeMaxMs) ||
+      (runner.sideJumpSinceMs !== null && fix.recordedAtMs - runner.sideJumpSinceMs < o.episodeMaxMs);
     if (runner.offCorridorSinceMs !== null && fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs && !heldAside) {
       runner.status = RunnerStatus.offCourse;
     }
@@ -998,6 +1037,28 @@ export class RaceTracker {
     return true;
   }
 
+  /**
+   * When the last fixes were a reflection (thrown aside, or held off the estimate), the runner was
+   * carried on at their pace up to the last of them: silence after that is judged from where
+   * that put them, not from the last trusted fix (a phone stopped at the line in a street canyon).
+   * Past the line, the estimate as it reached it. Null when the last fixes were not a reflection.
+   */
+  private carriedThroughReflection(runner: RunnerState, progress: Progress): Estimate | null {
+    const o = this.options;
+    const lastAtMs = runner.lastFixAtMs;
+    const lineM = this.course.raceDistanceM;
+    if (lastAtMs === null || lastAtMs <= progress.atMs || progress.distanceM >= lineM || runner.stillLlr >= o.standingLlr) return null;
+    const thrown = runner.sideJumpSinceMs !== null && lastAtMs - runner.sideJumpSinceMs < o.episodeMaxMs;
+    const heldOff = runner.suspectFixes > 0 && runner.suspectVerdict === 1 && runner.suspectLastAtMs === lastAtMs;
+    if (!thrown && !heldOff) return null;
+    const carried = this.predict(runner, progress, lastAtMs);
+    const sigmaM = Math.sqrt(Math.max(carried.varDD, 0));
+    if (carried.distanceM < lineM) return { distanceM: carried.distanceM, speedMps: carried.speedMps, sigmaM, atMs: lastAtMs };
+    const meanMps = (carried.distanceM - progress.distanceM) / ((lastAtMs - progress.atMs) / 1000);
+    if (meanMps <= 0) return null;
+    return { distanceM: lineM, speedMps: Math.max(meanMps, progress.speedMps), sigmaM, atMs: progress.atMs + ((lineM - progress.distanceM) / meanMps) * 1000 };
+  }
+
   private silenceDecision(runner: RunnerState, nowMs: number): { atMs: number; sigmaMs: number } | null {
     const progress = runner.progress;
     if (!progress || runner.lastFixAtMs === null) return null;
@@ -1008,7 +1069,7 @@ export class RaceTracker {
         fix: null,
         beyondInARow: runner.beyondInARow,
         beyondSumM: runner.beyondSumM,
-        estimate: estimateOf(progress)!,
+        estimate: this.carriedThroughReflection(runner, progress) ?? estimateOf(progress)!,
         before: null,
         reachedLine: runner.lineAtMs === null ? null : { atMs: runner.lineAtMs, sigmaMs: runner.lineSigmaMs ?? 1000 },
         standing: this.standingOf(runner, { sigmaM, varianceM2: Math.max(sigmaM * sigmaM, this.options.minAccuracyM ** 2), reportedMps: undefined, headingDeg: undefined }),

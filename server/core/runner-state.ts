@@ -81,6 +81,13 @@ export interface RunnerState {
   anchorAgrees: number;
   /** No fix since the checkpoint surprised the estimate, was refused, or showed the runner standing. */
   anchorClean: boolean;
+  /**
+   * How far to the side of the course the runner's fixes usually are (the last fix taken before
+   * a sudden jump aside), and since when fixes have been thrown further aside all at once: a
+   * reflected signal, not a runner (runners drift to the side, reflections jump).
+   */
+  sideM: number | null;
+  sideJumpSinceMs: number | null;
   /** The runner's latest estimate on the move short of the finish line: where the crossing time is reckoned from. */
   approachM: number | null;
   approachAtMs: number | null;
@@ -223,6 +230,8 @@ export function initialRunnerState(participantId: string): RunnerState {
     anchorAtMs: null,
     anchorAgrees: 0,
     anchorClean: false,
+    sideM: null,
+    sideJumpSinceMs: null,
     approachM: null,
     approachAtMs: null,
     approachMps: 0,
@@ -313,6 +322,8 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
     state.anchorAgrees = finite(saved.anchorAgrees) ? Math.max(0, Math.round(saved.anchorAgrees)) : 0;
     state.anchorClean = saved.anchorClean === true;
     if (state.anchorM === null || state.anchorAtMs === null) state.anchorM = state.anchorAtMs = null;
+    state.sideM = finiteOrNull(saved.sideM);
+    state.sideJumpSinceMs = state.sideM === null ? null : finiteOrNull(saved.sideJumpSinceMs);
     state.approachM = finiteOrNull(saved.approachM);
     state.approachAtMs = finiteOrNull(saved.approachAtMs);
     state.approachMps = finite(saved.approachMps) ? saved.approachMps : 0;

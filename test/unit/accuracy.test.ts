@@ -59,6 +59,19 @@ describe('course engine accuracy', () => {
     expect(engine.falseFinishes).toBe(0);
   });
 
+  it('finishes a runner whose phone stopped at the line while a reflection threw their last fixes aside', () => {
+    // These seeds once left a runner who stopped their phone at the line short of it for good:
+    // the last trusted fix was before the reflection, and silence was judged from there instead
+    // of from where the runner had been carried on to.
+    for (const seed of [205, 209]) {
+      for (const variant of VARIANTS) {
+        const { engine, misses } = runScenario(scenario('multipath-60m-for-60s'), seed, 0, variant);
+        expect(misses.filter((m) => /not shown finished|false finish/.test(m))).toEqual([]);
+        expect(engine.finishedRunners).toBe(engine.crossed);
+      }
+    }
+  });
+
   it('finishes a runner who stands just past the line with 12 m of noise (fixes past the end placed down the run-out, not at the line)', () => {
     // These seeds once left a runner standing 1.5 m past the line shown at 9,996.9 m for good: the
     // fixes beyond the end were placed at the line, so their mean read as standing short of it.

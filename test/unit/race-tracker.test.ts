@@ -99,6 +99,31 @@ describe('snapping with the runner\'s progress', () => {
     expect(result.falseFinishes).toBe(0);
     expect(result.finished).toBe(true);
   });
+
+  it('does not pull a runner back for a reflection that throws fixes aside and back along the course for a minute', () => {
+    // Multipath in a street canyon: the fixes jump 45 m aside and 35 m back all at once, stay
+    // thrown for 60 s, then come back. The runner ran on all along.
+    const course = courseOf('men-10k');
+    const t = tracker(course);
+    const random = seededRandom(7);
+    const { ruler } = course.path;
+    const speedMps = 1000 / 300;
+    let worstErrorM = 0;
+    let previousM = 0;
+    for (let sec = 5; sec <= 1200; sec += 5) {
+      const trueM = sec * speedMps;
+      let point = course.path.pointAtRaceDistance(trueM);
+      const bearing = course.path.bearingAtRaceDistance(trueM);
+      const thrown = sec >= 600 && sec < 660;
+      if (thrown) point = ruler.destination(ruler.destination(point, 35, bearing + 180), 45, bearing + 90) as [number, number];
+      const [lon, lat] = ruler.offset(point, random.gaussian(4), random.gaussian(4));
+      const result = t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 6 });
+      expect(result.distanceAlongRaceM).toBeGreaterThanOrEqual(previousM);
+      previousM = result.distanceAlongRaceM;
+      if (sec >= 560) worstErrorM = Math.max(worstErrorM, Math.abs(result.distanceAlongRaceM - trueM));
+    }
+    expect(worstErrorM).toBeLessThanOrEqual(20);
+  });
 });
 
 describe('gaps and late first fixes', () => {
