@@ -805,7 +805,11 @@ export class RaceTracker {
     // The pace over the last few minutes, from the estimate while running.
     if (!standing && progress.speedMps > 0.5) {
       const dtSec = (fix.recordedAtMs - (runner.progress?.atMs ?? fix.recordedAtMs)) / 1000;
-      const weight = Math.min(0.3, Math.max(0, dtSec) / 300);
+      // (Early in the race, the mean since the start: the first estimates' speed is a guess, and a
+      // pace that took five minutes to forget it would put a runner found after a gap on a track
+      // a lap behind.)
+      const sinceStartSec = (fix.recordedAtMs - this.startsAtMs) / 1000;
+      const weight = Math.min(0.3, Math.max(0, dtSec) / Math.min(300, Math.max(sinceStartSec, dtSec, 1)));
       runner.paceMps = runner.paceMps === null ? progress.speedMps : runner.paceMps + weight * (progress.speedMps - runner.paceMps);
     }
     runner.progress = progress;
