@@ -565,8 +565,9 @@ export class RaceTracker {
     const expected = anchorExpectation(runner, o, fix.recordedAtMs);
     if (!expected || runner.stillLlr >= o.standingLlr) return null;
     const gateM = o.anchorGateSigma * Math.sqrt(expected.expectedVarM2 + m.varianceM2);
-    // (As far as the checkpoint's pace leads, which the lagging estimate's reach may fall short of.)
-    const toM = expected.expectedM + 2 * gateM;
+    // (As far as the checkpoint's pace leads, which the lagging estimate's reach may fall short of;
+    // within half a lap, as the same place a lap on is not another reading of a turnaround.)
+    const toM = Math.min(expected.expectedM + 2 * gateM, behind.distanceAlongRaceM + this.course.lapLengthM / 2);
     if (toM <= progress.distanceM + m.sigmaM) return null;
     const options = this.searchOptions(m);
     options.projectedOnly = true;
@@ -741,7 +742,17 @@ export class RaceTracker {
     runner.offCorridorSinceMs = null;
     clearSuspect(runner);
     if (!predicted || placement.found || placement.reanchor) {
-      const speedMps = m.reportedMps ?? (predicted ? Math.max(predicted.speedMps, runner.paceMps ?? 0) : o.typicalSpeedMps);
+      let speedMps = m.reportedMps ?? (predicted ? Math.max(predicted.speedMps, runner.paceMps ?? 0) : o.typicalSpeedMps);
+      // Found again where their pace pointed after a silence (or fixes minutes apart): the pace
+      // they kept since the last trusted fix is the best measure of their speed there is.
+      const last = runner.progress;
+      if (placement.reanchor && m.reportedMps === undefined && last) {
+        const keptMps = (z - last.distanceM) / Math.max(1, (fix.recordedAtMs - last.atMs) / 1000);
+        if (keptMps >= o.movingAboveMps && keptMps <= o.maxSpeedMps) {
+          speedMps = keptMps;
+          runner.paceMps = runner.paceMps === null ? keptMps : 0.5 * (runner.paceMps + keptMps);
+        }
+      }
       runner.progress = startProgress(z, m.varianceM2, fix.recordedAtMs, speedMps, o.typicalSpeedMps);
       resetStill(runner, z, fix.recordedAtMs, -o.standingLlr);
       runner.progress = this.withReportedSpeed(runner.progress, fix);

@@ -75,6 +75,16 @@ describe('course engine accuracy', () => {
     }
   });
 
+  it('follows a runner through a marathon turnaround with a fix every five minutes and no speed', () => {
+    // Seed 118 once read a runner 300 m past the turnaround on the way out, barely moved in five
+    // minutes, and held them there for twenty minutes (5 km behind): every fix being a runner
+    // found again after a silence, their speed stayed the first guess, not the pace they kept.
+    const { engine, misses } = runScenario(scenario('marathon-fix-every-300s'), 118, 0, 'no speed');
+    expect(engine.maxErrorM).toBeLessThan(300);
+    expect(misses.filter((m) => /not shown finished|false finish/.test(m))).toEqual([]);
+    expect(engine.finishedRunners).toBe(engine.crossed);
+  });
+
   it('finishes a runner who stands just past the line with 12 m of noise (fixes past the end placed down the run-out, not at the line)', () => {
     // These seeds once left a runner standing 1.5 m past the line shown at 9,996.9 m for good: the
     // fixes beyond the end were placed at the line, so their mean read as standing short of it.
