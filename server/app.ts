@@ -69,12 +69,7 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     socketsByNamespace: () => ({ spectators: io?.of('/').sockets.size ?? 0, devices: io?.of('/device').sockets.size ?? 0 }),
     racesWritten: () => service.raceIds().filter((raceId) => coordinator?.isWriter(raceId) ?? false).length,
     fixCounts: () => service.fixCounts,
-    storeRoundTripSec: async () => {
-      if (!service.sharesLog) return null;
-      const startedMs = performance.now();
-      await service.storesHealthy();
-      return (performance.now() - startedMs) / 1000;
-    },
+    storeRoundTripSec: () => service.stores.roundTripSec(),
   });
   service.onFixAnswered(metrics.fixAnswered);
   const courseParser = createCourseParser();
@@ -129,13 +124,14 @@ export function createApplication(httpServer: HttpServer, components: AppCompone
     logger,
     ...(components.leaseRenewEveryMs !== undefined ? { renewEveryMs: components.leaseRenewEveryMs } : {}),
   });
-  ticker = startTicker({ service, spectators, coordinator, clock, tickMs, logger, metrics });
+  // (Other processes share the event only through the Redis adapter: without one there is nobody to tell.)
+  ticker = startTicker({ service, spectators, coordinator, clock, tickMs, logger, metrics, otherProcesses: components.adapter !== undefined });
   service.onRaceChanged((change) => {
     // The race's room and whoever follows one of its runners through a live link.
     const followers = service.race(change.raceId)?.tracker.everParticipants.map((p) => followRoom(change.raceId, p.participantId)) ?? [];
-    // With shared stores every process applies the change from the race's log and tells its own
-    // sockets; sent through the adapter it would reach each socket once per process.
-    (service.sharesLog ? spectators.local : spectators).to([raceRoom(change.raceId), ...followers]).emit('race:changed', change);
+    // Every process applies the change from the race's log and tells its own sockets; sent
+    // through a Redis adapter it would reach each socket once per process.
+    spectators.local.to([raceRoom(change.raceId), ...followers]).emit('race:changed', change);
     if (change.what === 'access') {
       // Who may watch changed: everyone but organisers joins again, with the key if they have it.
       for (const socketId of [...(spectators.adapter.rooms.get(raceRoom(change.raceId)) ?? [])]) {

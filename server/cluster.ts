@@ -1,10 +1,11 @@
-// Several server processes on shared stores (Redis). Any of them takes a runner's ping (appended
-// to the race's log) and serves a race's snapshot. The holder of a race's lease alone applies the
-// race's pings, sends its deltas, saves its checkpoints and raises its alerts; every process
-// applies organisers' changes from the log, and keeps the runners of races it does not write as
-// their deltas show them. When the holder dies its lease expires and another process takes the
-// race over, rebuilding its runners from the checkpoint and the log.
-// On the embedded stores there is one process: it writes every race and nothing runs here.
+// The server processes of an event, one alone in memory or several on Redis, run alike. Any of
+// them takes a runner's ping (appended to the race's log) and serves a race's snapshot. Every
+// process reads every race's log in order (here): organisers' changes are applied by all, and the
+// holder of a race's lease alone applies the race's pings, sends its deltas, saves its checkpoints
+// and raises its alerts; the others keep the runners of races they do not write as the deltas
+// show them. When the holder dies its lease expires and another process takes the race over,
+// rebuilding its runners from the checkpoint and the log. A process alone on its stores (the
+// in-memory default) claims every race at its first renewal and keeps them.
 import type { Logger } from './logger.ts';
 import type { Stores } from './ports/stores.ts';
 import type { RaceService } from './race-service.ts';
@@ -39,12 +40,9 @@ const ADOPT_EVERY_MS = 500;
 
 export function startCoordinator(options: CoordinatorOptions): Coordinator {
   const { service, stores, logger } = options;
-  if (!stores.shared) {
-    return { isWriter: () => true, poke: () => {}, stop: async () => {} };
-  }
   const { leases } = stores;
   const renewEveryMs = options.renewEveryMs ?? Math.max(100, Math.floor(leases.ttlMs / 3));
-  // A lease is trusted here for a little less than Redis keeps it, so two processes never both
+  // A lease is trusted here for a little less than the stores keep it, so two processes never both
   // believe they write a race, even with a slow reply.
   const trustMs = leases.ttlMs - Math.min(1000, leases.ttlMs / 5);
   const validUntil = new Map<string, number>();
@@ -77,18 +75,21 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
     }
     // (Also a race whose take-over was under way when its lease went: its pings are the new writer's.)
     for (const raceId of service.raceIds()) if (!heldSet.has(raceId)) service.releaseRace(raceId);
+    const taken: string[] = [];
     for (const raceId of held) {
       validUntil.set(raceId, askedAt + trustMs);
       if (writers.has(raceId)) continue;
       try {
         if (await service.takeOver(raceId)) {
           writers.add(raceId);
-          logger.info({ raceId, holderId: leases.holderId }, 'writing race');
+          taken.push(raceId);
         }
       } catch (cause) {
         logger.warn({ err: cause instanceof Error ? cause.message : String(cause), raceId }, 'take-over failed');
       }
     }
+    // (One line for them all: a process alone claims every race at its first renewal.)
+    if (taken.length > 0) logger.info({ raceIds: taken, holderId: leases.holderId }, 'writing races');
   };
 
   const follow = async (): Promise<void> => {
@@ -116,6 +117,12 @@ export function startCoordinator(options: CoordinatorOptions): Coordinator {
   };
   const timer = setInterval(renewIfDue, renewEveryMs / 2);
   timer.unref();
+  // A race added while the event runs is claimed at once, not at the next renewal.
+  service.onRaceAdded(() => {
+    if (stopped) return;
+    nextRenewAtMs = performance.now() + renewEveryMs;
+    renewing = renewing.then(renew);
+  });
   // Races another process created: added here within half a second (one count when there are none).
   let adopting = false;
   const adoptTimer = setInterval(() => {

@@ -110,26 +110,34 @@ export class RaceAlerts<R extends AlertedRace> {
     const key = edit.kind === 'alertRaised' ? `raise:${AlertBook.key(edit.alert.kind, edit.alert.participantId, edit.alert.sectionId ?? undefined)}` : `change:${edit.alertId}`;
     if (this.inFlight.has(key)) return;
     this.inFlight.add(key);
-    void this.deps
-      .edit(race, edit)
-      .catch((err: unknown) => this.deps.logger.error({ err, raceId: race.raceId }, 'alert change failed'))
-      .finally(() => this.inFlight.delete(key));
+    this.sent.push(
+      this.deps
+        .edit(race, edit)
+        .then(() => {})
+        .catch((err: unknown) => this.deps.logger.error({ err, raceId: race.raceId }, 'alert change failed'))
+        .finally(() => this.inFlight.delete(key)),
+    );
   }
+
+  /** What one evaluation sent through the logs, settled once each is applied here (or failed). */
+  private sent: Array<Promise<void>> = [];
 
   /**
    * Looks at every runner (and every reopened section) and opens, updates or clears alerts. Called
    * once per tick, by each race's writer for its race. A condition that ends leaves its alert open
    * but inactive until an organiser resolves it, but for a runner back on the course (off course)
-   * or finished (stopped, silent): those resolve themselves.
+   * or finished (stopped, silent): those resolve themselves. Resolves once the alerts raised or
+   * changed are applied here (the ticker does not wait for it; a test does).
    */
-  evaluate(isWriter: (raceId: string) => boolean): void {
+  evaluate(isWriter: (raceId: string) => boolean): Promise<void> {
+    this.sent = [];
     const nowMs = this.deps.clock.nowMs();
     const holding = new Set<string>();
     const hold = (race: R, kind: AlertKind, who: DeviceIdentity, sectionId?: string) => {
       const existing = this.book.openOf(kind, who.participantId, sectionId);
       if (!existing) {
         const alert = AlertBook.draft(kind, who, nowMs, this.placeOf(who), sectionId === undefined ? {} : { sectionId });
-        // (In memory it is in the book at once: not to be taken below for a condition that ended.)
+        // (Held: should the log bring it into the book before the loop below, it is not taken for a condition that ended.)
         holding.add(alert.alertId);
         this.throughLog(race, { kind: 'alertRaised', alert });
         return;
@@ -173,6 +181,7 @@ export class RaceAlerts<R extends AlertedRace> {
         this.throughLog(race, { kind: 'alertChanged', alertId: alert.alertId, active: false, atMs: nowMs });
       }
     }
+    return Promise.all(this.sent).then(() => {});
   }
 
   /** Where a runner is on their course, for an alert: the snapped point, or nothing before they are placed. */

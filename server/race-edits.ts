@@ -44,8 +44,8 @@ export const courseRecordSchema = z.object({
 export type CourseRecord = z.infer<typeof courseRecordSchema>;
 
 /**
- * An organiser's change to a race that every process must apply alike: on shared stores it goes
- * through the race's log, in order with the pings. Keys travel as digests, never in clear.
+ * An organiser's change to a race that every process must apply alike: it goes through the
+ * race's log, in order with the pings. Keys travel as digests, never in clear.
  */
 export const raceEditSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('outcome'), participantId: z.string().min(1).max(128), outcome: z.enum(['dnf', 'dsq', 'racing']), by: z.string().max(64) }),

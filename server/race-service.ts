@@ -19,7 +19,7 @@ import {
   type LocalNames,
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
-import { lapsInRace } from '../shared/course-path.ts';
+import { lapNumber, lapsInRace } from '../shared/course-path.ts';
 import { slicer } from './slices.ts';
 import { RaceAlerts } from './race-alerts.ts';
 import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } from './device-credentials.ts';
@@ -94,7 +94,7 @@ export interface RaceServiceDeps {
    * issue are derived from it, the same on every process. Absent: a random one of this process.
    */
   tokenSecret?: string | null;
-  /** How long a shared log keeps pings behind the checkpoints (log-trimmer.ts). */
+  /** How long the log keeps pings behind the checkpoints (log-trimmer.ts). */
   logRetention?: LogRetention;
   engineOptions?: EngineOptions;
   fixLimits?: FixLimits;
@@ -127,10 +127,7 @@ export class RaceService {
   /** Road sections and which are reopened (road-sections.ts). */
   private readonly sections: RoadSections;
   private readonly alertThresholds = new Map<string, AlertThresholds>();
-  /**
-   * Shared stores (Redis, several processes): the newest log entry applied per race, the runners
-   * changed since the last checkpoint, and the pings of this process waiting to be applied.
-   */
+  /** Per race: the newest log entry applied here, and the runners changed since the last checkpoint. */
   private readonly appliedLogId = new Map<string, string | null>();
   private readonly unsaved = new Map<string, Set<string>>();
   /** Per race written here: the highest delta number a checkpoint has reserved, and whether one is being written. */
@@ -138,15 +135,15 @@ export class RaceService {
   private readonly checkpointing = new Set<string>();
   /** Delta numbers reserved at a time (about 100 s of ticks). */
   private static readonly SEQ_BLOCK = 100;
-  /** Pings and changes of this process on their way through the shared log (log-waiters.ts). */
+  /** Pings and changes of this process on their way through the log (log-waiters.ts). */
   private readonly waiters: LogWaiters;
   /**
-   * Pings on their way through the shared log at once, at most. Past this the process is
+   * Pings on their way through the log at once, at most. Past this the process is
    * overloaded: a ping is answered "send again" at once rather than queued, so that memory and
    * delays stay bounded and the phone retries (as it does when Redis is away).
    */
   static readonly MAX_PINGS_IN_FLIGHT = 5000;
-  /** Fixes of one batch handed to the shared log at once: one Stream entry (the log writes up to 200 pings an entry). */
+  /** Fixes of one batch handed to the log at once: on Redis one Stream entry (the log writes up to 200 pings an entry). */
   static readonly BATCH_CHUNK = 200;
   /** Races and participants one server holds, the event's and those added while it runs (docs/SECURITY.md). */
   static readonly MAX_RACES = 64;
@@ -211,21 +208,18 @@ export class RaceService {
   }
 
   /**
-   * Builds the races and picks up what the stores already hold (a restarted or second process).
-   * On shared stores: the last checkpoint of runner states, then every ping logged after it,
-   * applied in log order, so each runner is exactly where the race's writer had them.
+   * Builds the races and picks up what the stores already hold (a restarted or second process):
+   * the last checkpoint of runner states, then every ping logged after it, applied in log order,
+   * so each runner is exactly where the race's writer had them. The races' pings are applied from
+   * then on by their writer, once the coordinator (cluster.ts) has claimed them.
    */
   static async create(deps: RaceServiceDeps): Promise<RaceService> {
     const { stores } = deps;
     // Races that set no start time start when the first process started, for every process alike.
-    const service = new RaceService(stores.shared ? { ...deps, defaultStartMs: await stores.agreeDefaultStartMs(deps.defaultStartMs) } : deps);
+    const service = new RaceService({ ...deps, defaultStartMs: await stores.agreeDefaultStartMs(deps.defaultStartMs) });
     // Races created while the event ran (on Redis: by any process, before this one started).
     await service.adoptCreatedRaces();
     for (const race of service.races.values()) {
-      if (!stores.shared) {
-        for (const state of await stores.runnerStates.loadRace(race.raceId)) race.tracker.restoreRunner(state);
-        continue;
-      }
       const { meta, states } = await stores.runnerStates.loadCheckpointed(race.raceId);
       const settings = raceSettingsSchema.safeParse(meta?.settings);
       if (!settings.success && meta?.settings) service.logger.error({ raceId: race.raceId, issues: describeIssues(settings.error) }, 'checkpointed race settings unreadable: the event file\'s are used');
@@ -269,33 +263,28 @@ export class RaceService {
     }
   }
 
-  /** Whether pings reach the trackers through a log shared by several processes. */
-  get sharesLog(): boolean {
-    return this.stores.shared;
-  }
-
-  /** The newest entry of a race's log this process has applied (shared stores). */
+  /** The newest entry of a race's log this process has applied. */
   appliedLogIdOf(raceId: string): string | null {
     return this.appliedLogId.get(raceId) ?? null;
   }
 
   /**
-   * Races whose pings this process applies: those it writes (several processes), from the moment
-   * it has taken one over (takeOver) until it hears it no longer holds it (releaseRace). The others'
-   * runners are kept as their writers publish them (observeSequence), so each fix is applied by
-   * one process, not by all of them.
+   * Races whose pings this process applies: those it writes, from the moment it has taken one
+   * over (takeOver) until it hears it no longer holds it (releaseRace). The others' runners are
+   * kept as their writers publish them (observeSequence), so each fix is applied by one process,
+   * not by all of them. (A process alone on its stores writes every race.)
    */
   private readonly pingAppliers = new Set<string>();
 
   private appliesPings(raceId: string): boolean {
-    return !this.stores.shared || this.pingAppliers.has(raceId);
+    return this.pingAppliers.has(raceId);
   }
 
   /** Fixes stored (acknowledged as accepted) through this process, and fixes applied to runners here: /metrics. */
   readonly fixCounts = { stored: 0, applied: 0 };
 
   /**
-   * Applies one entry of a race's shared log, as every process does in log order, and answers
+   * Applies one entry of a race's log, as every process does in log order, and answers
    * the ping's sender when it is waiting here. Organisers' changes are applied by every process;
    * a ping only by the race's writer (`applyPings`): elsewhere its sender is answered with where
    * the runner is as the writer last published. An entry is checked again, as at the edge: the
@@ -354,17 +343,6 @@ export class RaceService {
       this.unsaved.set(raceId, set);
     }
     set.add(participantId);
-  }
-
-  /**
-   * Keeps a runner's changed state: saved at once on the embedded stores; on shared stores with
-   * the race's next checkpoint, by the race's writer.
-   */
-  private async persistRunner(raceId: string, participantId: string): Promise<void> {
-    const state = this.races.get(raceId)?.tracker.runnerState(participantId);
-    if (!state) return;
-    if (this.stores.shared) this.markUnsaved(raceId, participantId);
-    else await this.stores.runnerStates.save(raceId, state);
   }
 
   private buildRace(race: LoadedRace, deps: RaceServiceDeps): RaceEntry {
@@ -456,11 +434,10 @@ export class RaceService {
   }
 
   /**
-   * An organiser's change: applied here at once on the embedded stores; on shared stores
-   * appended to the race's log and applied (by every process) when it is read back.
+   * An organiser's change: appended to the race's log and applied (by every process) when it is
+   * read back, in order with the fixes.
    */
   private async edit(race: RaceEntry, edit: RaceEdit): Promise<EditOutcome> {
-    if (!this.stores.shared) return this.applyEdit(race, edit, true) ? 'done' : 'unknown';
     const sent = await this.throughLog(race.raceId, (tag) => this.stores.pingLog.appendChange(race.raceId, edit, tag));
     if (!sent.stored) return 'unavailable';
     // Null: logged but not read back yet; it will be applied, by this process too.
@@ -468,7 +445,7 @@ export class RaceService {
   }
 
   /**
-   * Appends to a race's shared log and waits until this process has read the entry back and
+   * Appends to a race's log and waits until this process has read the entry back and
    * applied it (or for LogWaiters.APPLY_WAIT_MS at most: then the result is null).
    */
   private async throughLog(raceId: string, append: (tag: string) => Promise<string>): Promise<{ stored: false } | { stored: true; result: AppliedResult }> {
@@ -508,7 +485,7 @@ export class RaceService {
     if (edit.kind === 'join') {
       const { participant } = edit;
       if (!this.applyJoin(race, participant, edit.outcome)) return false;
-      this.persistRunnerQuietly(race.raceId, participant.participantId);
+      this.markUnsaved(race.raceId, participant.participantId);
       record(edit.by, 'participant moved', { participantId: participant.participantId, fromRaceId: edit.fromRaceId, toRaceId: race.raceId });
       this.notifyChanged(race.raceId, 'roster');
       return true;
@@ -522,7 +499,7 @@ export class RaceService {
       const course = this.courseFrom(edit.course, race.raceId);
       if (!course) return false;
       this.installCourse(race, course, edit.digestHex);
-      for (const p of race.tracker.participants) this.persistRunnerQuietly(race.raceId, p.participantId);
+      for (const p of race.tracker.participants) this.markUnsaved(race.raceId, p.participantId);
       record(edit.by, 'course replaced', { raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length });
       this.notifyChanged(race.raceId, 'course');
       return true;
@@ -530,32 +507,24 @@ export class RaceService {
     if (edit.kind === 'silence') {
       this.silenceInFlight.delete(edit.participantId);
       if (!race.tracker.finishBySilence(edit.participantId, edit.atMs)) return false;
-      this.persistRunnerQuietly(race.raceId, edit.participantId);
+      this.markUnsaved(race.raceId, edit.participantId);
       return true;
     }
     if (edit.kind === 'lap') {
       if (!race.tracker.setLap(edit.participantId, edit.lap)) return false;
-      this.persistRunnerQuietly(race.raceId, edit.participantId);
+      this.markUnsaved(race.raceId, edit.participantId);
       record(edit.by, 'lap set', { raceId: race.raceId, participantId: edit.participantId, lap: edit.lap });
       this.notifyChanged(race.raceId, 'laps');
       return true;
     }
     if (edit.kind === 'outcome') {
       if (!race.tracker.setOutcome(edit.participantId, edit.outcome)) return false;
-      void this.persistRunner(race.raceId, edit.participantId).catch((err: unknown) => {
-        this.logger.error({ err, participantId: edit.participantId }, 'runner state save failed');
-      });
+      this.markUnsaved(race.raceId, edit.participantId);
       record(edit.by, `participant ${edit.outcome}`, { raceId: race.raceId, participantId: edit.participantId });
       return true;
     }
     this.applySettings(race, edit, record);
     return true;
-  }
-
-  private persistRunnerQuietly(raceId: string, participantId: string): void {
-    void this.persistRunner(raceId, participantId).catch((err: unknown) => {
-      this.logger.error({ err, participantId }, 'runner state save failed');
-    });
   }
 
   /**
@@ -571,10 +540,14 @@ export class RaceService {
     const course = race.tracker.course;
     if (!course.isLapped) return 'not lapped';
     if (lap > lapsInRace(course.lapLengthM, course.raceDistanceM, course.startOffsetM)) return 'no such lap';
-    const status = race.tracker.runnerState(participantId)?.status;
-    if (status !== RunnerStatus.onCourse && status !== RunnerStatus.offCourse) return 'not placed';
+    const state = race.tracker.runnerState(participantId);
+    if (!state || (state.status !== RunnerStatus.onCourse && state.status !== RunnerStatus.offCourse)) return 'not placed';
+    // The runner's place on the lap may not allow that lap (the first or the last, partly run):
+    // refused here, as the tracker would refuse it, so that a refusal leaves nothing in the log.
+    const onLapM = state.distanceAlongRaceM + (lap - lapNumber(state.distanceAlongRaceM, course.lapLengthM, course.raceDistanceM, course.startOffsetM)) * course.lapLengthM;
+    if (onLapM < 0 || onLapM >= course.raceDistanceM) return 'no such lap';
     const outcome = await this.edit(race, { kind: 'lap', participantId, lap, by });
-    // (The runner's place on the lap may not allow that lap: the first or the last, partly run.)
+    // (The runner moved meanwhile, to where the lap is not allowed.)
     return outcome === 'unknown' ? 'no such lap' : outcome;
   }
 
@@ -733,7 +706,19 @@ export class RaceService {
     if (problems !== null) return problems;
     this.races.set(race.raceId, this.buildRace(race, this.buildDeps));
     this.registerRace(race, true);
+    for (const listener of this.raceAddedListeners) listener(race.raceId);
     return null;
+  }
+
+  private readonly raceAddedListeners: Array<(raceId: string) => void> = [];
+
+  /**
+   * Told of each race added while the event runs (created through this process or another): the
+   * coordinator claims it at once, so that its runners' first fixes are applied and answered
+   * like any other's rather than after the next lease renewal.
+   */
+  onRaceAdded(listener: (raceId: string) => void): void {
+    this.raceAddedListeners.push(listener);
   }
 
   /**
@@ -952,7 +937,7 @@ export class RaceService {
 
   /**
    * A new device token for a participant; the old one stops working at once, on every process
-   * (through the race's log with shared stores) and after a restart.
+   * (through the race's log) and after a restart.
    */
   async issueDeviceToken(participantId: string, by: string): Promise<string | 'unknown' | 'unavailable'> {
     const before = this.credentials.stateOf(participantId).generation;
@@ -990,25 +975,18 @@ export class RaceService {
       .map((raw, index) => ({ raw, index, at: recordedAtOf(raw) }))
       .sort((a, b) => a.at - b.at || a.index - b.index);
     const answers: Array<Ack<PositionAccepted>> = new Array(raws.length);
-    if (this.stores.shared) {
-      // Handed to the log together, in recorded order: what one turn of the event loop appends to
-      // a race goes out as one Stream entry, so a batch costs one round trip to Redis, not one per
-      // fix. (In chunks: a buffer of thousands would otherwise be refused whole by the bound on
-      // fixes in flight.)
-      for (let from = 0; from < order.length; from += RaceService.BATCH_CHUNK) {
-        await Promise.all(
-          order.slice(from, from + RaceService.BATCH_CHUNK).map(async ({ raw, index }) => {
-            answers[index] = await this.ingestFix(device, raw);
-          }),
-        );
-      }
-      return answers;
-    }
-    // In slices: in memory every step resolves at once, so a 10,000-fix batch would hold the
-    // event loop for most of a second; other clients get their turn between slices.
+    // Handed to the log together, in recorded order: on Redis what one turn of the event loop
+    // appends to a race goes out as one Stream entry, so a batch costs one round trip, not one per
+    // fix. In chunks: a buffer of thousands would otherwise be refused whole by the bound on fixes
+    // in flight; and in memory, where every step resolves at once, a 10,000-fix batch would hold
+    // the event loop for most of a second: other clients get their turn between slices.
     const slices = slicer();
-    for (const { raw, index } of order) {
-      answers[index] = await this.ingestFix(device, raw);
+    for (let from = 0; from < order.length; from += RaceService.BATCH_CHUNK) {
+      await Promise.all(
+        order.slice(from, from + RaceService.BATCH_CHUNK).map(async ({ raw, index }) => {
+          answers[index] = await this.ingestFix(device, raw);
+        }),
+      );
       await slices.pause();
     }
     return answers;
@@ -1030,7 +1008,7 @@ export class RaceService {
     this.fixListeners.push(listener);
   }
 
-  /** Fixes stored and waiting to be read back from the shared log (bounded by MAX_PINGS_IN_FLIGHT). */
+  /** Fixes stored and waiting to be read back from the log (bounded by MAX_PINGS_IN_FLIGHT). */
   get fixesInFlight(): number {
     return this.waiters.size;
   }
@@ -1048,37 +1026,15 @@ export class RaceService {
     // lost) is answered as before and not logged again: the log would fill with copies.
     const fixKey = `${race.raceId}\n${device.participantId}\n${checked.fix.recordedAtMs}`;
     if (this.recentFixes.has(fixKey)) return this.answerWithoutApplying(race, device.participantId);
-    if (this.stores.shared) return this.ingestShared(race, ping, fixKey);
-    try {
-      await this.stores.pingLog.append(ping);
-      this.rememberFix(fixKey);
-    } catch (cause) {
-      this.logger.error({ err: cause, raceId: race.raceId }, 'ping log append failed');
-      return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
-    }
-    this.fixCounts.stored += 1;
-    const newestBeforeMs = race.tracker.newestFixAtMs;
-    const result = race.tracker.applyFix(device.participantId, checked.fix);
-    this.fixCounts.applied += 1;
-    this.noteArrival(race, newestBeforeMs);
-    if (result.applied) {
-      const state = race.tracker.runnerState(device.participantId);
-      try {
-        if (state) await this.stores.runnerStates.save(race.raceId, state);
-      } catch (cause) {
-        // The fix is in the log, so the state can be rebuilt; the runner need not resend.
-        this.logger.error({ err: cause, raceId: race.raceId }, 'runner state save failed');
-      }
-    }
-    return okAck(result);
+    return this.ingestThroughLog(race, ping, fixKey);
   }
 
   /**
-   * On shared stores a ping is appended to the race's log and applied when this process reads it
-   * back, in log order with every other process's pings: the acknowledgement then tells where
-   * the runner is, as every process sees it.
+   * A ping is appended to the race's log and applied when this process reads it back, in log
+   * order with every other process's pings: the acknowledgement then tells where the runner is,
+   * as every process sees it.
    */
-  private async ingestShared(
+  private async ingestThroughLog(
     race: RaceEntry,
     ping: { raceId: string; participantId: string; receivedAtMs: number; fix: Fix },
     fixKey: string,
@@ -1120,9 +1076,12 @@ export class RaceService {
     return this.raceAlerts.raiseSos(device, raw);
   }
 
-  /** Opens, updates or clears alerts; once per tick, each race's writer for its race (race-alerts.ts). */
-  evaluateAlerts(isWriter: (raceId: string) => boolean = () => true): void {
-    this.raceAlerts.evaluate(isWriter);
+  /**
+   * Opens, updates or clears alerts; once per tick, each race's writer for its race
+   * (race-alerts.ts). Resolves once what it raised or changed is applied here.
+   */
+  evaluateAlerts(isWriter: (raceId: string) => boolean = () => true): Promise<void> {
+    return this.raceAlerts.evaluate(isWriter);
   }
 
   /** An organiser acknowledges or resolves an alert, on every process (race-alerts.ts). */
@@ -1139,8 +1098,8 @@ export class RaceService {
   }
 
   /**
-   * The race's delta since the last call; null when nothing changed. On shared stores, called
-   * by the race's writer only. Its number must never be sent again by whoever continues the race
+   * The race's delta since the last call; null when nothing changed. Called by the race's writer
+   * only. Its number must never be sent again by whoever continues the race
    * (a successor, this process restarted), so numbers are reserved in blocks in the race's
    * checkpoint before they are used: only the delta that starts a block waits for Redis, and a
    * successor continues after the block (its clients see one gap and resync). Runner states are
@@ -1151,22 +1110,20 @@ export class RaceService {
     if (!race) return null;
     const { tracker } = race;
     const changed = tracker.hasPendingDelta;
-    if (this.stores.shared) {
-      const unsavedCount = this.unsaved.get(raceId)?.size ?? 0;
-      if (!changed && unsavedCount === 0) return null;
-      const needed = tracker.sequence + (changed ? 1 : 0);
-      const reserved = this.reservedSeq.get(raceId) ?? -1;
-      if (needed > reserved) {
-        if (!(await this.checkpoint(race, needed + RaceService.SEQ_BLOCK - 1))) return null;
-        // Changes applied while the checkpoint was written go out with the next tick.
-        if (race.tracker !== tracker) return null;
-      } else if (unsavedCount > 0 && !this.checkpointing.has(raceId)) {
-        void this.checkpoint(race, reserved);
-      }
-      // Never a number that is not reserved (the sequence can have moved on while waiting, if
-      // another process briefly wrote the race too).
-      if (!changed || tracker.sequence + 1 > (this.reservedSeq.get(raceId) ?? -1)) return null;
+    const unsavedCount = this.unsaved.get(raceId)?.size ?? 0;
+    if (!changed && unsavedCount === 0) return null;
+    const needed = tracker.sequence + (changed ? 1 : 0);
+    const reserved = this.reservedSeq.get(raceId) ?? -1;
+    if (needed > reserved) {
+      if (!(await this.checkpoint(race, needed + RaceService.SEQ_BLOCK - 1))) return null;
+      // Changes applied while the checkpoint was written go out with the next tick.
+      if (race.tracker !== tracker) return null;
+    } else if (unsavedCount > 0 && !this.checkpointing.has(raceId)) {
+      void this.checkpoint(race, reserved);
     }
+    // Never a number that is not reserved (the sequence can have moved on while waiting, if
+    // another process briefly wrote the race too).
+    if (!changed || tracker.sequence + 1 > (this.reservedSeq.get(raceId) ?? -1)) return null;
     const delta = tracker.takeDelta(tickAtMs);
     return delta ? { raceId, delta } : null;
   }
@@ -1248,7 +1205,7 @@ export class RaceService {
 
   /** This process no longer writes the race (its lease went to another): it stops applying its pings. */
   releaseRace(raceId: string): void {
-    if (this.stores.shared) this.pingAppliers.delete(raceId);
+    this.pingAppliers.delete(raceId);
   }
 
   /**
@@ -1261,7 +1218,6 @@ export class RaceService {
   async takeOver(raceId: string): Promise<boolean> {
     const race = this.races.get(raceId);
     if (!race) return false;
-    if (!this.stores.shared) return true;
     // Entries the log-follow loop reads meanwhile: their organisers' changes are applied as usual;
     // what they do to the runners is done below, once the runners are rebuilt.
     const backlog: LogEntry[] = [];

@@ -444,12 +444,19 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<St
   reader.on('error', (err: Error) => options.logger.debug({ err: err.message }, 'redis reader error'));
   await Promise.all([redis.connect(), reader.connect()]);
   const holderId = options.holderId ?? defaultHolderId();
+  const isHealthy = async (): Promise<boolean> => {
+    if (redis.status !== 'ready') return false;
+    try {
+      return (await redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  };
   return {
     pingLog: new RedisPingLog(redis, reader, options.keyPrefix),
     runnerStates: new RedisRunnerStateStore(redis, options.keyPrefix),
     leases: new RedisRaceLeases(redis, options.keyPrefix, holderId, options.leaseTtlMs ?? 5000),
     records: new RedisEventRecords(redis, options.keyPrefix),
-    shared: true,
     agreeDefaultStartMs: async (proposedMs) => {
       const key = `${options.keyPrefix}:event:default-start-ms`;
       await redis.set(key, String(proposedMs), 'NX');
@@ -461,13 +468,11 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<St
       await redis.set(key, proposed, 'NX');
       return (await redis.get(key)) ?? proposed;
     },
-    isHealthy: async () => {
-      if (redis.status !== 'ready') return false;
-      try {
-        return (await redis.ping()) === 'PONG';
-      } catch {
-        return false;
-      }
+    isHealthy,
+    roundTripSec: async () => {
+      const startedMs = performance.now();
+      await isHealthy();
+      return (performance.now() - startedMs) / 1000;
     },
     close: async () => {
       reader.disconnect();

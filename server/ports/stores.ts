@@ -30,8 +30,9 @@ export interface LogEntry {
 
 /**
  * Append-only log of every accepted ping, per race. A ping is appended before it is
- * acknowledged, so an acknowledged ping can always be replayed. With several processes the log
- * is also how pings reach every process: each one applies every race's log in its order.
+ * acknowledged, so an acknowledged ping can always be replayed. The log is also how pings reach
+ * the races' runners: every process (one alone, or several on Redis) reads every race's log in
+ * its order and applies it.
  */
 export interface PingLog {
   /** Appends a ping and returns its log id. */
@@ -186,13 +187,8 @@ export interface Stores {
   leases: RaceLeases;
   records: EventRecords;
   /**
-   * Whether several processes may share these stores. Then pings reach the trackers through the
-   * log (every process applies every race's log in order) and only a lease holder sends deltas.
-   */
-  shared: boolean;
-  /**
-   * The start time of races that set none, agreed by every process sharing the stores: the first
-   * one to ask sets it.
+   * The start time of races that set none, agreed by every process on the stores: the first one
+   * to ask sets it.
    */
   agreeDefaultStartMs(proposedMs: number): Promise<number>;
   /**
@@ -203,6 +199,11 @@ export interface Stores {
   agreeSecret(proposed: string): Promise<string>;
   /** Whether the stores answer now (for /healthz). */
   isHealthy(): Promise<boolean>;
+  /**
+   * How long one round trip to the stores takes now, in seconds (for /metrics); null when they
+   * are in this process's memory, where there is no trip to time.
+   */
+  roundTripSec(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -214,13 +215,26 @@ export function compareLogIds(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
-  const [aMs = 0, aN = 0, aK = 0] = a.split('-').map(Number);
-  const [bMs = 0, bN = 0, bK = 0] = b.split('-').map(Number);
-  return aMs - bMs || aN - bN || aK - bK;
+  // (Part by part, without splitting: every log entry applied is compared, thousands a second.)
+  return logIdPart(a, 0) - logIdPart(b, 0) || logIdPart(a, 1) - logIdPart(b, 1) || logIdPart(a, 2) - logIdPart(b, 2);
+}
+
+/** The `index`-th number of a log id ("<ms>-<n>" or "<ms>-<n>-<k>"); 0 when it has no such part. */
+function logIdPart(logId: string, index: number): number {
+  let from = 0;
+  for (let k = 0; k < index; k++) {
+    const dash = logId.indexOf('-', from);
+    if (dash === -1) return 0;
+    from = dash + 1;
+  }
+  const end = logId.indexOf('-', from);
+  return Number(end === -1 ? logId.slice(from) : logId.slice(from, end));
 }
 
 export class MemoryPingLog implements PingLog {
   private readonly byRace = new Map<string, LogEntry[]>();
+  /** Ids are "<ms>-<n>" as on Redis: the time never goes back (lastMs), `n` always goes up. */
+  private lastMs = 0;
   private nextN = 1;
   private readonly waiting = new Set<() => void>();
   private total = 0;
@@ -229,9 +243,10 @@ export class MemoryPingLog implements PingLog {
 
   /**
    * @param maxEntries entries kept, all races together (about 300 bytes each: 1,000,000 is about
-   *   300 MB). Past it the oldest are forgotten, counted in `forgotten`; nothing the server needs
-   *   is lost (in memory the log is only written: runners' state lives in the trackers), and the
-   *   Redis log keeps everything (docs/SECURITY.md).
+   *   300 MB). Past it the oldest are forgotten, counted in `forgotten`. The log's reader (the
+   *   coordinator) takes each entry as it comes, so what is forgotten was applied long before;
+   *   what goes is the replay's oldest part, and a restart in memory starts afresh anyway (the
+   *   Redis log keeps everything: docs/SECURITY.md).
    * @param onForgotten told each time entries are forgotten, with how many so far.
    */
   constructor(
@@ -240,31 +255,29 @@ export class MemoryPingLog implements PingLog {
   ) {}
 
   async append(ping: LoggedPing, tag?: string): Promise<string> {
-    let entries = this.byRace.get(ping.raceId);
-    if (!entries) {
-      entries = [];
-      this.byRace.set(ping.raceId, entries);
-    }
-    const logId = `0-${this.nextN++}`;
-    entries.push({ raceId: ping.raceId, logId, ping: { ...ping, fix: { ...ping.fix } }, change: null, tag: tag ?? null });
-    this.total += 1;
+    const logId = this.push({ raceId: ping.raceId, logId: '', ping: { ...ping, fix: { ...ping.fix } }, change: null, tag: tag ?? null });
     // Trim in batches so a full log does not shift a million entries on every ping.
     if (this.total > this.maxEntries * 1.1) this.trim();
-    for (const wake of this.waiting) wake();
     return logId;
   }
 
   async appendChange(raceId: string, change: object, tag?: string): Promise<string> {
-    let entries = this.byRace.get(raceId);
+    return this.push({ raceId, logId: '', ping: null, change: structuredClone(change), tag: tag ?? null });
+  }
+
+  /** Gives the entry the next id, keeps it, and wakes the readers waiting for new entries. */
+  private push(entry: LogEntry): string {
+    let entries = this.byRace.get(entry.raceId);
     if (!entries) {
       entries = [];
-      this.byRace.set(raceId, entries);
+      this.byRace.set(entry.raceId, entries);
     }
-    const logId = `0-${this.nextN++}`;
-    entries.push({ raceId, logId, ping: null, change: structuredClone(change), tag: tag ?? null });
+    this.lastMs = Math.max(this.lastMs, Date.now());
+    entry.logId = `${this.lastMs}-${this.nextN++}`;
+    entries.push(entry);
     this.total += 1;
     for (const wake of this.waiting) wake();
-    return logId;
+    return entry.logId;
   }
 
   /** Forgets the oldest entries, whichever races they belong to, down to the bound. */
@@ -298,7 +311,8 @@ export class MemoryPingLog implements PingLog {
   }
 
   async readAfter(raceId: string, afterLogId: string | null): Promise<LogEntry[]> {
-    return structuredClone((this.byRace.get(raceId) ?? []).filter((e) => compareLogIds(e.logId, afterLogId) > 0));
+    const entries = this.byRace.get(raceId) ?? [];
+    return entries.slice(firstAfter(entries, afterLogId)).map(copyEntry);
   }
 
   async trimBefore(raceId: string, logId: string): Promise<number> {
@@ -314,10 +328,19 @@ export class MemoryPingLog implements PingLog {
   }
 
   async readNew(cursors: ReadonlyMap<string, string | null>, blockMs: number, maxPerRace: number): Promise<LogEntry[]> {
-    const collect = () =>
-      [...cursors].flatMap(([raceId, after]) =>
-        (this.byRace.get(raceId) ?? []).filter((e) => compareLogIds(e.logId, after) > 0).slice(0, maxPerRace),
-      );
+    // Called for every ping or two when the server is quiet: a race with nothing new costs one
+    // comparison of strings, one with a few new entries a few more (firstAfter).
+    const collect = (): LogEntry[] => {
+      const found: LogEntry[] = [];
+      for (const [raceId, after] of cursors) {
+        const entries = this.byRace.get(raceId);
+        if (!entries || entries.length === 0 || entries[entries.length - 1]!.logId === after) continue;
+        const from = firstAfter(entries, after);
+        const to = Math.min(entries.length, from + maxPerRace);
+        for (let i = from; i < to; i++) found.push(copyEntry(entries[i]!));
+      }
+      return found;
+    };
     let found = collect();
     if (found.length === 0 && blockMs > 0) {
       await new Promise<void>((resolve) => {
@@ -326,13 +349,39 @@ export class MemoryPingLog implements PingLog {
           this.waiting.delete(wake);
           resolve();
         };
-        const timer = setTimeout(wake, blockMs);
+        // (A reader waiting keeps no process alive by itself: a stopped server exits at once.)
+        const timer = setTimeout(wake, blockMs).unref();
         this.waiting.add(wake);
       });
       found = collect();
     }
-    return structuredClone(found);
+    return found;
   }
+}
+
+/** Where the entries after `afterLogId` begin in a race's entries (in log order). */
+function firstAfter(entries: readonly LogEntry[], afterLogId: string | null): number {
+  if (afterLogId === null) return 0;
+  // A reader's cursor is mostly one of the last few entries: found by looking back from the end.
+  for (let i = entries.length - 1; i >= 0 && i >= entries.length - 16; i--) if (entries[i]!.logId === afterLogId) return i + 1;
+  // Else (further back, or no entry's id: trimmed, or another log's) a binary search.
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareLogIds(entries[middle]!.logId, afterLogId) > 0) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/** A reader's own copy of an entry (what it does with it leaves the log as it was). */
+function copyEntry(entry: LogEntry): LogEntry {
+  return {
+    ...entry,
+    ping: entry.ping ? { ...entry.ping, fix: { ...entry.ping.fix } } : null,
+    change: entry.change === null ? null : structuredClone(entry.change),
+  };
 }
 
 export class MemoryRunnerStateStore implements RunnerStateStore {
@@ -345,14 +394,15 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
     this.put(raceId, state);
   }
 
-  private put(raceId: string, state: RunnerState): void {
+  /** `copy`: false for a state that is a copy already. */
+  private put(raceId: string, state: RunnerState, copy = true): void {
     let states = this.byRace.get(raceId);
     if (!states) {
       states = new Map();
       this.byRace.set(raceId, states);
     }
     // A copy: the tracker keeps mutating its own object.
-    states.set(state.participantId, copyRunnerState(state));
+    states.set(state.participantId, copy ? copyRunnerState(state) : state);
   }
 
   async loadRace(raceId: string): Promise<RunnerState[]> {
@@ -365,7 +415,7 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
     if ((await this.leases.holder(raceId)) !== holderId) return false;
     // Never lowers the reserved delta numbers (an older checkpoint arriving late).
     if ((this.checkpoints.get(raceId)?.seq ?? -1) > meta.seq) return false;
-    for (const state of copies) this.put(raceId, state);
+    for (const state of copies) this.put(raceId, state, false);
     this.checkpoints.set(raceId, structuredClone(meta));
     return true;
   }
@@ -382,9 +432,9 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
 }
 
 /**
- * Leases within one process. With `holderId` given, a lease is held by whoever claimed it first
- * until it expires (for tests of the lease rules); the default store's single process simply
- * holds every race.
+ * Leases in this process's memory. A lease is held by whoever claimed it first until it expires,
+ * as on Redis: a server alone on its stores claims every race at its first renewal and keeps them;
+ * several race services sharing the stores (`forHolder`, createSharedMemoryStores) contend for them.
  */
 export class MemoryRaceLeases implements RaceLeases {
   constructor(
@@ -419,32 +469,33 @@ export class MemoryRaceLeases implements RaceLeases {
   }
 }
 
-export function createMemoryStores(
-  options: { holderId?: string; leaseTtlMs?: number; maxLogEntries?: number; onLogForgotten?: (forgottenSoFar: number) => void } = {},
-): Stores {
-  const leases = new MemoryRaceLeases(options.holderId, options.leaseTtlMs);
-  return {
-    pingLog: new MemoryPingLog(options.maxLogEntries, options.onLogForgotten),
-    runnerStates: new MemoryRunnerStateStore(leases),
-    leases,
-    records: new MemoryEventRecords(),
-    shared: false,
-    agreeDefaultStartMs: async (proposedMs) => proposedMs,
-    agreeSecret: async (proposed) => proposed,
-    isHealthy: async () => true,
-    close: async () => {},
-  };
+export interface MemoryStoresOptions {
+  /** How long a lease lasts without renewal (default 5 s, as on Redis). */
+  leaseTtlMs?: number;
+  /** Log entries kept, all races together (MemoryPingLog). */
+  maxLogEntries?: number;
+  onLogForgotten?: (forgottenSoFar: number) => void;
+}
+
+/**
+ * Stores in this process's memory, for a server alone on them (the default without REDIS_URL).
+ * It runs as a process on Redis does: fixes and organisers' changes go through the race's log
+ * and are applied as they are read back, the race's writer (this process, which holds every
+ * lease) checkpoints the runners and reserves delta numbers. A restart starts afresh.
+ */
+export function createMemoryStores(options: MemoryStoresOptions & { holderId?: string } = {}): Stores {
+  return createSharedMemoryStores(options)(options.holderId ?? 'this-process');
 }
 
 /**
  * Stores in memory that several race services in one process share as if each were its own
- * process on Redis (`shared: true`): the shared path (fixes through the log and read back, one
- * writer per race by lease, checkpoints with reserved delta numbers, take-over) runs without
- * Redis, for tests. Each call of the returned function is one "process", named by its holder id.
+ * process on Redis: fixes through the log and read back by every one, one writer per race by
+ * lease, checkpoints with reserved delta numbers, take-over. For tests of several processes
+ * without Redis. Each call of the returned function is one "process", named by its holder id.
  */
-export function createSharedMemoryStores(options: { leaseTtlMs?: number } = {}): (holderId: string) => Stores {
+export function createSharedMemoryStores(options: MemoryStoresOptions = {}): (holderId: string) => Stores {
   const leases = new MemoryRaceLeases('nobody', options.leaseTtlMs);
-  const pingLog = new MemoryPingLog();
+  const pingLog = new MemoryPingLog(options.maxLogEntries, options.onLogForgotten);
   const runnerStates = new MemoryRunnerStateStore(leases);
   const records = new MemoryEventRecords();
   let defaultStartMs: number | null = null;
@@ -454,10 +505,10 @@ export function createSharedMemoryStores(options: { leaseTtlMs?: number } = {}):
     runnerStates,
     leases: leases.forHolder(holderId),
     records,
-    shared: true,
     agreeDefaultStartMs: async (proposedMs) => (defaultStartMs ??= proposedMs),
     agreeSecret: async (proposed) => (secret ??= proposed),
     isHealthy: async () => true,
+    roundTripSec: async () => null,
     close: async () => {},
   });
 }

@@ -27,6 +27,12 @@ export function startTicker(deps: {
   tickMs: number;
   logger: Logger;
   metrics?: Pick<Metrics, 'tickLag' | 'deltaSent'>;
+  /**
+   * Whether other processes serve the event (through Socket.IO's Redis adapter): they hear each
+   * delta this process sends as a server-side message. Without an adapter between processes
+   * there is nobody to tell (Socket.IO's own adapter cannot send one).
+   */
+  otherProcesses?: boolean;
 }): Ticker {
   const { service, spectators, coordinator, clock, logger } = deps;
 
@@ -46,7 +52,7 @@ export function startTicker(deps: {
     }
   };
 
-  if (service.sharesLog) {
+  if (deps.otherProcesses) {
     spectators.on('race:tick', (raceId: unknown, seq: unknown, encoded: unknown) => {
       if (typeof raceId !== 'string' || typeof seq !== 'number') return;
       // The Redis adapters carry server-side events as JSON, where bytes would arrive as a plain
@@ -75,7 +81,7 @@ export function startTicker(deps: {
       const bytes = encodeDelta(t.delta);
       // The other processes hear of the sequence number before the room receives the delta,
       // so a snapshot served there is never behind the deltas its client then receives.
-      if (service.sharesLog) spectators.serverSideEmit('race:tick', t.raceId, t.delta.seq, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'));
+      if (deps.otherProcesses) spectators.serverSideEmit('race:tick', t.raceId, t.delta.seq, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'));
       spectators.to(raceRoom(t.raceId)).emit('race:delta', t.raceId, bytes);
       deps.metrics?.deltaSent(bytes.byteLength);
       sendToFollowers(t.raceId, t.delta);
@@ -97,7 +103,7 @@ export function startTicker(deps: {
     try {
       if (s === 0) {
         service.closeSilentRunners(coordinator.isWriter);
-        service.evaluateAlerts(coordinator.isWriter);
+        void service.evaluateAlerts(coordinator.isWriter);
       }
       const tickAtMs = clock.nowMs();
       service.raceIds().forEach((raceId, index) => {
@@ -130,7 +136,7 @@ export function startTicker(deps: {
   return {
     tick: async () => {
       service.closeSilentRunners(coordinator.isWriter);
-      service.evaluateAlerts(coordinator.isWriter);
+      void service.evaluateAlerts(coordinator.isWriter);
       const tickAtMs = clock.nowMs();
       await Promise.all(service.raceIds().map((raceId) => sendRace(raceId, tickAtMs)));
     },

@@ -1,7 +1,8 @@
 // Alerts for organisers, driven by a clock the test moves: a runner stopped, off course, silent,
 // low on battery, on a reopened section; acknowledged and resolved.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../shared/protocol.ts';
+import { startCoordinator, type Coordinator } from '../../server/cluster.ts';
 import { ManualClock } from '../../server/core/clock.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
 import { silentLogger } from '../../server/logger.ts';
@@ -13,14 +14,30 @@ const START = Date.UTC(2026, 10, 4, 5, 0);
 let clock: ManualClock;
 let event: LoadedEvent;
 let service: RaceService;
+let coordinator: Coordinator | null = null;
 let received: Alert[];
+
+/** A server's race service and what reads its log and writes its races, as `npm start` runs them. */
+async function startService(): Promise<void> {
+  await coordinator?.stop();
+  const stores = createMemoryStores();
+  service = await RaceService.create({ event, stores, clock, logger: silentLogger, defaultStartMs: START });
+  const started = startCoordinator({ service, stores, logger: silentLogger });
+  coordinator = started;
+  await expect.poll(() => service.raceIds().every((raceId) => started.isWriter(raceId))).toBe(true);
+  received = [];
+  service.onAlert((alert) => received.push({ ...alert }));
+}
 
 beforeEach(async () => {
   clock = new ManualClock(START + 600_000);
   event = await testEvent(START);
-  service = await RaceService.create({ event, stores: createMemoryStores(), clock, logger: silentLogger, defaultStartMs: START });
-  received = [];
-  service.onAlert((alert) => received.push({ ...alert }));
+  await startService();
+});
+
+afterEach(async () => {
+  await coordinator?.stop();
+  coordinator = null;
 });
 
 const device = (index: number): DeviceIdentity => service.authenticateDevice(event.races[0]!.participants[index]!.deviceToken)!;
@@ -44,13 +61,13 @@ describe('alerts', () => {
     for (let i = 0; i < 70; i++) {
       await fixAt(0, 1805, { speedMps: 0 });
       clock.advance(5000);
-      service.evaluateAlerts();
+      await service.evaluateAlerts();
     }
     expect(alertsOf('stopped')).toMatchObject([{ participantId: 's-1', state: 'open', active: true, distanceAlongRaceM: expect.any(Number) }]);
     for (let i = 0; i < 6; i++) {
       await fixAt(0, 1820 + i * 15, { speedMps: 3 });
       clock.advance(5000);
-      service.evaluateAlerts();
+      await service.evaluateAlerts();
     }
     expect(alertsOf('stopped')).toMatchObject([{ state: 'open', active: false }]);
     expect(received.filter((a) => a.kind === 'stopped').map((a) => a.active)).toEqual([true, false]);
@@ -66,12 +83,12 @@ describe('alerts', () => {
       await fixAt(1, 1610, {}, 300);
       clock.advance(5000);
     }
-    service.evaluateAlerts();
+    await service.evaluateAlerts();
     expect(alertsOf('offCourse').map((a) => a.participantId)).toEqual(['s-2']);
     expect(alertsOf('batteryLow').map((a) => a.participantId)).toEqual(['s-3']);
     expect(alertsOf('silent')).toEqual([]); // s-3 has been quiet for 150 s
     clock.advance(40_000);
-    service.evaluateAlerts();
+    await service.evaluateAlerts();
     expect(alertsOf('silent').map((a) => a.participantId)).toEqual(['s-3']);
   });
 
@@ -85,13 +102,13 @@ describe('alerts', () => {
       await fixAt(1, 1610, {}, 300);
       clock.advance(5000);
     }
-    service.evaluateAlerts();
+    await service.evaluateAlerts();
     expect(alertsOf('offCourse')).toMatchObject([{ participantId: 's-2', state: 'open', active: true }]);
     for (let i = 0; i < 8; i++) {
       await fixAt(1, 1620 + i * 15);
       clock.advance(5000);
     }
-    service.evaluateAlerts();
+    await service.evaluateAlerts();
     expect(alertsOf('offCourse')).toMatchObject([{ participantId: 's-2', state: 'resolved', active: false }]);
   });
 
@@ -101,10 +118,10 @@ describe('alerts', () => {
     const { parseEvent } = await import('../../server/event/event-file.ts');
     const { fileURLToPath } = await import('node:url');
     event = await parseEvent(json, { source: 'test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) });
-    service = await RaceService.create({ event, stores: createMemoryStores(), clock, logger: silentLogger, defaultStartMs: START });
+    await startService();
     await fixAt(0, 500, { batteryPct: 45 });
     clock.advance(31_000);
-    service.evaluateAlerts();
+    await service.evaluateAlerts();
     expect(alertsOf('batteryLow').map((a) => a.participantId)).toEqual(['s-1']);
     expect(alertsOf('silent').map((a) => a.participantId)).toEqual(['s-1']);
   });
@@ -112,19 +129,19 @@ describe('alerts', () => {
   it('raises an alert for a runner on a reopened section', async () => {
     await fixAt(0, 500);
     await service.reopenSection('street-10k-km1', true); // forced: reopened with a runner still on it
-    service.evaluateAlerts();
+    await service.evaluateAlerts();
     expect(alertsOf('onReopenedSection')).toMatchObject([{ participantId: 's-1', sectionId: 'street-10k-km1' }]);
   });
 
   it('is acknowledged, then resolved; a resolved condition that comes back is a new alert; an SOS repeated within a minute is one', async () => {
     await fixAt(0, 500, { batteryPct: 10 });
-    service.evaluateAlerts();
+    await service.evaluateAlerts();
     const [low] = alertsOf('batteryLow');
     expect(await service.setAlertState(low!.alertId, 'acknowledged', 'organiser')).toMatchObject({ state: 'acknowledged' });
-    service.evaluateAlerts();
+    await service.evaluateAlerts();
     expect(alertsOf('batteryLow')).toHaveLength(1);
     expect(await service.setAlertState(low!.alertId, 'resolved', 'organiser')).toMatchObject({ state: 'resolved' });
-    service.evaluateAlerts();
+    await service.evaluateAlerts();
     expect(alertsOf('batteryLow').map((a) => a.state)).toEqual(['resolved', 'open']);
     expect(await service.setAlertState('nope', 'resolved', 'organiser')).toBeNull();
     const first = await service.raiseSos(device(0), { recordedAtMs: clock.nowMs() });

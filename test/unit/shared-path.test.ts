@@ -1,5 +1,5 @@
-// The shared path (several processes on one log) without Redis: two race services in this process
-// on in-memory stores shared as Redis would share them, each with its own coordinator. A fix taken
+// Several processes on one log without Redis: two race services in this process on in-memory
+// stores shared as Redis would share them, each with its own coordinator. A fix taken
 // by the process that does not write the race waits until it is read back and is applied by the
 // writer alone; the other keeps the runners as the writer's deltas publish them; delta numbers are
 // reserved in the checkpoint, and the process that takes the race over rebuilds the runners from
@@ -41,7 +41,7 @@ async function startBoth(event: Awaited<ReturnType<typeof testEvent>>, storesFor
   return { a, b, start };
 }
 
-describe('the shared path, two services on shared in-memory stores', () => {
+describe('two processes on shared in-memory stores', () => {
   it('applies a fix once, on the writer, whichever process took it; the other shows the writer\'s delta', async () => {
     const { event, a, b } = await twoProcesses();
     const race = event.races[0]!;
