@@ -203,7 +203,9 @@ async function redisPid(): Promise<number | null> {
 }
 
 async function runPhase(spec: PhaseSpec, seed: number): Promise<PhaseResult> {
-  const tokenSalt = randomBytes(4).toString('hex');
+  // (Twelve random bytes: with four, a salt that happened to read as a word or a sequence made
+  // the event file's device tokens "too easy to guess", and the server refused it.)
+  const tokenSalt = randomBytes(12).toString('base64url');
   // Under way for half an hour: every runner is somewhere along the 10 km, where their pace has taken them.
   const raceStartMs = Date.now() - 30 * 60_000;
   const eventFile = writeEventFile(eventJson(spec, tokenSalt, raceStartMs));
