@@ -717,8 +717,12 @@ export class RaceTracker {
     if (sinceMs > o.deadReckonMaxMs || runner.stillLlr >= o.standingLlr) return;
     let speedMps = progress.speedMps;
     if (fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps) speedMps = fix.speedMps < o.standingBelowMps ? 0 : Math.min(speedMps, fix.speedMps);
-    // A held reflection that drifts a little says the runner is a little faster or slower than estimated.
-    if (inEpisode && runner.suspectVerdict === 1) speedMps = Math.max(0, speedMps + runner.suspectSlopeMps);
+    // A held reflection that drifts a little says the runner is a little faster or slower than
+    // estimated; by no more than a pace drifts (a drift that fits a held offset only because a few
+    // fixes cannot tell is not a runner sprinting off).
+    if (inEpisode && runner.suspectVerdict === 1) {
+      speedMps = Math.max(0, speedMps + Math.min(Math.max(runner.suspectSlopeMps, -o.paceDriftSigmaMps), o.paceDriftSigmaMps));
+    }
     let reckonedM = progress.distanceM + (speedMps * sinceMs) / 1000;
     // Fixes behind the estimate, not yet known to be a reflection: a runner who may have stopped
     // is not shown running on.
