@@ -26,7 +26,6 @@ import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } fr
 import type { Clock } from './core/clock.ts';
 import type { SectionStatus } from './core/closures.ts';
 import { RoadSections } from './road-sections.ts';
-import { describeIssues } from './validation.ts';
 import { defaultAlertThresholds, type AlertThresholds } from './core/alerts.ts';
 import { buildCourse, profileAlongLap, type Course } from './core/course.ts';
 import { defaultEngineOptions, type EngineOptions } from './core/engine-options.ts';
@@ -37,9 +36,10 @@ import { parseLineHere, type LineParser } from './event/course-parser.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
 import { compareLogIds, type AuditEntry, type LogEntry, type Stores } from './ports/stores.ts';
-import { LogTrimmer, type LogRetention } from './log-trimmer.ts';
+import type { LogRetention } from './log-trimmer.ts';
+import { RaceCheckpoints } from './race-checkpoints.ts';
 import { LogWaiters, type AppliedResult } from './log-waiters.ts';
-import { courseRecordSchema, raceEditSchema, raceSettingsSchema, type CourseRecord, type RaceEdit, type RaceSettings } from './race-edits.ts';
+import { raceEditSchema, type CourseRecord, type RaceEdit } from './race-edits.ts';
 
 /** What became of an organiser's change. */
 export type EditOutcome = 'done' | 'unknown' | 'unavailable';
@@ -105,7 +105,6 @@ export class RaceService {
   private readonly races = new Map<string, RaceEntry>();
   /** Device token → who it belongs to; and each participant's current token (null: revoked). */
   private readonly credentials: DeviceCredentials;
-  private readonly logTrimmer: LogTrimmer;
   readonly stores: Stores;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -127,14 +126,10 @@ export class RaceService {
   /** Road sections and which are reopened (road-sections.ts). */
   private readonly sections: RoadSections;
   private readonly alertThresholds = new Map<string, AlertThresholds>();
-  /** Per race: the newest log entry applied here, and the runners changed since the last checkpoint. */
+  /** Per race: the newest log entry applied here. */
   private readonly appliedLogId = new Map<string, string | null>();
-  private readonly unsaved = new Map<string, Set<string>>();
-  /** Per race written here: the highest delta number a checkpoint has reserved, and whether one is being written. */
-  private readonly reservedSeq = new Map<string, number>();
-  private readonly checkpointing = new Set<string>();
-  /** Delta numbers reserved at a time (about 100 s of ticks). */
-  private static readonly SEQ_BLOCK = 100;
+  /** Runners to save, checkpoints and the delta numbers they reserve (race-checkpoints.ts). */
+  private readonly checkpoints: RaceCheckpoints;
   /** Pings and changes of this process on their way through the log (log-waiters.ts). */
   private readonly waiters: LogWaiters;
   /**
@@ -157,7 +152,6 @@ export class RaceService {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.fixLimits = deps.fixLimits ?? defaultFixLimits;
-    this.logTrimmer = new LogTrimmer(deps.stores.pingLog, deps.logger, deps.logRetention);
     this.waiters = new LogWaiters(deps.stores.leases.holderId);
     this.credentials = deps.tokenSecret ? new DeviceCredentials(deps.tokenSecret) : new DeviceCredentials();
     this.raceAlerts = new RaceAlerts({
@@ -170,6 +164,19 @@ export class RaceService {
       edit: (race, edit) => this.edit(race, edit),
       // (Sections matter to alerts only once one is reopened: no need to evaluate them every tick before.)
       runnersOnReopenedSections: () => (this.sections.anyReopened ? this.sectionStatuses().map((s) => ({ sectionId: s.sectionId, participantIds: s.runnersOnAfterReopen })) : []),
+    });
+    this.checkpoints = new RaceCheckpoints({
+      stores: deps.stores,
+      logger: deps.logger,
+      logRetention: deps.logRetention,
+      sections: this.sections,
+      credentials: this.credentials,
+      alerts: this.raceAlerts,
+      appliedLogId: (raceId) => this.appliedLogIdOf(raceId),
+      join: (race, participant, outcome) => this.applyJoin(race, participant, outcome),
+      leave: (race, participantId) => this.applyLeave(race, participantId),
+      courseFrom: (record, raceId) => this.courseFrom(record, raceId),
+      installCourse: (race, course, digestHex) => this.installCourse(race, course, digestHex),
     });
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
@@ -220,13 +227,7 @@ export class RaceService {
     // Races created while the event ran (on Redis: by any process, before this one started).
     await service.adoptCreatedRaces();
     for (const race of service.races.values()) {
-      const { meta, states } = await stores.runnerStates.loadCheckpointed(race.raceId);
-      const settings = raceSettingsSchema.safeParse(meta?.settings);
-      if (!settings.success && meta?.settings) service.logger.error({ raceId: race.raceId, issues: describeIssues(settings.error) }, 'checkpointed race settings unreadable: the event file\'s are used');
-      if (settings.success) {
-        if (settings.data.courseDigest !== undefined) await service.restoreCourse(race, settings.data.courseDigest);
-        service.restoreSettings(race, settings.data);
-      }
+      const { meta, states } = await service.checkpoints.restore(race);
       for (const state of states) race.tracker.restoreRunner(state);
       service.appliedLogId.set(race.raceId, meta?.lastLogId ?? null);
       // (Every race's pings at start: its snapshots are right before its writer's first delta.)
@@ -315,7 +316,7 @@ export class RaceService {
     if (race && ping && result) {
       this.noteArrival(race, newestBeforeMs);
       // Even a fix that moves no one can change the state (battery, when last heard from).
-      this.markUnsaved(race.raceId, ping.participantId);
+      this.checkpoints.markUnsaved(race.raceId, ping.participantId);
     }
     this.waiters.resolve(entry.tag, result);
   }
@@ -334,15 +335,6 @@ export class RaceService {
   /** Tells whoever listens (the race's room, its live-link followers) what changed in a race. */
   private notifyChanged(raceId: string, what: RaceChange['what']): void {
     for (const listener of this.changeListeners) listener({ raceId, what });
-  }
-
-  private markUnsaved(raceId: string, participantId: string): void {
-    let set = this.unsaved.get(raceId);
-    if (!set) {
-      set = new Set();
-      this.unsaved.set(raceId, set);
-    }
-    set.add(participantId);
   }
 
   private buildRace(race: LoadedRace, deps: RaceServiceDeps): RaceEntry {
@@ -411,14 +403,6 @@ export class RaceService {
     }
   }
 
-  /** The course a checkpoint names (a restarted process); the event file's when it cannot be had. */
-  private async restoreCourse(race: RaceEntry, digestHex: string): Promise<void> {
-    const record = courseRecordSchema.safeParse(await this.stores.records.loadCourse(digestHex));
-    const course = record.success ? this.courseFrom(record.data, race.raceId) : null;
-    if (course) this.installCourse(race, course, digestHex);
-    else this.logger.error({ raceId: race.raceId, digestHex }, 'the course the checkpoint names is missing: the event file\'s is used');
-  }
-
   /** Swaps a race's tracker for one on `course`, carrying every runner over. */
   private installCourse(race: RaceEntry, course: Course, digestHex: string): void {
     race.tracker = RaceTracker.onNewCourse(race.tracker, course, { engine: race.engineOptions, timingPoints: timingPointsFor(course, race.namedPoints) });
@@ -485,7 +469,7 @@ export class RaceService {
     if (edit.kind === 'join') {
       const { participant } = edit;
       if (!this.applyJoin(race, participant, edit.outcome)) return false;
-      this.markUnsaved(race.raceId, participant.participantId);
+      this.checkpoints.markUnsaved(race.raceId, participant.participantId);
       record(edit.by, 'participant moved', { participantId: participant.participantId, fromRaceId: edit.fromRaceId, toRaceId: race.raceId });
       this.notifyChanged(race.raceId, 'roster');
       return true;
@@ -499,7 +483,7 @@ export class RaceService {
       const course = this.courseFrom(edit.course, race.raceId);
       if (!course) return false;
       this.installCourse(race, course, edit.digestHex);
-      for (const p of race.tracker.participants) this.markUnsaved(race.raceId, p.participantId);
+      for (const p of race.tracker.participants) this.checkpoints.markUnsaved(race.raceId, p.participantId);
       record(edit.by, 'course replaced', { raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length });
       this.notifyChanged(race.raceId, 'course');
       return true;
@@ -507,19 +491,19 @@ export class RaceService {
     if (edit.kind === 'silence') {
       this.silenceInFlight.delete(edit.participantId);
       if (!race.tracker.finishBySilence(edit.participantId, edit.atMs)) return false;
-      this.markUnsaved(race.raceId, edit.participantId);
+      this.checkpoints.markUnsaved(race.raceId, edit.participantId);
       return true;
     }
     if (edit.kind === 'lap') {
       if (!race.tracker.setLap(edit.participantId, edit.lap)) return false;
-      this.markUnsaved(race.raceId, edit.participantId);
+      this.checkpoints.markUnsaved(race.raceId, edit.participantId);
       record(edit.by, 'lap set', { raceId: race.raceId, participantId: edit.participantId, lap: edit.lap });
       this.notifyChanged(race.raceId, 'laps');
       return true;
     }
     if (edit.kind === 'outcome') {
       if (!race.tracker.setOutcome(edit.participantId, edit.outcome)) return false;
-      this.markUnsaved(race.raceId, edit.participantId);
+      this.checkpoints.markUnsaved(race.raceId, edit.participantId);
       record(edit.by, `participant ${edit.outcome}`, { raceId: race.raceId, participantId: edit.participantId });
       return true;
     }
@@ -593,47 +577,6 @@ export class RaceService {
         );
       }
     }
-  }
-
-  /** A race's settings now, for its checkpoint. */
-  private settingsOf(race: RaceEntry): RaceSettings {
-    const reopened = this.sections.reopenedOf(race.raceId);
-    const devices: Record<string, [number, boolean]> = {};
-    for (const [participantId, state] of this.credentials.changed()) {
-      if (this.credentials.identity(participantId)?.raceId === race.raceId) devices[participantId] = [state.generation, state.revoked];
-    }
-    const alerts = this.raceAlerts.checkpointed(race.raceId);
-    return {
-      name: race.name,
-      startsAtMs: race.tracker.startsAtMs,
-      isPrivate: race.isPrivate,
-      keyDigestHex: race.keyDigest?.toString('hex') ?? null,
-      ...(Object.keys(reopened).length > 0 ? { reopened } : {}),
-      ...(Object.keys(devices).length > 0 ? { devices } : {}),
-      ...(race.courseDigest !== null ? { courseDigest: race.courseDigest } : {}),
-      ...(race.rosterChanges.length > 0 ? { roster: race.rosterChanges } : {}),
-      ...(alerts.length > 0 ? { alerts } : {}),
-    };
-  }
-
-  /** Settings from a checkpoint (a restarted process): taken as they are, nobody told. */
-  private restoreSettings(race: RaceEntry, settings: RaceSettings): void {
-    race.name = settings.name;
-    race.tracker.setStartsAt(settings.startsAtMs);
-    race.isPrivate = settings.isPrivate;
-    race.keyDigest = settings.keyDigestHex === null ? null : Buffer.from(settings.keyDigestHex, 'hex');
-    for (const [participantId, [generation, revoked]] of Object.entries(settings.devices ?? {})) {
-      // The newest wins (a participant moved on leaves an older state in their first race's
-      // checkpoint): a later issue has a higher generation, a revocation the same one, revoked.
-      const current = this.credentials.stateOf(participantId);
-      if (generation > current.generation || (generation === current.generation && revoked && !current.revoked)) this.credentials.setState(participantId, { generation, revoked });
-    }
-    for (const change of settings.roster ?? []) {
-      if ('leave' in change) this.applyLeave(race, change.leave);
-      else this.applyJoin(race, change.join, change.outcome);
-    }
-    this.raceAlerts.restore(settings.alerts ?? []);
-    for (const [sectionId, atMs] of Object.entries(settings.reopened ?? {})) this.sections.reopen(sectionId, atMs);
   }
 
   /**
@@ -1099,66 +1042,11 @@ export class RaceService {
 
   /**
    * The race's delta since the last call; null when nothing changed. Called by the race's writer
-   * only. Its number must never be sent again by whoever continues the race
-   * (a successor, this process restarted), so numbers are reserved in blocks in the race's
-   * checkpoint before they are used: only the delta that starts a block waits for Redis, and a
-   * successor continues after the block (its clients see one gap and resync). Runner states are
-   * checkpointed alongside, in the background.
+   * only; its number is reserved in the race's checkpoint first (race-checkpoints.ts).
    */
   async takeDelta(raceId: string, tickAtMs: number): Promise<TakenDelta | null> {
     const race = this.races.get(raceId);
-    if (!race) return null;
-    const { tracker } = race;
-    const changed = tracker.hasPendingDelta;
-    const unsavedCount = this.unsaved.get(raceId)?.size ?? 0;
-    if (!changed && unsavedCount === 0) return null;
-    const needed = tracker.sequence + (changed ? 1 : 0);
-    const reserved = this.reservedSeq.get(raceId) ?? -1;
-    if (needed > reserved) {
-      if (!(await this.checkpoint(race, needed + RaceService.SEQ_BLOCK - 1))) return null;
-      // Changes applied while the checkpoint was written go out with the next tick.
-      if (race.tracker !== tracker) return null;
-    } else if (unsavedCount > 0 && !this.checkpointing.has(raceId)) {
-      void this.checkpoint(race, reserved);
-    }
-    // Never a number that is not reserved (the sequence can have moved on while waiting, if
-    // another process briefly wrote the race too).
-    if (!changed || tracker.sequence + 1 > (this.reservedSeq.get(raceId) ?? -1)) return null;
-    const delta = tracker.takeDelta(tickAtMs);
-    return delta ? { raceId, delta } : null;
-  }
-
-  /**
-   * Saves the runners changed since the last checkpoint, with where they stand in the log, the
-   * race's settings and the delta numbers reserved up to `reserveSeq`. Fenced by the lease: false
-   * (and the changes kept for the next one) when this process no longer writes the race or Redis
-   * does not answer.
-   */
-  private async checkpoint(race: RaceEntry, reserveSeq: number): Promise<boolean> {
-    const { raceId, tracker } = race;
-    const unsaved = this.unsaved.get(raceId) ?? new Set<string>();
-    this.unsaved.set(raceId, new Set());
-    const states = [...unsaved].flatMap((id) => {
-      const state = tracker.runnerState(id);
-      return state ? [state] : [];
-    });
-    const meta = { lastLogId: this.appliedLogId.get(raceId) ?? null, seq: reserveSeq, sentSeq: tracker.sequence, settings: this.settingsOf(race) };
-    this.checkpointing.add(raceId);
-    let saved = false;
-    try {
-      saved = await this.stores.runnerStates.checkpoint(raceId, states, meta, this.stores.leases.holderId);
-    } catch (cause) {
-      this.logger.warn({ err: cause, raceId }, 'checkpoint failed');
-    } finally {
-      this.checkpointing.delete(raceId);
-    }
-    if (!saved) {
-      for (const id of unsaved) this.markUnsaved(raceId, id);
-      return false;
-    }
-    this.reservedSeq.set(raceId, Math.max(this.reservedSeq.get(raceId) ?? -1, reserveSeq));
-    if (meta.lastLogId !== null) this.logTrimmer.afterCheckpoint(raceId, meta.lastLogId);
-    return true;
+    return race ? this.checkpoints.takeDelta(race, tickAtMs) : null;
   }
 
   /**
@@ -1246,10 +1134,10 @@ export class RaceService {
       const { tracker } = race;
       tracker.continueSequenceFrom(meta?.seq ?? 0);
       // Numbers this process reserved before (if it wrote the race once) may have been used since.
-      this.reservedSeq.delete(raceId);
+      this.checkpoints.forgetReserved(raceId);
       if (tracker.newestFixAtMs !== null) this.newestArrivalMs.set(raceId, this.clock.nowMs());
       // Every runner goes into the next checkpoint: the rebuilt states are this writer's from now on.
-      for (const p of tracker.participants) this.markUnsaved(raceId, p.participantId);
+      for (const p of tracker.participants) this.checkpoints.markUnsaved(raceId, p.participantId);
       return true;
     } finally {
       this.takingOver.delete(raceId);
