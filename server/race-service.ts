@@ -38,6 +38,7 @@ import type { Logger } from './logger.ts';
 import { compareLogIds, type AuditEntry, type LogEntry, type Stores } from './ports/stores.ts';
 import type { LogRetention } from './log-trimmer.ts';
 import { RaceCheckpoints } from './race-checkpoints.ts';
+import { RaceTakeOver } from './race-takeover.ts';
 import { LogWaiters, type AppliedResult } from './log-waiters.ts';
 import { raceEditSchema, type CourseRecord, type RaceEdit } from './race-edits.ts';
 
@@ -130,6 +131,8 @@ export class RaceService {
   private readonly appliedLogId = new Map<string, string | null>();
   /** Runners to save, checkpoints and the delta numbers they reserve (race-checkpoints.ts). */
   private readonly checkpoints: RaceCheckpoints;
+  /** Which races this process writes, and taking one over (race-takeover.ts). */
+  private readonly takeOvers: RaceTakeOver;
   /** Pings and changes of this process on their way through the log (log-waiters.ts). */
   private readonly waiters: LogWaiters;
   /**
@@ -177,6 +180,18 @@ export class RaceService {
       leave: (race, participantId) => this.applyLeave(race, participantId),
       courseFrom: (record, raceId) => this.courseFrom(record, raceId),
       installCourse: (race, course, digestHex) => this.installCourse(race, course, digestHex),
+    });
+    this.takeOvers = new RaceTakeOver({
+      stores: deps.stores,
+      logger: deps.logger,
+      race: (raceId) => this.races.get(raceId),
+      appliedLogId: (raceId) => this.appliedLogIdOf(raceId),
+      applyLogged: (entry) => this.applyLoggedSafely(entry, true),
+      applyPing: (race, ping) => this.applyPing(race, ping, false),
+      courseFrom: (record, raceId) => this.courseFrom(record, raceId),
+      installCourse: (race, course, digestHex) => this.installCourse(race, course, digestHex),
+      restartRaceClock: (raceId) => this.newestArrivalMs.set(raceId, this.clock.nowMs()),
+      checkpoints: this.checkpoints,
     });
     for (const race of deps.event.races) {
       this.races.set(race.raceId, this.buildRace(race, deps));
@@ -269,16 +284,8 @@ export class RaceService {
     return this.appliedLogId.get(raceId) ?? null;
   }
 
-  /**
-   * Races whose pings this process applies: those it writes, from the moment it has taken one
-   * over (takeOver) until it hears it no longer holds it (releaseRace). The others' runners are
-   * kept as their writers publish them (observeSequence), so each fix is applied by one process,
-   * not by all of them. (A process alone on its stores writes every race.)
-   */
-  private readonly pingAppliers = new Set<string>();
-
   private appliesPings(raceId: string): boolean {
-    return this.pingAppliers.has(raceId);
+    return this.takeOvers.applies(raceId);
   }
 
   /** Fixes stored (acknowledged as accepted) through this process, and fixes applied to runners here: /metrics. */
@@ -294,7 +301,7 @@ export class RaceService {
   applyLogged(entry: LogEntry, applyPings = this.appliesPings(entry.raceId)): void {
     if (compareLogIds(entry.logId, this.appliedLogId.get(entry.raceId) ?? null) <= 0) return; // seen already
     this.appliedLogId.set(entry.raceId, entry.logId);
-    this.takingOver.get(entry.raceId)?.push(entry);
+    this.takeOvers.noteRead(entry);
     const waitedHere = this.waiters.has(entry.tag);
     const race = this.races.get(entry.raceId);
     if (entry.change !== null) {
@@ -1093,90 +1100,16 @@ export class RaceService {
 
   /** This process no longer writes the race (its lease went to another): it stops applying its pings. */
   releaseRace(raceId: string): void {
-    this.pingAppliers.delete(raceId);
+    this.takeOvers.release(raceId);
   }
 
   /**
-   * This process becomes the race's writer: it rebuilds the race's runners from the last
-   * checkpoint and every log entry after it (the engine is deterministic, so they are exactly
-   * where the previous writer had them, or further on), then applies the race's pings from here
-   * on, and its deltas continue after the previous writer's reserved numbers (so nobody is shown
-   * going back and no number is sent twice).
+   * This process becomes the race's writer: its runners rebuilt from the last checkpoint and the
+   * log after it, its pings applied here from then on (race-takeover.ts). False: not yet (this
+   * process's reading of the log is behind the checkpoint), tried again at the next renewal.
    */
-  async takeOver(raceId: string): Promise<boolean> {
-    const race = this.races.get(raceId);
-    if (!race) return false;
-    // Entries the log-follow loop reads meanwhile: their organisers' changes are applied as usual;
-    // what they do to the runners is done below, once the runners are rebuilt.
-    const backlog: LogEntry[] = [];
-    this.takingOver.set(raceId, backlog);
-    try {
-      const { meta, states } = await this.stores.runnerStates.loadCheckpointed(raceId);
-      // The whole log as it is now: the previous writer may have sent deltas from fixes logged after the checkpoint.
-      const entries = await this.stores.pingLog.readAfter(raceId, meta?.lastLogId ?? null);
-      // Not caught up with the checkpoint yet (this process's reads of the log were behind): the
-      // organisers' changes before it would be missed. Tried again at the next renewal.
-      if (compareLogIds(this.appliedLogId.get(raceId) ?? null, meta?.lastLogId ?? null) < 0) return false;
-      // From here to the end nothing waits.
-      race.tracker.resetRunners();
-      for (const state of states) race.tracker.restoreRunner(state);
-      let lastRead = meta?.lastLogId ?? null;
-      for (const entry of entries) {
-        // New to this process: applied whole. Seen already: its organisers' change is applied, so
-        // only what it does to the runners is done again, on the rebuilt runners.
-        if (compareLogIds(entry.logId, this.appliedLogId.get(raceId) ?? null) > 0) this.applyLoggedSafely(entry, true);
-        else this.reapplyToRunners(race, entry);
-        lastRead = entry.logId;
-      }
-      for (const entry of backlog) if (compareLogIds(entry.logId, lastRead) > 0) this.reapplyToRunners(race, entry);
-      this.pingAppliers.add(raceId);
-      // (The tracker now: a course entry among those applied replaces it.)
-      const { tracker } = race;
-      tracker.continueSequenceFrom(meta?.seq ?? 0);
-      // Numbers this process reserved before (if it wrote the race once) may have been used since.
-      this.checkpoints.forgetReserved(raceId);
-      if (tracker.newestFixAtMs !== null) this.newestArrivalMs.set(raceId, this.clock.nowMs());
-      // Every runner goes into the next checkpoint: the rebuilt states are this writer's from now on.
-      for (const p of tracker.participants) this.checkpoints.markUnsaved(raceId, p.participantId);
-      return true;
-    } finally {
-      this.takingOver.delete(raceId);
-    }
-  }
-
-  /** Races being taken over here, with the log entries read meanwhile (takeOver). */
-  private readonly takingOver = new Map<string, LogEntry[]>();
-
-  /**
-   * What a log entry this process has applied already does to the race's runners, done again on
-   * the rebuilt runners (a take-over): fixes, and organisers' changes to runners. An entry that
-   * cannot be applied is logged and passed over.
-   */
-  private reapplyToRunners(race: RaceEntry, entry: LogEntry): void {
-    try {
-      if (entry.ping) {
-        this.applyPing(race, entry.ping, false);
-        return;
-      }
-      const edit = raceEditSchema.safeParse(entry.change);
-      if (!edit.success) return;
-      const change = edit.data;
-      const { tracker } = race;
-      if (change.kind === 'lap') tracker.setLap(change.participantId, change.lap);
-      else if (change.kind === 'outcome') tracker.setOutcome(change.participantId, change.outcome);
-      else if (change.kind === 'silence') tracker.finishBySilence(change.participantId, change.atMs);
-      else if (change.kind === 'join') {
-        // Afresh on this race (a checkpoint from before may hold an earlier stint here), with the outcome brought.
-        tracker.resetRunner(change.participant.participantId);
-        if (change.outcome) tracker.setOutcome(change.participant.participantId, change.outcome);
-      } else if (change.kind === 'course') {
-        // The runners rebuilt so far carried over to the course, as the writer carried them.
-        const course = this.courseFrom(change.course, race.raceId);
-        if (course) this.installCourse(race, course, change.digestHex);
-      }
-    } catch (cause) {
-      this.logger.error({ err: cause, raceId: race.raceId, logId: entry.logId }, 'log entry could not be applied again');
-    }
+  takeOver(raceId: string): Promise<boolean> {
+    return this.takeOvers.takeOver(raceId);
   }
 
   /** Whether the stores answer (Redis reachable, when it is used). */
