@@ -26,19 +26,20 @@ import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } fr
 import type { Clock } from './core/clock.ts';
 import type { SectionStatus } from './core/closures.ts';
 import { RoadSections } from './road-sections.ts';
-import { defaultAlertThresholds, type AlertThresholds } from './core/alerts.ts';
+import { defaultAlertThresholds } from './core/alerts.ts';
 import { buildCourse, profileAlongLap, type Course } from './core/course.ts';
-import { defaultEngineOptions, type EngineOptions } from './core/engine-options.ts';
+import type { EngineOptions } from './core/engine-options.ts';
 import { RaceTracker, type Fix, type Participant } from './core/race-tracker.ts';
 import { timingPointsFor, type NamedPoint } from './core/timing-points.ts';
-import { parseRaceDefinition, type LoadedEvent, type LoadedRace } from './event/event-file.ts';
-import { parseLineHere, type LineParser } from './event/course-parser.ts';
+import type { LoadedEvent } from './event/event-file.ts';
+import type { LineParser } from './event/course-parser.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import type { Logger } from './logger.ts';
 import { compareLogIds, type AuditEntry, type LogEntry, type Stores } from './ports/stores.ts';
 import type { LogRetention } from './log-trimmer.ts';
 import { RaceCheckpoints } from './race-checkpoints.ts';
 import { RaceTakeOver } from './race-takeover.ts';
+import { RaceRegistry } from './race-registry.ts';
 import { LogWaiters, type AppliedResult } from './log-waiters.ts';
 import { raceEditSchema, type CourseRecord, type RaceEdit } from './race-edits.ts';
 
@@ -103,7 +104,8 @@ export interface RaceServiceDeps {
 
 export class RaceService {
   readonly eventName: string;
-  private readonly races = new Map<string, RaceEntry>();
+  /** The races held here, the event's and those created while it runs (race-registry.ts). */
+  private readonly races: RaceRegistry;
   /** Device token → who it belongs to; and each participant's current token (null: revoked). */
   private readonly credentials: DeviceCredentials;
   readonly stores: Stores;
@@ -122,11 +124,8 @@ export class RaceService {
   private readonly newestArrivalMs = new Map<string, number>();
   /** Runners whose silent finish is on its way through the log. */
   private readonly silenceInFlight = new Set<string>();
-  /** Kept for races added while the event runs. */
-  private readonly buildDeps: RaceServiceDeps;
   /** Road sections and which are reopened (road-sections.ts). */
   private readonly sections: RoadSections;
-  private readonly alertThresholds = new Map<string, AlertThresholds>();
   /** Per race: the newest log entry applied here. */
   private readonly appliedLogId = new Map<string, string | null>();
   /** Runners to save, checkpoints and the delta numbers they reserve (race-checkpoints.ts). */
@@ -143,12 +142,11 @@ export class RaceService {
   static readonly MAX_PINGS_IN_FLIGHT = 5000;
   /** Fixes of one batch handed to the log at once: on Redis one Stream entry (the log writes up to 200 pings an entry). */
   static readonly BATCH_CHUNK = 200;
-  /** Races and participants one server holds, the event's and those added while it runs (docs/SECURITY.md). */
-  static readonly MAX_RACES = 64;
-  static readonly MAX_PARTICIPANTS = 50_000;
+  /** Races and participants one server holds, the event's and those added while it runs (race-registry.ts). */
+  static readonly MAX_RACES = RaceRegistry.MAX_RACES;
+  static readonly MAX_PARTICIPANTS = RaceRegistry.MAX_PARTICIPANTS;
 
   private constructor(deps: RaceServiceDeps) {
-    this.buildDeps = deps;
     this.eventName = deps.event.name;
     this.sections = new RoadSections(deps.event);
     this.stores = deps.stores;
@@ -163,7 +161,7 @@ export class RaceService {
       race: (raceId) => this.races.get(raceId),
       races: () => this.races.values(),
       identity: (participantId) => this.credentials.identity(participantId),
-      thresholds: (raceId) => this.alertThresholds.get(raceId) ?? defaultAlertThresholds,
+      thresholds: (raceId) => this.races.thresholds(raceId) ?? defaultAlertThresholds,
       edit: (race, edit) => this.edit(race, edit),
       // (Sections matter to alerts only once one is reopened: no need to evaluate them every tick before.)
       runnersOnReopenedSections: () => (this.sections.anyReopened ? this.sectionStatuses().map((s) => ({ sectionId: s.sectionId, participantIds: s.runnersOnAfterReopen })) : []),
@@ -193,19 +191,16 @@ export class RaceService {
       restartRaceClock: (raceId) => this.newestArrivalMs.set(raceId, this.clock.nowMs()),
       checkpoints: this.checkpoints,
     });
-    for (const race of deps.event.races) {
-      this.races.set(race.raceId, this.buildRace(race, deps));
-      this.registerRace(race);
-    }
-  }
-
-  /** Participants, devices, cutoff and alert thresholds of a race. */
-  private registerRace(race: LoadedRace, added = false): void {
-    this.sections.register(race, added);
-    this.alertThresholds.set(race.raceId, race.alertThresholds);
-    for (const p of race.participants) {
-      this.credentials.register({ raceId: race.raceId, participantId: p.participantId, bib: p.bib, name: p.name }, p.deviceToken);
-    }
+    this.races = new RaceRegistry({
+      event: deps.event,
+      stores: deps.stores,
+      logger: deps.logger,
+      defaultStartMs: deps.defaultStartMs,
+      engineOptions: deps.engineOptions,
+      tokenSecret: deps.tokenSecret,
+      credentials: this.credentials,
+      sections: this.sections,
+    });
   }
 
   /** Every road section's state now (docs/CLOSURES.md). */
@@ -342,28 +337,6 @@ export class RaceService {
   /** Tells whoever listens (the race's room, its live-link followers) what changed in a race. */
   private notifyChanged(raceId: string, what: RaceChange['what']): void {
     for (const listener of this.changeListeners) listener({ raceId, what });
-  }
-
-  private buildRace(race: LoadedRace, deps: RaceServiceDeps): RaceEntry {
-    const base = deps.engineOptions ?? defaultEngineOptions;
-    const engineOptions = race.corridorM === null ? base : { ...base, corridorM: race.corridorM };
-    const tracker = new RaceTracker(race.raceId, race.course, race.startsAtMs ?? deps.defaultStartMs, race.participants, {
-      engine: engineOptions,
-      timingPoints: timingPointsFor(race.course, race.namedPoints),
-    });
-    return {
-      raceId: race.raceId,
-      name: race.name,
-      names: race.names,
-      isPrivate: race.isPrivate,
-      keyDigest: race.key === null ? null : digest(race.key),
-      engineOptions,
-      namedPoints: race.namedPoints,
-      pointsOfInterest: race.pointsOfInterest,
-      tracker,
-      courseDigest: null,
-      rosterChanges: [],
-    };
   }
 
   /** Any race (private included), for organiser operations. */
@@ -588,87 +561,21 @@ export class RaceService {
 
   /**
    * Creates a race while the event runs (a race created at short notice), from the race object of
-   * the event file. It is kept among the event's records, so every process adds it (within a
-   * second: adoptCreatedRaces) and a restarted one has it. Its ids and device tokens must not
-   * clash with the event's. Returns the problems when it cannot be created.
+   * the event file; every process adds it (race-registry.ts). Returns the problems when it cannot
+   * be created.
    */
-  async createRace(json: unknown, parseLine: LineParser, by: string): Promise<RaceEntry | string[] | 'capacity' | 'unavailable'> {
-    const parsed = await parseRaceDefinition(json, parseLine, this.buildDeps.tokenSecret ?? null);
-    if ('problems' in parsed) return parsed.problems;
-    const problems = this.raceProblems(parsed.race);
-    if (problems !== null) return problems;
-    let saved: boolean;
-    try {
-      saved = await this.stores.records.saveRace(parsed.race.raceId, json as object);
-    } catch (cause) {
-      this.logger.error({ err: cause, raceId: parsed.race.raceId }, 'race could not be stored');
-      return 'unavailable';
-    }
-    if (!saved) return [`race.id: race id "${parsed.race.raceId}" is already used`];
-    // Added the way every other process adds it: with the races created before it, in the order
-    // they were created, so that of two races created at once through two processes with the same
-    // participant (or token), every process keeps the same one.
-    try {
-      await this.adoptCreatedRaces();
-    } catch (cause) {
-      this.logger.error({ err: cause, raceId: parsed.race.raceId }, 'created races could not be read');
-      return 'unavailable';
-    }
-    if (!this.races.has(parsed.race.raceId)) return this.raceProblems(parsed.race) ?? ['the race could not be added'];
-    this.record(by, 'race created', { raceId: parsed.race.raceId, participants: parsed.race.participants.length });
-    return this.races.get(parsed.race.raceId)!;
+  createRace(json: unknown, parseLine: LineParser, by: string): Promise<RaceEntry | string[] | 'capacity' | 'unavailable'> {
+    return this.races.create(json, parseLine, (race) => this.record(by, 'race created', { raceId: race.raceId, participants: race.participants.length }));
   }
 
-  /**
-   * Adds the races other processes created (or that were created before this process started),
-   * in the order they were created. Cheap when there are none new: one count.
-   */
-  async adoptCreatedRaces(): Promise<void> {
-    const count = await this.stores.records.raceCount();
-    if (count <= this.createdRacesSeen) return;
-    for (const { raceId, race: json } of await this.stores.records.races()) {
-      if (this.races.has(raceId)) continue;
-      const parsed = await parseRaceDefinition(json, parseLineHere, this.buildDeps.tokenSecret ?? null);
-      const problems = 'problems' in parsed ? parsed.problems : parsed.race.raceId !== raceId ? ['its id differs from the one it was stored under'] : this.addRace(parsed.race);
-      if (problems !== null) this.logger.error({ raceId, problems }, 'a race created at run time could not be added here');
-    }
-    this.createdRacesSeen = count;
+  /** Adds the races other processes created (or that were created before this process started). */
+  adoptCreatedRaces(): Promise<void> {
+    return this.races.adoptCreatedRaces();
   }
 
-  private createdRacesSeen = 0;
-
-  /** Why a race cannot be added here (null: it can). */
-  private raceProblems(race: LoadedRace): string[] | 'capacity' | null {
-    // Races made at run time share the process's memory with the event's: bounded in total.
-    if (this.races.size >= RaceService.MAX_RACES || this.credentials.size + race.participants.length > RaceService.MAX_PARTICIPANTS) return 'capacity';
-    const problems: string[] = [];
-    if (this.races.has(race.raceId)) problems.push(`race.id: race id "${race.raceId}" is already used`);
-    for (const p of race.participants) {
-      if (this.credentials.identity(p.participantId)) problems.push(`participant id "${p.participantId}" is already used`);
-      if (this.credentials.tokenInUse(p.deviceToken)) problems.push(`the device token of "${p.participantId}" is already used`);
-    }
-    return problems.length > 0 ? problems : null;
-  }
-
-  /** Adds a race to this process; the problems when it cannot be. */
-  private addRace(race: LoadedRace): string[] | 'capacity' | null {
-    const problems = this.raceProblems(race);
-    if (problems !== null) return problems;
-    this.races.set(race.raceId, this.buildRace(race, this.buildDeps));
-    this.registerRace(race, true);
-    for (const listener of this.raceAddedListeners) listener(race.raceId);
-    return null;
-  }
-
-  private readonly raceAddedListeners: Array<(raceId: string) => void> = [];
-
-  /**
-   * Told of each race added while the event runs (created through this process or another): the
-   * coordinator claims it at once, so that its runners' first fixes are applied and answered
-   * like any other's rather than after the next lease renewal.
-   */
+  /** Told of each race added while the event runs (race-registry.ts). */
   onRaceAdded(listener: (raceId: string) => void): void {
-    this.raceAddedListeners.push(listener);
+    this.races.onRaceAdded(listener);
   }
 
   /**
@@ -1118,7 +1025,7 @@ export class RaceService {
   }
 
   raceIds(): string[] {
-    return [...this.races.keys()];
+    return this.races.ids();
   }
 }
 
