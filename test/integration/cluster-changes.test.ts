@@ -1,6 +1,6 @@
 // What organisers change while the event runs, with two real server processes on the real Redis:
-// alerts acknowledged and resolved, courses replaced, participants moved, races created, and the
-// audit of them all. Each change is made through process A, seen on B within a tick, and still
+// alerts acknowledged and resolved, courses replaced, participants moved, races created and
+// renamed, laps set, and the audit of them all. Each change is made through process A, seen on B within a tick, and still
 // there after both are killed and one is started again.
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -185,6 +185,39 @@ describe.skipIf(!available)('organisers\' changes on two processes sharing Redis
     const snapshot = (await json<{ data: { runners: Array<{ participantId: string; status: number }> } }>(again, '/api/races/women-5k-added/snapshot')).body.data;
     expect(snapshot.runners.map((r) => r.participantId)).toEqual(['w-1', 'w-2']);
     expect((await auditOn(again)).filter((e) => e.action === 'race created')).toHaveLength(1);
+  });
+
+  it('a race renamed and a runner\'s lap set through one process hold on the other and after a restart; audited once each', async () => {
+    const a = await start('rename-lap');
+    const b = await start('rename-lap');
+    const nameOn = async (server: ServerProcess) => (await json<{ data: { name: string } }>(server, '/api/races/track-10k')).body.data.name;
+    const renamed = await json(a, '/api/organiser/races/track-10k', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Women 10 km, Azadi track' }),
+    });
+    expect(renamed.status).toBe(200);
+    await expect.poll(() => nameOn(b), { timeout: 5_000 }).toBe('Women 10 km, Azadi track');
+
+    // A runner first seen on the track is on their first lap until shown otherwise; the organiser,
+    // through A, says she is on her third. B shows it, and so does a process started afterwards.
+    const [lon, lat] = (await courseOn(b, 'track-10k')).lapCoordinates[20]!;
+    const fix = await fetch(`${b.url}/ingest/osmand?id=${testDeviceToken('t-1')}&lat=${lat}&lon=${lon}&timestamp=${Date.now()}&accuracy=5`);
+    expect(fix.status).toBe(200);
+    const lapOn = async (server: ServerProcess) =>
+      (await json<{ data: { runners: Array<{ participantId: string; lap: number }> } }>(server, '/api/races/track-10k/snapshot')).body.data.runners.find((r) => r.participantId === 't-1')?.lap;
+    await expect.poll(() => lapOn(a), { timeout: 5_000 }).toBe(1);
+    const set = await json(a, '/api/organiser/participants/t-1/lap', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lap: 3 }) });
+    expect(set.status).toBe(200);
+    await expect.poll(() => lapOn(b), { timeout: 5_000 }).toBe(3);
+
+    await Promise.all([a.kill(), b.kill()]);
+    const again = await start('rename-lap');
+    expect(await nameOn(again)).toBe('Women 10 km, Azadi track');
+    expect(await lapOn(again)).toBe(3);
+    const audit = await auditOn(again);
+    expect(audit.filter((e) => e.action === 'race renamed')).toHaveLength(1);
+    expect(audit.filter((e) => e.action === 'lap set' && e.details['participantId'] === 't-1').map((e) => e.details['lap'])).toEqual([3]);
   });
 });
 
