@@ -40,6 +40,7 @@ import type { LogRetention } from './log-trimmer.ts';
 import { RaceCheckpoints } from './race-checkpoints.ts';
 import { RaceTakeOver } from './race-takeover.ts';
 import { RaceRegistry } from './race-registry.ts';
+import { RaceMirror } from './race-mirror.ts';
 import { LogWaiters, type AppliedResult } from './log-waiters.ts';
 import { raceEditSchema, type CourseRecord, type RaceEdit } from './race-edits.ts';
 
@@ -132,6 +133,8 @@ export class RaceService {
   private readonly checkpoints: RaceCheckpoints;
   /** Which races this process writes, and taking one over (race-takeover.ts). */
   private readonly takeOvers: RaceTakeOver;
+  /** The runners of races this process does not write, as their writers publish them (race-mirror.ts). */
+  private readonly mirror: RaceMirror;
   /** Pings and changes of this process on their way through the log (log-waiters.ts). */
   private readonly waiters: LogWaiters;
   /**
@@ -200,6 +203,12 @@ export class RaceService {
       tokenSecret: deps.tokenSecret,
       credentials: this.credentials,
       sections: this.sections,
+    });
+    this.mirror = new RaceMirror({
+      stores: deps.stores,
+      logger: deps.logger,
+      race: (raceId) => this.races.get(raceId),
+      appliesPings: (raceId) => this.appliesPings(raceId),
     });
   }
 
@@ -965,44 +974,10 @@ export class RaceService {
 
   /**
    * Another process sent this race's delta: snapshots from here carry its number and, where this
-   * process does not apply the race's pings, its runners as it published them.
+   * process does not apply the race's pings, its runners as it published them (race-mirror.ts).
    */
   observeSequence(raceId: string, seq: number, delta: RaceDelta | null = null): void {
-    const tracker = this.races.get(raceId)?.tracker;
-    if (!tracker) return;
-    if (delta && !this.appliesPings(raceId)) {
-      // A delta missed (Pub/Sub delivers at most once) or one naming a runner not known here yet:
-      // the runners are read again from the writer's checkpoint.
-      const missed = tracker.sequence > 0 && delta.seq > tracker.sequence + 1;
-      if (!tracker.applyPublished(delta) || missed) void this.refreshMirror(raceId);
-    }
-    tracker.continueSequenceFrom(seq);
-    tracker.forgetPendingCrossings();
-  }
-
-  private readonly refreshing = new Set<string>();
-
-  /**
-   * The runners of a race this process does not write, read again from its writer's checkpoint
-   * (at most a tick behind the deltas), never moving anyone back.
-   */
-  private async refreshMirror(raceId: string): Promise<void> {
-    if (this.refreshing.has(raceId)) return;
-    this.refreshing.add(raceId);
-    try {
-      const states = await this.stores.runnerStates.loadRace(raceId);
-      const race = this.races.get(raceId);
-      if (!race || this.appliesPings(raceId)) return;
-      for (const saved of states) {
-        const current = race.tracker.runnerState(saved.participantId);
-        if (!current || (saved.status === current.status && !(saved.distanceAlongRaceM > current.distanceAlongRaceM))) continue;
-        race.tracker.restoreRunner(saved);
-      }
-    } catch (cause) {
-      this.logger.warn({ err: cause, raceId }, 'runners could not be read again from the checkpoint');
-    } finally {
-      this.refreshing.delete(raceId);
-    }
+    this.mirror.observeSequence(raceId, seq, delta);
   }
 
   /** This process no longer writes the race (its lease went to another): it stops applying its pings. */

@@ -35,7 +35,7 @@ export class RaceTakeOver {
   /**
    * Races whose pings this process applies: those it writes, from the moment it has taken one
    * over (takeOver) until it hears it no longer holds it (release). The others' runners are
-   * kept as their writers publish them (RaceService.observeSequence), so each fix is applied by
+   * kept as their writers publish them (race-mirror.ts), so each fix is applied by
    * one process, not by all of them. (A process alone on its stores writes every race.)
    */
   private readonly pingAppliers = new Set<string>();
