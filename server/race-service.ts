@@ -27,10 +27,10 @@ import type { Clock } from './core/clock.ts';
 import type { SectionStatus } from './core/closures.ts';
 import { RoadSections } from './road-sections.ts';
 import { defaultAlertThresholds } from './core/alerts.ts';
-import { buildCourse, profileAlongLap, type Course } from './core/course.ts';
+import { profileAlongLap, type Course } from './core/course.ts';
 import type { EngineOptions } from './core/engine-options.ts';
-import { RaceTracker, type Fix, type Participant } from './core/race-tracker.ts';
-import { timingPointsFor, type NamedPoint } from './core/timing-points.ts';
+import type { Fix, Participant, RaceTracker } from './core/race-tracker.ts';
+import type { NamedPoint } from './core/timing-points.ts';
 import type { LoadedEvent } from './event/event-file.ts';
 import type { LineParser } from './event/course-parser.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
@@ -41,6 +41,7 @@ import { RaceCheckpoints } from './race-checkpoints.ts';
 import { RaceTakeOver } from './race-takeover.ts';
 import { RaceRegistry } from './race-registry.ts';
 import { RaceMirror } from './race-mirror.ts';
+import { RaceChanges } from './race-changes.ts';
 import { LogWaiters, type AppliedResult } from './log-waiters.ts';
 import { raceEditSchema, type CourseRecord, type RaceEdit } from './race-edits.ts';
 
@@ -135,6 +136,8 @@ export class RaceService {
   private readonly takeOvers: RaceTakeOver;
   /** The runners of races this process does not write, as their writers publish them (race-mirror.ts). */
   private readonly mirror: RaceMirror;
+  /** Organisers' changes as read from the log, applied alike on every process (race-changes.ts). */
+  private readonly changes: RaceChanges;
   /** Pings and changes of this process on their way through the log (log-waiters.ts). */
   private readonly waiters: LogWaiters;
   /**
@@ -177,10 +180,10 @@ export class RaceService {
       credentials: this.credentials,
       alerts: this.raceAlerts,
       appliedLogId: (raceId) => this.appliedLogIdOf(raceId),
-      join: (race, participant, outcome) => this.applyJoin(race, participant, outcome),
-      leave: (race, participantId) => this.applyLeave(race, participantId),
-      courseFrom: (record, raceId) => this.courseFrom(record, raceId),
-      installCourse: (race, course, digestHex) => this.installCourse(race, course, digestHex),
+      join: (race, participant, outcome) => this.changes.applyJoin(race, participant, outcome),
+      leave: (race, participantId) => this.changes.applyLeave(race, participantId),
+      courseFrom: (record, raceId) => this.changes.courseFrom(record, raceId),
+      installCourse: (race, course, digestHex) => this.changes.installCourse(race, course, digestHex),
     });
     this.takeOvers = new RaceTakeOver({
       stores: deps.stores,
@@ -189,8 +192,8 @@ export class RaceService {
       appliedLogId: (raceId) => this.appliedLogIdOf(raceId),
       applyLogged: (entry) => this.applyLoggedSafely(entry, true),
       applyPing: (race, ping) => this.applyPing(race, ping, false),
-      courseFrom: (record, raceId) => this.courseFrom(record, raceId),
-      installCourse: (race, course, digestHex) => this.installCourse(race, course, digestHex),
+      courseFrom: (record, raceId) => this.changes.courseFrom(record, raceId),
+      installCourse: (race, course, digestHex) => this.changes.installCourse(race, course, digestHex),
       restartRaceClock: (raceId) => this.newestArrivalMs.set(raceId, this.clock.nowMs()),
       checkpoints: this.checkpoints,
     });
@@ -203,6 +206,16 @@ export class RaceService {
       tokenSecret: deps.tokenSecret,
       credentials: this.credentials,
       sections: this.sections,
+    });
+    this.changes = new RaceChanges({
+      logger: deps.logger,
+      sections: this.sections,
+      credentials: this.credentials,
+      alerts: this.raceAlerts,
+      checkpoints: this.checkpoints,
+      record: (by, action, details) => this.record(by, action, details),
+      notifyChanged: (raceId, what) => this.notifyChanged(raceId, what),
+      silenceArrived: (participantId) => this.silenceInFlight.delete(participantId),
     });
     this.mirror = new RaceMirror({
       stores: deps.stores,
@@ -312,7 +325,7 @@ export class RaceService {
       const edit = raceEditSchema.safeParse(entry.change);
       // Applied on every process, whether or not someone here waits for it.
       // (The process the change came through records it in the audit, once.)
-      const applied = race !== undefined && edit.success && this.applyEdit(race, edit.data, this.waiters.isOwn(entry.tag));
+      const applied = race !== undefined && edit.success && this.changes.applyEdit(race, edit.data, this.waiters.isOwn(entry.tag));
       this.waiters.resolve(entry.tag, applied);
       return;
     }
@@ -380,24 +393,6 @@ export class RaceService {
     return this.edit(race, { kind: 'course', digestHex, course: record, by });
   }
 
-  /** A course from its record; null (and logged) when it cannot be built. */
-  private courseFrom(record: CourseRecord, raceId: string): Course | null {
-    try {
-      const course = buildCourse(record.definition, record.raceDistanceM);
-      if (record.profile) course.profile = record.profile;
-      return course;
-    } catch (cause) {
-      this.logger.error({ err: cause, raceId }, 'a logged course could not be built');
-      return null;
-    }
-  }
-
-  /** Swaps a race's tracker for one on `course`, carrying every runner over. */
-  private installCourse(race: RaceEntry, course: Course, digestHex: string): void {
-    race.tracker = RaceTracker.onNewCourse(race.tracker, course, { engine: race.engineOptions, timingPoints: timingPointsFor(course, race.namedPoints) });
-    race.courseDigest = digestHex;
-  }
-
   /** Takes a participant out of the race (DNF, DSQ), or back in. */
   async setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing', by: string): Promise<EditOutcome> {
     const identity = this.credentials.identity(participantId);
@@ -431,73 +426,6 @@ export class RaceService {
       return { stored: false };
     }
     return { stored: true, result: await applied };
-  }
-
-  /**
-   * Applies an organiser's change; false when it names nobody in the race. `originatedHere`: the
-   * change came through this process, which alone records it in the audit.
-   */
-  private applyEdit(race: RaceEntry, edit: RaceEdit, originatedHere: boolean): boolean {
-    const record = originatedHere ? (by: string, action: string, details: Record<string, unknown>) => this.record(by, action, details) : () => {};
-    if (edit.kind === 'reopen') {
-      if (!this.sections.has(edit.sectionId)) return false;
-      if (this.sections.reopen(edit.sectionId, edit.atMs)) {
-        record(edit.by, edit.forced ? 'section reopened (forced)' : 'section reopened', { sectionId: edit.sectionId });
-      }
-      return true;
-    }
-    if (edit.kind === 'device') {
-      const current = this.credentials.stateOf(edit.participantId);
-      const next = edit.action === 'issue' ? { generation: current.generation + 1, revoked: false } : { generation: current.generation, revoked: true };
-      if (!this.credentials.setState(edit.participantId, next)) return false;
-      this.logger.info({ participantId: edit.participantId, generation: next.generation }, edit.action === 'revoke' ? 'device token revoked' : 'device token issued');
-      record(edit.by, edit.action === 'revoke' ? 'device token revoked' : 'device token issued', { raceId: race.raceId, participantId: edit.participantId });
-      return true;
-    }
-    if (edit.kind === 'alertRaised' || edit.kind === 'alertChanged') return this.raceAlerts.apply(race.raceId, edit, record);
-    if (edit.kind === 'join') {
-      const { participant } = edit;
-      if (!this.applyJoin(race, participant, edit.outcome)) return false;
-      this.checkpoints.markUnsaved(race.raceId, participant.participantId);
-      record(edit.by, 'participant moved', { participantId: participant.participantId, fromRaceId: edit.fromRaceId, toRaceId: race.raceId });
-      this.notifyChanged(race.raceId, 'roster');
-      return true;
-    }
-    if (edit.kind === 'leave') {
-      if (!this.applyLeave(race, edit.participantId)) return false;
-      this.notifyChanged(race.raceId, 'roster');
-      return true;
-    }
-    if (edit.kind === 'course') {
-      const course = this.courseFrom(edit.course, race.raceId);
-      if (!course) return false;
-      this.installCourse(race, course, edit.digestHex);
-      for (const p of race.tracker.participants) this.checkpoints.markUnsaved(race.raceId, p.participantId);
-      record(edit.by, 'course replaced', { raceId: race.raceId, courseKind: course.kind, vertices: course.path.coordinates.length });
-      this.notifyChanged(race.raceId, 'course');
-      return true;
-    }
-    if (edit.kind === 'silence') {
-      this.silenceInFlight.delete(edit.participantId);
-      if (!race.tracker.finishBySilence(edit.participantId, edit.atMs)) return false;
-      this.checkpoints.markUnsaved(race.raceId, edit.participantId);
-      return true;
-    }
-    if (edit.kind === 'lap') {
-      if (!race.tracker.setLap(edit.participantId, edit.lap)) return false;
-      this.checkpoints.markUnsaved(race.raceId, edit.participantId);
-      record(edit.by, 'lap set', { raceId: race.raceId, participantId: edit.participantId, lap: edit.lap });
-      this.notifyChanged(race.raceId, 'laps');
-      return true;
-    }
-    if (edit.kind === 'outcome') {
-      if (!race.tracker.setOutcome(edit.participantId, edit.outcome)) return false;
-      this.checkpoints.markUnsaved(race.raceId, edit.participantId);
-      record(edit.by, `participant ${edit.outcome}`, { raceId: race.raceId, participantId: edit.participantId });
-      return true;
-    }
-    this.applySettings(race, edit, record);
-    return true;
   }
 
   /**
@@ -627,24 +555,6 @@ export class RaceService {
     return left === 'unavailable' ? 'unavailable' : 'moved';
   }
 
-  /** A participant joins a race (moved from another): added to its roster, their device now speaks for this race. */
-  private applyJoin(race: RaceEntry, participant: Participant, outcome: 'dnf' | 'dsq' | undefined): boolean {
-    const identity = this.credentials.identity(participant.participantId);
-    if (!identity || race.tracker.hasParticipant(participant.participantId)) return false;
-    race.tracker.addParticipant(participant);
-    if (outcome) race.tracker.setOutcome(participant.participantId, outcome);
-    // The identity object is shared with the device map and open device connections.
-    identity.raceId = race.raceId;
-    race.rosterChanges.push({ join: participant, ...(outcome ? { outcome } : {}) });
-    return true;
-  }
-
-  private applyLeave(race: RaceEntry, participantId: string): boolean {
-    if (!race.tracker.removeParticipant(participantId)) return false;
-    race.rosterChanges.push({ leave: participantId });
-    return true;
-  }
-
   /** Changes a race at short notice: its name, its start time, or who may watch it. */
   changeRace(race: RaceEntry, change: { name?: string; startsAtMs?: number; isPrivate?: boolean; key?: string }, by: string): Promise<EditOutcome> {
     return this.edit(race, {
@@ -655,29 +565,6 @@ export class RaceService {
       ...(change.isPrivate !== undefined ? { isPrivate: change.isPrivate } : {}),
       ...(change.key !== undefined ? { keyDigestHex: digest(change.key).toString('hex') } : {}),
     });
-  }
-
-  private applySettings(race: RaceEntry, change: Extract<RaceEdit, { kind: 'settings' }>, record: (by: string, action: string, details: Record<string, unknown>) => void): void {
-    const { by } = change;
-    if (change.name !== undefined) {
-      race.name = change.name;
-      record(by, 'race renamed', { raceId: race.raceId, name: change.name });
-    }
-    if (change.startsAtMs !== undefined) {
-      race.tracker.setStartsAt(change.startsAtMs);
-      record(by, 'start time changed', { raceId: race.raceId, startsAtMs: change.startsAtMs });
-      this.notifyChanged(race.raceId, 'start');
-    }
-    if (change.keyDigestHex !== undefined) race.keyDigest = Buffer.from(change.keyDigestHex, 'hex');
-    if (change.isPrivate !== undefined && change.isPrivate !== race.isPrivate) {
-      race.isPrivate = change.isPrivate;
-      record(by, change.isPrivate ? 'race made private' : 'race made public', { raceId: race.raceId });
-      this.notifyChanged(race.raceId, 'access');
-    } else if (change.keyDigestHex !== undefined) {
-      // A new key locks out whoever had the old one.
-      record(by, 'race key changed', { raceId: race.raceId });
-      this.notifyChanged(race.raceId, 'access');
-    }
   }
 
   /**
