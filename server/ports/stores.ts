@@ -237,6 +237,7 @@ export class MemoryPingLog implements PingLog {
   private lastMs = 0;
   private nextN = 1;
   private readonly waiting = new Set<() => void>();
+  private wakeScheduled = false;
   private total = 0;
   /** Pings forgotten to stay within the bound, for /metrics and the logs. */
   forgotten = 0;
@@ -276,7 +277,16 @@ export class MemoryPingLog implements PingLog {
     entry.logId = `${this.lastMs}-${this.nextN++}`;
     entries.push(entry);
     this.total += 1;
-    for (const wake of this.waiting) wake();
+    if (this.waiting.size > 0 && !this.wakeScheduled) {
+      // Readers are woken once for all that is appended in this turn of the event loop, as a
+      // blocking read on Redis returns what arrived meanwhile: woken for each entry, the reader
+      // went round its loop (and set a timer) once a ping.
+      this.wakeScheduled = true;
+      setImmediate(() => {
+        this.wakeScheduled = false;
+        for (const wake of this.waiting) wake();
+      });
+    }
     return entry.logId;
   }
 
