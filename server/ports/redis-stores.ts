@@ -303,10 +303,6 @@ export class RedisRunnerStateStore implements RunnerStateStore {
     private readonly prefix: string,
   ) {}
 
-  async save(raceId: string, state: RunnerState): Promise<void> {
-    await this.redis.hset(keys(this.prefix, raceId).runners, state.participantId, JSON.stringify(state));
-  }
-
   async loadRace(raceId: string): Promise<RunnerState[]> {
     return parseStates(await this.redis.hgetall(keys(this.prefix, raceId).runners));
   }

@@ -81,7 +81,6 @@ export interface CheckpointMeta {
 
 /** Latest state of each runner, so another process (or this one, restarted) can continue. */
 export interface RunnerStateStore {
-  save(raceId: string, state: RunnerState): Promise<void>;
   loadRace(raceId: string): Promise<RunnerState[]>;
   /**
    * Saves runner states with where they stand, in one step, only while `holderId` holds the
@@ -338,7 +337,7 @@ export class MemoryPingLog implements PingLog {
   }
 
   async readNew(cursors: ReadonlyMap<string, string | null>, blockMs: number, maxPerRace: number): Promise<LogEntry[]> {
-    // Called for every ping or two when the server is quiet: a race with nothing new costs one
+    // Called once a turn of the event loop while pings come in: a race with nothing new costs one
     // comparison of strings, one with a few new entries a few more (firstAfter).
     const collect = (): LogEntry[] => {
       const found: LogEntry[] = [];
@@ -400,19 +399,14 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
 
   constructor(private readonly leases: RaceLeases) {}
 
-  async save(raceId: string, state: RunnerState): Promise<void> {
-    this.put(raceId, state);
-  }
-
-  /** `copy`: false for a state that is a copy already. */
-  private put(raceId: string, state: RunnerState, copy = true): void {
+  /** Keeps `state`, a copy already (the tracker keeps mutating its own object). */
+  private put(raceId: string, state: RunnerState): void {
     let states = this.byRace.get(raceId);
     if (!states) {
       states = new Map();
       this.byRace.set(raceId, states);
     }
-    // A copy: the tracker keeps mutating its own object.
-    states.set(state.participantId, copy ? copyRunnerState(state) : state);
+    states.set(state.participantId, state);
   }
 
   async loadRace(raceId: string): Promise<RunnerState[]> {
@@ -425,7 +419,7 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
     if ((await this.leases.holder(raceId)) !== holderId) return false;
     // Never lowers the reserved delta numbers (an older checkpoint arriving late).
     if ((this.checkpoints.get(raceId)?.seq ?? -1) > meta.seq) return false;
-    for (const state of copies) this.put(raceId, state, false);
+    for (const state of copies) this.put(raceId, state);
     this.checkpoints.set(raceId, structuredClone(meta));
     return true;
   }

@@ -124,11 +124,14 @@ export function storeContract(name: string, createStores: () => Promise<Contract
         progress: { distanceM: 1234.5, speedMps: 3.1, varDD: 16, covDV: 0.5, varVV: 0.2, atMs: 99 },
         lastFixAtMs: 99,
       };
-      await stores.runnerStates.save('a', state);
+      // Saved with the race's checkpoints, by the holder of its lease.
+      expect(await stores.leases.claim(['a', 'b'])).toEqual(['a', 'b']);
+      const save = (raceId: string, states: RunnerState[]) =>
+        stores.runnerStates.checkpoint(raceId, states, { lastLogId: '5-0', seq: 1, sentSeq: 0, settings: null }, stores.leases.holderId);
+      expect(await save('a', [state])).toBe(true);
       state.distanceAlongRaceM = 2000;
-      await stores.runnerStates.save('a', { ...state });
-      await stores.runnerStates.save('a', initialRunnerState('p2'));
-      await stores.runnerStates.save('b', initialRunnerState('p1'));
+      expect(await save('a', [{ ...state }, initialRunnerState('p2')])).toBe(true);
+      expect(await save('b', [initialRunnerState('p1')])).toBe(true);
       const loaded = await stores.runnerStates.loadRace('a');
       expect(loaded.sort((x, y) => x.participantId.localeCompare(y.participantId))).toEqual([
         { ...state, distanceAlongRaceM: 2000 },

@@ -146,7 +146,7 @@ function countingStores(counters: WriteCounters): Stores {
     }
   };
   count(stores.pingLog, ['append', 'appendChange']);
-  count(stores.runnerStates, ['save', 'checkpoint']);
+  count(stores.runnerStates, ['checkpoint']);
   return stores;
 }
 
