@@ -82,34 +82,71 @@ const perSecond = (t: Tally) => (t.done / t.elapsedMs) * 1000;
 for (const t of [engine, naive]) process.stdout.write(`  ${t.label.padEnd(44)} ${Math.round(perSecond(t)).toLocaleString('en').padStart(12)} fixes/s\n`);
 process.stdout.write(`  ratio engine / Turf: ${Math.round(perSecond(engine) / perSecond(naive)).toLocaleString('en')}x\n`);
 
-// Memory per runner state: heap growth per runner of a race with 60,000 placed runners.
+// Memory per runner state: heap growth per runner of a race with 20,000 runners, each given ten
+// minutes of a phone's fixes (one every 5 s, with noise, at real clock times). A state holds more
+// than after one fix: a time in milliseconds since 1970 or a distance with a fraction is a number
+// V8 keeps apart from the object (16 bytes each), and a runner in a race has many of them.
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc) {
-  const runners = 60_000;
+  const runners = 20_000;
+  const clockStartMs = Date.UTC(2026, 3, 26, 7, 0, 0);
+  const tenMinutes = Array.from({ length: 10 }, (_, i) =>
+    noisyRun(course, { startMs: clockStartMs, paceSecPerKm: 200 + i * 25, intervalSec: 5, noiseM: 8, random: seededRandom(500 + i) }).slice(0, 120),
+  );
   const participants = Array.from({ length: runners }, (_, i) => ({ participantId: `p${i}`, bib: String(i), name: `Runner ${i}` }));
+  // (A small race first, so that the code these paths compile to is not counted as the runners'.)
+  const warmUp = new RaceTracker('warm-up', course, clockStartMs, participants.slice(0, 500));
+  for (const [i, p] of participants.slice(0, 500).entries()) for (const { fix } of tenMinutes[i % tenMinutes.length]!) warmUp.applyFix(p.participantId, fix);
+  sink += warmUp.takeDelta(clockStartMs + 600_000)?.entries.length ?? 0;
   gc();
   const before = process.memoryUsage().heapUsed;
-  const tracker = new RaceTracker('bench', course, startMs, participants);
-  const [lon, lat] = course.path.pointAtRaceDistance(500);
-  for (const p of participants) tracker.applyFix(p.participantId, { lon, lat, recordedAtMs: 180_000, accuracyM: 5 });
+  const tracker = new RaceTracker('bench', course, clockStartMs, participants);
+  for (const [i, p] of participants.entries()) for (const { fix } of tenMinutes[i % tenMinutes.length]!) tracker.applyFix(p.participantId, fix);
+  // (The server's ticker takes the changes for spectators every second; so does this, twice: the
+  // set of changed runners lets go of its large table only at the tick after it was emptied.)
+  sink += tracker.takeDelta(clockStartMs + 600_000)?.entries.length ?? 0;
+  sink += tracker.takeDelta(clockStartMs + 601_000)?.entries.length ?? 0;
   gc();
   const placed = process.memoryUsage().heapUsed;
   const bytesPerRunner = (placed - before) / runners;
-  process.stdout.write(`  memory per runner state (tracker, placed): ${Math.round(bytesPerRunner)} bytes\n`);
-  // Crossing times, added one at a time as the engine records them: as many as a 10 km race on
-  // a 400 m track has timing points (25 lap lines and the finish, the finish line being the last lap's).
-  const points = 26;
+  process.stdout.write(`  memory per runner state (tracker, 10 minutes into the race): ${Math.round(bytesPerRunner)} bytes\n`);
+  // Crossing times, added one at a time as the engine records them: as many as the demo's
+  // 32 km on the 700 m park loop has timing points (45 lap lines and the finish), the most of any race.
+  const points = 46;
   for (const p of participants) {
     const state = tracker.runnerState(p.participantId)!;
     for (let k = 0; k < points; k++) state.crossings = withCrossing(state.crossings, packCrossing(1_800_000_000_000 + k * 96_000, 1_500));
   }
   gc();
   const bytesPerCrossing = (process.memoryUsage().heapUsed - placed) / runners / points;
-  const withCrossings = bytesPerRunner + bytesPerCrossing * points;
+  const withCrossings = (n: number) => Math.round(bytesPerRunner + bytesPerCrossing * n).toLocaleString('en');
   process.stdout.write(
-    `  with ${points} crossing times: ${Math.round(withCrossings)} bytes (${bytesPerCrossing.toFixed(1)} bytes a crossing; 1 KB holds ${Math.floor((1024 - bytesPerRunner) / bytesPerCrossing)} points)\n`,
+    `  crossing times: ${bytesPerCrossing.toFixed(1)} bytes each; 1 KB holds ${Math.floor((1024 - bytesPerRunner) / bytesPerCrossing)} points` +
+      ` (the 10 km on the 400 m track, 25 points: ${withCrossings(25)} bytes; the 32 km on the 700 m loop, 46 points: ${withCrossings(46)} bytes)\n`,
   );
-  sink += tracker.sequence;
+  // And a race run to its end: the women's 10 km on the 400 m track, every runner finished with
+  // the crossing times the engine recorded (24 lap lines and the finish).
+  const trackRace = event.races.find((r) => r.raceId === 'women-10k-stadium')!;
+  const finishers = 5_000;
+  const laps = Array.from({ length: 10 }, (_, i) =>
+    noisyRun(trackRace.course, { startMs: clockStartMs, paceSecPerKm: 200 + i * 25, intervalSec: 5, noiseM: 8, random: seededRandom(600 + i) }),
+  );
+  const trackParticipants = participants.slice(0, finishers);
+  gc();
+  const beforeTrack = process.memoryUsage().heapUsed;
+  const trackTracker = new RaceTracker('bench-track', trackRace.course, clockStartMs, trackParticipants);
+  for (const [i, p] of trackParticipants.entries()) for (const { fix } of laps[i % laps.length]!) trackTracker.applyFix(p.participantId, fix);
+  sink += trackTracker.takeDelta(clockStartMs + 3_600_000)?.entries.length ?? 0;
+  sink += trackTracker.takeDelta(clockStartMs + 3_601_000)?.entries.length ?? 0;
+  gc();
+  const finishedBytes = (process.memoryUsage().heapUsed - beforeTrack) / finishers;
+  const held = trackParticipants.map((p) => trackTracker.runnerState(p.participantId)!);
+  const finished = held.filter((st) => st.finishedAtMs !== null).length;
+  const meanCrossings = held.reduce((n, st) => n + st.crossings.length, 0) / finishers;
+  process.stdout.write(
+    `  a finished runner of the 10 km on the track (${finished} of ${finishers} finished, ${meanCrossings.toFixed(1)} crossing times each): ${Math.round(finishedBytes)} bytes\n`,
+  );
+  sink += tracker.sequence + trackTracker.sequence; // (both kept to the end, so neither is collected while the other is measured)
 } else {
   process.stdout.write('  memory per runner state: run with node --expose-gc (npm run bench does)\n');
 }

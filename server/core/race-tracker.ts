@@ -34,8 +34,7 @@ import {
   isOutOfRace,
   normaliseRunnerState,
   resetStill,
-  setApproach,
-  setApproachFrom,
+  approachAt,
   withPoint,
   type RunnerState,
 } from './runner-state.ts';
@@ -436,10 +435,11 @@ export class RaceTracker {
     const along = alongMeasured(m, candidate);
     const alongScatterM = Math.sqrt(along.varianceM2 + progress.varDD + (o.episodePaceSigmaMps * sinceSec) ** 2);
     const missM = candidate.distanceAlongRaceM - predicted.distanceM;
-    const inEpisode = runner.suspectFixes > 0;
+    const episode = runner.suspect;
+    const inEpisode = episode !== null;
     // Where the estimate says: taken as usual. In an episode, only a fix back within its own error
     // of the estimate, and nearer it than to where the episode's fixes were heading, ends it.
-    const episodeMissM = inEpisode ? expectedMiss(episodeOf(runner), sinceSec) : 0;
+    const episodeMissM = episode !== null ? expectedMiss(episodeOf(episode), sinceSec) : 0;
     const backInLine = !inEpisode || (Math.abs(missM) <= o.episodeEndSigma * along.sigmaM && Math.abs(missM) < Math.abs(missM - episodeMissM));
     // (After unusable fixes the estimate is stale: the runner is found afresh. After a silence it
     // is only uncertain, and carries on with the fix.)
@@ -459,11 +459,11 @@ export class RaceTracker {
     // off it: where their pace points, within what they can have done since.
     const afterSilence = !inEpisode && runner.rejectedInARow === 0 && lost;
     const atM = candidate.distanceAlongRaceM;
+    const pending = runner.pending;
     const chained =
-      runner.pendingM !== null &&
-      runner.pendingAtMs !== null &&
-      atM - runner.pendingM >= -o.backwardToleranceM &&
-      atM - runner.pendingM <= ((fix.recordedAtMs - runner.pendingAtMs) / 1000) * o.maxSpeedMps + o.windowMarginM;
+      pending !== null &&
+      atM - pending.atM >= -o.backwardToleranceM &&
+      atM - pending.atM <= ((fix.recordedAtMs - pending.atMs) / 1000) * o.maxSpeedMps + o.windowMarginM;
     // (A run of fixes already being checked as the runner found afresh stays in that check when
     // the estimate's widening doubt comes to cover it: it is not a reflection beside the estimate.)
     if (Math.abs(missM) <= farM && !(lost && chained && !inEpisode)) {
@@ -488,20 +488,15 @@ export class RaceTracker {
     // Lost, and this fix puts the runner far from where their pace says. Believed only when the
     // fixes that follow agree with it and move on along the course as a runner does: a walk
     // across a park's lawn, or a detour that brushes another part of the course, is not progress.
-    if (!chained || runner.pendingFromM === null || runner.pendingFromAtMs === null) {
-      runner.pendingFromM = atM;
-      runner.pendingFromAtMs = fix.recordedAtMs;
-      runner.pendingFixes = 0;
-      runner.pendingSums = null;
-    }
+    const run = chained && pending !== null ? pending : (runner.pending = { fromM: atM, fromAtMs: fix.recordedAtMs, atM, atMs: fix.recordedAtMs, fixes: 0, sums: null });
     // The run's pace by least squares over its fixes, and how surely.
-    const tSec = (fix.recordedAtMs - runner.pendingFromAtMs) / 1000;
-    const dM = atM - runner.pendingFromM;
-    const sums = (runner.pendingSums = withPoint(runner.pendingSums, tSec, dM));
-    runner.pendingFixes += 1;
-    runner.pendingM = atM;
-    runner.pendingAtMs = fix.recordedAtMs;
-    const n = runner.pendingFixes;
+    const tSec = (fix.recordedAtMs - run.fromAtMs) / 1000;
+    const dM = atM - run.fromM;
+    const sums = (run.sums = withPoint(run.sums, tSec, dM));
+    run.fixes += 1;
+    run.atM = atM;
+    run.atMs = fix.recordedAtMs;
+    const n = run.fixes;
     const spreadTT = sums[1]! - (sums[0]! * sums[0]!) / n;
     if (n >= 4 && tSec >= o.confirmSpanSec && spreadTT > 0) {
       const slopeMps = (sums[3]! - (sums[0]! * sums[2]!) / n) / spreadTT;
@@ -611,21 +606,18 @@ export class RaceTracker {
   ): Placement | null {
     const o = this.options;
     runner.anchorClean = false;
-    if (runner.suspectFixes === 0) runner.suspectSinceMs = fix.recordedAtMs;
-    addToEpisode(runner, sinceSec, missM);
-    runner.suspectLastAtMs = fix.recordedAtMs;
+    let episode = addToEpisode(runner, fix.recordedAtMs, sinceSec, missM);
     const trusted = runner.progress!;
     const context = { varianceM2: scatterM * scatterM, speedMps: trusted.speedMps };
-    let verdict = judgeEpisode(episodeOf(runner), context, sinceSec);
+    let verdict = judgeEpisode(episodeOf(episode), context, sinceSec);
     if (verdict.kind === 'mixed') {
       // Neither explains the run: start it again from this fix.
       clearSuspect(runner);
-      runner.suspectSinceMs = runner.suspectLastAtMs = fix.recordedAtMs;
-      addToEpisode(runner, sinceSec, missM);
+      episode = addToEpisode(runner, fix.recordedAtMs, sinceSec, missM);
       verdict = { kind: 'unsure' };
     }
-    runner.suspectVerdict = verdict.kind === 'offset' ? 1 : verdict.kind === 'pace' ? 2 : 0;
-    runner.suspectSlopeMps = verdict.kind === 'offset' ? verdict.slopeMps : 0;
+    episode.verdict = verdict.kind === 'offset' ? 1 : verdict.kind === 'pace' ? 2 : 0;
+    episode.slopeMps = verdict.kind === 'offset' ? verdict.slopeMps : 0;
     if (verdict.kind === 'pace') {
       clearSuspect(runner);
       // A new pace since the last trusted fix: the estimate follows it, unsure of the speed.
@@ -647,7 +639,7 @@ export class RaceTracker {
       };
       return null;
     }
-    if (onCourse && runner.suspectSinceMs !== null && fix.recordedAtMs - runner.suspectSinceMs >= o.episodeMaxMs) {
+    if (onCourse && fix.recordedAtMs - episode.sinceMs >= o.episodeMaxMs) {
       // Longer than any reflection holds: where the fixes are is where the runner is.
       clearSuspect(runner);
       return { candidate, predicted, found: true };
@@ -656,7 +648,7 @@ export class RaceTracker {
     // may have stopped from being shown running on.
     // (A miss larger than a stop or a turn since the last trusted fix can explain is a reflection.)
     const couldBeChangeM = (trusted.speedMps + o.walkBackMps) * sinceSec + 2 * scatterM;
-    runner.suspectCapM =
+    episode.capM =
       missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' ? candidate.distanceAlongRaceM + o.publishAheadOfFixSigmas * scatterM : null;
     return null;
   }
@@ -690,7 +682,8 @@ export class RaceTracker {
   private carryOn(runner: RunnerState, fix: Fix): void {
     const o = this.options;
     // An episode's fixes are on the course: the runner is not being lost.
-    const inEpisode = runner.suspectFixes > 0 && runner.suspectLastAtMs === fix.recordedAtMs;
+    const episode = runner.suspect !== null && runner.suspect.lastAtMs === fix.recordedAtMs ? runner.suspect : null;
+    const inEpisode = episode !== null;
     runner.anchorClean = false;
     // A fix on the course in an episode is not the runner being lost, nor off the course.
     if (!inEpisode || runner.offCorridorSinceMs !== null) runner.rejectedInARow += 1;
@@ -702,11 +695,10 @@ export class RaceTracker {
     // for as long as a reflection can hold.
     // So are fixes thrown aside all at once (`thrownAside`), on the corridor or off it.
     const heldAside =
-      (inEpisode &&
-        runner.suspectVerdict === 1 &&
+      (episode !== null &&
+        episode.verdict === 1 &&
         (runner.progress?.speedMps ?? 0) >= o.movingAboveMps &&
-        runner.suspectSinceMs !== null &&
-        fix.recordedAtMs - runner.suspectSinceMs < o.episodeMaxMs) ||
+        fix.recordedAtMs - episode.sinceMs < o.episodeMaxMs) ||
       (runner.sideJumpSinceMs !== null && fix.recordedAtMs - runner.sideJumpSinceMs < o.episodeMaxMs);
     if (runner.offCorridorSinceMs !== null && fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs && !heldAside) {
       runner.status = RunnerStatus.offCourse;
@@ -720,13 +712,13 @@ export class RaceTracker {
     // A held reflection that drifts a little says the runner is a little faster or slower than
     // estimated; by no more than a pace drifts (a drift that fits a held offset only because a few
     // fixes cannot tell is not a runner sprinting off).
-    if (inEpisode && runner.suspectVerdict === 1) {
-      speedMps = Math.max(0, speedMps + Math.min(Math.max(runner.suspectSlopeMps, -o.paceDriftSigmaMps), o.paceDriftSigmaMps));
+    if (episode !== null && episode.verdict === 1) {
+      speedMps = Math.max(0, speedMps + Math.min(Math.max(episode.slopeMps, -o.paceDriftSigmaMps), o.paceDriftSigmaMps));
     }
     let reckonedM = progress.distanceM + (speedMps * sinceMs) / 1000;
     // Fixes behind the estimate, not yet known to be a reflection: a runner who may have stopped
     // is not shown running on.
-    if (inEpisode && runner.suspectCapM !== null) reckonedM = Math.min(reckonedM, runner.suspectCapM);
+    if (episode !== null && episode.capM !== null) reckonedM = Math.min(reckonedM, episode.capM);
     const limitM = this.course.raceDistanceM - o.finishToleranceM - 1; // never finish by reckoning
     runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, Math.min(reckonedM, limitM));
   }
@@ -790,9 +782,9 @@ export class RaceTracker {
       if (stillMiss * stillMiss > 9 * stillVar || predicted.speedMps >= o.movingAboveMps) {
         // A runner who stood short of the finish line and moved on crossed it after their stand.
         const stoodShort = n >= 3 && runner.stillAtM < this.course.raceDistanceM - o.finishToleranceM;
-        if (stoodShort && runner.progress && (runner.approachAtMs === null || runner.stillSinceMs === null || runner.approachAtMs < runner.stillSinceMs)) {
-          setApproach(runner, { distanceM: runner.stillAtM, speedMps: 0, sigmaM: Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)), atMs: runner.progress.atMs });
-          runner.lineAtMs = runner.lineSigmaMs = null;
+        if (stoodShort && runner.progress && (runner.approach === null || runner.stillSinceMs === null || runner.approach.atMs < runner.stillSinceMs)) {
+          runner.approach = approachAt({ distanceM: runner.stillAtM, speedMps: 0, sigmaM: Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)), atMs: runner.progress.atMs });
+          runner.reachedLine = null;
         }
         resetStill(runner, z, fix.recordedAtMs, runner.stillLlr);
       } else {
@@ -861,8 +853,8 @@ export class RaceTracker {
     const nearM = lineM - o.finishToleranceM;
     if (progress.distanceM < nearM - o.approachZoneM) {
       // Far from the line: only the approach to keep (where a crossing will be reckoned from).
-      runner.lineAtMs = runner.lineSigmaMs = null;
-      if (progress.speedMps >= o.movingAboveMps) setApproachFrom(runner, progress);
+      runner.reachedLine = null;
+      if (progress.speedMps >= o.movingAboveMps) runner.approach = progress;
       return;
     }
     // Standing clearly short of the line, or back well short of it: not there yet.
@@ -877,20 +869,16 @@ export class RaceTracker {
     const clusteredShort =
       runner.stillAtM !== null && n >= 3 && fixAlongM < nearM && progress.distanceM < nearM && runner.stillAtM + 2 * Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)) < nearM;
     if (progress.distanceM < nearM - 8 || standingShort || surelyShort || clusteredShort) {
-      runner.lineAtMs = runner.lineSigmaMs = null;
+      runner.reachedLine = null;
     }
-    if (runner.lineAtMs === null && progress.distanceM >= nearM) {
+    if (runner.reachedLine === null && progress.distanceM >= nearM) {
       // From the runner's approach (their last estimate on the move before the line) at its pace.
-      const approach = runner.approachAtMs === null || runner.approachM === null ? null : { distanceM: runner.approachM, speedMps: runner.approachMps, sigmaM: runner.approachSigmaM, atMs: runner.approachAtMs };
-      const at = crossingFromEstimates(Math.min(lineM, progress.distanceM), approach, estimateOf(progress)!);
-      if (at) {
-        runner.lineAtMs = at.atMs;
-        runner.lineSigmaMs = at.sigmaMs;
-      }
+      const at = crossingFromEstimates(Math.min(lineM, progress.distanceM), estimateOf(runner.approach), estimateOf(progress)!);
+      if (at) runner.reachedLine = { atMs: at.atMs, sigmaMs: at.sigmaMs };
     }
     // The approach: the latest estimate short of the line, on the move or surely short of it (a
     // runner standing just short, who then crosses, crossed after their last stand there).
-    if (progress.distanceM < nearM && (progress.speedMps >= o.movingAboveMps || surelyShort || clusteredShort)) setApproachFrom(runner, progress);
+    if (progress.distanceM < nearM && (progress.speedMps >= o.movingAboveMps || surelyShort || clusteredShort)) runner.approach = progress;
   }
 
   /** Step 4: the finish, from the fixes around the line (finish.ts). True when the runner finished. */
@@ -900,27 +888,25 @@ export class RaceTracker {
     const zoneM = 60 + 3 * m.sigmaM;
     const alongM = placement.candidate.distanceAlongRaceM;
     if (progress.distanceM < lineM - zoneM && alongM < lineM - zoneM) {
-      runner.beyondInARow = 0;
-      runner.beyondSumM = 0;
+      runner.beyond = null;
       return false;
     }
     const decision = decideFinish(
       {
         lineM,
         fix: { alongM, sigmaM: m.sigmaM, atMs: fix.recordedAtMs },
-        beyondInARow: runner.beyondInARow,
-        beyondSumM: runner.beyondSumM,
+        beyondInARow: runner.beyond?.fixes ?? 0,
+        beyondSumM: runner.beyond?.sumM ?? 0,
         estimate: estimateOf(progress)!,
         before: placement.found ? null : estimateOf(before),
-        reachedLine: runner.lineAtMs === null ? null : { atMs: runner.lineAtMs, sigmaMs: runner.lineSigmaMs ?? 1000 },
+        reachedLine: runner.reachedLine,
         standing: this.standingOf(runner, m),
         silence: null,
         justFound: placement.found,
       },
       this.options.finish,
     );
-    runner.beyondInARow = decision.beyondInARow;
-    runner.beyondSumM = decision.beyondSumM;
+    runner.beyond = decision.beyondInARow > 0 ? { fixes: decision.beyondInARow, sumM: decision.beyondSumM } : null;
     if (!decision.finished) return false;
     this.markFinished(runner, decision.atMs, decision.sigmaMs, before !== null);
     return true;
@@ -947,8 +933,9 @@ export class RaceTracker {
     runner.distanceAlongRaceM = lineM;
     runner.confirmedDistanceM = lineM;
     runner.status = RunnerStatus.finished;
-    runner.beyondInARow = 0;
-    runner.beyondSumM = 0;
+    // No fix moves a finished runner: what the rules kept to decide the finish is let go (a race
+    // keeps its finishers' states for hours).
+    runner.beyond = runner.reachedLine = runner.approach = runner.suspect = runner.pending = null;
     // Every timing point up to the finish is passed by now; any not recorded yet (a runner found
     // again right at the end) is put in proportion between the last one timed and the finish,
     // unsure by half that span; untimed for a runner seen for the first time at the finish.
@@ -1068,7 +1055,7 @@ export class RaceTracker {
     const lineM = this.course.raceDistanceM;
     if (lastAtMs === null || lastAtMs <= progress.atMs || progress.distanceM >= lineM || runner.stillLlr >= o.standingLlr) return null;
     const thrown = runner.sideJumpSinceMs !== null && lastAtMs - runner.sideJumpSinceMs < o.episodeMaxMs;
-    const heldOff = runner.suspectFixes > 0 && runner.suspectVerdict === 1 && runner.suspectLastAtMs === lastAtMs;
+    const heldOff = runner.suspect !== null && runner.suspect.verdict === 1 && runner.suspect.lastAtMs === lastAtMs;
     if (!thrown && !heldOff) return null;
     const carried = this.predict(runner, progress, lastAtMs);
     const sigmaM = Math.sqrt(Math.max(carried.varDD, 0));
@@ -1086,11 +1073,11 @@ export class RaceTracker {
       {
         lineM: this.course.raceDistanceM,
         fix: null,
-        beyondInARow: runner.beyondInARow,
-        beyondSumM: runner.beyondSumM,
+        beyondInARow: runner.beyond?.fixes ?? 0,
+        beyondSumM: runner.beyond?.sumM ?? 0,
         estimate: this.carriedThroughReflection(runner, progress) ?? estimateOf(progress)!,
         before: null,
-        reachedLine: runner.lineAtMs === null ? null : { atMs: runner.lineAtMs, sigmaMs: runner.lineSigmaMs ?? 1000 },
+        reachedLine: runner.reachedLine,
         standing: this.standingOf(runner, { sigmaM, varianceM2: Math.max(sigmaM * sigmaM, this.options.minAccuracyM ** 2), reportedMps: undefined, headingDeg: undefined }),
         silence: { nowMs, silentAfterMs: this.silentAfterMs(runner), lastFixAtMs: runner.lastFixAtMs },
         justFound: false,
@@ -1141,12 +1128,11 @@ export class RaceTracker {
     if (runner.stillAtM !== null) runner.stillAtM += shiftM;
     if (runner.lastPlacedM !== null) runner.lastPlacedM += shiftM;
     if (runner.anchorM !== null) runner.anchorM += shiftM;
-    if (runner.approachM !== null) runner.approachM += shiftM;
+    if (runner.approach !== null) runner.approach = { ...runner.approach, distanceM: runner.approach.distanceM + shiftM };
     clearSuspect(runner);
-    runner.beyondInARow = 0;
-    runner.beyondSumM = 0;
+    runner.beyond = null;
     clearPending(runner);
-    runner.lineAtMs = runner.lineSigmaMs = null;
+    runner.reachedLine = null;
     const passed = this.timingPoints.findIndex((p) => p.distanceAlongRaceM > newM);
     const keep = passed === -1 ? this.timingPoints.length - 1 : passed;
     runner.crossings = runner.crossings.slice(0, keep);

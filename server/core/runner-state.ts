@@ -45,29 +45,13 @@ export interface RunnerState {
   /** Recorded time of the first of the current run of fixes off the corridor. */
   offCorridorSinceMs: number | null;
   /**
-   * A lost runner's candidate places far from where they were expected: the first and the latest
-   * of a run of fixes that agree with each other, and how many. Believed once they show a runner
-   * moving on along the course.
+   * A lost runner's candidate places far from where they were expected (null when there are
+   * none): a run of fixes that agree with each other, believed once it shows a runner moving on
+   * along the course. (Kept apart from the state, as most runners most of the time have none.)
    */
-  pendingFromM: number | null;
-  pendingFromAtMs: number | null;
-  pendingM: number | null;
-  pendingAtMs: number | null;
-  pendingFixes: number;
-  /** Sums over the run of t (s since its first fix), t², distance (m past its first), t·distance and distance². */
-  pendingSums: number[] | null;
-  /**
-   * An episode of fixes on the course that surprise the estimate (episode.ts): how many, since
-   * when, the sums that tell a change of pace from a held reflection, what it was last judged, and
-   * how far ahead the runner may be shown meanwhile.
-   */
-  suspectFixes: number;
-  suspectSinceMs: number | null;
-  suspectLastAtMs: number | null;
-  suspectSums: number[] | null;
-  suspectVerdict: number;
-  suspectSlopeMps: number;
-  suspectCapM: number | null;
+  pending: PendingRun | null;
+  /** An episode of fixes on the course that surprise the estimate (null outside one). */
+  suspect: SuspectEpisode | null;
   /**
    * A checkpoint of the estimate while the runner ran steadily: where, at what pace and how surely,
    * and when. Moved on only while the estimate stays where that pace leads, so that a reflection
@@ -88,60 +72,72 @@ export interface RunnerState {
    */
   sideM: number | null;
   sideJumpSinceMs: number | null;
-  /** The runner's latest estimate on the move short of the finish line: where the crossing time is reckoned from. */
-  approachM: number | null;
-  approachAtMs: number | null;
-  approachMps: number;
-  approachSigmaM: number;
+  /**
+   * The runner's latest estimate on the move short of the finish line: where the crossing time is
+   * reckoned from. Most of the race it is the estimate itself (the same object: estimates are
+   * replaced, never changed, so sharing it costs one reference, not four numbers).
+   */
+  approach: Progress | null;
   /** When the estimate reached the finish line (interpolated), since the runner was last clearly short of it. */
-  lineAtMs: number | null;
-  lineSigmaMs: number | null;
-  /** Fixes in a row placed past the line, and the sum of how far past (the finish rule's evidence). */
-  beyondInARow: number;
-  beyondSumM: number;
+  reachedLine: { atMs: number; sigmaMs: number } | null;
+  /** Fixes in a row placed past the line, and the sum of how far past (the finish rule's evidence); null when the last was not. */
+  beyond: { fixes: number; sumM: number } | null;
   batteryPct: number | null;
   finishedAtMs: number | null;
   /**
    * Crossing times of the race's timing points in order, packed (timing-points.ts): the k-th is
    * the k-th point. As many as the runner has passed.
    */
-  crossings: number[];
+  crossings: readonly number[];
 }
 
-export function setApproachFrom(runner: RunnerState, p: Progress): void {
-  runner.approachM = p.distanceM;
-  runner.approachAtMs = p.atMs;
-  runner.approachMps = p.speedMps;
-  runner.approachSigmaM = Math.sqrt(Math.max(p.varDD, 0));
+/** No crossings yet: one array for every such runner (crossings are replaced, never pushed to). */
+const NO_CROSSINGS: readonly number[] = Object.freeze([]);
+
+/** An approach that is not an estimate of the filter's (a runner's stand short of the line). */
+export function approachAt(e: Estimate): Progress {
+  return { distanceM: e.distanceM, speedMps: e.speedMps, varDD: e.sigmaM * e.sigmaM, covDV: 0, varVV: 0, atMs: e.atMs };
 }
 
-export function setApproach(runner: RunnerState, e: Estimate): void {
-  runner.approachM = e.distanceM;
-  runner.approachAtMs = e.atMs;
-  runner.approachMps = e.speedMps;
-  runner.approachSigmaM = e.sigmaM;
+/** The first and the latest of a lost runner's run of agreeing fixes, and how many. */
+export interface PendingRun {
+  fromM: number;
+  fromAtMs: number;
+  atM: number;
+  atMs: number;
+  fixes: number;
+  /** Sums over the run of t (s since its first fix), t², distance (m past its first), t·distance and distance². */
+  sums: number[] | null;
 }
 
-const NO_SUMS: readonly number[] = [0, 0, 0, 0, 0];
+/**
+ * An episode of fixes on the course that surprise the estimate (episode.ts): how many, since
+ * when, the sums that tell a change of pace from a held reflection, what it was last judged
+ * (0 unsure, 1 a held offset, 2 a new pace), the offset's drift, and how far ahead the runner
+ * may be shown meanwhile.
+ */
+export interface SuspectEpisode {
+  fixes: number;
+  sinceMs: number;
+  lastAtMs: number;
+  /** Sums over the episode of t (s since the last trusted fix), t², miss, t·miss and miss². */
+  sums: number[];
+  verdict: number;
+  slopeMps: number;
+  capM: number | null;
+}
 
 export function clearSuspect(runner: RunnerState): void {
-  if (runner.suspectFixes === 0) return;
-  clearSuspectFields(runner);
+  runner.suspect = null;
 }
 
-function clearSuspectFields(runner: RunnerState): void {
-  runner.suspectFixes = 0;
-  runner.suspectSinceMs = runner.suspectLastAtMs = runner.suspectCapM = null;
-  runner.suspectSums = null;
-  runner.suspectVerdict = 0;
-  runner.suspectSlopeMps = 0;
-}
-
-/** Adds a surprising fix, `missM` from the estimate `sinceSec` after the last trusted fix. */
-export function addToEpisode(runner: RunnerState, sinceSec: number, missM: number): void {
-  // (Kept only while an episode lasts: most runners most of the time have none.)
-  runner.suspectSums = withPoint(runner.suspectSums, sinceSec, missM);
-  runner.suspectFixes += 1;
+/** Adds a surprising fix recorded at `atMs`, `missM` from the estimate `sinceSec` after the last trusted fix. */
+export function addToEpisode(runner: RunnerState, atMs: number, sinceSec: number, missM: number): SuspectEpisode {
+  const episode = (runner.suspect ??= { fixes: 0, sinceMs: atMs, lastAtMs: atMs, sums: [0, 0, 0, 0, 0], verdict: 0, slopeMps: 0, capM: null });
+  withPoint(episode.sums, sinceSec, missM);
+  episode.fixes += 1;
+  episode.lastAtMs = atMs;
+  return episode;
 }
 
 /**
@@ -158,9 +154,9 @@ export function withPoint(sums: number[] | null, t: number, y: number): number[]
   return out;
 }
 
-export function episodeOf(runner: RunnerState): Episode {
-  const [sumT, sumTT, sumMiss, sumTMiss, sumMissSq] = (runner.suspectSums ?? NO_SUMS) as [number, number, number, number, number];
-  return { fixes: runner.suspectFixes, sumT, sumTT, sumMiss, sumTMiss, sumMissSq };
+export function episodeOf(suspect: SuspectEpisode): Episode {
+  const [sumT, sumTT, sumMiss, sumTMiss, sumMissSq] = suspect.sums as [number, number, number, number, number];
+  return { fixes: suspect.fixes, sumT, sumTT, sumMiss, sumTMiss, sumMissSq };
 }
 
 /** Where an episode's fixes were heading at `atSec`: their line over time, or the one miss so far. */
@@ -174,10 +170,7 @@ export function expectedMiss(e: Episode, atSec: number): number {
 }
 
 export function clearPending(runner: RunnerState): void {
-  if (runner.pendingFixes === 0 && runner.pendingM === null) return;
-  runner.pendingM = runner.pendingAtMs = runner.pendingFromM = runner.pendingFromAtMs = null;
-  runner.pendingFixes = 0;
-  runner.pendingSums = null;
+  runner.pending = null;
 }
 
 export function resetStill(runner: RunnerState, atM: number, atMs: number, llr: number): void {
@@ -211,19 +204,8 @@ export function initialRunnerState(participantId: string): RunnerState {
     fixIntervalMs: null,
     rejectedInARow: 0,
     offCorridorSinceMs: null,
-    pendingFromM: null,
-    pendingFromAtMs: null,
-    pendingM: null,
-    pendingAtMs: null,
-    pendingFixes: 0,
-    pendingSums: null,
-    suspectFixes: 0,
-    suspectSinceMs: null,
-    suspectLastAtMs: null,
-    suspectSums: null,
-    suspectVerdict: 0,
-    suspectSlopeMps: 0,
-    suspectCapM: null,
+    pending: null,
+    suspect: null,
     anchorM: null,
     anchorMps: 0,
     anchorVarM2: 0,
@@ -232,17 +214,12 @@ export function initialRunnerState(participantId: string): RunnerState {
     anchorClean: false,
     sideM: null,
     sideJumpSinceMs: null,
-    approachM: null,
-    approachAtMs: null,
-    approachMps: 0,
-    approachSigmaM: 0,
-    lineAtMs: null,
-    lineSigmaMs: null,
-    beyondInARow: 0,
-    beyondSumM: 0,
+    approach: null,
+    reachedLine: null,
+    beyond: null,
     batteryPct: null,
     finishedAtMs: null,
-    crossings: [],
+    crossings: NO_CROSSINGS,
   };
 }
 
@@ -251,12 +228,17 @@ export function initialRunnerState(participantId: string): RunnerState {
  * what a store keeps. Much cheaper than a structured clone, thousands of times a second.
  */
 export function copyRunnerState(state: RunnerState): RunnerState {
+  const progress = state.progress === null ? null : { ...state.progress };
   return {
     ...state,
-    progress: state.progress === null ? null : { ...state.progress },
-    crossings: state.crossings.slice(),
-    suspectSums: state.suspectSums?.slice() ?? null,
-    pendingSums: state.pendingSums?.slice() ?? null,
+    progress,
+    // (The approach is usually the estimate itself, and the copy shares it the same way.)
+    approach: state.approach === null ? null : state.approach === state.progress ? progress : { ...state.approach },
+    crossings: state.crossings.length === 0 ? NO_CROSSINGS : state.crossings.slice(),
+    reachedLine: state.reachedLine === null ? null : { ...state.reachedLine },
+    beyond: state.beyond === null ? null : { ...state.beyond },
+    pending: state.pending === null ? null : { ...state.pending, sums: state.pending.sums?.slice() ?? null },
+    suspect: state.suspect === null ? null : { ...state.suspect, sums: state.suspect.sums.slice() },
   };
 }
 
@@ -296,24 +278,27 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
     state.stillLlr = finite(saved.stillLlr) ? Math.min(8, Math.max(-8, saved.stillLlr)) : 0;
     state.lastPlacedM = finiteOrNull(saved.lastPlacedM);
     if (state.stillAtM !== null && state.stillFixes < 1) state.stillFixes = 1;
-    state.pendingFromM = finiteOrNull(saved.pendingFromM);
-    state.pendingFromAtMs = finiteOrNull(saved.pendingFromAtMs);
-    state.pendingM = finiteOrNull(saved.pendingM);
-    state.pendingAtMs = finiteOrNull(saved.pendingAtMs);
-    state.pendingFixes = finite(saved.pendingFixes) ? Math.max(0, Math.round(saved.pendingFixes)) : 0;
     const sums = (x: unknown): number[] | null => (Array.isArray(x) && x.length === 5 && x.every(finite) ? [...(x as number[])] : null);
-    state.pendingSums = sums(saved.pendingSums);
-    // (A run's first fix sums to zeros: it is the run's start that says whether there is one.)
-    if (state.pendingFromM === null || state.pendingFromAtMs === null) state.pendingFixes = 0;
+    const count = (x: unknown): number => (finite(x) ? Math.max(0, Math.round(x)) : 0);
+    const run = saved.pending;
+    if (run && [run.fromM, run.fromAtMs, run.atM, run.atMs].every(finite)) {
+      // (A run's first fix sums to zeros: it is the run's start that says whether there is one.)
+      state.pending = { fromM: run.fromM, fromAtMs: run.fromAtMs, atM: run.atM, atMs: run.atMs, fixes: count(run.fixes), sums: sums(run.sums) };
+    }
     // An episode of surprising fixes under way, so that whoever continues judges it as the writer would have.
-    state.suspectFixes = finite(saved.suspectFixes) ? Math.max(0, Math.round(saved.suspectFixes)) : 0;
-    state.suspectSums = sums(saved.suspectSums);
-    state.suspectSinceMs = finiteOrNull(saved.suspectSinceMs);
-    state.suspectLastAtMs = finiteOrNull(saved.suspectLastAtMs);
-    state.suspectCapM = finiteOrNull(saved.suspectCapM);
-    state.suspectVerdict = saved.suspectVerdict === 1 || saved.suspectVerdict === 2 ? saved.suspectVerdict : 0;
-    state.suspectSlopeMps = finite(saved.suspectSlopeMps) ? saved.suspectSlopeMps : 0;
-    if (state.suspectFixes === 0 || state.suspectSums === null || state.suspectSinceMs === null) clearSuspectFields(state);
+    const ep = saved.suspect;
+    const epSums = ep ? sums(ep.sums) : null;
+    if (ep && epSums && count(ep.fixes) > 0 && finite(ep.sinceMs) && finite(ep.lastAtMs)) {
+      state.suspect = {
+        fixes: count(ep.fixes),
+        sinceMs: ep.sinceMs,
+        lastAtMs: ep.lastAtMs,
+        sums: epSums,
+        verdict: ep.verdict === 1 || ep.verdict === 2 ? ep.verdict : 0,
+        slopeMps: finite(ep.slopeMps) ? ep.slopeMps : 0,
+        capM: finiteOrNull(ep.capM),
+      };
+    }
     state.lastInnovationZ = finite(saved.lastInnovationZ) ? saved.lastInnovationZ : 0;
     state.anchorM = finiteOrNull(saved.anchorM);
     state.anchorAtMs = finiteOrNull(saved.anchorAtMs);
@@ -324,14 +309,14 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
     if (state.anchorM === null || state.anchorAtMs === null) state.anchorM = state.anchorAtMs = null;
     state.sideM = finiteOrNull(saved.sideM);
     state.sideJumpSinceMs = state.sideM === null ? null : finiteOrNull(saved.sideJumpSinceMs);
-    state.approachM = finiteOrNull(saved.approachM);
-    state.approachAtMs = finiteOrNull(saved.approachAtMs);
-    state.approachMps = finite(saved.approachMps) ? saved.approachMps : 0;
-    state.approachSigmaM = finite(saved.approachSigmaM) ? saved.approachSigmaM : 0;
-    state.lineAtMs = finiteOrNull(saved.lineAtMs);
-    state.lineSigmaMs = finiteOrNull(saved.lineSigmaMs);
-    state.beyondInARow = finite(saved.beyondInARow) ? saved.beyondInARow : 0;
-    state.beyondSumM = finite(saved.beyondSumM) ? saved.beyondSumM : 0;
+    const a = saved.approach;
+    if (a && [a.distanceM, a.speedMps, a.varDD, a.atMs].every(finite) && a.varDD >= 0) {
+      state.approach = approachAt({ distanceM: a.distanceM, speedMps: a.speedMps, sigmaM: Math.sqrt(a.varDD), atMs: a.atMs });
+    }
+    const line = saved.reachedLine;
+    if (line && finite(line.atMs) && finite(line.sigmaMs) && line.sigmaMs >= 0) state.reachedLine = { atMs: line.atMs, sigmaMs: line.sigmaMs };
+    const past = saved.beyond;
+    if (past && finite(past.fixes) && past.fixes >= 1 && finite(past.sumM)) state.beyond = { fixes: Math.round(past.fixes), sumM: past.sumM };
   } else if (state.status === RunnerStatus.onCourse || state.status === RunnerStatus.offCourse) {
     // Placed before, but with nothing to predict from: found again from the published distance.
     state.progress = null;

@@ -1917,7 +1917,7 @@ class FuzzRunner {
       for (const p of t.participants) {
         const st = t.runnerState(p.participantId);
         if (st) {
-          runners += `${p.participantId},${st.status},${st.distanceAlongRaceM},${st.confirmedDistanceM},${st.lastFixAtMs},${st.rejectedInARow},${st.stillFixes},${st.suspectFixes},${st.pendingFixes},${st.beyondInARow};`;
+          runners += `${p.participantId},${st.status},${st.distanceAlongRaceM},${st.confirmedDistanceM},${st.lastFixAtMs},${st.rejectedInARow},${st.stillFixes},${st.suspect?.fixes ?? 0},${st.pending?.fixes ?? 0},${st.beyond?.fixes ?? 0};`;
         }
       }
     }

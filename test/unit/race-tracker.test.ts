@@ -469,12 +469,51 @@ describe('crossing times and finishes', () => {
     }
     const original = tracker(course);
     for (const fix of fixes.slice(0, 205)) original.applyFix('p1', fix);
-    expect(original.runnerState('p1')!.suspectFixes).toBeGreaterThan(0); // in the episode
+    expect(original.runnerState('p1')!.suspect?.fixes ?? 0).toBeGreaterThan(0); // in the episode
     const restored = tracker(course);
     restored.restoreRunner(JSON.parse(JSON.stringify(copyRunnerState(original.runnerState('p1')!))) as RunnerState);
     for (const fix of fixes.slice(205)) {
       expect(restored.applyFix('p1', fix)).toEqual(original.applyFix('p1', fix));
     }
+  });
+
+  it('continues a runner restored at any fix, through a reflection, a silence and the finish, exactly as the tracker that saved them would', () => {
+    // Every part of the state a rule keeps between fixes (an episode, a lost runner's run of
+    // fixes, the approach to the line, fixes past it) must survive a checkpoint as JSON.
+    const course = courseOf('men-10k');
+    const run = noisyRun(course, { startMs: START_MS, paceSecPerKm: 270, intervalSec: 5, noiseM: 7, random: seededRandom(57) });
+    // A reflection held 60 m along for a minute; later ten minutes of silence in which the runner
+    // stood (a medical tent), so that they are found again far behind where their pace leads.
+    const fixes = run.map(({ fix }, k) => {
+      if (k >= 300) return { ...fix, recordedAtMs: fix.recordedAtMs + 600_000 };
+      if (k < 150 || k >= 162) return fix;
+      const [lon, lat] = course.path.pointAtRaceDistance(run[k]!.trueDistanceAlongRaceM + 60);
+      return { ...fix, lon, lat };
+    });
+    const original = tracker(course);
+    const saved: string[] = [];
+    const answers = fixes.map((fix) => {
+      const answer = original.applyFix('p1', fix);
+      saved.push(JSON.stringify(copyRunnerState(original.runnerState('p1')!)));
+      return answer;
+    });
+    const state = original.runnerState('p1')!;
+    expect(state.status).toBe(RunnerStatus.finished);
+    const kept = { episode: 0, run: 0, beyond: 0, line: 0 };
+    for (let k = 0; k + 1 < fixes.length; k++) {
+      const at = JSON.parse(saved[k]!) as RunnerState;
+      kept.episode += at.suspect ? 1 : 0;
+      kept.run += at.pending ? 1 : 0;
+      kept.beyond += at.beyond ? 1 : 0;
+      kept.line += at.reachedLine ? 1 : 0;
+      const restored = tracker(course);
+      restored.restoreRunner(at);
+      for (let j = k + 1; j < Math.min(k + 4, fixes.length); j++) expect(restored.applyFix('p1', fixes[j]!), `restored after fix ${k}, fix ${j}`).toEqual(answers[j]);
+    }
+    // (The run went through each of them, so each was restored at least once.)
+    expect(kept.episode).toBeGreaterThan(0);
+    expect(kept.run).toBeGreaterThan(0);
+    expect(kept.line).toBeGreaterThan(0);
   });
 
   /** A seeded noisy run on the men's 10 km with a minute of reflected fixes from the 120th fix, each moved by `move`. */
