@@ -871,6 +871,12 @@ export class RaceTracker {
     if (progress.distanceM < nearM - 8 || standingShort || surelyShort || clusteredShort) {
       runner.reachedLine = null;
     }
+    const approach = runner.approach;
+    if (runner.reachedLine === null && approach !== null && approach.speedMps < o.movingAboveMps && fixAlongM >= lineM) {
+      // Off from a stand short of the line and over it: the fix past the line says when, better
+      // than an estimate that is still getting going (it was standing).
+      runner.reachedLine = crossingFromEstimates(lineM, estimateOf(approach), { distanceM: fixAlongM, speedMps: 0, sigmaM: m.sigmaM, atMs: progress.atMs });
+    }
     if (runner.reachedLine === null && progress.distanceM >= nearM) {
       // From the runner's approach (their last estimate on the move before the line) at its pace.
       const at = crossingFromEstimates(Math.min(lineM, progress.distanceM), estimateOf(runner.approach), estimateOf(progress)!);
@@ -879,6 +885,17 @@ export class RaceTracker {
     // The approach: the latest estimate short of the line, on the move or surely short of it (a
     // runner standing just short, who then crosses, crossed after their last stand there).
     if (progress.distanceM < nearM && (progress.speedMps >= o.movingAboveMps || surelyShort || clusteredShort)) runner.approach = progress;
+    else if (
+      runner.approach !== null &&
+      runner.approach.speedMps < o.movingAboveMps &&
+      fixAlongM < nearM &&
+      Math.abs(fixAlongM - runner.approach.distanceM) <= 2 * m.sigmaM &&
+      runner.reachedLine === null
+    ) {
+      // A runner who stood short of the line is still at their stand while their fixes are: the
+      // crossing comes after the last of them, not somewhere in a stand of minutes.
+      runner.approach = { ...runner.approach, atMs: progress.atMs };
+    }
   }
 
   /** Step 4: the finish, from the fixes around the line (finish.ts). True when the runner finished. */
