@@ -424,7 +424,10 @@ export class RaceTracker {
         this.searchOptions(m, o.projectWithinM),
       );
       if (projection) {
-        this.judge(runner, predicted, projection, sinceSec, projection.distanceAlongRaceM - predicted.distanceM, scatterM, fix, false);
+        // (A fix thrown far aside all at once projects anywhere: the estimate's doubt, not its own error, bounds it.)
+        const thrown = runner.sideM !== null && projection.offsetM - runner.sideM > this.jumpAsideM(runner, m);
+        const capAheadM = thrown ? o.publishAheadOfFixSigmas * scatterM : o.publishAheadOfSlowerFixSigmas * alongMeasured(m, projection).sigmaM;
+        this.judge(runner, predicted, projection, sinceSec, projection.distanceAlongRaceM - predicted.distanceM, scatterM, capAheadM, fix, false);
       }
       return null;
     }
@@ -475,13 +478,13 @@ export class RaceTracker {
         clearPending(runner);
         return { candidate, predicted, found: true, measured: along };
       }
-      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, fix, true);
+      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, true);
       return judged && { ...judged, measured: along };
     }
     // Behind by more than the gate, in an episode of fixes behind that a stop or a turn since the
     // last trusted fix explains: the runner stopping, seen on (the miss grows as the estimate runs on).
     if (!lost && inEpisode && missM < 0 && episodeMissM < 0 && -missM <= (progress.speedMps + o.walkBackMps) * sinceSec + 2 * alongScatterM) {
-      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, fix, true);
+      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, true);
       return judged && { ...judged, measured: along };
     }
     if (!lost) return null; // a reflected or jumped fix
@@ -519,6 +522,11 @@ export class RaceTracker {
    * as the fixes stay thrown (up to the longest a reflection holds). A runner who leaves the
    * course walks off gradually, and is followed as usual.
    */
+  /** How much further aside than the runner's fixes were a fix must be to have been thrown: more than their own scatter and a brisk sideways walk between two fixes can explain. */
+  private jumpAsideM(runner: RunnerState, m: Measured): number {
+    return Math.max(this.options.sideJumpM, 3 * m.sigmaM) + (this.options.walkBackMps * (runner.fixIntervalMs ?? 0)) / 1000;
+  }
+
   private thrownAside(runner: RunnerState, candidate: SnapCandidate, m: Measured, atMs: number): boolean {
     const o = this.options;
     const sideM = candidate.offsetM;
@@ -526,8 +534,7 @@ export class RaceTracker {
       runner.sideM = sideM;
       return false;
     }
-    // More than the fixes' own scatter and a brisk sideways walk between two fixes can explain.
-    const jumpM = Math.max(o.sideJumpM, 3 * m.sigmaM) + (o.walkBackMps * (runner.fixIntervalMs ?? 0)) / 1000;
+    const jumpM = this.jumpAsideM(runner, m);
     const thrownM = sideM - runner.sideM;
     if (runner.sideJumpSinceMs === null) {
       if (thrownM <= jumpM) {
@@ -601,6 +608,7 @@ export class RaceTracker {
     sinceSec: number,
     missM: number,
     scatterM: number,
+    capAheadM: number,
     fix: Fix,
     onCourse: boolean,
   ): Placement | null {
@@ -648,8 +656,9 @@ export class RaceTracker {
     // may have stopped from being shown running on.
     // (A miss larger than a stop or a turn since the last trusted fix can explain is a reflection.)
     const couldBeChangeM = (trusted.speedMps + o.walkBackMps) * sinceSec + 2 * scatterM;
-    episode.capM =
-      missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' ? candidate.distanceAlongRaceM + o.publishAheadOfFixSigmas * scatterM : null;
+    // (Within the fix's own error of it, as for any fix behind the estimate: the episode's widening
+    // doubt is about the estimate, not about where this fix is.)
+    episode.capM = missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' ? candidate.distanceAlongRaceM + capAheadM : null;
     return null;
   }
 

@@ -117,6 +117,22 @@ describe('course engine accuracy', () => {
     }
   });
 
+  it('shows a runner who stops, or steps off the course, no more than 20 m ahead of where they are', () => {
+    // These seeds once held a runner 22-24 m ahead for a whole 5-minute stop (and a detour runner
+    // 22 m): the fixes at the stop, surprising the estimate, let the runner be carried on to
+    // within the estimate's widening doubt of them, not within the fixes' own error.
+    for (const [name, seed, variant] of [
+      ['stops-5min', 108, 'no speed'],
+      ['stops-5min', 109, 'no speed'],
+      ['stops-5min', 117, 'no speed'],
+      ['detour-200m', 116, 'speed'],
+    ] as Array<[string, number, Variant]>) {
+      const { engine } = runScenario(scenario(name), seed, 0, variant);
+      expect(engine.maxAheadM, `${name} seed ${seed}, ${variant}`).toBeLessThanOrEqual(20);
+      expect(engine.within20Share).toBeGreaterThanOrEqual(0.995);
+    }
+  });
+
   it('never finishes a runner who stands 10 m short of the line, however long the phone then stays quiet', () => {
     for (const variant of VARIANTS) {
       for (let seed = 30; seed < 35; seed++) {
