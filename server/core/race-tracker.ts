@@ -515,6 +515,11 @@ export class RaceTracker {
     return null;
   }
 
+  /** How much further aside than the runner's fixes were a fix must be to have been thrown: more than their own scatter and a brisk sideways walk between two fixes can explain. */
+  private jumpAsideM(runner: RunnerState, m: Measured): number {
+    return Math.max(this.options.sideJumpM, 3 * m.sigmaM) + (this.options.walkBackMps * (runner.fixIntervalMs ?? 0)) / 1000;
+  }
+
   /**
    * A fix thrown far to the side all at once, while the runner's fixes were close beside the
    * course, is a reflected signal (multipath in a street canyon), as likely thrown along the
@@ -522,11 +527,6 @@ export class RaceTracker {
    * as the fixes stay thrown (up to the longest a reflection holds). A runner who leaves the
    * course walks off gradually, and is followed as usual.
    */
-  /** How much further aside than the runner's fixes were a fix must be to have been thrown: more than their own scatter and a brisk sideways walk between two fixes can explain. */
-  private jumpAsideM(runner: RunnerState, m: Measured): number {
-    return Math.max(this.options.sideJumpM, 3 * m.sigmaM) + (this.options.walkBackMps * (runner.fixIntervalMs ?? 0)) / 1000;
-  }
-
   private thrownAside(runner: RunnerState, candidate: SnapCandidate, m: Measured, atMs: number): boolean {
     const o = this.options;
     const sideM = candidate.offsetM;
