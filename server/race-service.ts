@@ -1,12 +1,9 @@
 // The application layer: races, their trackers and the ping pipeline (validate, authenticate,
-// persist, apply, acknowledge). Protocol-free: the Socket.IO and HTTP edges call into it and
-// turn its answers into their own messages.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// persist, apply, acknowledge; fixes come in through ingest/fix-intake.ts). Protocol-free: the
+// Socket.IO and HTTP edges call into it and turn its answers into their own messages.
+import { createHash } from 'node:crypto';
 import {
-  ErrorCodes,
   RunnerStatus,
-  errorAck,
-  okAck,
   type Ack,
   type Alert,
   type CourseGeometry,
@@ -20,20 +17,21 @@ import {
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
 import { lapNumber, lapsInRace } from '../shared/course-path.ts';
-import { slicer } from './slices.ts';
 import { RaceAlerts } from './race-alerts.ts';
-import { DeviceCredentials, UNMATCHABLE_DIGEST, digest, type DeviceIdentity } from './device-credentials.ts';
+import { DeviceCredentials, digest, type DeviceIdentity } from './device-credentials.ts';
 import type { Clock } from './core/clock.ts';
 import type { SectionStatus } from './core/closures.ts';
 import { RoadSections } from './road-sections.ts';
 import { defaultAlertThresholds } from './core/alerts.ts';
-import { profileAlongLap, type Course } from './core/course.ts';
+import type { Course } from './core/course.ts';
 import type { EngineOptions } from './core/engine-options.ts';
-import type { Fix, Participant, RaceTracker } from './core/race-tracker.ts';
+import type { Participant, RaceTracker } from './core/race-tracker.ts';
 import type { NamedPoint } from './core/timing-points.ts';
 import type { LoadedEvent } from './event/event-file.ts';
 import type { LineParser } from './event/course-parser.ts';
 import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
+import { FixIntake } from './ingest/fix-intake.ts';
+import { RaceViews } from './race-views.ts';
 import type { Logger } from './logger.ts';
 import { compareLogIds, type AuditEntry, type LogEntry, type Stores } from './ports/stores.ts';
 import type { LogRetention } from './log-trimmer.ts';
@@ -47,9 +45,6 @@ import { raceEditSchema, type CourseRecord, type RaceEdit } from './race-edits.t
 
 /** What became of an organiser's change. */
 export type EditOutcome = 'done' | 'unknown' | 'unavailable';
-
-/** How long (race clock) one snapshot of a race is shared by the requests for it, at most. */
-const SNAPSHOT_SHARED_FOR_MS = 1000;
 
 export interface RaceEntry {
   raceId: string;
@@ -116,10 +111,10 @@ export class RaceService {
   private readonly fixLimits: FixLimits;
   private readonly changeListeners: Array<(change: RaceChange) => void> = [
     // A changed race (course, access, start, runners moved) is not served from a shared snapshot.
-    (change) => this.sharedSnapshots.delete(change.raceId),
+    (change) => this.views.forget(change.raceId),
   ];
-  private readonly sharedSnapshots = new Map<string, { snapshot: RaceSnapshot; appliedLogId: string | null }>();
-  private readonly fixListeners: Array<(outcome: string) => void> = [];
+  /** What spectators, live links and the race list are served (race-views.ts). */
+  private readonly views: RaceViews;
   /** Alerts: raised by each race's writer, changed by organisers, the same on every process. */
   private readonly raceAlerts: RaceAlerts<RaceEntry>;
   /** Per race: when (by this process's clock) its newest fix arrived, for the race's clock. */
@@ -140,14 +135,10 @@ export class RaceService {
   private readonly changes: RaceChanges;
   /** Pings and changes of this process on their way through the log (log-waiters.ts). */
   private readonly waiters: LogWaiters;
-  /**
-   * Pings on their way through the log at once, at most. Past this the process is
-   * overloaded: a ping is answered "send again" at once rather than queued, so that memory and
-   * delays stay bounded and the phone retries (as it does when Redis is away).
-   */
-  static readonly MAX_PINGS_IN_FLIGHT = 5000;
-  /** Fixes of one batch handed to the log at once: on Redis one Stream entry (the log writes up to 200 pings an entry). */
-  static readonly BATCH_CHUNK = 200;
+  /** Fixes from devices: checked, stored through the log, answered (ingest/fix-intake.ts). */
+  private readonly intake: FixIntake;
+  /** Pings on their way through the log at once, at most (ingest/fix-intake.ts). */
+  static readonly MAX_PINGS_IN_FLIGHT = FixIntake.MAX_PINGS_IN_FLIGHT;
   /** Races and participants one server holds, the event's and those added while it runs (race-registry.ts). */
   static readonly MAX_RACES = RaceRegistry.MAX_RACES;
   static readonly MAX_PARTICIPANTS = RaceRegistry.MAX_PARTICIPANTS;
@@ -216,6 +207,21 @@ export class RaceService {
       record: (by, action, details) => this.record(by, action, details),
       notifyChanged: (raceId, what) => this.notifyChanged(raceId, what),
       silenceArrived: (participantId) => this.silenceInFlight.delete(participantId),
+    });
+    this.views = new RaceViews({
+      clock: deps.clock,
+      race: (raceId) => this.races.get(raceId),
+      races: () => this.races.values(),
+      appliedLogId: (raceId) => this.appliedLogIdOf(raceId),
+    });
+    this.intake = new FixIntake({
+      clock: deps.clock,
+      fixLimits: this.fixLimits,
+      race: (raceId) => this.races.get(raceId),
+      waiters: this.waiters,
+      throughLog: (raceId, append) => this.throughLog(raceId, append),
+      pingLog: deps.stores.pingLog,
+      counts: this.fixCounts,
     });
     this.mirror = new RaceMirror({
       stores: deps.stores,
@@ -586,88 +592,35 @@ export class RaceService {
   }
 
   listRaces(options: { includePrivate: boolean }): RaceSummary[] {
-    return [...this.races.values()]
-      .filter((race) => options.includePrivate || !race.isPrivate)
-      .map((race) => this.summary(race));
+    return this.views.list(options);
   }
 
   /** The race if the caller may see it; a private race without the right key is as unknown. */
   findViewableRace(raceId: string, access: ViewerAccess): RaceEntry | null {
-    const race = this.races.get(raceId);
-    if (race && (!race.isPrivate || access.isOrganiser)) return race;
-    // An unknown race and a private one take the same steps (one digest, one comparison), so the
-    // time of the answer does not tell a private race's existence either.
-    const matches = timingSafeEqual(digest(access.key ?? ''), race?.keyDigest ?? UNMATCHABLE_DIGEST);
-    return race && access.key !== undefined && race.keyDigest !== null && matches ? race : null;
+    return this.views.findViewable(raceId, access);
   }
 
   summary(race: RaceEntry): RaceSummary {
-    const { course } = race.tracker;
-    return {
-      raceId: race.raceId,
-      name: race.name,
-      ...(race.names ? { names: { ...race.names } } : {}),
-      courseKind: course.kind,
-      raceDistanceM: course.raceDistanceM,
-      startsAtMs: race.tracker.startsAtMs,
-      participantCount: race.tracker.participants.length,
-      isPrivate: race.isPrivate,
-    };
+    return this.views.summary(race);
   }
 
   courseGeometry(race: RaceEntry): CourseGeometry {
-    const { course } = race.tracker;
-    return {
-      raceId: race.raceId,
-      courseKind: course.kind,
-      lapCoordinates: course.path.coordinates.map(([lon, lat]) => [lon, lat]),
-      lapLengthM: course.lapLengthM,
-      raceDistanceM: course.raceDistanceM,
-      startOffsetM: course.startOffsetM,
-      timingPoints: race.tracker.timingPoints.map((p) => ({ ...p })),
-      // (A point beyond a new, shorter course is not on it.)
-      ...(course.profile ? { elevationProfile: profileAlongLap(course) } : {}),
-      pointsOfInterest: race.pointsOfInterest.filter((p) => p.distanceAlongRaceM <= (course.isLapped ? course.lapLengthM : course.raceDistanceM)).map((p) => ({ ...p })),
-    };
+    return this.views.courseGeometry(race);
   }
 
   /** One runner and the course, for a live link; null when they are no longer in that race. */
   followSnapshot(raceId: string, participantId: string, linkExpiresAtMs: number): FollowSnapshot | null {
-    const race = this.races.get(raceId);
-    const runner = race?.tracker.runnerSnapshot(participantId);
-    if (!race || !runner) return null;
-    return { raceId, raceName: race.name, ...(race.names ? { raceNames: { ...race.names } } : {}), linkExpiresAtMs, course: this.courseGeometry(race), seq: race.tracker.sequence, runner };
+    return this.views.follow(raceId, participantId, linkExpiresAtMs);
   }
 
   /** A race as it is now. */
   snapshot(race: RaceEntry): RaceSnapshot {
-    return race.tracker.snapshot(this.clock.nowMs());
+    return this.views.snapshot(race);
   }
 
-  /**
-   * A race for a spectator joining its room: built once and shared by every join until the
-   * race's next delta (or a change, or a second at most), so a crowd joining at the start, or one
-   * client joining over and over, costs one snapshot per tick and not one per request. A shared
-   * snapshot is exactly the state at its `seq`; the deltas after it carry what changed since.
-   */
+  /** A race for a spectator joining its room, shared by the joins until its next delta (race-views.ts). */
   sharedSnapshot(race: RaceEntry): RaceSnapshot {
-    const nowMs = this.clock.nowMs();
-    // (And the same log entries applied: on a process that does not write the race, the
-    // writer's delta number can arrive before the entries behind it are applied here.)
-    const appliedLogId = this.appliedLogId.get(race.raceId) ?? null;
-    const shared = this.sharedSnapshots.get(race.raceId);
-    if (
-      shared &&
-      shared.snapshot.seq === race.tracker.sequence &&
-      shared.appliedLogId === appliedLogId &&
-      nowMs >= shared.snapshot.takenAtMs &&
-      nowMs - shared.snapshot.takenAtMs < SNAPSHOT_SHARED_FOR_MS
-    ) {
-      return shared.snapshot;
-    }
-    const snapshot = this.snapshot(race);
-    this.sharedSnapshots.set(race.raceId, { snapshot, appliedLogId });
-    return snapshot;
+    return this.views.sharedSnapshot(race);
   }
 
   authenticateDevice(deviceToken: unknown): DeviceIdentity | null {
@@ -719,109 +672,24 @@ export class RaceService {
     this.credentials.onDropped(listener);
   }
 
-  /**
-   * Several fixes from one device (a tracker app's offline buffer): applied in the order they
-   * were recorded, each answered on its own.
-   */
-  async ingestFixes(device: DeviceIdentity, raws: readonly unknown[]): Promise<Array<Ack<PositionAccepted>>> {
-    const order = raws
-      .map((raw, index) => ({ raw, index, at: recordedAtOf(raw) }))
-      .sort((a, b) => a.at - b.at || a.index - b.index);
-    const answers: Array<Ack<PositionAccepted>> = new Array(raws.length);
-    // Handed to the log together, in recorded order: on Redis what one turn of the event loop
-    // appends to a race goes out as one Stream entry, so a batch costs one round trip, not one per
-    // fix. In chunks: a buffer of thousands would otherwise be refused whole by the bound on fixes
-    // in flight; and in memory, where every step resolves at once, a 10,000-fix batch would hold
-    // the event loop for most of a second: other clients get their turn between slices.
-    const slices = slicer();
-    for (let from = 0; from < order.length; from += RaceService.BATCH_CHUNK) {
-      await Promise.all(
-        order.slice(from, from + RaceService.BATCH_CHUNK).map(async ({ raw, index }) => {
-          answers[index] = await this.ingestFix(device, raw);
-        }),
-      );
-      await slices.pause();
-    }
-    return answers;
+  /** Several fixes from one device (a tracker app's offline buffer), each answered on its own (ingest/fix-intake.ts). */
+  ingestFixes(device: DeviceIdentity, raws: readonly unknown[]): Promise<Array<Ack<PositionAccepted>>> {
+    return this.intake.ingestFixes(device, raws);
   }
 
-  /**
-   * The ping pipeline: validate, persist, apply, acknowledge. A fix is appended to the log before
-   * it is applied and acknowledged, so an acknowledged fix is never lost; a fix that fails
-   * validation changes nothing.
-   */
-  async ingestFix(device: DeviceIdentity, raw: unknown): Promise<Ack<PositionAccepted>> {
-    const answer = await this.ingestOne(device, raw);
-    for (const listener of this.fixListeners) listener(answer.ok ? (answer.data.applied ? 'applied' : 'not_applied') : answer.code);
-    return answer;
+  /** The ping pipeline: validate, persist, apply, acknowledge (ingest/fix-intake.ts). */
+  ingestFix(device: DeviceIdentity, raw: unknown): Promise<Ack<PositionAccepted>> {
+    return this.intake.ingestFix(device, raw);
   }
 
   /** Hears the outcome of every fix: applied, not_applied (stored, older or a repeat) or an error code. */
   onFixAnswered(listener: (outcome: string) => void): void {
-    this.fixListeners.push(listener);
+    this.intake.onFixAnswered(listener);
   }
 
   /** Fixes stored and waiting to be read back from the log (bounded by MAX_PINGS_IN_FLIGHT). */
   get fixesInFlight(): number {
     return this.waiters.size;
-  }
-
-  private async ingestOne(device: DeviceIdentity, raw: unknown): Promise<Ack<PositionAccepted>> {
-    const receivedAtMs = this.clock.nowMs();
-    const checked = checkFix(raw, receivedAtMs, this.fixLimits);
-    if (!checked.ok) return errorAck(checked.code, checked.message);
-    const race = this.races.get(device.raceId);
-    if (!race || !race.tracker.hasParticipant(device.participantId)) {
-      return errorAck(ErrorCodes.UNKNOWN_DEVICE, 'this device is not registered in any race');
-    }
-    const ping = { raceId: race.raceId, participantId: device.participantId, receivedAtMs, fix: checked.fix };
-    // An app resending what it sent before (its buffer after a 503, a retry whose answer was
-    // lost) is answered as before and not logged again: the log would fill with copies.
-    const fixKey = `${race.raceId}\n${device.participantId}\n${checked.fix.recordedAtMs}`;
-    if (this.recentFixes.has(fixKey)) return this.answerWithoutApplying(race, device.participantId);
-    return this.ingestThroughLog(race, ping, fixKey);
-  }
-
-  /**
-   * A ping is appended to the race's log and applied when this process reads it back, in log
-   * order with every other process's pings: the acknowledgement then tells where the runner is,
-   * as every process sees it.
-   */
-  private async ingestThroughLog(
-    race: RaceEntry,
-    ping: { raceId: string; participantId: string; receivedAtMs: number; fix: Fix },
-    fixKey: string,
-  ): Promise<Ack<PositionAccepted>> {
-    if (this.waiters.size >= RaceService.MAX_PINGS_IN_FLIGHT) {
-      // The sweeper's timer may be held back by the flood itself.
-      this.waiters.sweep();
-      if (this.waiters.size >= RaceService.MAX_PINGS_IN_FLIGHT) return errorAck(ErrorCodes.UNAVAILABLE, 'the server is busy; send the position again');
-    }
-    const sent = await this.throughLog(race.raceId, (tag) => this.stores.pingLog.append(ping, tag));
-    if (!sent.stored) return errorAck(ErrorCodes.UNAVAILABLE, 'the position could not be stored; send it again');
-    this.fixCounts.stored += 1;
-    this.rememberFix(fixKey);
-    const { result } = sent;
-    if (result !== null && typeof result === 'object') return okAck(result);
-    // Stored, so it will be applied; it has not been yet (the log is slow to read back): answered
-    // with where the runner is now.
-    return this.answerWithoutApplying(race, ping.participantId);
-  }
-
-  /** The answer to a fix that moves no one: where the runner is now. */
-  private answerWithoutApplying(race: RaceEntry, participantId: string): Ack<PositionAccepted> {
-    const runner = race.tracker.runnerSnapshot(participantId);
-    return okAck({ applied: false, distanceAlongRaceM: runner?.distanceAlongRaceM ?? 0, lap: runner?.lap ?? 0, status: runner?.status ?? RunnerStatus.notStarted });
-  }
-
-  /** Fixes stored lately (race, participant, time), oldest first, for spotting copies. */
-  private readonly recentFixes = new Set<string>();
-  /** About 8 MB: ten minutes of 1 Hz fixes from 160 runners, or a few big resent buffers. */
-  static readonly RECENT_FIXES_KEPT = 100_000;
-
-  private rememberFix(fixKey: string): void {
-    this.recentFixes.add(fixKey);
-    if (this.recentFixes.size > RaceService.RECENT_FIXES_KEPT) this.recentFixes.delete(this.recentFixes.values().next().value!);
   }
 
   /** A runner's SOS (race-alerts.ts). */
@@ -895,10 +763,3 @@ export interface TakenDelta {
   raceId: string;
   delta: RaceDelta;
 }
-
-/** The recorded time of a raw fix, for ordering a batch; anything unreadable sorts first. */
-function recordedAtOf(raw: unknown): number {
-  const at = typeof raw === 'object' && raw !== null ? (raw as { recordedAtMs?: unknown }).recordedAtMs : undefined;
-  return typeof at === 'number' && Number.isFinite(at) ? at : -Infinity;
-}
-
