@@ -4,7 +4,8 @@
 //
 // Each fix goes through named steps (docs/COURSE-ENGINE.md): measure it, place it on the course
 // (acquire a runner not yet placed, track one who is, or look for one who was lost), update the
-// estimate, decide the finish, publish, and record the timing points passed.
+// estimate, decide the finish, publish, and record the timing points passed (the finish and the
+// timing points in finish-line.ts).
 import { lapNumber } from '../../shared/course-path.ts';
 import {
   RunnerStatus,
@@ -18,7 +19,7 @@ import { MAX_ENTRIES_PER_DELTA, type CrossingEntry, type RaceDelta } from '../..
 import type { Course } from './course.ts';
 import { anchorExpectation, estimateFromAnchor, noteAnchor } from './anchor.ts';
 import { judgeEpisode } from './episode.ts';
-import { crossingFromEstimates, decideFinish, type Estimate } from './finish.ts';
+import { FinishLine } from './finish-line.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
 import { searchCourse, searchLimitM, type SearchOptions, type SnapCandidate } from './snap.ts';
 import { packCrossing, timingPointsFor, unpackCrossing, UNTIMED_CROSSING, withCrossing } from './timing-points.ts';
@@ -28,7 +29,6 @@ import {
   clearPending,
   clearSuspect,
   episodeOf,
-  estimateOf,
   expectedMiss,
   initialRunnerState,
   isOutOfRace,
@@ -100,6 +100,8 @@ export class RaceTracker {
   private seq = 0;
   private readonly options: EngineOptions;
   readonly timingPoints: readonly TimingPoint[];
+  /** The finish line and the timing points (finish-line.ts). */
+  private readonly line: FinishLine;
   /** Newest recorded time of any fix applied to this race: the race's own clock for silence. */
   newestFixAtMs: number | null = null;
 
@@ -115,6 +117,7 @@ export class RaceTracker {
     this.options = o.engine ?? defaultEngineOptions;
     this.seq = o.initialSeq ?? 0;
     this.timingPoints = o.timingPoints ?? timingPointsFor(course);
+    this.line = new FinishLine(this.options, course, this.timingPoints, () => this.startsAtMs, (runner, progress, atMs) => this.predict(runner, progress, atMs));
     if (participants.length > 0xffff) throw new Error('a race holds at most 65,535 participants');
     this.roster = [...participants];
     this.runners = participants.map((p, index) => {
@@ -315,10 +318,10 @@ export class RaceTracker {
     }
     const along = placement.measured ?? measured;
     this.update(runner, placement, fix, along);
-    this.noteLine(runner, along, placement.candidate.distanceAlongRaceM);
-    if (this.finish(runner, placement, before, fix, along)) return;
+    this.line.noteLine(runner, along, placement.candidate.distanceAlongRaceM);
+    if (this.line.finish(runner, { alongM: placement.candidate.distanceAlongRaceM, atMs: fix.recordedAtMs, found: placement.found }, before, along)) return;
     this.publish(runner, placement.candidate, along);
-    this.recordCrossings(runner, before);
+    this.line.recordCrossings(runner, before);
   }
 
   /** Step 1: the fix's error, and what of the phone's speed and heading can be used. */
@@ -852,142 +855,6 @@ export class RaceTracker {
   }
 
   /**
-   * Keeps when the estimate reached the finish line: the finish time, once the evidence says the
-   * runner crossed it. Forgotten when the estimate falls clearly short again.
-   */
-  private noteLine(runner: RunnerState, m: Measured, fixAlongM: number): void {
-    const o = this.options;
-    const progress = runner.progress!;
-    const lineM = this.course.raceDistanceM;
-    const nearM = lineM - o.finishToleranceM;
-    if (progress.distanceM < nearM - o.approachZoneM) {
-      // Far from the line: only the approach to keep (where a crossing will be reckoned from).
-      runner.reachedLine = null;
-      if (progress.speedMps >= o.movingAboveMps) runner.approach = progress;
-      return;
-    }
-    // Standing clearly short of the line, or back well short of it: not there yet.
-    const standing = this.standingOf(runner, m);
-    const standingShort = standing !== null && standing.atM + 2 * Math.sqrt(standing.varianceM2) < nearM;
-    // (Surely short of the line now, the arrival noted before was not the crossing.)
-    const surelyShort = progress.distanceM + 2 * Math.sqrt(progress.varDD) < nearM;
-    // So is a runner whose fixes cluster short of it, this one too, whatever the smoothed speed
-    // says (without the phone's speed a runner standing is also a runner creeping on): the
-    // crossing comes after them.
-    const n = runner.stillFixes;
-    const clusteredShort =
-      runner.stillAtM !== null && n >= 3 && fixAlongM < nearM && progress.distanceM < nearM && runner.stillAtM + 2 * Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)) < nearM;
-    if (progress.distanceM < nearM - 8 || standingShort || surelyShort || clusteredShort) {
-      runner.reachedLine = null;
-    }
-    const approach = runner.approach;
-    if (runner.reachedLine === null && approach !== null && approach.speedMps < o.movingAboveMps && fixAlongM >= lineM) {
-      // Off from a stand short of the line and over it: the fix past the line says when, better
-      // than an estimate that is still getting going (it was standing).
-      runner.reachedLine = crossingFromEstimates(lineM, estimateOf(approach), { distanceM: fixAlongM, speedMps: 0, sigmaM: m.sigmaM, atMs: progress.atMs });
-    }
-    if (runner.reachedLine === null && progress.distanceM >= nearM) {
-      // From the runner's approach (their last estimate on the move before the line) at its pace.
-      const at = crossingFromEstimates(Math.min(lineM, progress.distanceM), estimateOf(runner.approach), estimateOf(progress)!);
-      if (at) runner.reachedLine = { atMs: at.atMs, sigmaMs: at.sigmaMs };
-    }
-    // The approach: the latest estimate short of the line, on the move or surely short of it (a
-    // runner standing just short, who then crosses, crossed after their last stand there).
-    if (progress.distanceM < nearM && (progress.speedMps >= o.movingAboveMps || surelyShort || clusteredShort)) runner.approach = progress;
-    else if (
-      runner.approach !== null &&
-      runner.approach.speedMps < o.movingAboveMps &&
-      fixAlongM < nearM &&
-      Math.abs(fixAlongM - runner.approach.distanceM) <= 2 * m.sigmaM &&
-      runner.reachedLine === null
-    ) {
-      // A runner who stood short of the line is still at their stand while their fixes are: the
-      // crossing comes after the last of them, not somewhere in a stand of minutes.
-      runner.approach = { ...runner.approach, atMs: progress.atMs };
-    }
-  }
-
-  /** Step 4: the finish, from the fixes around the line (finish.ts). True when the runner finished. */
-  private finish(runner: RunnerState, placement: Placement, before: Progress | null, fix: Fix, m: Measured): boolean {
-    const lineM = this.course.raceDistanceM;
-    const progress = runner.progress!;
-    const zoneM = 60 + 3 * m.sigmaM;
-    const alongM = placement.candidate.distanceAlongRaceM;
-    if (progress.distanceM < lineM - zoneM && alongM < lineM - zoneM) {
-      runner.beyond = null;
-      return false;
-    }
-    const decision = decideFinish(
-      {
-        lineM,
-        fix: { alongM, sigmaM: m.sigmaM, atMs: fix.recordedAtMs },
-        beyondInARow: runner.beyond?.fixes ?? 0,
-        beyondSumM: runner.beyond?.sumM ?? 0,
-        estimate: estimateOf(progress)!,
-        before: placement.found ? null : estimateOf(before),
-        reachedLine: runner.reachedLine,
-        standing: this.standingOf(runner, m),
-        silence: null,
-        justFound: placement.found,
-      },
-      this.options.finish,
-    );
-    runner.beyond = decision.beyondInARow > 0 ? { fixes: decision.beyondInARow, sumM: decision.beyondSumM } : null;
-    if (!decision.finished) return false;
-    this.markFinished(runner, decision.atMs, decision.sigmaMs, before !== null);
-    return true;
-  }
-
-  /**
-   * The runner standing still, when that is the better explanation of the fixes, or when the
-   * estimate's own speed (the phone's, when it reports one) says so.
-   */
-  private standingOf(runner: RunnerState, m: Measured): { atM: number; varianceM2: number; fixes: number; sinceMs: number } | null {
-    if (runner.stillAtM === null || runner.stillSinceMs === null) return null;
-    const still = runner.stillLlr >= this.options.standingLlr || (runner.stillFixes >= 2 && (runner.progress?.speedMps ?? 1) < this.options.standingBelowMps);
-    if (!still) return null;
-    const n = runner.stillFixes;
-    const effective = Math.min(n, this.options.stillWindowFixes);
-    // The spread of the fixes themselves once there are a few (phones often overstate their
-    // error), never less than a quarter of the reported variance.
-    const perFixVar = n >= 4 ? Math.max(runner.stillSumSqM2 * (effective / Math.max(effective - 1, 1)), m.varianceM2 / 4) : m.varianceM2;
-    return { atM: runner.stillAtM, varianceM2: perFixVar / effective, fixes: n, sinceMs: runner.stillSinceMs };
-  }
-
-  private markFinished(runner: RunnerState, atMs: number, sigmaMs: number, seenBefore: boolean): void {
-    const lineM = this.course.raceDistanceM;
-    runner.distanceAlongRaceM = lineM;
-    runner.confirmedDistanceM = lineM;
-    runner.status = RunnerStatus.finished;
-    // No fix moves a finished runner: what the rules kept to decide the finish is let go (a race
-    // keeps its finishers' states for hours).
-    runner.beyond = runner.reachedLine = runner.approach = runner.suspect = runner.pending = null;
-    // Every timing point up to the finish is passed by now; any not recorded yet (a runner found
-    // again right at the end) is put in proportion between the last one timed and the finish,
-    // unsure by half that span; untimed for a runner seen for the first time at the finish.
-    const finishIndex = this.timingPoints.length - 1;
-    const recorded = runner.crossings.length;
-    let fromMs = this.startsAtMs;
-    let fromM = 0;
-    for (let k = Math.min(recorded, finishIndex) - 1; k >= 0; k--) {
-      const at = unpackCrossing(runner.crossings[k]!);
-      if (at) {
-        fromMs = at.atMs;
-        fromM = this.timingPoints[k]!.distanceAlongRaceM;
-        break;
-      }
-    }
-    for (let k = recorded; k < finishIndex; k++) {
-      const share = (this.timingPoints[k]!.distanceAlongRaceM - fromM) / Math.max(lineM - fromM, 1);
-      const packed = seenBefore ? packCrossing(fromMs + (atMs - fromMs) * share, (atMs - fromMs) / 2) : UNTIMED_CROSSING;
-      runner.crossings = withCrossing(runner.crossings, packed);
-    }
-    if (runner.crossings.length === finishIndex) runner.crossings = withCrossing(runner.crossings, packCrossing(atMs, sigmaMs));
-    // The finish time is the finish crossing as kept (to the tenth of a second), so the two agree.
-    runner.finishedAtMs = unpackCrossing(runner.crossings[finishIndex] ?? UNTIMED_CROSSING)?.atMs ?? Math.round(atMs);
-  }
-
-  /**
    * Step 5: what spectators see. The filtered estimate, but never far ahead of what the latest
    * fix shows (a runner who stops is not shown running on), never less than what was shown
    * before, and short of the line until the finish is decided.
@@ -1014,31 +881,6 @@ export class RaceTracker {
   }
 
   /**
-   * Step 6: the timing points the published distance has passed, each with the time the estimate
-   * passed it (interpolated between the estimates either side of it).
-   */
-  private recordCrossings(runner: RunnerState, before: Progress | null): void {
-    const finishIndex = this.timingPoints.length - 1;
-    if (runner.crossings.length >= finishIndex || runner.distanceAlongRaceM < this.timingPoints[runner.crossings.length]!.distanceAlongRaceM) return;
-    const after = estimateOf(runner.progress)!;
-    const prior = estimateOf(before);
-    while (runner.crossings.length < finishIndex) {
-      const point = this.timingPoints[runner.crossings.length]!;
-      if (runner.distanceAlongRaceM < point.distanceAlongRaceM) break;
-      // A runner first seen past a point (a phone switched on mid-race) passed it at a time
-      // nothing says: not a time made up from an assumed pace.
-      const at = prior ? (crossingFromEstimates(point.distanceAlongRaceM, prior, after) ?? { atMs: after.atMs, sigmaMs: 1000 }) : null;
-      runner.crossings = withCrossing(runner.crossings, at ? packCrossing(at.atMs, at.sigmaMs) : UNTIMED_CROSSING);
-    }
-  }
-
-  /** The time a race's silence is measured against: see `silentFinishes`. */
-  silentAfterMs(runner: RunnerState): number {
-    const o = this.options;
-    return Math.min(o.silentMaxMs, Math.max(o.silentMinMs, o.silentIntervals * (runner.fixIntervalMs ?? 0)));
-  }
-
-  /**
    * The runners whom silence now shows to have finished: their last fixes put them at the line,
    * moving through it or standing at it, and nothing came for a while. `nowMs` is the race's own
    * clock (the newest fix of any runner, and the time since it arrived), so a race replayed from
@@ -1048,8 +890,8 @@ export class RaceTracker {
     const out: string[] = [];
     for (const [index, runner] of this.runners.entries()) {
       if (this.removed.has(index) || runner.status !== RunnerStatus.onCourse || runner.lastFixAtMs === null) continue;
-      if (nowMs - runner.lastFixAtMs < this.silentAfterMs(runner)) continue;
-      if (this.silenceDecision(runner, nowMs)) out.push(runner.participantId);
+      if (nowMs - runner.lastFixAtMs < this.line.silentAfterMs(runner)) continue;
+      if (this.line.silenceDecision(runner, nowMs)) out.push(runner.participantId);
     }
     return out;
   }
@@ -1060,57 +902,13 @@ export class RaceTracker {
     if (index === undefined) return false;
     const runner = this.runners[index]!;
     if (runner.status !== RunnerStatus.onCourse) return false;
-    const decision = this.silenceDecision(runner, nowMs);
+    const decision = this.line.silenceDecision(runner, nowMs);
     if (!decision) return false;
     const previousCrossings = runner.crossings.length;
-    this.markFinished(runner, decision.atMs, decision.sigmaMs, true);
+    this.line.markFinished(runner, decision.atMs, decision.sigmaMs, true);
     for (let k = previousCrossings; k < runner.crossings.length; k++) this.pendingCrossings.push([index, k]);
     this.dirty.add(index);
     return true;
-  }
-
-  /**
-   * When the last fixes were a reflection (thrown aside, or held off the estimate), the runner was
-   * carried on at their pace up to the last of them: silence after that is judged from where
-   * that put them, not from the last trusted fix (a phone stopped at the line in a street canyon).
-   * Past the line, the estimate as it reached it. Null when the last fixes were not a reflection.
-   */
-  private carriedThroughReflection(runner: RunnerState, progress: Progress): Estimate | null {
-    const o = this.options;
-    const lastAtMs = runner.lastFixAtMs;
-    const lineM = this.course.raceDistanceM;
-    if (lastAtMs === null || lastAtMs <= progress.atMs || progress.distanceM >= lineM || runner.stillLlr >= o.standingLlr) return null;
-    const thrown = runner.sideJumpSinceMs !== null && lastAtMs - runner.sideJumpSinceMs < o.episodeMaxMs;
-    const heldOff = runner.suspect !== null && runner.suspect.verdict === 1 && runner.suspect.lastAtMs === lastAtMs;
-    if (!thrown && !heldOff) return null;
-    const carried = this.predict(runner, progress, lastAtMs);
-    const sigmaM = Math.sqrt(Math.max(carried.varDD, 0));
-    if (carried.distanceM < lineM) return { distanceM: carried.distanceM, speedMps: carried.speedMps, sigmaM, atMs: lastAtMs };
-    const meanMps = (carried.distanceM - progress.distanceM) / ((lastAtMs - progress.atMs) / 1000);
-    if (meanMps <= 0) return null;
-    return { distanceM: lineM, speedMps: Math.max(meanMps, progress.speedMps), sigmaM, atMs: progress.atMs + ((lineM - progress.distanceM) / meanMps) * 1000 };
-  }
-
-  private silenceDecision(runner: RunnerState, nowMs: number): { atMs: number; sigmaMs: number } | null {
-    const progress = runner.progress;
-    if (!progress || runner.lastFixAtMs === null) return null;
-    const sigmaM = Math.sqrt(progress.varDD);
-    const decision = decideFinish(
-      {
-        lineM: this.course.raceDistanceM,
-        fix: null,
-        beyondInARow: runner.beyond?.fixes ?? 0,
-        beyondSumM: runner.beyond?.sumM ?? 0,
-        estimate: this.carriedThroughReflection(runner, progress) ?? estimateOf(progress)!,
-        before: null,
-        reachedLine: runner.reachedLine,
-        standing: this.standingOf(runner, { sigmaM, varianceM2: Math.max(sigmaM * sigmaM, this.options.minAccuracyM ** 2), reportedMps: undefined, headingDeg: undefined }),
-        silence: { nowMs, silentAfterMs: this.silentAfterMs(runner), lastFixAtMs: runner.lastFixAtMs },
-        justFound: false,
-      },
-      this.options.finish,
-    );
-    return decision.finished ? decision : null;
   }
 
   /**

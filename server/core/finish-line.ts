@@ -1,0 +1,236 @@
+// The finish line and the timing points, for one race: when the estimate reached the line, the
+// finish decided on a fix (finish.ts decides, from the evidence kept here) or on silence, the
+// finish time and the crossing times of every timing point passed. Steps 4 and 6 of a fix
+// (race-tracker.ts runs them), and the silence checks the race's ticks make.
+import { RunnerStatus, type TimingPoint } from '../../shared/protocol.ts';
+import type { Course } from './course.ts';
+import type { EngineOptions } from './engine-options.ts';
+import { crossingFromEstimates, decideFinish, type Estimate } from './finish.ts';
+import type { Progress } from './progress-filter.ts';
+import { estimateOf, type RunnerState } from './runner-state.ts';
+import { packCrossing, unpackCrossing, UNTIMED_CROSSING, withCrossing } from './timing-points.ts';
+
+/** A fix's error along the course (the tracker's reading of it). */
+export interface FixError {
+  sigmaM: number;
+  varianceM2: number;
+}
+
+export class FinishLine {
+  constructor(
+    private readonly o: EngineOptions,
+    private readonly course: Course,
+    private readonly timingPoints: readonly TimingPoint[],
+    /** The race's start (an organiser may move it). */
+    private readonly startsAtMs: () => number,
+    /** The estimate carried forward to a time, as the tracker predicts it. */
+    private readonly predict: (runner: RunnerState, progress: Progress, atMs: number) => Progress,
+  ) {}
+
+  /**
+   * Keeps when the estimate reached the finish line: the finish time, once the evidence says the
+   * runner crossed it. Forgotten when the estimate falls clearly short again.
+   */
+  noteLine(runner: RunnerState, m: FixError, fixAlongM: number): void {
+    const o = this.o;
+    const progress = runner.progress!;
+    const lineM = this.course.raceDistanceM;
+    const nearM = lineM - o.finishToleranceM;
+    if (progress.distanceM < nearM - o.approachZoneM) {
+      // Far from the line: only the approach to keep (where a crossing will be reckoned from).
+      runner.reachedLine = null;
+      if (progress.speedMps >= o.movingAboveMps) runner.approach = progress;
+      return;
+    }
+    // Standing clearly short of the line, or back well short of it: not there yet.
+    const standing = this.standingOf(runner, m);
+    const standingShort = standing !== null && standing.atM + 2 * Math.sqrt(standing.varianceM2) < nearM;
+    // (Surely short of the line now, the arrival noted before was not the crossing.)
+    const surelyShort = progress.distanceM + 2 * Math.sqrt(progress.varDD) < nearM;
+    // So is a runner whose fixes cluster short of it, this one too, whatever the smoothed speed
+    // says (without the phone's speed a runner standing is also a runner creeping on): the
+    // crossing comes after them.
+    const n = runner.stillFixes;
+    const clusteredShort =
+      runner.stillAtM !== null && n >= 3 && fixAlongM < nearM && progress.distanceM < nearM && runner.stillAtM + 2 * Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)) < nearM;
+    if (progress.distanceM < nearM - 8 || standingShort || surelyShort || clusteredShort) {
+      runner.reachedLine = null;
+    }
+    const approach = runner.approach;
+    if (runner.reachedLine === null && approach !== null && approach.speedMps < o.movingAboveMps && fixAlongM >= lineM) {
+      // Off from a stand short of the line and over it: the fix past the line says when, better
+      // than an estimate that is still getting going (it was standing).
+      runner.reachedLine = crossingFromEstimates(lineM, estimateOf(approach), { distanceM: fixAlongM, speedMps: 0, sigmaM: m.sigmaM, atMs: progress.atMs });
+    }
+    if (runner.reachedLine === null && progress.distanceM >= nearM) {
+      // From the runner's approach (their last estimate on the move before the line) at its pace.
+      const at = crossingFromEstimates(Math.min(lineM, progress.distanceM), estimateOf(runner.approach), estimateOf(progress)!);
+      if (at) runner.reachedLine = { atMs: at.atMs, sigmaMs: at.sigmaMs };
+    }
+    // The approach: the latest estimate short of the line, on the move or surely short of it (a
+    // runner standing just short, who then crosses, crossed after their last stand there).
+    if (progress.distanceM < nearM && (progress.speedMps >= o.movingAboveMps || surelyShort || clusteredShort)) runner.approach = progress;
+    else if (
+      runner.approach !== null &&
+      runner.approach.speedMps < o.movingAboveMps &&
+      fixAlongM < nearM &&
+      Math.abs(fixAlongM - runner.approach.distanceM) <= 2 * m.sigmaM &&
+      runner.reachedLine === null
+    ) {
+      // A runner who stood short of the line is still at their stand while their fixes are: the
+      // crossing comes after the last of them, not somewhere in a stand of minutes.
+      runner.approach = { ...runner.approach, atMs: progress.atMs };
+    }
+  }
+
+  /** Step 4: the finish, from the fixes around the line (finish.ts). True when the runner finished. */
+  finish(runner: RunnerState, placed: { alongM: number; atMs: number; found: boolean }, before: Progress | null, m: FixError): boolean {
+    const lineM = this.course.raceDistanceM;
+    const progress = runner.progress!;
+    const zoneM = 60 + 3 * m.sigmaM;
+    const { alongM, found } = placed;
+    if (progress.distanceM < lineM - zoneM && alongM < lineM - zoneM) {
+      runner.beyond = null;
+      return false;
+    }
+    const decision = decideFinish(
+      {
+        lineM,
+        fix: { alongM, sigmaM: m.sigmaM, atMs: placed.atMs },
+        beyondInARow: runner.beyond?.fixes ?? 0,
+        beyondSumM: runner.beyond?.sumM ?? 0,
+        estimate: estimateOf(progress)!,
+        before: found ? null : estimateOf(before),
+        reachedLine: runner.reachedLine,
+        standing: this.standingOf(runner, m),
+        silence: null,
+        justFound: found,
+      },
+      this.o.finish,
+    );
+    runner.beyond = decision.beyondInARow > 0 ? { fixes: decision.beyondInARow, sumM: decision.beyondSumM } : null;
+    if (!decision.finished) return false;
+    this.markFinished(runner, decision.atMs, decision.sigmaMs, before !== null);
+    return true;
+  }
+
+  /**
+   * The runner standing still, when that is the better explanation of the fixes, or when the
+   * estimate's own speed (the phone's, when it reports one) says so.
+   */
+  standingOf(runner: RunnerState, m: FixError): { atM: number; varianceM2: number; fixes: number; sinceMs: number } | null {
+    if (runner.stillAtM === null || runner.stillSinceMs === null) return null;
+    const still = runner.stillLlr >= this.o.standingLlr || (runner.stillFixes >= 2 && (runner.progress?.speedMps ?? 1) < this.o.standingBelowMps);
+    if (!still) return null;
+    const n = runner.stillFixes;
+    const effective = Math.min(n, this.o.stillWindowFixes);
+    // The spread of the fixes themselves once there are a few (phones often overstate their
+    // error), never less than a quarter of the reported variance.
+    const perFixVar = n >= 4 ? Math.max(runner.stillSumSqM2 * (effective / Math.max(effective - 1, 1)), m.varianceM2 / 4) : m.varianceM2;
+    return { atM: runner.stillAtM, varianceM2: perFixVar / effective, fixes: n, sinceMs: runner.stillSinceMs };
+  }
+
+  /** The runner finished at `atMs`: every timing point up to the finish timed, the finish time kept. */
+  markFinished(runner: RunnerState, atMs: number, sigmaMs: number, seenBefore: boolean): void {
+    const lineM = this.course.raceDistanceM;
+    runner.distanceAlongRaceM = lineM;
+    runner.confirmedDistanceM = lineM;
+    runner.status = RunnerStatus.finished;
+    // No fix moves a finished runner: what the rules kept to decide the finish is let go (a race
+    // keeps its finishers' states for hours).
+    runner.beyond = runner.reachedLine = runner.approach = runner.suspect = runner.pending = null;
+    // Every timing point up to the finish is passed by now; any not recorded yet (a runner found
+    // again right at the end) is put in proportion between the last one timed and the finish,
+    // unsure by half that span; untimed for a runner seen for the first time at the finish.
+    const finishIndex = this.timingPoints.length - 1;
+    const recorded = runner.crossings.length;
+    let fromMs = this.startsAtMs();
+    let fromM = 0;
+    for (let k = Math.min(recorded, finishIndex) - 1; k >= 0; k--) {
+      const at = unpackCrossing(runner.crossings[k]!);
+      if (at) {
+        fromMs = at.atMs;
+        fromM = this.timingPoints[k]!.distanceAlongRaceM;
+        break;
+      }
+    }
+    for (let k = recorded; k < finishIndex; k++) {
+      const share = (this.timingPoints[k]!.distanceAlongRaceM - fromM) / Math.max(lineM - fromM, 1);
+      const packed = seenBefore ? packCrossing(fromMs + (atMs - fromMs) * share, (atMs - fromMs) / 2) : UNTIMED_CROSSING;
+      runner.crossings = withCrossing(runner.crossings, packed);
+    }
+    if (runner.crossings.length === finishIndex) runner.crossings = withCrossing(runner.crossings, packCrossing(atMs, sigmaMs));
+    // The finish time is the finish crossing as kept (to the tenth of a second), so the two agree.
+    runner.finishedAtMs = unpackCrossing(runner.crossings[finishIndex] ?? UNTIMED_CROSSING)?.atMs ?? Math.round(atMs);
+  }
+
+  /**
+   * Step 6: the timing points the published distance has passed, each with the time the estimate
+   * passed it (interpolated between the estimates either side of it).
+   */
+  recordCrossings(runner: RunnerState, before: Progress | null): void {
+    const finishIndex = this.timingPoints.length - 1;
+    if (runner.crossings.length >= finishIndex || runner.distanceAlongRaceM < this.timingPoints[runner.crossings.length]!.distanceAlongRaceM) return;
+    const after = estimateOf(runner.progress)!;
+    const prior = estimateOf(before);
+    while (runner.crossings.length < finishIndex) {
+      const point = this.timingPoints[runner.crossings.length]!;
+      if (runner.distanceAlongRaceM < point.distanceAlongRaceM) break;
+      // A runner first seen past a point (a phone switched on mid-race) passed it at a time
+      // nothing says: not a time made up from an assumed pace.
+      const at = prior ? (crossingFromEstimates(point.distanceAlongRaceM, prior, after) ?? { atMs: after.atMs, sigmaMs: 1000 }) : null;
+      runner.crossings = withCrossing(runner.crossings, at ? packCrossing(at.atMs, at.sigmaMs) : UNTIMED_CROSSING);
+    }
+  }
+
+  /** The time a race's silence is measured against: see `silentFinishes`. */
+  silentAfterMs(runner: RunnerState): number {
+    const o = this.o;
+    return Math.min(o.silentMaxMs, Math.max(o.silentMinMs, o.silentIntervals * (runner.fixIntervalMs ?? 0)));
+  }
+
+  /**
+   * When the last fixes were a reflection (thrown aside, or held off the estimate), the runner was
+   * carried on at their pace up to the last of them: silence after that is judged from where
+   * that put them, not from the last trusted fix (a phone stopped at the line in a street canyon).
+   * Past the line, the estimate as it reached it. Null when the last fixes were not a reflection.
+   */
+  carriedThroughReflection(runner: RunnerState, progress: Progress): Estimate | null {
+    const o = this.o;
+    const lastAtMs = runner.lastFixAtMs;
+    const lineM = this.course.raceDistanceM;
+    if (lastAtMs === null || lastAtMs <= progress.atMs || progress.distanceM >= lineM || runner.stillLlr >= o.standingLlr) return null;
+    const thrown = runner.sideJumpSinceMs !== null && lastAtMs - runner.sideJumpSinceMs < o.episodeMaxMs;
+    const heldOff = runner.suspect !== null && runner.suspect.verdict === 1 && runner.suspect.lastAtMs === lastAtMs;
+    if (!thrown && !heldOff) return null;
+    const carried = this.predict(runner, progress, lastAtMs);
+    const sigmaM = Math.sqrt(Math.max(carried.varDD, 0));
+    if (carried.distanceM < lineM) return { distanceM: carried.distanceM, speedMps: carried.speedMps, sigmaM, atMs: lastAtMs };
+    const meanMps = (carried.distanceM - progress.distanceM) / ((lastAtMs - progress.atMs) / 1000);
+    if (meanMps <= 0) return null;
+    return { distanceM: lineM, speedMps: Math.max(meanMps, progress.speedMps), sigmaM, atMs: progress.atMs + ((lineM - progress.distanceM) / meanMps) * 1000 };
+  }
+
+  /** Whether silence now shows the runner finished, and when they crossed; null when it does not. */
+  silenceDecision(runner: RunnerState, nowMs: number): { atMs: number; sigmaMs: number } | null {
+    const progress = runner.progress;
+    if (!progress || runner.lastFixAtMs === null) return null;
+    const sigmaM = Math.sqrt(progress.varDD);
+    const decision = decideFinish(
+      {
+        lineM: this.course.raceDistanceM,
+        fix: null,
+        beyondInARow: runner.beyond?.fixes ?? 0,
+        beyondSumM: runner.beyond?.sumM ?? 0,
+        estimate: this.carriedThroughReflection(runner, progress) ?? estimateOf(progress)!,
+        before: null,
+        reachedLine: runner.reachedLine,
+        standing: this.standingOf(runner, { sigmaM, varianceM2: Math.max(sigmaM * sigmaM, this.o.minAccuracyM ** 2) }),
+        silence: { nowMs, silentAfterMs: this.silentAfterMs(runner), lastFixAtMs: runner.lastFixAtMs },
+        justFound: false,
+      },
+      this.o.finish,
+    );
+    return decision.finished ? decision : null;
+  }
+}
