@@ -21,6 +21,9 @@ import { defaultLogRetention } from './log-trimmer.ts';
 import { MemoryLinkStore } from './ports/link-store.ts';
 import { RedisLinkStore } from './ports/redis-link-store.ts';
 
+/** With simulated runners, how long after the server starts (real time) the gun goes. */
+const DEMO_GUN_AFTER_REAL_MS = 5000;
+
 const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
 async function main(): Promise<void> {
@@ -51,7 +54,13 @@ async function main(): Promise<void> {
     rateLimitRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (rate limits) error'));
     await rateLimitRedis.connect();
   }
-  const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs: clock.nowMs(), tokenSecret: secret, logRetention: { ...defaultLogRetention, retentionMs: config.logRetentionMs } });
+  // With simulated runners, races that set no start time start 5 s (real time) after the server,
+  // their phones on at the start line before the gun, as at a race. Started at once, a machine
+  // slow to start the server and connect hundreds of simulated phones (seconds, which at --speed
+  // 20 are minutes of race time) had the fastest runners on the track first seen most of a lap in,
+  // as plausibly short of the start line: put on the lowest plausible lap, a lap short for good.
+  const defaultStartMs = clock.nowMs() + (config.simulate ? DEMO_GUN_AFTER_REAL_MS * config.demoSpeed : 0);
+  const service = await RaceService.create({ event, stores, clock, logger, defaultStartMs, tokenSecret: secret, logRetention: { ...defaultLogRetention, retentionMs: config.logRetentionMs } });
   // Live links on Redis: issued and revoked through any process, kept across restarts. They work
   // on every process when all share LINK_SECRET (else each signs with its own random secret).
   const linkStore = config.redisUrl ? await RedisLinkStore.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, logger }) : new MemoryLinkStore();
