@@ -7,6 +7,7 @@ import { ErrorCodes, type Ack } from '../../shared/protocol.ts';
 import { defaultSocketLimits } from '../../server/realtime/socket-limits.ts';
 import { testEventJson } from '../support/fixtures.ts';
 import { parseEvent } from '../../server/event/event-file.ts';
+import { lineFromGpx } from '../../server/event/course-import.ts';
 import { fileURLToPath } from 'node:url';
 import { connectDevice, connectSpectator, connected, startTestServer, type TestServer } from '../support/test-server.ts';
 
@@ -257,6 +258,9 @@ describe('one request that would stall the server', () => {
   });
 
   it('a 4.9 MB GPX of nested elements is refused at once, and a 45,000-point GPX is read off the event loop', async () => {
+    // Bound by what reading the big GPX on this thread stalls it for, measured in this test under
+    // the same load: alone about 2 s against a worst /healthz of about 30 ms; with the whole suite
+    // on two cores, a worst /healthz of 660 ms was seen, over HEALTH_BOUND_MS.
     server = await startTestServer({ event: await parseEvent(testEventJson(Date.now(), 3), { source: 'test', baseDir: fileURLToPath(new URL('../../server/demo/', import.meta.url)) }) });
     const put = (body: string) =>
       fetch(`${server!.url}/api/organiser/races/street-10k/course`, { method: 'PUT', headers: { ...organiser, 'content-type': 'application/gpx+xml' }, body }).then(async (r) => ({
@@ -267,7 +271,6 @@ describe('one request that would stall the server', () => {
     expect(nested.length).toBeGreaterThan(4_900_000);
     const refused = await worstHealthDuring(server.url, put(nested));
     expect(refused.result).toMatchObject({ status: 400, body: { code: ErrorCodes.INVALID_COURSE, problems: [expect.stringMatching(/nested more than 32 deep/)] } });
-    expect(refused.worstMs).toBeLessThan(HEALTH_BOUND_MS);
 
     // A real course logged every 22 cm, with elevation and time (4.4 MB): seconds of parsing, on its own thread.
     const race = server.service.race('street-10k')!;
@@ -278,10 +281,17 @@ describe('one request that would stall the server', () => {
     }
     const big = `<?xml version="1.0"?><gpx version="1.1"><trk><trkseg>${points.join('\n')}</trkseg></trk></gpx>`;
     const accepted = await worstHealthDuring(server.url, put(big));
+    const onThisThreadStartMs = performance.now();
+    expect('problems' in lineFromGpx(big)).toBe(false);
+    const stallOnLoopMs = performance.now() - onThisThreadStartMs;
     if (process.env['ABUSE_FIGURES']) {
-      console.log(`nested GPX: /healthz at most ${refused.worstMs.toFixed(0)} ms; 45,000-point GPX: at most ${accepted.worstMs.toFixed(0)} ms over ${accepted.polls} polls`);
+      console.log(
+        `nested GPX: /healthz at most ${refused.worstMs.toFixed(0)} ms; 45,000-point GPX: at most ${accepted.worstMs.toFixed(0)} ms over ${accepted.polls} polls; read on the loop it stalls it ${stallOnLoopMs.toFixed(0)} ms`,
+      );
     }
     expect(accepted.result.status).toBe(200);
-    expect(accepted.worstMs).toBeLessThan(HEALTH_BOUND_MS);
+    expect(accepted.polls).toBeGreaterThan(3);
+    expect(refused.worstMs).toBeLessThan(stallOnLoopMs / 2);
+    expect(accepted.worstMs).toBeLessThan(stallOnLoopMs / 2);
   });
 });
