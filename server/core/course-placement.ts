@@ -1,0 +1,618 @@
+// Where a fix puts a runner on the course: steps 1, 2, 3 and 5 of a fix (race-tracker.ts runs
+// them, with the finish line's steps 4 and 6 from finish-line.ts between). Measure the fix, place
+// it (acquire a runner not placed yet, track one who is, look for one who was lost, judge a fix
+// that does not fit: an episode of reflected fixes, a turnaround, a runner stopped), carry the
+// runner on when no fix fits, update the estimate, and publish what spectators see.
+import { RunnerStatus } from '../../shared/protocol.ts';
+import { anchorExpectation, estimateFromAnchor, noteAnchor } from './anchor.ts';
+import type { Course } from './course.ts';
+import type { EngineOptions } from './engine-options.ts';
+import { judgeEpisode } from './episode.ts';
+import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
+import type { Fix } from './race-tracker.ts';
+import {
+  addToEpisode,
+  approachAt,
+  clearPending,
+  clearSuspect,
+  episodeOf,
+  expectedMiss,
+  resetStill,
+  withPoint,
+  type RunnerState,
+} from './runner-state.ts';
+import { searchCourse, searchLimitM, type SearchOptions, type SnapCandidate } from './snap.ts';
+
+/** How a fix is read: its error, and the phone's own speed and heading when usable. */
+export interface Measured {
+  sigmaM: number;
+  varianceM2: number;
+  reportedMps: number | undefined;
+  headingDeg: number | undefined;
+}
+
+/** A fix placed on the course, and what the runner was expected to do. */
+export interface Placement {
+  candidate: SnapCandidate;
+  /** The estimate carried forward to this fix, when the runner was being tracked. */
+  predicted: Progress | null;
+  /** The runner was not placed, or lost, until this fix: it cannot confirm anything (a finish) yet. */
+  found: boolean;
+  /** The estimate starts afresh from this fix (found, or seen again after a long silence far from where expected). */
+  reanchor?: boolean;
+  /** The fix's error along the course where it was placed (magnified on the inside of a bend). */
+  measured?: Measured;
+}
+
+export class CoursePlacement {
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly course: Course,
+    /** The race's start (an organiser may move it). */
+    private readonly startsAtMs: () => number,
+  ) {}
+
+  /** Step 1: the fix's error, and what of the phone's speed and heading can be used. */
+  measure(fix: Fix): Measured {
+    const o = this.options;
+    const sigmaM = Math.min(Math.max(fix.accuracyM ?? o.defaultAccuracyM, o.minAccuracyM), o.maxAccuracyM);
+    // A reported speed no runner can reach is a glitch of the phone: not used at all.
+    const reportedMps = fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps ? fix.speedMps : undefined;
+    const headingDeg = fix.headingDeg !== undefined && (reportedMps ?? 0) >= o.headingMinSpeedMps ? fix.headingDeg : undefined;
+    return { sigmaM, varianceM2: sigmaM * sigmaM, reportedMps, headingDeg };
+  }
+
+  /** The search's options for a fix (one object reused: this runs for every fix). */
+  private readonly scratchOptions: SearchOptions = { fixSigmaM: 10, maxOffsetM: 50, indexAboveSegments: 300, headingDeg: undefined, headingWeight: 0, projectedOnly: false };
+
+  private searchOptions(m: Measured, maxOffsetM = this.options.corridorM): SearchOptions {
+    const s = this.scratchOptions;
+    s.fixSigmaM = m.sigmaM;
+    s.maxOffsetM = maxOffsetM;
+    s.indexAboveSegments = this.options.indexAboveSegments;
+    s.headingDeg = m.headingDeg;
+    s.headingWeight = this.options.headingWeight;
+    s.earliestWithinCost = undefined;
+    s.projectedOnly = false;
+    return s;
+  }
+
+  /**
+   * Step 2a, a runner not placed yet: anywhere they can have reached since the start. Of the
+   * places that fit the fix about equally well, the earliest: on a loop or track every lap fits,
+   * and a runner first seen at the start line ten minutes after the gun is on their first lap
+   * until later fixes prove otherwise (an organiser can set the lap count).
+   */
+  acquire(runner: RunnerState, fix: Fix, m: Measured): Placement | null {
+    const o = this.options;
+    const elapsedSec = Math.max(0, fix.recordedAtMs - this.startsAtMs()) / 1000;
+    // From the start, or from what was published before (a state restored without an estimate).
+    const fromM = runner.distanceAlongRaceM - o.backwardToleranceM;
+    const toM = Math.min(Math.max(elapsedSec * o.maxSpeedMps, runner.distanceAlongRaceM) + o.windowMarginM, this.course.raceDistanceM);
+    const best = searchCourse(this.course, fix, fromM, toM, null, this.searchOptions(m));
+    if (!best) {
+      runner.offCorridorSinceMs ??= fix.recordedAtMs;
+      return null;
+    }
+    // Within two standard deviations (squared and halved, as costs are) of the best fit.
+    const options = this.searchOptions(m);
+    options.earliestWithinCost = best.cost + 2;
+    const earliest = searchCourse(this.course, fix, fromM, toM, null, options);
+    return { candidate: earliest ?? best, predicted: null, found: true };
+  }
+
+  /**
+   * Step 2b, a runner being tracked: where their estimate says they should be, within what they
+   * can have reached since the last trusted fix. After unusable fixes (or a long gap) the search
+   * widens to everything they can have reached at a plausible pace, up to the whole remaining
+   * course, expecting them where their pace would have taken them: time without a trusted fix is
+   * time the runner most likely kept running. "Off course" is far from every place they can be.
+   */
+  track(runner: RunnerState, progress: Progress, fix: Fix, m: Measured): Placement | null {
+    const o = this.options;
+    const predicted = this.predict(runner, progress, fix.recordedAtMs);
+    const sinceSec = (fix.recordedAtMs - progress.atMs) / 1000;
+    const sigmaM = Math.sqrt(predicted.varDD + m.varianceM2);
+    // How far off a fix may be from a dead-reckoned estimate and still be the runner as estimated:
+    // its own error, the estimate's, and a pace that may have drifted a little since.
+    const scatterM = Math.sqrt(m.varianceM2 + progress.varDD + (o.episodePaceSigmaMps * sinceSec) ** 2);
+    const reachM = progress.distanceM + sinceSec * o.maxSpeedMps + o.windowMarginM;
+    const silentMs = fix.recordedAtMs - progress.atMs;
+    const lostAfterMs = Math.min(o.lostAfterMaxMs, Math.max(o.lostAfterMs, o.lostAfterIntervals * (runner.fixIntervalMs ?? 0)));
+    const lost = runner.rejectedInARow >= o.lostAfterRejections || silentMs >= lostAfterMs;
+    // Far enough either side of the prediction to hold any fix the runner can have sent.
+    const spreadM = o.outlierGateSigma * sigmaM + o.windowSlackM;
+    const fromM = lost ? progress.distanceM - o.backwardToleranceM : Math.max(progress.distanceM - o.backwardToleranceM, predicted.distanceM - spreadM);
+    const toM = lost ? reachM : Math.min(reachM, predicted.distanceM + spreadM);
+    const expectSigmaM = lost ? Math.max(o.reacquireSigmaM, sigmaM) : sigmaM;
+    const farM = o.outlierGateSigma * expectSigmaM;
+    const expectation = { distanceAlongRaceM: predicted.distanceM, sigmaM: expectSigmaM };
+    let candidate = searchCourse(this.course, fix, fromM, toM, expectation, this.searchOptions(m));
+    // A fix that would take the runner back along the course, when another reading of it that
+    // fits about as well keeps them going on: at the foot of a turnaround, or where legs run
+    // side by side, the fixes of a runner on the way back are as near the way out. Runners turn
+    // back rarely, and never at a turnaround's mirror image of their pace.
+    if (candidate && candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM && toM > progress.distanceM) {
+      const options = this.searchOptions(m);
+      options.projectedOnly = true;
+      const onwards = searchCourse(this.course, fix, progress.distanceM, toM, expectation, options);
+      // (Another place: not the window's edge, where a fix behind it is only held.)
+      if (onwards && onwards.distanceAlongRaceM > progress.distanceM + m.sigmaM && onwards.cost <= candidate.cost + o.onwardsWithinCost) candidate = onwards;
+      else if (candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM) candidate = this.pastTurnaround(runner, progress, candidate, fix, m) ?? candidate;
+    }
+    if (!candidate) {
+      runner.offCorridorSinceMs ??= fix.recordedAtMs;
+      // Off the corridor. Where it projects on the course still says something: a runner off on a
+      // detour, or walking back, projects to where they left; a reflection of a runner running
+      // on moves on with them.
+      const nearM = o.suspectSigma * scatterM + o.backwardToleranceM;
+      const projection = searchCourse(
+        this.course,
+        fix,
+        Math.max(progress.distanceM - o.backwardToleranceM, predicted.distanceM - nearM),
+        Math.min(reachM, predicted.distanceM + nearM),
+        expectation,
+        this.searchOptions(m, o.projectWithinM),
+      );
+      if (projection) {
+        // (A fix thrown far aside all at once projects anywhere: the estimate's doubt, not its own error, bounds it.)
+        const thrown = runner.sideM !== null && projection.offsetM - runner.sideM > this.jumpAsideM(runner, m);
+        const capAheadM = thrown ? o.publishAheadOfFixSigmas * scatterM : o.publishAheadOfSlowerFixSigmas * alongMeasured(m, projection).sigmaM;
+        this.judge(runner, predicted, projection, sinceSec, projection.distanceAlongRaceM - predicted.distanceM, scatterM, capAheadM, fix, false);
+      }
+      return null;
+    }
+    if (this.thrownAside(runner, candidate, m, fix.recordedAtMs)) return null;
+    // Back on the course after fixes off it: what those fixes suggested is over.
+    if (runner.offCorridorSinceMs !== null) clearSuspect(runner);
+    runner.offCorridorSinceMs = null;
+    const along = alongMeasured(m, candidate);
+    const alongScatterM = Math.sqrt(along.varianceM2 + progress.varDD + (o.episodePaceSigmaMps * sinceSec) ** 2);
+    const missM = candidate.distanceAlongRaceM - predicted.distanceM;
+    const episode = runner.suspect;
+    const inEpisode = episode !== null;
+    // Where the estimate says: taken as usual. In an episode, only a fix back within its own error
+    // of the estimate, and nearer it than to where the episode's fixes were heading, ends it.
+    const episodeMissM = episode !== null ? expectedMiss(episodeOf(episode), sinceSec) : 0;
+    const backInLine = !inEpisode || (Math.abs(missM) <= o.episodeEndSigma * along.sigmaM && Math.abs(missM) < Math.abs(missM - episodeMissM));
+    // (After unusable fixes the estimate is stale: the runner is found afresh. After a silence it
+    // is only uncertain, and carries on with the fix.)
+    // (Not while fixes are thrown aside: those refused were the same reflection as this one.)
+    const stale = runner.rejectedInARow >= o.lostAfterRejections && fix.recordedAtMs - progress.atMs >= o.lostAfterMs && runner.sideJumpSinceMs === null;
+    if (Math.abs(missM) <= o.suspectSigma * alongScatterM && backInLine) {
+      clearPending(runner);
+      runner.anchorAgrees = 0;
+      return { candidate, predicted, found: !inEpisode && stale, measured: along };
+    }
+    const restored = this.backOnAnchor(runner, candidate, fix, along, missM, predicted);
+    if (restored) {
+      clearPending(runner);
+      return restored;
+    }
+    // Found again after a silence (a tunnel, a phone in a bag), or back on the course after fixes
+    // off it: where their pace points, within what they can have done since.
+    const afterSilence = !inEpisode && runner.rejectedInARow === 0 && lost;
+    const atM = candidate.distanceAlongRaceM;
+    const pending = runner.pending;
+    const chained =
+      pending !== null &&
+      atM - pending.atM >= -o.backwardToleranceM &&
+      atM - pending.atM <= ((fix.recordedAtMs - pending.atMs) / 1000) * o.maxSpeedMps + o.windowMarginM;
+    // (A run of fixes already being checked as the runner found afresh stays in that check when
+    // the estimate's widening doubt comes to cover it: it is not a reflection beside the estimate.)
+    if (Math.abs(missM) <= farM && !(lost && chained && !inEpisode)) {
+      if (afterSilence) {
+        clearPending(runner);
+        return { candidate, predicted, found: false, reanchor: true, measured: along };
+      }
+      if (stale && !inEpisode && Math.abs(missM) <= o.reacquireGateSigma * expectSigmaM) {
+        clearPending(runner);
+        return { candidate, predicted, found: true, measured: along };
+      }
+      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, true);
+      return judged && { ...judged, measured: along };
+    }
+    // Behind by more than the gate, in an episode of fixes behind that a stop or a turn since the
+    // last trusted fix explains: the runner stopping, seen on (the miss grows as the estimate runs on).
+    if (!lost && inEpisode && missM < 0 && episodeMissM < 0 && -missM <= (progress.speedMps + o.walkBackMps) * sinceSec + 2 * alongScatterM) {
+      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, true);
+      return judged && { ...judged, measured: along };
+    }
+    if (!lost) return null; // a reflected or jumped fix
+    // Lost, and this fix puts the runner far from where their pace says. Believed only when the
+    // fixes that follow agree with it and move on along the course as a runner does: a walk
+    // across a park's lawn, or a detour that brushes another part of the course, is not progress.
+    const run = chained && pending !== null ? pending : (runner.pending = { fromM: atM, fromAtMs: fix.recordedAtMs, atM, atMs: fix.recordedAtMs, fixes: 0, sums: null });
+    // The run's pace by least squares over its fixes, and how surely.
+    const tSec = (fix.recordedAtMs - run.fromAtMs) / 1000;
+    const dM = atM - run.fromM;
+    const sums = (run.sums = withPoint(run.sums, tSec, dM));
+    run.fixes += 1;
+    run.atM = atM;
+    run.atMs = fix.recordedAtMs;
+    const n = run.fixes;
+    const spreadTT = sums[1]! - (sums[0]! * sums[0]!) / n;
+    if (n >= 4 && tSec >= o.confirmSpanSec && spreadTT > 0) {
+      const slopeMps = (sums[3]! - (sums[0]! * sums[2]!) / n) / spreadTT;
+      const slopeSigma = m.sigmaM / Math.sqrt(spreadTT);
+      // (Surely moving: three standard deviations, as someone wandering off the course near
+      // another part of it shows a chance slope now and then; and not a phone that says it is still.)
+      const phoneStill = fix.speedMps !== undefined && fix.speedMps < o.standingBelowMps;
+      if (!phoneStill && slopeMps >= o.confirmPaceMps && slopeMps - 3 * slopeSigma >= o.confirmPaceMps / 3 && slopeMps <= o.maxSpeedMps) {
+        clearPending(runner);
+        return { candidate, predicted, found: true };
+      }
+    }
+    return null;
+  }
+
+  /** How much further aside than the runner's fixes were a fix must be to have been thrown: more than their own scatter and a brisk sideways walk between two fixes can explain. */
+  private jumpAsideM(runner: RunnerState, m: Measured): number {
+    return Math.max(this.options.sideJumpM, 3 * m.sigmaM) + (this.options.walkBackMps * (runner.fixIntervalMs ?? 0)) / 1000;
+  }
+
+  /**
+   * A fix thrown far to the side all at once, while the runner's fixes were close beside the
+   * course, is a reflected signal (multipath in a street canyon), as likely thrown along the
+   * course as across it: it is not used, and the runner is carried on at their pace, for as long
+   * as the fixes stay thrown (up to the longest a reflection holds). A runner who leaves the
+   * course walks off gradually, and is followed as usual.
+   */
+  private thrownAside(runner: RunnerState, candidate: SnapCandidate, m: Measured, atMs: number): boolean {
+    const o = this.options;
+    const sideM = candidate.offsetM;
+    if (runner.sideM === null) {
+      runner.sideM = sideM;
+      return false;
+    }
+    const jumpM = this.jumpAsideM(runner, m);
+    const thrownM = sideM - runner.sideM;
+    if (runner.sideJumpSinceMs === null) {
+      if (thrownM <= jumpM) {
+        runner.sideM = sideM;
+        return false;
+      }
+      runner.sideJumpSinceMs = atMs;
+      return true;
+    }
+    if (thrownM <= jumpM / 2 || atMs - runner.sideJumpSinceMs >= o.episodeMaxMs) {
+      // Back beside the course; or thrown for longer than any reflection holds: where the runner is.
+      runner.sideJumpSinceMs = null;
+      runner.sideM = sideM;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Past a turnaround the estimate may lag (a reflection held it back, or took it for the
+   * runner): every fix on the way back then also reads as the way out, behind the estimate, and
+   * a filter that follows those readings walks the runner back down the way out for good. The
+   * checkpoint of steady running (anchor.ts) says where the runner's pace has taken them: a
+   * reading on the way on that fits the fix about as well, near where that pace leads and nearer
+   * it than the reading behind, is where they are. A runner truly short of the turnaround has
+   * the checkpoint short of it too, and keeps the reading behind.
+   */
+  private pastTurnaround(runner: RunnerState, progress: Progress, behind: SnapCandidate, fix: Fix, m: Measured): SnapCandidate | null {
+    const o = this.options;
+    const expected = anchorExpectation(runner, o, fix.recordedAtMs);
+    if (!expected || runner.stillLlr >= o.standingLlr) return null;
+    const gateM = o.anchorGateSigma * Math.sqrt(expected.expectedVarM2 + m.varianceM2);
+    // (As far as the checkpoint's pace leads, which the lagging estimate's reach may fall short of;
+    // within half a lap, as the same place a lap on is not another reading of a turnaround.)
+    const toM = Math.min(expected.expectedM + 2 * gateM, behind.distanceAlongRaceM + this.course.lapLengthM / 2);
+    if (toM <= progress.distanceM + m.sigmaM) return null;
+    const options = this.searchOptions(m);
+    options.projectedOnly = true;
+    const onwards = searchCourse(this.course, fix, progress.distanceM + m.sigmaM, toM, { distanceAlongRaceM: expected.expectedM, sigmaM: Math.sqrt(expected.expectedVarM2 + m.varianceM2) }, options);
+    if (!onwards) return null;
+    const fitOf = (c: SnapCandidate) => (c.offsetM * c.offsetM) / (2 * m.varianceM2);
+    const onwardsMissM = Math.abs(onwards.distanceAlongRaceM - expected.expectedM);
+    const behindMissM = Math.abs(behind.distanceAlongRaceM - expected.expectedM);
+    return onwardsMissM < behindMissM && fitOf(onwards) <= fitOf(behind) + o.onwardsWithinCost ? onwards : null;
+  }
+
+  /**
+   * The estimate may itself be what went wrong (anchor.ts): fixes that agree with the checkpoint
+   * of steady running, and not with the estimate, put the runner back on its path.
+   */
+  private backOnAnchor(runner: RunnerState, candidate: SnapCandidate, fix: Fix, m: Measured, missM: number, estimate: Progress): Placement | null {
+    const predicted = estimateFromAnchor(runner, this.options, fix.recordedAtMs, candidate.distanceAlongRaceM, m.varianceM2, missM, estimate);
+    if (!predicted) return null;
+    resetStill(runner, candidate.distanceAlongRaceM, fix.recordedAtMs, -this.options.standingLlr);
+    clearSuspect(runner);
+    return { candidate, predicted, found: false, measured: m };
+  }
+
+  /**
+   * A fix that surprises the estimate, in an episode of them: a runner who changed pace (stopped,
+   * turned back, sped up) shows it as a drift from where their estimate says, growing with time;
+   * a reflected signal that holds for a minute (multipath in a street canyon) as a jump that
+   * stays the same size while the runner runs on. The first is taken in at once; the second is
+   * ignored while the runner is carried on at their pace, and taken as the truth only if it lasts
+   * beyond any reflection.
+   */
+  private judge(
+    runner: RunnerState,
+    predicted: Progress,
+    candidate: SnapCandidate,
+    sinceSec: number,
+    missM: number,
+    scatterM: number,
+    capAheadM: number,
+    fix: Fix,
+    onCourse: boolean,
+  ): Placement | null {
+    const o = this.options;
+    runner.anchorClean = false;
+    let episode = addToEpisode(runner, fix.recordedAtMs, sinceSec, missM);
+    const trusted = runner.progress!;
+    const context = { varianceM2: scatterM * scatterM, speedMps: trusted.speedMps };
+    let verdict = judgeEpisode(episodeOf(episode), context, sinceSec);
+    if (verdict.kind === 'mixed') {
+      // Neither explains the run: start it again from this fix.
+      clearSuspect(runner);
+      episode = addToEpisode(runner, fix.recordedAtMs, sinceSec, missM);
+      verdict = { kind: 'unsure' };
+    }
+    episode.verdict = verdict.kind === 'offset' ? 1 : verdict.kind === 'pace' ? 2 : 0;
+    episode.slopeMps = verdict.kind === 'offset' ? verdict.slopeMps : 0;
+    if (verdict.kind === 'pace') {
+      clearSuspect(runner);
+      // A new pace since the last trusted fix: the estimate follows it, unsure of the speed.
+      const speedMps = Math.min(Math.max(predicted.speedMps + verdict.slopeMps, 0), o.maxSpeedMps);
+      const repaced: Progress = {
+        ...predicted,
+        distanceM: predicted.distanceM + verdict.missNowM,
+        speedMps,
+        varVV: Math.max(predicted.varVV, 0.5),
+        covDV: 0,
+      };
+      if (onCourse) return { candidate, predicted: repaced, found: false };
+      // Off the course, fixes only say the runner is not making the progress estimated (a detour,
+      // a turn back): slower and no further on, never faster.
+      runner.progress = {
+        ...repaced,
+        speedMps: Math.min(repaced.speedMps, predicted.speedMps),
+        distanceM: Math.min(repaced.distanceM, predicted.distanceM),
+      };
+      return null;
+    }
+    if (onCourse && fix.recordedAtMs - episode.sinceMs >= o.episodeMaxMs) {
+      // Longer than any reflection holds: where the fixes are is where the runner is.
+      clearSuspect(runner);
+      return { candidate, predicted, found: true };
+    }
+    // Meanwhile, fixes behind the estimate (not yet known to be a reflection) keep a runner who
+    // may have stopped from being shown running on.
+    // (A miss larger than a stop or a turn since the last trusted fix can explain is a reflection.)
+    const couldBeChangeM = (trusted.speedMps + o.walkBackMps) * sinceSec + 2 * scatterM;
+    // (Within the fix's own error of it, as for any fix behind the estimate: the episode's widening
+    // doubt is about the estimate, not about where this fix is.)
+    episode.capM = missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' ? candidate.distanceAlongRaceM + capAheadM : null;
+    return null;
+  }
+
+  /**
+   * The estimate carried forward to a fix. Over a long gap the runner's pace over the last
+   * minutes says more than their speed at the last fix (which a stride, a corner or a drink
+   * station sways).
+   */
+  predict(runner: RunnerState, progress: Progress, atMs: number): Progress {
+    const o = this.options;
+    const gapSec = (atMs - progress.atMs) / 1000;
+    let from = progress;
+    // (Not for a runner whose estimate had slowed to a walk or a stop: they may be standing still.)
+    if (gapSec > 30 && runner.paceMps !== null && progress.speedMps >= 1 && runner.stillLlr < o.standingLlr) {
+      const w = Math.exp(-(gapSec - 30) / 60);
+      from = { ...progress, speedMps: w * progress.speedMps + (1 - w) * runner.paceMps };
+    }
+    const predicted = predictProgress(from, atMs, o.accelerationNoise, (o.maxSpeedMps / 2) ** 2, o.paceDriftSigmaMps);
+    // Nobody runs on past the finish at their pace: they slow down at the line and walk.
+    const limitM = Math.min(searchLimitM(this.course), this.course.raceDistanceM + o.pastFinishExpectedM);
+    return predicted.distanceM > limitM ? { ...predicted, distanceM: limitM } : predicted;
+  }
+
+  /**
+   * A fix that could not be placed. For a while the runner is carried on at the pace their
+   * estimate holds (a reflected signal in a street canyon does not stop a runner; a runner who
+   * stopped or turned back has an estimate that stopped too), with the phone's own speed when it
+   * reports one; never past the finish. Off the corridor for long enough: off course.
+   */
+  carryOn(runner: RunnerState, fix: Fix): void {
+    const o = this.options;
+    // An episode's fixes are on the course: the runner is not being lost.
+    const episode = runner.suspect !== null && runner.suspect.lastAtMs === fix.recordedAtMs ? runner.suspect : null;
+    const inEpisode = episode !== null;
+    runner.anchorClean = false;
+    // A fix on the course in an episode is not the runner being lost, nor off the course.
+    if (!inEpisode || runner.offCorridorSinceMs !== null) runner.rejectedInARow += 1;
+    else if (runner.status === RunnerStatus.offCourse) runner.status = RunnerStatus.onCourse;
+    const progress = runner.progress;
+    if (!progress) return; // never placed: nothing to show, nothing to carry on
+    // Fixes held to one side of the course whose projection moves on with the runner's pace are a
+    // reflection, or a runner on the pavement across a wide road: not a runner who left the course,
+    // for as long as a reflection can hold.
+    // So are fixes thrown aside all at once (`thrownAside`), on the corridor or off it.
+    const heldAside =
+      (episode !== null &&
+        episode.verdict === 1 &&
+        (runner.progress?.speedMps ?? 0) >= o.movingAboveMps &&
+        fix.recordedAtMs - episode.sinceMs < o.episodeMaxMs) ||
+      (runner.sideJumpSinceMs !== null && fix.recordedAtMs - runner.sideJumpSinceMs < o.episodeMaxMs);
+    if (runner.offCorridorSinceMs !== null && fix.recordedAtMs - runner.offCorridorSinceMs >= o.offCourseAfterMs && !heldAside) {
+      runner.status = RunnerStatus.offCourse;
+    }
+    // Off the course for a while: wherever they are, they are not making progress along it.
+    if (runner.status === RunnerStatus.offCourse) return;
+    const sinceMs = fix.recordedAtMs - progress.atMs;
+    if (sinceMs > o.deadReckonMaxMs || runner.stillLlr >= o.standingLlr) return;
+    let speedMps = progress.speedMps;
+    if (fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps) speedMps = fix.speedMps < o.standingBelowMps ? 0 : Math.min(speedMps, fix.speedMps);
+    // A held reflection that drifts a little says the runner is a little faster or slower than
+    // estimated; by no more than a pace drifts (a drift that fits a held offset only because a few
+    // fixes cannot tell is not a runner sprinting off).
+    if (episode !== null && episode.verdict === 1) {
+      speedMps = Math.max(0, speedMps + Math.min(Math.max(episode.slopeMps, -o.paceDriftSigmaMps), o.paceDriftSigmaMps));
+    }
+    let reckonedM = progress.distanceM + (speedMps * sinceMs) / 1000;
+    // Fixes behind the estimate, not yet known to be a reflection: a runner who may have stopped
+    // is not shown running on.
+    if (episode !== null && episode.capM !== null) reckonedM = Math.min(reckonedM, episode.capM);
+    const limitM = this.course.raceDistanceM - o.finishToleranceM - 1; // never finish by reckoning
+    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, Math.min(reckonedM, limitM));
+  }
+
+  /**
+   * Step 3: the estimate takes the fix in. Beside running on, the fixes may say the runner
+   * stands still: both explanations are weighed on every fix, and when standing wins the estimate
+   * stops at once (a filter of speed alone takes tens of seconds to slow down, and shows a runner
+   * who stopped as running on); when running wins again it picks up the pace held before.
+   */
+  update(runner: RunnerState, placement: Placement, fix: Fix, m: Measured): void {
+    const o = this.options;
+    const maxSpeedVar = (o.maxSpeedMps / 2) ** 2;
+    const z = placement.candidate.distanceAlongRaceM;
+    const predicted = placement.predicted;
+    runner.rejectedInARow = 0;
+    runner.offCorridorSinceMs = null;
+    clearSuspect(runner);
+    if (!predicted || placement.found || placement.reanchor) {
+      let speedMps = m.reportedMps ?? (predicted ? Math.max(predicted.speedMps, runner.paceMps ?? 0) : o.typicalSpeedMps);
+      // Found again where their pace pointed after a silence (or fixes minutes apart): the pace
+      // they kept since the last trusted fix is the best measure of their speed there is.
+      const last = runner.progress;
+      if (placement.reanchor && m.reportedMps === undefined && last) {
+        const keptMps = (z - last.distanceM) / Math.max(1, (fix.recordedAtMs - last.atMs) / 1000);
+        if (keptMps >= o.movingAboveMps && keptMps <= o.maxSpeedMps) {
+          speedMps = keptMps;
+          runner.paceMps = runner.paceMps === null ? keptMps : 0.5 * (runner.paceMps + keptMps);
+        }
+      }
+      runner.progress = startProgress(z, m.varianceM2, fix.recordedAtMs, speedMps, o.typicalSpeedMps);
+      resetStill(runner, z, fix.recordedAtMs, -o.standingLlr);
+      runner.progress = this.withReportedSpeed(runner.progress, fix);
+      runner.status = RunnerStatus.onCourse;
+      runner.anchorClean = false;
+      return;
+    }
+    const innovation = z - predicted.distanceM;
+    const innovationVar = predicted.varDD + m.varianceM2;
+    // A surprise of more than two standard deviations suggests the runner changed pace (a
+    // stop, a sprint): let the speed estimate move faster than the model alone would.
+    // So does a second fix in a row more than one standard deviation off on the same side.
+    const innovationZ = innovation / Math.sqrt(innovationVar);
+    const trend = o.trendAdapts && Math.abs(innovationZ) > 1 && Math.abs(runner.lastInnovationZ) > 1 && Math.sign(innovationZ) === Math.sign(runner.lastInnovationZ);
+    runner.lastInnovationZ = innovationZ;
+    const surprised = innovation * innovation > 4 * innovationVar || trend;
+    const adapted = surprised ? { ...predicted, covDV: predicted.covDV * 2, varVV: Math.min(predicted.varVV * 4, maxSpeedVar) } : predicted;
+    let progress = updateProgress(adapted, z, m.varianceM2, o.maxSpeedMps);
+
+    // Standing still, against running on: the log-likelihood of this fix under each.
+    const wasStanding = runner.stillLlr >= o.standingLlr;
+    if (runner.stillAtM !== null) {
+      const n = runner.stillFixes;
+      const stillVar = m.varianceM2 * (1 + 1 / n);
+      const stillMiss = z - runner.stillAtM;
+      // log L(still) - log L(running), for Gaussian misses: one logarithm, of the variances' ratio.
+      const logRatio = -0.5 * ((stillMiss * stillMiss) / stillVar - (innovation * innovation) / innovationVar + Math.log(stillVar / innovationVar));
+      runner.stillLlr = Math.min(8, Math.max(-8, 0.8 * runner.stillLlr + logRatio));
+      // The fixes since the runner stopped: begun afresh while the estimate has them moving, or
+      // when a fix is clearly elsewhere.
+      if (stillMiss * stillMiss > 9 * stillVar || predicted.speedMps >= o.movingAboveMps) {
+        // A runner who stood short of the finish line and moved on crossed it after their stand.
+        const stoodShort = n >= 3 && runner.stillAtM < this.course.raceDistanceM - o.finishToleranceM;
+        if (stoodShort && runner.progress && (runner.approach === null || runner.stillSinceMs === null || runner.approach.atMs < runner.stillSinceMs)) {
+          runner.approach = approachAt({ distanceM: runner.stillAtM, speedMps: 0, sigmaM: Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)), atMs: runner.progress.atMs });
+          runner.reachedLine = null;
+        }
+        resetStill(runner, z, fix.recordedAtMs, runner.stillLlr);
+      } else {
+        // A running mean over the last `stillWindowFixes` or so (a runner who stands, then steps
+        // on a few metres and stands again, is where they stand now).
+        runner.stillFixes = n + 1;
+        const weight = 1 / Math.min(n + 1, o.stillWindowFixes);
+        const newMean = runner.stillAtM + stillMiss * weight;
+        runner.stillSumSqM2 = (1 - weight) * (runner.stillSumSqM2 + weight * stillMiss * stillMiss);
+        runner.stillAtM = newMean;
+      }
+    } else {
+      resetStill(runner, z, fix.recordedAtMs, runner.stillLlr);
+    }
+    const standing = runner.stillLlr >= o.standingLlr;
+    if (standing && runner.stillAtM !== null) {
+      // Stopped: the estimate is where the fixes since the stop are, going nowhere.
+      if (!wasStanding && progress.speedMps > 1) runner.paceMps = runner.paceMps ?? progress.speedMps;
+      progress = { ...progress, distanceM: runner.stillAtM, speedMps: 0, varDD: m.varianceM2 / runner.stillFixes, covDV: 0, varVV: Math.min(progress.varVV, 0.25) };
+    } else if (wasStanding && runner.stillLlr <= -o.standingLlr) {
+      // Off again: at the pace held before the stop, unsure of it.
+      progress = { ...progress, speedMps: Math.max(progress.speedMps, runner.paceMps ?? o.typicalSpeedMps), varVV: maxSpeedVar / 4, covDV: 0 };
+    }
+    progress = this.withReportedSpeed(progress, fix);
+    // The pace over the last few minutes, from the estimate while running.
+    if (!standing && progress.speedMps > 0.5) {
+      const dtSec = (fix.recordedAtMs - (runner.progress?.atMs ?? fix.recordedAtMs)) / 1000;
+      // (Early in the race, the mean since the start: the first estimates' speed is a guess, and a
+      // pace that took five minutes to forget it would put a runner found after a gap on a track
+      // a lap behind.)
+      const sinceStartSec = (fix.recordedAtMs - this.startsAtMs()) / 1000;
+      const weight = Math.min(0.3, Math.max(0, dtSec) / Math.min(300, Math.max(sinceStartSec, dtSec, 1)));
+      runner.paceMps = runner.paceMps === null ? progress.speedMps : runner.paceMps + weight * (progress.speedMps - runner.paceMps);
+    }
+    runner.progress = progress;
+    runner.status = RunnerStatus.onCourse;
+    if (surprised || standing) runner.anchorClean = false;
+    if (!standing && progress.speedMps >= o.movingAboveMps) noteAnchor(runner, progress, o);
+  }
+
+  /** Folds in the phone's speed, keeping only the part along the course. */
+  private withReportedSpeed(progress: Progress, fix: Fix): Progress {
+    if (fix.speedMps === undefined || fix.speedMps > this.options.maxSpeedMps) return progress;
+    // A phone standing still reports a small speed in a random direction, never a negative one:
+    // below a slow walk it means standing, or the estimate would creep forward.
+    let alongMps = fix.speedMps < this.options.standingBelowMps ? 0 : fix.speedMps;
+    if (fix.headingDeg !== undefined) {
+      // A runner walking off to the side makes no progress, however fast they walk.
+      const courseBearingDeg = this.course.path.bearingAtRaceDistance(Math.min(progress.distanceM, this.course.raceDistanceM));
+      // Headings are noisy by several degrees: up to 20 degrees off counts as straight along,
+      // so that noise does not read as slowing down.
+      const cosAngle = Math.cos(((fix.headingDeg - courseBearingDeg) * Math.PI) / 180);
+      alongMps *= Math.min(1, Math.max(0, cosAngle / Math.cos((20 * Math.PI) / 180)));
+    }
+    return updateSpeed(progress, alongMps, this.options.reportedSpeedSigmaMps ** 2, this.options.maxSpeedMps);
+  }
+
+  /**
+   * Step 5: what spectators see. The filtered estimate, but never far ahead of what the latest
+   * fix shows (a runner who stops is not shown running on), never less than what was shown
+   * before, and short of the line until the finish is decided.
+   */
+  publish(runner: RunnerState, candidate: SnapCandidate, m: Measured): void {
+    const o = this.options;
+    const limitM = this.course.raceDistanceM - o.finishToleranceM - 0.1;
+    // A fix behind the estimate may be a runner slowing down: then not even the fix's error ahead of it.
+    const behind = runner.progress!.distanceM > candidate.distanceAlongRaceM;
+    const aheadOfFixM = (behind ? o.publishAheadOfSlowerFixSigmas : o.publishAheadOfFixSigmas) * m.sigmaM;
+    let capM = candidate.distanceAlongRaceM + aheadOfFixM;
+    // While the fixes may show a runner who has stopped (and the phone, if it reports a speed,
+    // does not say they are moving), one fix a few metres further on is not progress: no further
+    // than the last two fixes' mean and its error (a standing runner is not shown running on by
+    // the noise of one fix).
+    const phoneMoving = m.reportedMps !== undefined && m.reportedMps >= o.movingAboveMps;
+    if (!phoneMoving && runner.stillLlr > -o.standingLlr && runner.lastPlacedM !== null) {
+      capM = Math.min(capM, (candidate.distanceAlongRaceM + runner.lastPlacedM) / 2 + aheadOfFixM / Math.SQRT2);
+    }
+    runner.lastPlacedM = candidate.distanceAlongRaceM;
+    const estimateM = Math.min(Math.max(runner.progress!.distanceM, 0), capM, limitM);
+    runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, estimateM);
+    runner.confirmedDistanceM = Math.max(runner.confirmedDistanceM, estimateM);
+  }
+}
+
+/** A fix's error along the course where it was placed. */
+function alongMeasured(m: Measured, candidate: SnapCandidate): Measured {
+  if (candidate.alongErrorScale === 1) return m;
+  const sigmaM = m.sigmaM * candidate.alongErrorScale;
+  return { ...m, sigmaM, varianceM2: sigmaM * sigmaM };
+}
+
