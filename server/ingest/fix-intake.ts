@@ -29,9 +29,13 @@ export class FixIntake {
   /**
    * Pings on their way through the log at once, at most. Past this the process is
    * overloaded: a ping is answered "send again" at once rather than queued, so that memory and
-   * delays stay bounded and the phone retries (as it does when Redis is away).
+   * delays stay bounded and the phone retries (as it does when Redis is away). A process on Redis
+   * offered more than its core can carry reads its pings back after a second or so: with 5,000
+   * it refused about half of what it could have taken, and refusing a ping costs nearly as much
+   * as taking it (the socket read and the answer). 15,000 waiting hold a few tens of MB, and an
+   * answer comes within 5 s (LogWaiters.APPLY_WAIT_MS) however far behind the log is.
    */
-  static readonly MAX_PINGS_IN_FLIGHT = 5000;
+  static readonly MAX_PINGS_IN_FLIGHT = 15_000;
   /** Fixes of one batch handed to the log at once: on Redis one Stream entry (the log writes up to 200 pings an entry). */
   static readonly BATCH_CHUNK = 200;
   private readonly fixListeners: Array<(outcome: string) => void> = [];

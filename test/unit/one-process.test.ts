@@ -4,7 +4,7 @@
 // and answers as the in-memory server always has: a fix with where it put the runner, a change
 // once it is made, deltas numbered from 1.
 import { afterEach, describe, expect, it } from 'vitest';
-import { RunnerStatus } from '../../shared/protocol.ts';
+import { ErrorCodes, RunnerStatus } from '../../shared/protocol.ts';
 import { startCoordinator, type Coordinator } from '../../server/cluster.ts';
 import { systemClock } from '../../server/core/clock.ts';
 import type { LoadedEvent } from '../../server/event/event-file.ts';
@@ -82,5 +82,31 @@ describe('one process on in-memory stores', () => {
     expect(tracker.runnerState('s-3')!.status).toBe(RunnerStatus.dnf);
     // After the block of 100 numbers the first delta reserved: none the first process could have sent.
     expect((await second.service.takeDelta('street-10k', Date.now()))?.delta.seq).toBe(101);
+  });
+
+  it('with the bound of fixes on their way through the log reached, answers a new fix "send again" at once and stores nothing of it', async () => {
+    const event = await testEvent(Date.now() - 20 * 60_000);
+    const stores = createMemoryStores();
+    const { service } = await startServer(event, stores);
+    const race = event.races[0]!;
+    const device = service.authenticateDevice(race.participants[0]!.deviceToken)!;
+    const [lon, lat] = race.course.path.pointAtRaceDistance(1500);
+    const bound = RaceService.MAX_PINGS_IN_FLIGHT;
+    const surplus = 7;
+    const firstAtMs = Date.now() - 10 * 60_000;
+    // All sent before any is read back (a flood arriving faster than the log takes it).
+    const answers = await Promise.all(Array.from({ length: bound + surplus }, (_, k) => service.ingestFix(device, { lon, lat, recordedAtMs: firstAtMs + k * 10, accuracyM: 5 })));
+    const refused = answers.filter((a) => !a.ok);
+    expect(refused).toHaveLength(surplus);
+    expect(refused.every((a) => !a.ok && a.code === ErrorCodes.UNAVAILABLE)).toBe(true);
+    // The refused are the newest ones, and nothing of them is in the log.
+    expect(answers.slice(bound).every((a) => !a.ok)).toBe(true);
+    expect(await stores.pingLog.count('street-10k')).toBe(bound);
+    expect(service.fixCounts.stored).toBe(bound);
+    expect(service.fixesInFlight).toBe(0);
+    // Once the log has caught up, the same fix sent again is taken.
+    const again = await service.ingestFix(device, { lon, lat, recordedAtMs: firstAtMs + bound * 10, accuracyM: 5 });
+    expect(again.ok).toBe(true);
+    expect(await stores.pingLog.count('street-10k')).toBe(bound + 1);
   });
 });
