@@ -7,6 +7,7 @@
 import type { Participant } from './core/race-tracker.ts';
 import type { Course } from './core/course.ts';
 import type { DeviceCredentials } from './device-credentials.ts';
+import { alertSchema } from './alert-book.ts';
 import type { Logger } from './logger.ts';
 import type { CheckpointMeta, Stores } from './ports/stores.ts';
 import type { RunnerState } from './core/runner-state.ts';
@@ -50,10 +51,17 @@ export class RaceCheckpoints {
   /** Per race written here: the highest delta number a checkpoint has reserved, and whether one is being written. */
   private readonly reservedSeq = new Map<string, number>();
   private readonly checkpointing = new Set<string>();
+  /**
+   * Races whose alerts, as this process last checkpointed them, are still what it holds: their
+   * next checkpoint leaves the saved alerts as they are. A race with thousands of alerts (every
+   * runner silent and low on battery) would otherwise write them all every second.
+   */
+  private readonly alertsSaved = new Set<string>();
   private readonly logTrimmer: LogTrimmer;
 
   constructor(private readonly deps: RaceCheckpointsDeps) {
     this.logTrimmer = new LogTrimmer(deps.stores.pingLog, deps.logger, deps.logRetention);
+    deps.alerts.onChange((alert) => this.alertsSaved.delete(alert.raceId));
   }
 
   /** A runner whose state changed: saved with the race's next checkpoint. */
@@ -69,6 +77,7 @@ export class RaceCheckpoints {
   /** Numbers this process reserved before (if it wrote the race once) may have been used since: a new writer reserves afresh. */
   forgetReserved(raceId: string): void {
     this.reservedSeq.delete(raceId);
+    this.alertsSaved.delete(raceId);
   }
 
   /**
@@ -116,10 +125,13 @@ export class RaceCheckpoints {
       return state ? [state] : [];
     });
     const meta = { lastLogId: this.deps.appliedLogId(raceId), seq: reserveSeq, sentSeq: tracker.sequence, settings: this.settingsOf(race) };
+    // (Marked saved before the wait: an alert changing meanwhile unmarks it for the next checkpoint.)
+    const alerts = this.alertsSaved.has(raceId) ? undefined : this.deps.alerts.checkpointed(raceId);
+    this.alertsSaved.add(raceId);
     this.checkpointing.add(raceId);
     let saved = false;
     try {
-      saved = await stores.runnerStates.checkpoint(raceId, states, meta, stores.leases.holderId);
+      saved = await stores.runnerStates.checkpoint(raceId, states, meta, stores.leases.holderId, alerts);
     } catch (cause) {
       logger.warn({ err: cause, raceId }, 'checkpoint failed');
     } finally {
@@ -127,6 +139,7 @@ export class RaceCheckpoints {
     }
     if (!saved) {
       for (const id of unsaved) this.markUnsaved(raceId, id);
+      this.alertsSaved.delete(raceId);
       return false;
     }
     this.reservedSeq.set(raceId, Math.max(this.reservedSeq.get(raceId) ?? -1, reserveSeq));
@@ -140,13 +153,20 @@ export class RaceCheckpoints {
    * restore and to read the log on from.
    */
   async restore(race: RaceEntry): Promise<Restored> {
-    const { meta, states } = await this.deps.stores.runnerStates.loadCheckpointed(race.raceId);
+    const { meta, states, alerts } = await this.deps.stores.runnerStates.loadCheckpointed(race.raceId);
     const settings = raceSettingsSchema.safeParse(meta?.settings);
     if (!settings.success && meta?.settings) this.deps.logger.error({ raceId: race.raceId, issues: describeIssues(settings.error) }, 'checkpointed race settings unreadable: the event file\'s are used');
     if (settings.success) {
       if (settings.data.courseDigest !== undefined) await this.restoreCourse(race, settings.data.courseDigest);
       this.restoreSettings(race, settings.data);
     }
+    // Each alert read on its own: one that cannot be read is left out, not the others.
+    const readable = alerts.flatMap((a) => {
+      const alert = alertSchema.safeParse(a);
+      return alert.success && alert.data.raceId === race.raceId ? [alert.data] : [];
+    });
+    if (readable.length < alerts.length) this.deps.logger.error({ raceId: race.raceId, unreadable: alerts.length - readable.length }, 'checkpointed alerts unreadable: left out');
+    this.deps.alerts.restore(readable);
     return { meta, states };
   }
 
@@ -160,13 +180,12 @@ export class RaceCheckpoints {
 
   /** A race's settings now, for its checkpoint. */
   private settingsOf(race: RaceEntry): RaceSettings {
-    const { sections, credentials, alerts: raceAlerts } = this.deps;
+    const { sections, credentials } = this.deps;
     const reopened = sections.reopenedOf(race.raceId);
     const devices: Record<string, [number, boolean]> = {};
     for (const [participantId, state] of credentials.changed()) {
       if (credentials.identity(participantId)?.raceId === race.raceId) devices[participantId] = [state.generation, state.revoked];
     }
-    const alerts = raceAlerts.checkpointed(race.raceId);
     return {
       name: race.name,
       startsAtMs: race.tracker.startsAtMs,
@@ -176,7 +195,6 @@ export class RaceCheckpoints {
       ...(Object.keys(devices).length > 0 ? { devices } : {}),
       ...(race.courseDigest !== null ? { courseDigest: race.courseDigest } : {}),
       ...(race.rosterChanges.length > 0 ? { roster: race.rosterChanges } : {}),
-      ...(alerts.length > 0 ? { alerts } : {}),
     };
   }
 
@@ -197,6 +215,7 @@ export class RaceCheckpoints {
       if ('leave' in change) this.deps.leave(race, change.leave);
       else this.deps.join(race, change.join, change.outcome);
     }
+    // (Checkpoints written before the alerts had their own place kept them here.)
     this.deps.alerts.restore(settings.alerts ?? []);
     for (const [sectionId, atMs] of Object.entries(settings.reopened ?? {})) sections.reopen(sectionId, atMs);
   }

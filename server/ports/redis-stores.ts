@@ -37,6 +37,7 @@ const keys = (prefix: string, raceId: string) => ({
   pings: `${prefix}:race:${raceId}:pings`,
   runners: `${prefix}:race:${raceId}:runners`,
   checkpoint: `${prefix}:race:${raceId}:checkpoint`,
+  alerts: `${prefix}:race:${raceId}:alerts`,
   lease: `${prefix}:race:${raceId}:lease`,
 });
 
@@ -50,7 +51,9 @@ const RELEASE_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0`;
 // A checkpoint is refused unless its writer holds the lease, and when it would lower the reserved
-// delta numbers (an older checkpoint arriving late).
+// delta numbers (an older checkpoint arriving late). The race's alerts are written with it when
+// they changed (ARGV[4] empty: kept as they are), under a key of their own so that the checkpoint
+// this decodes stays small.
 const CHECKPOINT_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local previous = redis.call('GET', KEYS[3])
@@ -58,20 +61,21 @@ if previous then
   local ok, decoded = pcall(cjson.decode, previous)
   if ok and type(decoded) == 'table' and tonumber(decoded.seq) and tonumber(decoded.seq) > tonumber(ARGV[3]) then return 0 end
 end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 redis.call('SET', KEYS[3], ARGV[2])
+if ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4]) end
 return 1`;
 
 type ScriptedRedis = Redis & {
   raceClaim(lease: string, holderId: string, ttlMs: number): Promise<number>;
   raceRelease(lease: string, holderId: string): Promise<number>;
-  raceCheckpoint(lease: string, runners: string, checkpoint: string, holderId: string, meta: string, seq: string, ...pairs: string[]): Promise<number>;
+  raceCheckpoint(lease: string, runners: string, checkpoint: string, alerts: string, holderId: string, meta: string, seq: string, alertsJson: string, ...pairs: string[]): Promise<number>;
 };
 
 function withScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand('raceClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
   redis.defineCommand('raceRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
-  redis.defineCommand('raceCheckpoint', { numberOfKeys: 3, lua: CHECKPOINT_LUA });
+  redis.defineCommand('raceCheckpoint', { numberOfKeys: 4, lua: CHECKPOINT_LUA });
   return redis as ScriptedRedis;
 }
 
@@ -279,6 +283,17 @@ function parseStates(all: Record<string, string>): RunnerState[] {
   });
 }
 
+/** A JSON array as read back (its items checked by the caller); anything else is an empty one. */
+function parseArray(json: string | null): unknown[] {
+  if (json === null) return [];
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
+  }
+}
+
 /** A checkpoint as read back; an unreadable one is as none (the whole log is applied again). */
 function parseCheckpoint(json: string | null): CheckpointMeta | null {
   if (json === null) return null;
@@ -307,20 +322,21 @@ export class RedisRunnerStateStore implements RunnerStateStore {
     return parseStates(await this.redis.hgetall(keys(this.prefix, raceId).runners));
   }
 
-  async loadCheckpointed(raceId: string): Promise<{ meta: CheckpointMeta | null; states: RunnerState[] }> {
+  async loadCheckpointed(raceId: string): Promise<{ meta: CheckpointMeta | null; states: RunnerState[]; alerts: unknown[] }> {
     const k = keys(this.prefix, raceId);
-    // MULTI: a checkpoint written between the two reads would pair states with the wrong place in the log.
-    const replies = await this.redis.multi().get(k.checkpoint).hgetall(k.runners).exec();
-    const [metaReply, statesReply] = replies ?? [];
-    if (!metaReply || !statesReply || metaReply[0] || statesReply[0]) throw new Error('checkpoint read failed');
-    return { meta: parseCheckpoint(metaReply[1] as string | null), states: parseStates(statesReply[1] as Record<string, string>) };
+    // MULTI: a checkpoint written between the reads would pair states with the wrong place in the log.
+    const replies = await this.redis.multi().get(k.checkpoint).hgetall(k.runners).get(k.alerts).exec();
+    const [metaReply, statesReply, alertsReply] = replies ?? [];
+    if (!metaReply || !statesReply || !alertsReply || metaReply[0] || statesReply[0] || alertsReply[0]) throw new Error('checkpoint read failed');
+    return { meta: parseCheckpoint(metaReply[1] as string | null), states: parseStates(statesReply[1] as Record<string, string>), alerts: parseArray(alertsReply[1] as string | null) };
   }
 
-  async checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string): Promise<boolean> {
+  async checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string, alerts?: readonly object[]): Promise<boolean> {
     // Serialised now, before any wait: the tracker goes on changing its objects.
     const pairs = states.flatMap((s) => [s.participantId, JSON.stringify(s)]);
     const k = keys(this.prefix, raceId);
-    return (await this.redis.raceCheckpoint(k.lease, k.runners, k.checkpoint, holderId, JSON.stringify(meta), String(meta.seq), ...pairs)) === 1;
+    const alertsJson = alerts === undefined ? '' : JSON.stringify(alerts);
+    return (await this.redis.raceCheckpoint(k.lease, k.runners, k.checkpoint, k.alerts, holderId, JSON.stringify(meta), String(meta.seq), alertsJson, ...pairs)) === 1;
   }
 
   async loadCheckpoint(raceId: string): Promise<CheckpointMeta | null> {

@@ -87,10 +87,15 @@ export interface RunnerStateStore {
    * race's lease (so a process that lost its lease cannot overwrite its successor's work).
    * Returns false when it does not hold it.
    */
-  checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string): Promise<boolean>;
+  checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string, alerts?: readonly object[]): Promise<boolean>;
   loadCheckpoint(raceId: string): Promise<CheckpointMeta | null>;
-  /** The checkpoint and the runner states it describes, read in one step (no checkpoint between). */
-  loadCheckpointed(raceId: string): Promise<{ meta: CheckpointMeta | null; states: RunnerState[] }>;
+  /**
+   * The checkpoint, the runner states it describes and the race's alerts, read in one step (no
+   * checkpoint between). The alerts are as a checkpoint last gave them (`checkpoint`'s `alerts`:
+   * given only when they changed, so thousands of them are not written again every second);
+   * unchecked, as read.
+   */
+  loadCheckpointed(raceId: string): Promise<{ meta: CheckpointMeta | null; states: RunnerState[]; alerts: unknown[] }>;
 }
 
 /**
@@ -396,6 +401,7 @@ function copyEntry(entry: LogEntry): LogEntry {
 export class MemoryRunnerStateStore implements RunnerStateStore {
   private readonly byRace = new Map<string, Map<string, RunnerState>>();
   private readonly checkpoints = new Map<string, CheckpointMeta>();
+  private readonly alerts = new Map<string, unknown[]>();
 
   constructor(private readonly leases: RaceLeases) {}
 
@@ -413,14 +419,16 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
     return [...(this.byRace.get(raceId)?.values() ?? [])].map(copyRunnerState);
   }
 
-  async checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string): Promise<boolean> {
+  async checkpoint(raceId: string, states: readonly RunnerState[], meta: CheckpointMeta, holderId: string, alerts?: readonly object[]): Promise<boolean> {
     // Copied before any wait, as the Redis store serialises before it sends.
     const copies = states.map(copyRunnerState);
+    const alertCopies = alerts === undefined ? undefined : structuredClone([...alerts]);
     if ((await this.leases.holder(raceId)) !== holderId) return false;
     // Never lowers the reserved delta numbers (an older checkpoint arriving late).
     if ((this.checkpoints.get(raceId)?.seq ?? -1) > meta.seq) return false;
     for (const state of copies) this.put(raceId, state);
     this.checkpoints.set(raceId, structuredClone(meta));
+    if (alertCopies !== undefined) this.alerts.set(raceId, alertCopies);
     return true;
   }
 
@@ -429,9 +437,9 @@ export class MemoryRunnerStateStore implements RunnerStateStore {
     return meta ? structuredClone(meta) : null;
   }
 
-  async loadCheckpointed(raceId: string): Promise<{ meta: CheckpointMeta | null; states: RunnerState[] }> {
-    // Synchronous underneath: nothing can come between the two reads.
-    return { meta: await this.loadCheckpoint(raceId), states: await this.loadRace(raceId) };
+  async loadCheckpointed(raceId: string): Promise<{ meta: CheckpointMeta | null; states: RunnerState[]; alerts: unknown[] }> {
+    // Synchronous underneath: nothing can come between the reads.
+    return { meta: await this.loadCheckpoint(raceId), states: await this.loadRace(raceId), alerts: structuredClone(this.alerts.get(raceId) ?? []) };
   }
 }
 

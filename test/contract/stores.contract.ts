@@ -194,6 +194,29 @@ export function storeContract(name: string, createStores: () => Promise<Contract
       expect((await stores.runnerStates.loadCheckpoint('a'))?.seq).toBe(4);
     });
 
+    it('keeps a race\'s alerts as the last checkpoint that gave them, written only by the lease holder', async () => {
+      const alert = (alertId: string, state: string) => ({ alertId, kind: 'silent', state, raceId: 'a', participantId: 'p1' });
+      const meta = (seq: number) => ({ lastLogId: `${seq}-0`, seq, sentSeq: seq - 1, settings: null });
+      expect((await stores.runnerStates.loadCheckpointed('a')).alerts).toEqual([]);
+      // Not the holder: nothing written.
+      expect(await stores.runnerStates.checkpoint('a', [], meta(1), stores.leases.holderId, [alert('x', 'open')])).toBe(false);
+      expect((await stores.runnerStates.loadCheckpointed('a')).alerts).toEqual([]);
+      await stores.leases.claim(['a']);
+      const given = [alert('x', 'open'), alert('y', 'open')];
+      expect(await stores.runnerStates.checkpoint('a', [], meta(2), stores.leases.holderId, given)).toBe(true);
+      given[0]!.state = 'resolved'; // the store kept what it was given then
+      expect((await stores.runnerStates.loadCheckpointed('a')).alerts).toEqual([alert('x', 'open'), alert('y', 'open')]);
+      // A checkpoint without alerts leaves them as they were; one with alerts replaces them.
+      expect(await stores.runnerStates.checkpoint('a', [], meta(3), stores.leases.holderId)).toBe(true);
+      expect((await stores.runnerStates.loadCheckpointed('a')).alerts).toEqual([alert('x', 'open'), alert('y', 'open')]);
+      expect(await stores.runnerStates.checkpoint('a', [], meta(4), stores.leases.holderId, [alert('x', 'resolved')])).toBe(true);
+      expect(await stores.runnerStates.loadCheckpointed('a')).toMatchObject({ meta: meta(4), alerts: [alert('x', 'resolved')] });
+      // A late, older checkpoint changes nothing, its alerts included.
+      expect(await stores.runnerStates.checkpoint('a', [], meta(3), stores.leases.holderId, [])).toBe(false);
+      expect((await stores.runnerStates.loadCheckpointed('a')).alerts).toEqual([alert('x', 'resolved')]);
+      expect((await stores.runnerStates.loadCheckpointed('b')).alerts).toEqual([]);
+    });
+
     it('tells the id of a race\'s newest entry', async () => {
       expect(await stores.pingLog.lastLogId('a')).toBeNull();
       await stores.pingLog.append(ping('a', 'p1', 1000));

@@ -84,6 +84,45 @@ describe('one process on in-memory stores', () => {
     expect((await second.service.takeDelta('street-10k', Date.now()))?.delta.seq).toBe(101);
   });
 
+  it('saves a race\'s alerts with a checkpoint only when they changed, and a restarted process has them', async () => {
+    const event = await testEvent(Date.now() - 20 * 60_000);
+    const stores = createMemoryStores();
+    const { service, coordinator } = await startServer(event, stores);
+    // Each checkpoint's alerts, as the race service hands them to the store: undefined when left as saved.
+    const given: Array<readonly object[] | undefined> = [];
+    const checkpoint = stores.runnerStates.checkpoint.bind(stores.runnerStates);
+    stores.runnerStates.checkpoint = (raceId, states, meta, holderId, alerts) => {
+      if (raceId === 'street-10k') given.push(alerts);
+      return checkpoint(raceId, states, meta, holderId, alerts);
+    };
+    let fixes = 0;
+    const tick = async (metres: number) => {
+      // A fix every 5 s, the newest now: each moves the runner.
+      fixes += 1;
+      await sendFix(service, event, 0, metres, (6 - fixes) * 5000);
+      const before = given.length;
+      await service.takeDelta('street-10k', Date.now());
+      await expect.poll(() => given.length).toBe(before + 1);
+    };
+    await tick(1000);
+    expect(given[0]).toEqual([]);
+    await tick(1020);
+    await tick(1040);
+    expect(given.slice(1)).toEqual([undefined, undefined]);
+    // An SOS: the next checkpoint writes the race's alerts, the one after leaves them.
+    const device = service.authenticateDevice(event.races[0]!.participants[1]!.deviceToken)!;
+    const sos = await service.raiseSos(device, { recordedAtMs: Date.now() });
+    expect(sos.ok).toBe(true);
+    await tick(1060);
+    expect(given[3]).toEqual([expect.objectContaining({ kind: 'sos', participantId: device.participantId, state: 'open' })]);
+    await tick(1080);
+    expect(given[4]).toBeUndefined();
+    await coordinator.stop();
+
+    const again = await startServer(event, stores);
+    expect(again.service.recentAlerts()).toEqual([expect.objectContaining({ kind: 'sos', participantId: device.participantId, state: 'open' })]);
+  });
+
   it('with the bound of fixes on their way through the log reached, answers a new fix "send again" at once and stores nothing of it', async () => {
     const event = await testEvent(Date.now() - 20 * 60_000);
     const stores = createMemoryStores();
