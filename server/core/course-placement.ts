@@ -44,6 +44,9 @@ export interface Placement {
   measured?: Measured;
 }
 
+/** A phone reporting this share of the runner's estimated pace says they run on. */
+const PHONE_PACE_SHARE = 0.6;
+
 export class CoursePlacement {
   constructor(
     private readonly options: EngineOptions,
@@ -158,7 +161,7 @@ export class CoursePlacement {
         // (A fix thrown far aside all at once projects anywhere: the estimate's doubt, not its own error, bounds it.)
         const thrown = runner.sideM !== null && projection.offsetM - runner.sideM > this.jumpAsideM(runner, m);
         const capAheadM = thrown ? o.publishAheadOfFixSigmas * scatterM : o.publishAheadOfSlowerFixSigmas * alongMeasured(m, projection).sigmaM;
-        this.judge(runner, predicted, projection, sinceSec, projection.distanceAlongRaceM - predicted.distanceM, scatterM, capAheadM, fix, false);
+        this.judge(runner, predicted, projection, sinceSec, projection.distanceAlongRaceM - predicted.distanceM, scatterM, capAheadM, fix, m, false);
       }
       return null;
     }
@@ -209,13 +212,13 @@ export class CoursePlacement {
         clearPending(runner);
         return { candidate, predicted, found: true, measured: along };
       }
-      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, true);
+      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, along, true);
       return judged && { ...judged, measured: along };
     }
     // Behind by more than the gate, in an episode of fixes behind that a stop or a turn since the
     // last trusted fix explains: the runner stopping, seen on (the miss grows as the estimate runs on).
     if (!lost && inEpisode && missM < 0 && episodeMissM < 0 && -missM <= (progress.speedMps + o.walkBackMps) * sinceSec + 2 * alongScatterM) {
-      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, true);
+      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, along, true);
       return judged && { ...judged, measured: along };
     }
     if (!lost) return null; // a reflected or jumped fix
@@ -341,6 +344,7 @@ export class CoursePlacement {
     scatterM: number,
     capAheadM: number,
     fix: Fix,
+    m: Measured,
     onCourse: boolean,
   ): Placement | null {
     const o = this.options;
@@ -389,8 +393,21 @@ export class CoursePlacement {
     const couldBeChangeM = (trusted.speedMps + o.walkBackMps) * sinceSec + 2 * scatterM;
     // (Within the fix's own error of it, as for any fix behind the estimate: the episode's widening
     // doubt is about the estimate, not about where this fix is.)
-    episode.capM = missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' ? candidate.distanceAlongRaceM + capAheadM : null;
+    // (Nor a runner whose phone says they run on, at about their pace and, when it tells, along the
+    // course: the phone's speed comes from the signal's Doppler shift, which a reflection that moves
+    // the position does not move.)
+    const paceMps = Math.max(runner.paceMps ?? 0, trusted.speedMps);
+    const phoneRunsOn = m.reportedMps !== undefined && m.reportedMps >= Math.max(o.movingAboveMps, PHONE_PACE_SHARE * paceMps) && this.headingAlong(m, candidate);
+    episode.capM = missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' && !phoneRunsOn ? candidate.distanceAlongRaceM + capAheadM : null;
     return null;
+  }
+
+  /** Whether the phone's heading, when it reports one, is along the course rather than back down it. */
+  private headingAlong(m: Measured, candidate: SnapCandidate): boolean {
+    if (m.headingDeg === undefined) return true;
+    const bearingDeg = this.course.path.bearingAtRaceDistance(candidate.distanceAlongRaceM);
+    const offDeg = Math.abs((((m.headingDeg - bearingDeg) % 360) + 540) % 360 - 180);
+    return offDeg < 45;
   }
 
   /**
@@ -448,7 +465,11 @@ export class CoursePlacement {
     const sinceMs = fix.recordedAtMs - progress.atMs;
     if (sinceMs > o.deadReckonMaxMs || runner.stillLlr >= o.standingLlr) return;
     let speedMps = progress.speedMps;
-    if (fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps) speedMps = fix.speedMps < o.standingBelowMps ? 0 : Math.min(speedMps, fix.speedMps);
+    // The phone's speed, when it says the runner stopped or slowed down well below their pace: one
+    // reading's noise (half a metre a second) carried over the whole time since the last trusted
+    // fix would otherwise hold the runner back by tens of metres.
+    const paceMps = Math.max(runner.paceMps ?? 0, speedMps);
+    if (fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps) speedMps = fix.speedMps < o.standingBelowMps ? 0 : fix.speedMps < PHONE_PACE_SHARE * paceMps ? Math.min(speedMps, fix.speedMps) : speedMps;
     // A held reflection that drifts a little says the runner is a little faster or slower than
     // estimated; by no more than a pace drifts (a drift that fits a held offset only because a few
     // fixes cannot tell is not a runner sprinting off).

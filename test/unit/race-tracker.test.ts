@@ -124,6 +124,30 @@ describe('snapping with the runner\'s progress', () => {
     }
     expect(worstErrorM).toBeLessThanOrEqual(20);
   });
+
+  it('does not hold back a runner whose fixes a reflection holds 40 m behind, while the phone says they run on', () => {
+    // The fixes fall 40 m back along the course for 60 s; the phone's speed (from the signal's
+    // Doppler shift, which the reflection does not move) and heading say the runner runs on.
+    // Without the phone's word this could be a runner who stopped, and is held (stops-* scenarios).
+    const course = courseOf('men-10k');
+    const t = tracker(course);
+    const random = seededRandom(11);
+    const { ruler } = course.path;
+    const speedMps = 1000 / 300;
+    let worstErrorM = 0;
+    for (let sec = 5; sec <= 1200; sec += 5) {
+      const trueM = sec * speedMps;
+      const bearing = course.path.bearingAtRaceDistance(trueM);
+      const held = sec >= 600 && sec < 660;
+      const point = course.path.pointAtRaceDistance(held ? trueM - 40 : trueM);
+      const [lon, lat] = ruler.offset(point, random.gaussian(4), random.gaussian(4));
+      const speed = Math.round((speedMps + random.gaussian(0.3)) * 10) / 10;
+      const heading = Math.round((bearing + random.gaussian(8) + 360) % 360);
+      const result = t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 6, speedMps: speed, headingDeg: heading });
+      if (sec >= 560) worstErrorM = Math.max(worstErrorM, Math.abs(result.distanceAlongRaceM - trueM));
+    }
+    expect(worstErrorM).toBeLessThanOrEqual(20);
+  });
 });
 
 describe('gaps and late first fixes', () => {
