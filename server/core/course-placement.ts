@@ -55,6 +55,22 @@ export class CoursePlacement {
     private readonly startsAtMs: () => number,
   ) {}
 
+  /**
+   * The fix as the engine may read it: without the phone's speed and heading when the speed is 0
+   * from a phone never seen to report more (one that has no speed to give sends 0, and its runner
+   * would be held as standing still for the whole race).
+   */
+  usable(runner: RunnerState, fix: Fix): Fix {
+    if (fix.speedMps === undefined) return fix;
+    if (fix.speedMps > 0) {
+      runner.phoneMeasuresSpeed = true;
+      return fix;
+    }
+    if (runner.phoneMeasuresSpeed) return fix;
+    const { speedMps: _speed, headingDeg: _heading, ...withoutSpeed } = fix;
+    return withoutSpeed;
+  }
+
   /** Step 1: the fix's error, and what of the phone's speed and heading can be used. */
   measure(fix: Fix): Measured {
     const o = this.options;

@@ -274,8 +274,9 @@ export class RaceTracker {
   }
 
   /** One fix through the engine's steps. */
-  private advance(runner: RunnerState, fix: Fix): void {
+  private advance(runner: RunnerState, given: Fix): void {
     const placer = this.placement;
+    const fix = placer.usable(runner, given);
     const measured = placer.measure(fix);
     const before = runner.progress;
     const placement = before === null ? placer.acquire(runner, fix, measured) : placer.track(runner, before, fix, measured);

@@ -83,6 +83,12 @@ export interface RunnerState {
   /** Fixes in a row placed past the line, and the sum of how far past (the finish rule's evidence); null when the last was not. */
   beyond: { fixes: number; sumM: number } | null;
   batteryPct: number | null;
+  /**
+   * The phone has reported a speed above zero: it measures speed, so its zeros mean standing. Many
+   * phones and apps send 0 when they have no speed to give (Android's Location reads 0 without
+   * one); until such a phone reports more than 0, its zeros and headings are not used.
+   */
+  phoneMeasuresSpeed: boolean;
   finishedAtMs: number | null;
   /**
    * Crossing times of the race's timing points in order, packed (timing-points.ts): the k-th is
@@ -218,6 +224,7 @@ export function initialRunnerState(participantId: string): RunnerState {
     reachedLine: null,
     beyond: null,
     batteryPct: null,
+    phoneMeasuresSpeed: false,
     finishedAtMs: null,
     crossings: NO_CROSSINGS,
   };
@@ -260,6 +267,7 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
   state.lastFixAtMs = finiteOrNull(saved.lastFixAtMs);
   state.fixIntervalMs = finiteOrNull(saved.fixIntervalMs);
   state.batteryPct = finiteOrNull(saved.batteryPct);
+  state.phoneMeasuresSpeed = saved.phoneMeasuresSpeed === true;
   state.finishedAtMs = finiteOrNull(saved.finishedAtMs);
   state.paceMps = finiteOrNull(saved.paceMps);
   if (Array.isArray(saved.crossings)) {

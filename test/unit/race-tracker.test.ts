@@ -150,6 +150,21 @@ describe('snapping with the runner\'s progress', () => {
   });
 });
 
+describe('the phone\'s speed', () => {
+  it('tracks a phone that sends a speed of 0 on every fix (it has none to give) as one that sends no speed', () => {
+    // Android's Location reads 0 when it has no speed, and many apps send that on.
+    const course = courseOf('men-10k');
+    const fixes = noisyRun(course, { startMs: START_MS, paceSecPerKm: 300, intervalSec: 5, noiseM: 6, random: seededRandom(5) });
+    const withoutSpeed = tracker(course);
+    const withZeros = tracker(course);
+    for (const { fix } of fixes) {
+      const expected = withoutSpeed.applyFix('p1', fix);
+      expect(withZeros.applyFix('p1', { ...fix, speedMps: 0, headingDeg: 0 })).toEqual(expected);
+    }
+    expect(withZeros.runnerState('p1')!.status).toBe(RunnerStatus.finished);
+  });
+});
+
 describe('gaps and late first fixes', () => {
   /** A runner at a steady speed, seen only at the given seconds (exact positions). */
   function publishedAt(raceId: string, speedMps: number, seconds: number[], withSpeed = false) {
