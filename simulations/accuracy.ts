@@ -233,6 +233,13 @@ export const scenarios: Scenario[] = [
   { name: 'stops-5min', description: '10 km street, 6 m noise, stops for 5 min at 6 km', ...tenK, noiseM: 6, stop: { atM: 6000, forSec: 300 } },
   { name: 'stops-10min', description: '10 km street, 8 m noise, stops for 10 min at 4 km', ...tenK, noiseM: 8, stop: { atM: 4000, forSec: 600 } },
   {
+    name: 'stops-before-turnaround',
+    description: '10 km out-and-back, 8 m noise, stops for 10 min 100 m before the turnaround (a drink station), where the way back runs 15 m away',
+    ...tenK,
+    noiseM: 8,
+    stop: { atM: 4900, forSec: 600 },
+  },
+  {
     name: 'stops-short-of-finish',
     description: '10 km street, 8 m noise, stops 10 m before the line for 5 min, then crosses it',
     ...tenK,

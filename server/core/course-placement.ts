@@ -147,7 +147,11 @@ export class CoursePlacement {
     const toM = lost ? reachM : Math.min(reachM, predicted.distanceM + spreadM);
     const expectSigmaM = lost ? Math.max(o.reacquireSigmaM, sigmaM) : sigmaM;
     const farM = o.outlierGateSigma * expectSigmaM;
-    const expectation = { distanceAlongRaceM: predicted.distanceM, sigmaM: expectSigmaM };
+    // While fixes behind the estimate may show a runner who stopped (an episode not judged yet),
+    // the runner is expected no further on than they show: a fix near a turnaround then reads as
+    // the way out where they stand, not as the way back where running on would have taken them.
+    const mayHaveStoppedAtM = runner.suspect?.capM ?? null;
+    const expectation = { distanceAlongRaceM: mayHaveStoppedAtM === null ? predicted.distanceM : Math.min(predicted.distanceM, mayHaveStoppedAtM), sigmaM: expectSigmaM };
     let candidate = searchCourse(this.course, fix, fromM, toM, expectation, this.searchOptions(m));
     // A fix that would take the runner back along the course, when another reading of it that
     // fits about as well keeps them going on: at the foot of a turnaround, or where legs run

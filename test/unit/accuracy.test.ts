@@ -137,6 +137,16 @@ describe('course engine accuracy', () => {
     }
   });
 
+  it('keeps a runner who stops 100 m before a turnaround on the way out, without the phone\'s speed', () => {
+    // Seed 103 once put a fast runner (5 m/s) standing there on the way back, 209 m ahead for the
+    // rest of the stop: the search expected them where running on would have taken them, past
+    // the turnaround, while the fixes behind said they might have stopped.
+    const { engine } = runScenario(scenario('stops-before-turnaround'), 103, 0, 'no speed');
+    expect(engine.maxAheadM).toBeLessThan(50);
+    expect(engine.backwardSteps).toBe(0);
+    expect(engine.finishedRunners).toBe(engine.crossed);
+  });
+
   it('never finishes a runner who stands 10 m short of the line, however long the phone then stays quiet', () => {
     for (const variant of VARIANTS) {
       for (let seed = 30; seed < 35; seed++) {
