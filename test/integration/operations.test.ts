@@ -56,7 +56,7 @@ describe('GET /metrics', () => {
     expect(sample(text, 'racetrack_sockets', '{namespace="devices"}')).toBe(1);
     expect(sample(text, 'racetrack_sockets', '{namespace="spectators"}')).toBe(1);
     expect(sample(text, 'racetrack_races_written')).toBe(3);
-    expect(sample(text, 'racetrack_fixes_in_flight_limit')).toBe(5000);
+    expect(sample(text, 'racetrack_fixes_in_flight_limit')).toBe(15_000); // as docs/PROTOCOL.md gives it
     expect(sample(text, 'racetrack_rate_limited_total', '{surface="socket-spectator"}')).toBe(1);
     expect(sample(text, 'racetrack_deltas_total')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'racetrack_delta_bytes_total')).toBeGreaterThan(0);
