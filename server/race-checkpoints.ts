@@ -43,6 +43,9 @@ export interface Restored {
   states: RunnerState[];
 }
 
+/** Alerts read back from a race's checkpoint, at most (a checkpoint writes up to 10,050). */
+const MAX_ALERTS_RESTORED = 20_000;
+
 export class RaceCheckpoints {
   /** Delta numbers reserved at a time (about 100 s of ticks). */
   static readonly SEQ_BLOCK = 100;
@@ -161,11 +164,12 @@ export class RaceCheckpoints {
       this.restoreSettings(race, settings.data);
     }
     // Each alert read on its own: one that cannot be read is left out, not the others.
-    const readable = alerts.flatMap((a) => {
+    // (At most what a checkpoint writes, and some: a key grown past that is not this server's.)
+    const readable = alerts.slice(-MAX_ALERTS_RESTORED).flatMap((a) => {
       const alert = alertSchema.safeParse(a);
       return alert.success && alert.data.raceId === race.raceId ? [alert.data] : [];
     });
-    if (readable.length < alerts.length) this.deps.logger.error({ raceId: race.raceId, unreadable: alerts.length - readable.length }, 'checkpointed alerts unreadable: left out');
+    if (readable.length < Math.min(alerts.length, MAX_ALERTS_RESTORED)) this.deps.logger.error({ raceId: race.raceId, unreadable: alerts.length - readable.length }, 'checkpointed alerts unreadable: left out');
     this.deps.alerts.restore(readable);
     return { meta, states };
   }

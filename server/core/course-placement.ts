@@ -65,7 +65,8 @@ export class CoursePlacement {
   usable(runner: RunnerState, fix: Fix): Fix {
     if (fix.speedMps === undefined) return fix;
     if (fix.speedMps > 0) {
-      runner.phoneMeasuresSpeed = true;
+      // (A speed no runner reaches is a glitch, not a phone that measures speed.)
+      if (fix.speedMps <= this.options.maxSpeedMps) runner.phoneMeasuresSpeed = true;
       return fix;
     }
     if (runner.phoneMeasuresSpeed) return fix;
@@ -150,7 +151,8 @@ export class CoursePlacement {
     // While fixes behind the estimate may show a runner who stopped (an episode not judged yet),
     // the runner is expected no further on than they show: a fix near a turnaround then reads as
     // the way out where they stand, not as the way back where running on would have taken them.
-    const mayHaveStoppedAtM = runner.suspect?.capM ?? null;
+    // (Not a runner lost, after a silence or unusable fixes: that episode's fixes are old news.)
+    const mayHaveStoppedAtM = lost ? null : (runner.suspect?.capM ?? null);
     const expectation = { distanceAlongRaceM: mayHaveStoppedAtM === null ? predicted.distanceM : Math.min(predicted.distanceM, mayHaveStoppedAtM), sigmaM: expectSigmaM };
     let candidate = searchCourse(this.course, fix, fromM, toM, expectation, this.searchOptions(m));
     // A fix that would take the runner back along the course, when another reading of it that
