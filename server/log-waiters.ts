@@ -11,20 +11,31 @@ export type AppliedResult = PositionAccepted | boolean | null;
 export class LogWaiters {
   /** How long a request waits to be read back before it is answered anyway. */
   static readonly APPLY_WAIT_MS = 5000;
+  /**
+   * How long an entry answered before it was read back still counts as on its way (`size`): a
+   * process whose reading of the log falls behind must not take ever more fixes because their
+   * requests were answered. Forgotten after this (an entry that never comes back, a race gone).
+   */
+  static readonly UNREAD_KEPT_MS = 60_000;
   private readonly waiting = new Map<string, { resolve: (result: AppliedResult) => void; sinceMs: number }>();
+  /** Entries answered before they were read back, by tag: since when (insertion order is age order). */
+  private readonly unread = new Map<string, number>();
   private nextTag = 1;
   private sweeper: NodeJS.Timeout | null = null;
 
   /** `holderId`: this process's lease-holder name ("#" never occurs in one). */
-  constructor(holderId: string) {
+  constructor(
+    holderId: string,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {
     this.prefix = `${holderId}#`;
   }
 
   private readonly prefix: string;
 
-  /** Requests waiting now. */
+  /** Entries on their way through the log: requests waiting now, and those answered but not read back yet. */
   get size(): number {
-    return this.waiting.size;
+    return this.waiting.size + this.unread.size;
   }
 
   /** Whether a log entry's tag is one of this process's. */
@@ -36,7 +47,7 @@ export class LogWaiters {
   wait(): { tag: string; applied: Promise<AppliedResult> } {
     const tag = `${this.prefix}${this.nextTag++}`;
     const applied = new Promise<AppliedResult>((resolve) => {
-      this.waiting.set(tag, { resolve, sinceMs: performance.now() });
+      this.waiting.set(tag, { resolve, sinceMs: this.nowMs() });
     });
     if (this.sweeper === null) {
       this.sweeper = setInterval(() => this.sweep(), 500);
@@ -49,7 +60,10 @@ export class LogWaiters {
   resolve(tag: string | null, result: AppliedResult): void {
     if (tag === null) return;
     const waiter = this.waiting.get(tag);
-    if (!waiter) return;
+    if (!waiter) {
+      this.unread.delete(tag);
+      return;
+    }
     this.waiting.delete(tag);
     waiter.resolve(result);
   }
@@ -62,18 +76,24 @@ export class LogWaiters {
   /** Gives up waiting for a tag (its append failed). */
   forget(tag: string): void {
     this.waiting.delete(tag);
+    this.unread.delete(tag);
   }
 
-  /** Answers the requests that have waited too long (with null). */
+  /** Answers the requests that have waited too long (with null); forgets entries unread for long. */
   sweep(): void {
-    const oldestMs = performance.now() - LogWaiters.APPLY_WAIT_MS;
+    const nowMs = this.nowMs();
     // Insertion order is age order: stop at the first young one.
+    for (const [tag, sinceMs] of this.unread) {
+      if (sinceMs > nowMs - LogWaiters.UNREAD_KEPT_MS) break;
+      this.unread.delete(tag);
+    }
     for (const [tag, waiter] of this.waiting) {
-      if (waiter.sinceMs > oldestMs) break;
+      if (waiter.sinceMs > nowMs - LogWaiters.APPLY_WAIT_MS) break;
       this.waiting.delete(tag);
+      this.unread.set(tag, waiter.sinceMs);
       waiter.resolve(null);
     }
-    if (this.waiting.size === 0 && this.sweeper !== null) {
+    if (this.size === 0 && this.sweeper !== null) {
       clearInterval(this.sweeper);
       this.sweeper = null;
     }

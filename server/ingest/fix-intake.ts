@@ -33,7 +33,9 @@ export class FixIntake {
    * offered more than its core can carry reads its pings back after a second or so: with 5,000
    * it refused about half of what it could have taken, and refusing a ping costs nearly as much
    * as taking it (the socket read and the answer). 15,000 waiting hold a few tens of MB, and an
-   * answer comes within 5 s (LogWaiters.APPLY_WAIT_MS) however far behind the log is.
+   * answer comes within 5 s (LogWaiters.APPLY_WAIT_MS) however far behind the log is; a ping so
+   * answered still counts until it is read back (for a minute at most), so a process whose
+   * reading falls behind does not take ever more.
    */
   static readonly MAX_PINGS_IN_FLIGHT = 15_000;
   /** Fixes of one batch handed to the log at once: on Redis one Stream entry (the log writes up to 200 pings an entry). */
