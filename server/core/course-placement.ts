@@ -58,20 +58,24 @@ export class CoursePlacement {
   ) {}
 
   /**
-   * The fix as the engine may read it: without the phone's speed and heading when the speed is 0
-   * from a phone never seen to report more (one that has no speed to give sends 0, and its runner
-   * would be held as standing still for the whole race).
+   * The fix as the engine may read it. A phone with no speed or heading to give often sends 0 for
+   * it (Android's Location reads 0 without one, and many apps send that on): its runner would be
+   * held as standing still, or as running across the course, for the whole race. So a speed of 0
+   * counts (with the heading that came with it) only from a phone seen to report more than 0,
+   * and a heading of exactly 0 only from a phone seen to report another.
    */
   usable(runner: RunnerState, fix: Fix): Fix {
-    if (fix.speedMps === undefined) return fix;
-    if (fix.speedMps > 0) {
-      // (A speed no runner reaches is a glitch, not a phone that measures speed.)
-      if (fix.speedMps <= this.options.maxSpeedMps) runner.phoneMeasuresSpeed = true;
-      return fix;
-    }
-    if (runner.phoneMeasuresSpeed) return fix;
-    const { speedMps: _speed, headingDeg: _heading, ...withoutSpeed } = fix;
-    return withoutSpeed;
+    const { speedMps, headingDeg } = fix;
+    // (A speed no runner reaches is a glitch, not a phone that measures speed.)
+    if (speedMps !== undefined && speedMps > 0 && speedMps <= this.options.maxSpeedMps) runner.phoneMeasuresSpeed = true;
+    if (headingDeg !== undefined && headingDeg !== 0) runner.phoneMeasuresHeading = true;
+    const dropSpeed = speedMps === 0 && !runner.phoneMeasuresSpeed;
+    const dropHeading = headingDeg !== undefined && (dropSpeed || (headingDeg === 0 && !runner.phoneMeasuresHeading));
+    if (!dropSpeed && !dropHeading) return fix;
+    const usable: Fix = { ...fix };
+    if (dropSpeed) delete usable.speedMps;
+    if (dropHeading) delete usable.headingDeg;
+    return usable;
   }
 
   /** Step 1: the fix's error, and what of the phone's speed and heading can be used. */

@@ -89,6 +89,8 @@ export interface RunnerState {
    * one); until such a phone reports more than 0, its zeros and headings are not used.
    */
   phoneMeasuresSpeed: boolean;
+  /** The phone has reported a heading other than 0 (one without a heading sends 0): its zeros mean north. */
+  phoneMeasuresHeading: boolean;
   finishedAtMs: number | null;
   /**
    * Crossing times of the race's timing points in order, packed (timing-points.ts): the k-th is
@@ -225,6 +227,7 @@ export function initialRunnerState(participantId: string): RunnerState {
     beyond: null,
     batteryPct: null,
     phoneMeasuresSpeed: false,
+    phoneMeasuresHeading: false,
     finishedAtMs: null,
     crossings: NO_CROSSINGS,
   };
@@ -268,6 +271,7 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
   state.fixIntervalMs = finiteOrNull(saved.fixIntervalMs);
   state.batteryPct = finiteOrNull(saved.batteryPct);
   state.phoneMeasuresSpeed = saved.phoneMeasuresSpeed === true;
+  state.phoneMeasuresHeading = saved.phoneMeasuresHeading === true;
   state.finishedAtMs = finiteOrNull(saved.finishedAtMs);
   state.paceMps = finiteOrNull(saved.paceMps);
   if (Array.isArray(saved.crossings)) {

@@ -164,6 +164,21 @@ describe('the phone\'s speed', () => {
     expect(withZeros.runnerState('p1')!.status).toBe(RunnerStatus.finished);
   });
 
+  it('tracks a phone that sends its speed but a heading of 0 on every fix (it has no bearing) as one that sends the speed alone', () => {
+    // Read as a heading, 0 says the runner goes north: across an east-west course, no progress.
+    const course = courseOf('men-10k');
+    const fixes = noisyRun(course, { startMs: START_MS, paceSecPerKm: 300, intervalSec: 5, noiseM: 6, random: seededRandom(6) });
+    const speedAlone = tracker(course);
+    const withNorth = tracker(course);
+    const random = seededRandom(60);
+    for (const { fix } of fixes) {
+      const speedMps = Math.round((1000 / 300 + random.gaussian(0.3)) * 10) / 10;
+      const expected = speedAlone.applyFix('p1', { ...fix, speedMps });
+      expect(withNorth.applyFix('p1', { ...fix, speedMps, headingDeg: 0 })).toEqual(expected);
+    }
+    expect(withNorth.runnerState('p1')!.status).toBe(RunnerStatus.finished);
+  });
+
   it('carries a runner on at their pace through a minute of fixes thrown aside, whatever one noisy reading of the phone\'s speed says', () => {
     // A reflection throws the fixes 70 m to the side (off the corridor) for 60 s; the phone's
     // speed scatters by half a metre a second about the runner's pace. Carried on at the lowest
