@@ -81,7 +81,9 @@ export class CoursePlacement {
   /** Step 1: the fix's error, and what of the phone's speed and heading can be used. */
   measure(fix: Fix): Measured {
     const o = this.options;
-    const sigmaM = Math.min(Math.max(fix.accuracyM ?? o.defaultAccuracyM, o.minAccuracyM), o.maxAccuracyM);
+    // (An accuracy of 0 is no accuracy: apps send 0 when the phone gives none, and no fix is exact.)
+    const reportedM = fix.accuracyM !== undefined && fix.accuracyM > 0 ? fix.accuracyM : o.defaultAccuracyM;
+    const sigmaM = Math.min(Math.max(reportedM, o.minAccuracyM), o.maxAccuracyM);
     // A reported speed no runner can reach is a glitch of the phone: not used at all.
     const reportedMps = fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps ? fix.speedMps : undefined;
     const headingDeg = fix.headingDeg !== undefined && (reportedMps ?? 0) >= o.headingMinSpeedMps ? fix.headingDeg : undefined;
