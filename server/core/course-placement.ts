@@ -46,6 +46,14 @@ export interface Placement {
 
 /** Fixes this close in time (the phone's usual interval) show where a runner who says they stand still stands. */
 const STILL_FIXES_WITHIN_MS = 15_000;
+/** Fixes placed before a runner's own scatter stands for an accuracy their phone does not report. */
+const SCATTER_MIN_FIXES = 5;
+/** The scatter is a running mean over about this many placed fixes. */
+const SCATTER_FIXES = 30;
+/** Phones state accuracy as about this many times one axis's standard deviation. */
+const ACCURACY_PER_SIGMA = 1.5;
+/** The mean distance of a normal error on one axis from 0, in its standard deviations (√(2/π)). */
+const MEAN_ABS_PER_SIGMA = Math.sqrt(2 / Math.PI);
 /** A phone reporting this share of the runner's estimated pace says they run on. */
 const PHONE_PACE_SHARE = 0.6;
 
@@ -79,15 +87,41 @@ export class CoursePlacement {
   }
 
   /** Step 1: the fix's error, and what of the phone's speed and heading can be used. */
-  measure(fix: Fix): Measured {
+  measure(fix: Fix, runner: RunnerState): Measured {
     const o = this.options;
     // (An accuracy of 0 is no accuracy: apps send 0 when the phone gives none, and no fix is exact.)
-    const reportedM = fix.accuracyM !== undefined && fix.accuracyM > 0 ? fix.accuracyM : o.defaultAccuracyM;
+    // Without one, the runner's own fixes tell: how far from the course line they have been.
+    const reportedM = fix.accuracyM !== undefined && fix.accuracyM > 0 ? fix.accuracyM : this.accuracyFromScatter(runner);
     const sigmaM = Math.min(Math.max(reportedM, o.minAccuracyM), o.maxAccuracyM);
     // A reported speed no runner can reach is a glitch of the phone: not used at all.
     const reportedMps = fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps ? fix.speedMps : undefined;
     const headingDeg = fix.headingDeg !== undefined && (reportedMps ?? 0) >= o.headingMinSpeedMps ? fix.headingDeg : undefined;
     return { sigmaM, varianceM2: sigmaM * sigmaM, reportedMps, headingDeg };
+  }
+
+  /**
+   * The accuracy a phone that reports none has shown: its fixes' mean distance from the course
+   * line over the last fixes placed, as a phone states accuracy (about 1.5 times one axis's
+   * standard deviation). The default until a few fixes have been placed. Runners keep to
+   * one side of a wide road, so this errs on the side of more doubt.
+   */
+  private accuracyFromScatter(runner: RunnerState): number {
+    const o = this.options;
+    if (runner.offsetMeanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES) return o.defaultAccuracyM;
+    return (ACCURACY_PER_SIGMA * runner.offsetMeanDm) / 10 / MEAN_ABS_PER_SIGMA;
+  }
+
+  /**
+   * Keeps the runner's fixes' scatter about the course line (what `accuracyFromScatter` reads):
+   * the mean distance, each fix's clipped at three times the mean so far, so that a runner
+   * stepping off the road or a reflection does not make every later fix look vaguer.
+   */
+  private noteOffset(runner: RunnerState, offsetM: number): void {
+    const meanDm = runner.offsetMeanDm;
+    const clippedDm = 10 * (meanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES ? offsetM : Math.min(offsetM, (3 * meanDm) / 10));
+    runner.offsetFixes = Math.min(runner.offsetFixes + 1, SCATTER_FIXES);
+    // (Whole decimetres: a small integer is kept in the state's own slot, a fraction in a box of its own.)
+    runner.offsetMeanDm = Math.round(meanDm === null ? clippedDm : meanDm + (clippedDm - meanDm) / runner.offsetFixes);
   }
 
   /** The search's options for a fix (one object reused: this runs for every fix). */
@@ -524,6 +558,7 @@ export class CoursePlacement {
    */
   update(runner: RunnerState, placement: Placement, fix: Fix, m: Measured): void {
     const o = this.options;
+    this.noteOffset(runner, placement.candidate.offsetM);
     const maxSpeedVar = (o.maxSpeedMps / 2) ** 2;
     const z = placement.candidate.distanceAlongRaceM;
     const predicted = placement.predicted;

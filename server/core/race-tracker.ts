@@ -277,7 +277,7 @@ export class RaceTracker {
   private advance(runner: RunnerState, given: Fix): void {
     const placer = this.placement;
     const fix = placer.usable(runner, given);
-    const measured = placer.measure(fix);
+    const measured = placer.measure(fix, runner);
     const before = runner.progress;
     const placement = before === null ? placer.acquire(runner, fix, measured) : placer.track(runner, before, fix, measured);
     if (!placement) {

@@ -40,6 +40,12 @@ export interface RunnerState {
   lastInnovationZ: number;
   /** Typical time between this runner's fixes (a running average), ms. */
   fixIntervalMs: number | null;
+  /**
+   * Mean distance of the runner's placed fixes from the course line, decimetres (over about the
+   * last 30, counted in `offsetFixes`): the accuracy of a phone that reports none.
+   */
+  offsetMeanDm: number | null;
+  offsetFixes: number;
   /** Fixes in a row that could not be used (off the corridor, or implausible). */
   rejectedInARow: number;
   /** Recorded time of the first of the current run of fixes off the corridor. */
@@ -210,6 +216,8 @@ export function initialRunnerState(participantId: string): RunnerState {
     lastFixAtMs: null,
     lastPlacedM: null,
     fixIntervalMs: null,
+    offsetMeanDm: null,
+    offsetFixes: 0,
     rejectedInARow: 0,
     offCorridorSinceMs: null,
     pending: null,
@@ -269,6 +277,8 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
   state.confirmedDistanceM = finite(saved.confirmedDistanceM) ? Math.min(Math.max(saved.confirmedDistanceM, 0), state.distanceAlongRaceM) : state.distanceAlongRaceM;
   state.lastFixAtMs = finiteOrNull(saved.lastFixAtMs);
   state.fixIntervalMs = finiteOrNull(saved.fixIntervalMs);
+  state.offsetMeanDm = finite(saved.offsetMeanDm) && saved.offsetMeanDm >= 0 ? Math.round(saved.offsetMeanDm) : null;
+  state.offsetFixes = state.offsetMeanDm !== null && finite(saved.offsetFixes) ? Math.min(Math.max(0, Math.round(saved.offsetFixes)), 30) : 0;
   state.batteryPct = finiteOrNull(saved.batteryPct);
   state.phoneMeasuresSpeed = saved.phoneMeasuresSpeed === true;
   state.phoneMeasuresHeading = saved.phoneMeasuresHeading === true;
