@@ -29,19 +29,19 @@ import type { Participant, RaceTracker } from './core/race-tracker.ts';
 import type { NamedPoint } from './core/timing-points.ts';
 import type { LoadedEvent } from './event/event-file.ts';
 import type { LineParser } from './event/course-parser.ts';
-import { checkFix, defaultFixLimits, type FixLimits } from './ingest/fix.ts';
+import { defaultFixLimits, type FixLimits } from './ingest/fix.ts';
 import { FixIntake } from './ingest/fix-intake.ts';
 import { RaceViews } from './race-views.ts';
 import type { Logger } from './logger.ts';
-import { compareLogIds, type AuditEntry, type LogEntry, type Stores } from './ports/stores.ts';
+import type { AuditEntry, LogEntry, Stores } from './ports/stores.ts';
 import type { LogRetention } from './log-trimmer.ts';
 import { RaceCheckpoints } from './race-checkpoints.ts';
 import { RaceTakeOver } from './race-takeover.ts';
 import { RaceRegistry } from './race-registry.ts';
 import { RaceMirror } from './race-mirror.ts';
 import { RaceChanges } from './race-changes.ts';
-import { LogWaiters, type AppliedResult } from './log-waiters.ts';
-import { raceEditSchema, type CourseRecord, type RaceEdit } from './race-edits.ts';
+import { RaceLog } from './race-log.ts';
+import type { CourseRecord, RaceEdit } from './race-edits.ts';
 
 /** What became of an organiser's change. */
 export type EditOutcome = 'done' | 'unknown' | 'unavailable';
@@ -117,14 +117,10 @@ export class RaceService {
   private readonly views: RaceViews;
   /** Alerts: raised by each race's writer, changed by organisers, the same on every process. */
   private readonly raceAlerts: RaceAlerts<RaceEntry>;
-  /** Per race: when (by this process's clock) its newest fix arrived, for the race's clock. */
-  private readonly newestArrivalMs = new Map<string, number>();
   /** Runners whose silent finish is on its way through the log. */
   private readonly silenceInFlight = new Set<string>();
   /** Road sections and which are reopened (road-sections.ts). */
   private readonly sections: RoadSections;
-  /** Per race: the newest log entry applied here. */
-  private readonly appliedLogId = new Map<string, string | null>();
   /** Runners to save, checkpoints and the delta numbers they reserve (race-checkpoints.ts). */
   private readonly checkpoints: RaceCheckpoints;
   /** Which races this process writes, and taking one over (race-takeover.ts). */
@@ -133,8 +129,8 @@ export class RaceService {
   private readonly mirror: RaceMirror;
   /** Organisers' changes as read from the log, applied alike on every process (race-changes.ts). */
   private readonly changes: RaceChanges;
-  /** Pings and changes of this process on their way through the log (log-waiters.ts). */
-  private readonly waiters: LogWaiters;
+  /** What this process has read of each race's log, applying it in order (race-log.ts). */
+  private readonly log: RaceLog;
   /** Fixes from devices: checked, stored through the log, answered (ingest/fix-intake.ts). */
   private readonly intake: FixIntake;
   /** Pings on their way through the log at once, at most (ingest/fix-intake.ts). */
@@ -150,7 +146,17 @@ export class RaceService {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.fixLimits = deps.fixLimits ?? defaultFixLimits;
-    this.waiters = new LogWaiters(deps.stores.leases.holderId);
+    this.log = new RaceLog({
+      clock: deps.clock,
+      logger: deps.logger,
+      fixLimits: this.fixLimits,
+      holderId: deps.stores.leases.holderId,
+      race: (raceId) => this.races.get(raceId),
+      appliesPings: (raceId) => this.takeOvers.applies(raceId),
+      noteRead: (entry) => this.takeOvers.noteRead(entry),
+      applyEdit: (race, edit, ownEntry) => this.changes.applyEdit(race, edit, ownEntry),
+      markUnsaved: (raceId, participantId) => this.checkpoints.markUnsaved(raceId, participantId),
+    });
     this.credentials = deps.tokenSecret ? new DeviceCredentials(deps.tokenSecret) : new DeviceCredentials();
     this.raceAlerts = new RaceAlerts({
       clock: deps.clock,
@@ -182,10 +188,10 @@ export class RaceService {
       race: (raceId) => this.races.get(raceId),
       appliedLogId: (raceId) => this.appliedLogIdOf(raceId),
       applyLogged: (entry) => this.applyLoggedSafely(entry, true),
-      applyPing: (race, ping) => this.applyPing(race, ping, false),
+      applyPing: (race, ping) => this.log.applyPing(race, ping, false),
       courseFrom: (record, raceId) => this.changes.courseFrom(record, raceId),
       installCourse: (race, course, digestHex) => this.changes.installCourse(race, course, digestHex),
-      restartRaceClock: (raceId) => this.newestArrivalMs.set(raceId, this.clock.nowMs()),
+      restartRaceClock: (raceId) => this.log.restartClock(raceId),
       checkpoints: this.checkpoints,
     });
     this.races = new RaceRegistry({
@@ -218,16 +224,16 @@ export class RaceService {
       clock: deps.clock,
       fixLimits: this.fixLimits,
       race: (raceId) => this.races.get(raceId),
-      waiters: this.waiters,
-      throughLog: (raceId, append) => this.throughLog(raceId, append),
+      waiters: this.log.waiters,
+      throughLog: (raceId, append) => this.log.through(raceId, append),
       pingLog: deps.stores.pingLog,
-      counts: this.fixCounts,
+      counts: this.log.fixCounts,
     });
     this.mirror = new RaceMirror({
       stores: deps.stores,
       logger: deps.logger,
       race: (raceId) => this.races.get(raceId),
-      appliesPings: (raceId) => this.appliesPings(raceId),
+      appliesPings: (raceId) => this.takeOvers.applies(raceId),
     });
   }
 
@@ -267,7 +273,7 @@ export class RaceService {
     for (const race of service.races.values()) {
       const { meta, states } = await service.checkpoints.restore(race);
       for (const state of states) race.tracker.restoreRunner(state);
-      service.appliedLogId.set(race.raceId, meta?.lastLogId ?? null);
+      service.log.startFrom(race.raceId, meta?.lastLogId ?? null);
       // (Every race's pings at start: its snapshots are right before its writer's first delta.)
       for (const entry of await stores.pingLog.readAfter(race.raceId, meta?.lastLogId ?? null)) service.applyLoggedSafely(entry, true);
       // Snapshots from here carry the last number the writer had sent, not the end of its
@@ -284,82 +290,23 @@ export class RaceService {
       }
     }
     // The race clock (for silence) runs on from now for what was restored.
-    for (const race of service.races.values()) if (race.tracker.newestFixAtMs !== null) service.newestArrivalMs.set(race.raceId, deps.clock.nowMs());
+    for (const race of service.races.values()) if (race.tracker.newestFixAtMs !== null) service.log.restartClock(race.raceId);
     return service;
   }
 
-  /**
-   * Applies a log entry; one that cannot be applied is logged and passed over, not the rest with
-   * it. `applyPings`: whether its ping is applied to the race's runners (by default, when this
-   * process writes the race; see applyLogged).
-   */
-  applyLoggedSafely(entry: LogEntry, applyPings = this.appliesPings(entry.raceId)): void {
-    try {
-      this.applyLogged(entry, applyPings);
-    } catch (cause) {
-      this.logger.error({ err: cause, raceId: entry.raceId, logId: entry.logId }, 'log entry could not be applied');
-      this.waiters.resolve(entry.tag, null);
-    }
+  /** Applies a log entry (race-log.ts); one that cannot be applied is passed over, not the rest with it. */
+  applyLoggedSafely(entry: LogEntry, applyPings?: boolean): void {
+    this.log.applyLoggedSafely(entry, applyPings);
   }
 
   /** The newest entry of a race's log this process has applied. */
   appliedLogIdOf(raceId: string): string | null {
-    return this.appliedLogId.get(raceId) ?? null;
-  }
-
-  private appliesPings(raceId: string): boolean {
-    return this.takeOvers.applies(raceId);
+    return this.log.appliedLogIdOf(raceId);
   }
 
   /** Fixes stored (acknowledged as accepted) through this process, and fixes applied to runners here: /metrics. */
-  readonly fixCounts = { stored: 0, applied: 0 };
-
-  /**
-   * Applies one entry of a race's log, as every process does in log order, and answers
-   * the ping's sender when it is waiting here. Organisers' changes are applied by every process;
-   * a ping only by the race's writer (`applyPings`): elsewhere its sender is answered with where
-   * the runner is as the writer last published. An entry is checked again, as at the edge: the
-   * log is outside this process.
-   */
-  applyLogged(entry: LogEntry, applyPings = this.appliesPings(entry.raceId)): void {
-    if (compareLogIds(entry.logId, this.appliedLogId.get(entry.raceId) ?? null) <= 0) return; // seen already
-    this.appliedLogId.set(entry.raceId, entry.logId);
-    this.takeOvers.noteRead(entry);
-    const waitedHere = this.waiters.has(entry.tag);
-    const race = this.races.get(entry.raceId);
-    if (entry.change !== null) {
-      const edit = raceEditSchema.safeParse(entry.change);
-      // Applied on every process, whether or not someone here waits for it.
-      // (The process the change came through records it in the audit, once.)
-      const applied = race !== undefined && edit.success && this.changes.applyEdit(race, edit.data, this.waiters.isOwn(entry.tag));
-      this.waiters.resolve(entry.tag, applied);
-      return;
-    }
-    const ping = entry.ping;
-    if (!applyPings) {
-      this.waiters.resolve(entry.tag, null);
-      return;
-    }
-    const newestBeforeMs = race?.tracker.newestFixAtMs ?? null;
-    // (This process checked its own pings at the edge a moment ago.)
-    const result = race && ping ? this.applyPing(race, ping, waitedHere) : null;
-    if (race && ping && result) {
-      this.noteArrival(race, newestBeforeMs);
-      // Even a fix that moves no one can change the state (battery, when last heard from).
-      this.checkpoints.markUnsaved(race.raceId, ping.participantId);
-    }
-    this.waiters.resolve(entry.tag, result);
-  }
-
-  /**
-   * A logged fix applied to its runner, checked again as at the edge unless `checkedHere` (the
-   * log is outside this process); null when it is no fix of a runner in the race.
-   */
-  private applyPing(race: RaceEntry, ping: NonNullable<LogEntry['ping']>, checkedHere: boolean): PositionAccepted | null {
-    const checked = checkedHere ? { ok: true as const, fix: ping.fix } : checkFix(ping.fix, ping.receivedAtMs, this.fixLimits);
-    if (!checked.ok || !race.tracker.hasParticipant(ping.participantId)) return null;
-    this.fixCounts.applied += 1;
-    return race.tracker.applyFix(ping.participantId, checked.fix);
+  get fixCounts(): { stored: number; applied: number } {
+    return this.log.fixCounts;
   }
 
   /** Tells whoever listens (the race's room, its live-link followers) what changed in a race. */
@@ -412,26 +359,10 @@ export class RaceService {
    * read back, in order with the fixes.
    */
   private async edit(race: RaceEntry, edit: RaceEdit): Promise<EditOutcome> {
-    const sent = await this.throughLog(race.raceId, (tag) => this.stores.pingLog.appendChange(race.raceId, edit, tag));
+    const sent = await this.log.through(race.raceId, (tag) => this.stores.pingLog.appendChange(race.raceId, edit, tag));
     if (!sent.stored) return 'unavailable';
     // Null: logged but not read back yet; it will be applied, by this process too.
     return sent.result === false ? 'unknown' : 'done';
-  }
-
-  /**
-   * Appends to a race's log and waits until this process has read the entry back and
-   * applied it (or for LogWaiters.APPLY_WAIT_MS at most: then the result is null).
-   */
-  private async throughLog(raceId: string, append: (tag: string) => Promise<string>): Promise<{ stored: false } | { stored: true; result: AppliedResult }> {
-    const { tag, applied } = this.waiters.wait();
-    try {
-      await append(tag);
-    } catch (cause) {
-      this.waiters.forget(tag);
-      this.logger.error({ err: cause, raceId }, 'log append failed');
-      return { stored: false };
-    }
-    return { stored: true, result: await applied };
   }
 
   /**
@@ -459,23 +390,6 @@ export class RaceService {
   }
 
   /**
-   * The race's own clock for silence: the newest fix any of its runners recorded, moved on by
-   * the time since it arrived. In a live race that is the time now; a race replayed from its
-   * log, or sent in a burst, is judged by its own time and not by the wall clock.
-   */
-  private raceClockMs(race: RaceEntry): number | null {
-    const newestMs = race.tracker.newestFixAtMs;
-    const arrivedAtMs = this.newestArrivalMs.get(race.raceId);
-    if (newestMs === null || arrivedAtMs === undefined) return null;
-    // (Never ahead of this server's clock: one phone whose clock runs fast must not make everyone silent early.)
-    return Math.min(this.clock.nowMs(), newestMs + Math.max(0, this.clock.nowMs() - arrivedAtMs));
-  }
-
-  private noteArrival(race: RaceEntry, newestBeforeMs: number | null): void {
-    if (race.tracker.newestFixAtMs !== newestBeforeMs) this.newestArrivalMs.set(race.raceId, this.clock.nowMs());
-  }
-
-  /**
    * Finishes the runners whom silence shows to have finished (docs/COURSE-ENGINE.md): their last
    * fixes put them at the line and nothing came since. Called once per tick by each race's writer;
    * the decision goes through the race's log like an organiser's change, so every process makes it
@@ -484,7 +398,7 @@ export class RaceService {
   closeSilentRunners(isWriter: (raceId: string) => boolean = () => true): void {
     for (const race of this.races.values()) {
       if (!isWriter(race.raceId)) continue;
-      const nowMs = this.raceClockMs(race);
+      const nowMs = this.log.raceClockMs(race);
       if (nowMs === null) continue;
       for (const participantId of race.tracker.silentFinishes(nowMs)) {
         if (this.silenceInFlight.has(participantId)) continue;
@@ -689,7 +603,7 @@ export class RaceService {
 
   /** Fixes stored and waiting to be read back from the log (bounded by MAX_PINGS_IN_FLIGHT). */
   get fixesInFlight(): number {
-    return this.waiters.size;
+    return this.log.waiters.size;
   }
 
   /** A runner's SOS (race-alerts.ts). */
