@@ -119,7 +119,7 @@ describe.skipIf(!available)('a server restarted on Redis', () => {
       const device = connectDevice(url, event.races[0]!.participants[0]!.deviceToken);
       await connected(device);
       const [lon, lat] = course.path.pointAtRaceDistance(distanceM);
-      const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<{ ok: boolean; data?: { distanceAlongRaceM: number } }> }).emitWithAck(
+      const ack = await (device as unknown as { emitWithAck(e: string, p: unknown): Promise<{ ok: boolean; data?: { distanceAlongRaceM: number; applied: boolean } }> }).emitWithAck(
         'position',
         { lon, lat, recordedAtMs: Date.now() - agoMs, accuracyM: 5, speedMps: 3 },
       );
@@ -140,8 +140,11 @@ describe.skipIf(!available)('a server restarted on Redis', () => {
       const snapshot = second.service.snapshot(second.service.race('street-10k')!);
       // Exactly where the first process had the runner: its last checkpoint, then the pings after it.
       expect(snapshot.runners[0]!.distanceAlongRaceM).toBe(before.runners[0]!.distanceAlongRaceM);
-      // The next fix continues from there, not from the start.
+      // The next fix continues from there, not from the start: applied by this process once it
+      // writes the race (before, a fix is stored and answered with where the runner was).
+      await expect.poll(() => second.app.coordinator.isWriter('street-10k'), { timeout: 10_000 }).toBe(true);
       const next = await send(second.url, 1600, 0);
+      expect(next.ok && next.data!.applied).toBe(true);
       expect(next.ok && next.data!.distanceAlongRaceM).toBeGreaterThan(1580);
       expect(next.ok && next.data!.distanceAlongRaceM).toBeLessThan(1620);
       // Its deltas go on after every number the first process could have sent.
