@@ -11,6 +11,7 @@ import { judgeEpisode } from './episode.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
 import type { Fix } from './race-tracker.ts';
 import {
+  SCATTER_FIXES,
   addToEpisode,
   approachAt,
   clearPending,
@@ -48,8 +49,8 @@ export interface Placement {
 const STILL_FIXES_WITHIN_MS = 15_000;
 /** Fixes placed before a runner's own scatter stands for an accuracy their phone does not report. */
 const SCATTER_MIN_FIXES = 5;
-/** The scatter is a running mean over about this many placed fixes. */
-const SCATTER_FIXES = 30;
+/** A fix's distance from the line counts in the scatter up to three times the mean, and at least this. */
+const SCATTER_CLIP_FLOOR_M = 5;
 /** Phones state accuracy as about this many times one axis's standard deviation. */
 const ACCURACY_PER_SIGMA = 1.5;
 /** The mean distance of a normal error on one axis from 0, in its standard deviations (√(2/π)). */
@@ -118,7 +119,10 @@ export class CoursePlacement {
    */
   private noteOffset(runner: RunnerState, offsetM: number): void {
     const meanDm = runner.offsetMeanDm;
-    const clippedDm = 10 * (meanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES ? offsetM : Math.min(offsetM, (3 * meanDm) / 10));
+    // (Clipped no nearer than 5 m: a mean that starts near 0, from fixes that happened to fall on
+    // the line, must still be able to grow.)
+    const clipM = Math.max((3 * (meanDm ?? 0)) / 10, SCATTER_CLIP_FLOOR_M);
+    const clippedDm = 10 * (meanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES ? offsetM : Math.min(offsetM, clipM));
     runner.offsetFixes = Math.min(runner.offsetFixes + 1, SCATTER_FIXES);
     // (Whole decimetres: a small integer is kept in the state's own slot, a fraction in a box of its own.)
     runner.offsetMeanDm = Math.round(meanDm === null ? clippedDm : meanDm + (clippedDm - meanDm) / runner.offsetFixes);

@@ -407,6 +407,9 @@ export class RaceTracker {
     const state = normaliseRunnerState(previous, this.course.raceDistanceM, this.timingPoints.length);
     if (!isOutOfRace(state.status) && state.progress) state.rejectedInARow = this.options.lostAfterRejections;
     state.anchorM = state.anchorAtMs = null; // distances along the previous line
+    // (And how far the fixes fell from the previous line: the new one may be drawn where they ran.)
+    state.offsetMeanDm = null;
+    state.offsetFixes = 0;
     // The timing points may not be where they were: only those still passed keep their times.
     const passed = this.timingPoints.findIndex((p) => p.distanceAlongRaceM > state.distanceAlongRaceM);
     if (state.status !== RunnerStatus.finished) state.crossings = state.crossings.slice(0, passed === -1 ? this.timingPoints.length - 1 : passed);

@@ -105,6 +105,9 @@ export interface RunnerState {
   crossings: readonly number[];
 }
 
+/** The scatter of a runner's fixes about the course line is a running mean over about this many placed fixes. */
+export const SCATTER_FIXES = 30;
+
 /** No crossings yet: one array for every such runner (crossings are replaced, never pushed to). */
 const NO_CROSSINGS: readonly number[] = Object.freeze([]);
 
@@ -278,7 +281,7 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
   state.lastFixAtMs = finiteOrNull(saved.lastFixAtMs);
   state.fixIntervalMs = finiteOrNull(saved.fixIntervalMs);
   state.offsetMeanDm = finite(saved.offsetMeanDm) && saved.offsetMeanDm >= 0 ? Math.round(saved.offsetMeanDm) : null;
-  state.offsetFixes = state.offsetMeanDm !== null && finite(saved.offsetFixes) ? Math.min(Math.max(0, Math.round(saved.offsetFixes)), 30) : 0;
+  state.offsetFixes = state.offsetMeanDm !== null && finite(saved.offsetFixes) ? Math.min(Math.max(0, Math.round(saved.offsetFixes)), SCATTER_FIXES) : 0;
   state.batteryPct = finiteOrNull(saved.batteryPct);
   state.phoneMeasuresSpeed = saved.phoneMeasuresSpeed === true;
   state.phoneMeasuresHeading = saved.phoneMeasuresHeading === true;

@@ -200,6 +200,24 @@ describe('the phone\'s speed', () => {
     expect(within20 / fixesSeen).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('learns a phone\'s accuracy even when its first fixes fall exactly on the course line', () => {
+    // (A mean of 0 once clipped every later fix to 0: held at 3 m, 51.6% within 20 m.)
+    const course = courseOf('women-10k-stadium');
+    let within20 = 0;
+    let fixesSeen = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const t = tracker(course);
+      for (const [k, { fix, trueDistanceAlongRaceM }] of noisyRun(course, { startMs: START_MS, paceSecPerKm: 300, intervalSec: 5, noiseM: 15, random: seededRandom(seed) }).entries()) {
+        const [lon, lat] = k < 6 ? course.path.pointAtRaceDistance(trueDistanceAlongRaceM) : [fix.lon, fix.lat];
+        const result = t.applyFix('p1', { lon, lat, recordedAtMs: fix.recordedAtMs });
+        if (trueDistanceAlongRaceM >= course.raceDistanceM) continue;
+        fixesSeen += 1;
+        if (Math.abs(result.distanceAlongRaceM - trueDistanceAlongRaceM) <= 20) within20 += 1;
+      }
+    }
+    expect(within20 / fixesSeen).toBeGreaterThanOrEqual(0.95);
+  });
+
   it('tracks a phone that sends its speed but a heading of 0 on every fix (it has no bearing) as one that sends the speed alone', () => {
     // Read as a heading, 0 says the runner goes north: across an east-west course, no progress.
     const course = courseOf('men-10k');
