@@ -1,7 +1,8 @@
 // A whole race through a tracker app's endpoint, as an organiser's phone would send it: the
 // OsmAnd protocol with a position and a time and nothing else (no accuracy, no speed, no
-// heading), a fix every 5 s with 8 m of GPS noise, 25 laps of the 400 m track. What spectators
-// are then shown: every lap, the finish and its time.
+// heading), a fix every 5 s with 12 m of GPS noise, 25 laps of the 400 m track. What spectators
+// are then shown: every lap, the finish and its time. (With no accuracy sent, the phone's is
+// learnt from its fixes; taken as a fixed 10 m, the 4 km line was 11 s off.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunnerStatus, type Ack, type RaceSnapshot } from '../../shared/protocol.ts';
 import { seededRandom } from '../../shared/random.ts';
@@ -35,7 +36,7 @@ describe('a runner\'s whole race through the OsmAnd endpoint, with no accuracy, 
   it('counts every lap, finishes them, and times the finish and each lap line within 5 s', async () => {
     const race = event.races.find((r) => r.raceId === 'track-10k')!;
     const { course } = race;
-    const fixes = noisyRun(course, { startMs: startsAtMs, paceSecPerKm: PACE_SEC_PER_KM, intervalSec: 5, noiseM: 8, random: seededRandom(2026) });
+    const fixes = noisyRun(course, { startMs: startsAtMs, paceSecPerKm: PACE_SEC_PER_KM, intervalSec: 5, noiseM: 12, random: seededRandom(2026) });
     const token = testDeviceToken(race.participants[0]!.participantId);
     const lapsSeen: number[] = [];
     for (const { fix } of fixes) {

@@ -4,7 +4,7 @@ import { LogWaiters } from '../../server/log-waiters.ts';
 
 const made: LogWaiters[] = [];
 afterEach(() => {
-  // (Every test reads its entries back or forgets them, so no sweeper timer is left running.)
+  // (Every test reads its entries back or lets them be forgotten: nothing is left on its way.)
   for (const w of made.splice(0)) expect(w.size).toBe(0);
 });
 
