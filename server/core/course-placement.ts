@@ -1,17 +1,18 @@
-// Where a fix puts a runner on the course: steps 1, 2, 3 and 5 of a fix (race-tracker.ts runs
-// them, with the finish line's steps 4 and 6 from finish-line.ts between). Measure the fix, place
-// it (acquire a runner not placed yet, track one who is, look for one who was lost, judge a fix
-// that does not fit: an episode of reflected fixes, a turnaround, a runner stopped), carry the
-// runner on when no fix fits, update the estimate, and publish what spectators see.
+// Where a fix puts a runner on the course: steps 2, 3 and 5 of a fix. race-tracker.ts runs them,
+// after reading the fix (step 1, fix-reading.ts) and with the finish line's steps 4 and 6
+// (finish-line.ts) between. Place the fix (acquire a runner not placed yet, track one who is,
+// look for one who was lost, judge a fix that does not fit: an episode of reflected fixes, a
+// turnaround, a runner stopped), carry the runner on when no fix fits, update the estimate, and
+// publish what spectators see.
 import { RunnerStatus } from '../../shared/protocol.ts';
 import { anchorExpectation, estimateFromAnchor, noteAnchor } from './anchor.ts';
 import type { Course } from './course.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { judgeEpisode } from './episode.ts';
+import { alongMeasured, noteOffset, type Measured } from './fix-reading.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
 import type { Fix } from './race-tracker.ts';
 import {
-  SCATTER_FIXES,
   addToEpisode,
   approachAt,
   clearPending,
@@ -23,14 +24,6 @@ import {
   type RunnerState,
 } from './runner-state.ts';
 import { searchCourse, searchLimitM, type SearchOptions, type SnapCandidate } from './snap.ts';
-
-/** How a fix is read: its error, and the phone's own speed and heading when usable. */
-export interface Measured {
-  sigmaM: number;
-  varianceM2: number;
-  reportedMps: number | undefined;
-  headingDeg: number | undefined;
-}
 
 /** A fix placed on the course, and what the runner was expected to do. */
 export interface Placement {
@@ -47,14 +40,6 @@ export interface Placement {
 
 /** Fixes this close in time (the phone's usual interval) show where a runner who says they stand still stands. */
 const STILL_FIXES_WITHIN_MS = 15_000;
-/** Fixes placed before a runner's own scatter stands for an accuracy their phone does not report. */
-const SCATTER_MIN_FIXES = 5;
-/** A fix's distance from the line counts in the scatter up to three times the mean, and at least this. */
-const SCATTER_CLIP_FLOOR_M = 5;
-/** Phones state accuracy as about this many times one axis's standard deviation. */
-const ACCURACY_PER_SIGMA = 1.5;
-/** The mean distance of a normal error on one axis from 0, in its standard deviations (√(2/π)). */
-const MEAN_ABS_PER_SIGMA = Math.sqrt(2 / Math.PI);
 /** A phone reporting this share of the runner's estimated pace says they run on. */
 const PHONE_PACE_SHARE = 0.6;
 
@@ -65,68 +50,6 @@ export class CoursePlacement {
     /** The race's start (an organiser may move it). */
     private readonly startsAtMs: () => number,
   ) {}
-
-  /**
-   * The fix as the engine may read it. A phone with no speed or heading to give often sends 0 for
-   * it (Android's Location reads 0 without one, and many apps send that on): its runner would be
-   * held as standing still, or as running across the course, for the whole race. So a speed of 0
-   * counts (with the heading that came with it) only from a phone seen to report more than 0,
-   * and a heading of exactly 0 only from a phone seen to report another.
-   */
-  usable(runner: RunnerState, fix: Fix): Fix {
-    const { speedMps, headingDeg } = fix;
-    // (A speed no runner reaches is a glitch, not a phone that measures speed.)
-    if (speedMps !== undefined && speedMps > 0 && speedMps <= this.options.maxSpeedMps) runner.phoneMeasuresSpeed = true;
-    if (headingDeg !== undefined && headingDeg !== 0) runner.phoneMeasuresHeading = true;
-    const dropSpeed = speedMps === 0 && !runner.phoneMeasuresSpeed;
-    const dropHeading = headingDeg !== undefined && (dropSpeed || (headingDeg === 0 && !runner.phoneMeasuresHeading));
-    if (!dropSpeed && !dropHeading) return fix;
-    const usable: Fix = { ...fix };
-    if (dropSpeed) delete usable.speedMps;
-    if (dropHeading) delete usable.headingDeg;
-    return usable;
-  }
-
-  /** Step 1: the fix's error, and what of the phone's speed and heading can be used. */
-  measure(fix: Fix, runner: RunnerState): Measured {
-    const o = this.options;
-    // (An accuracy of 0 is no accuracy: apps send 0 when the phone gives none, and no fix is exact.)
-    // Without one, the runner's own fixes tell: how far from the course line they have been.
-    const reportedM = fix.accuracyM !== undefined && fix.accuracyM > 0 ? fix.accuracyM : this.accuracyFromScatter(runner);
-    const sigmaM = Math.min(Math.max(reportedM, o.minAccuracyM), o.maxAccuracyM);
-    // A reported speed no runner can reach is a glitch of the phone: not used at all.
-    const reportedMps = fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps ? fix.speedMps : undefined;
-    const headingDeg = fix.headingDeg !== undefined && (reportedMps ?? 0) >= o.headingMinSpeedMps ? fix.headingDeg : undefined;
-    return { sigmaM, varianceM2: sigmaM * sigmaM, reportedMps, headingDeg };
-  }
-
-  /**
-   * The accuracy a phone that reports none has shown: its fixes' mean distance from the course
-   * line over the last fixes placed, as a phone states accuracy (about 1.5 times one axis's
-   * standard deviation). The default until a few fixes have been placed. Runners keep to
-   * one side of a wide road, so this errs on the side of more doubt.
-   */
-  private accuracyFromScatter(runner: RunnerState): number {
-    const o = this.options;
-    if (runner.offsetMeanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES) return o.defaultAccuracyM;
-    return (ACCURACY_PER_SIGMA * runner.offsetMeanDm) / 10 / MEAN_ABS_PER_SIGMA;
-  }
-
-  /**
-   * Keeps the runner's fixes' scatter about the course line (what `accuracyFromScatter` reads):
-   * the mean distance, each fix's clipped at three times the mean so far, so that a runner
-   * stepping off the road or a reflection does not make every later fix look vaguer.
-   */
-  private noteOffset(runner: RunnerState, offsetM: number): void {
-    const meanDm = runner.offsetMeanDm;
-    // (Clipped no nearer than 5 m: a mean that starts near 0, from fixes that happened to fall on
-    // the line, must still be able to grow.)
-    const clipM = Math.max((3 * (meanDm ?? 0)) / 10, SCATTER_CLIP_FLOOR_M);
-    const clippedDm = 10 * (meanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES ? offsetM : Math.min(offsetM, clipM));
-    runner.offsetFixes = Math.min(runner.offsetFixes + 1, SCATTER_FIXES);
-    // (Whole decimetres: a small integer is kept in the state's own slot, a fraction in a box of its own.)
-    runner.offsetMeanDm = Math.round(meanDm === null ? clippedDm : meanDm + (clippedDm - meanDm) / runner.offsetFixes);
-  }
 
   /** The search's options for a fix (one object reused: this runs for every fix). */
   private readonly scratchOptions: SearchOptions = { fixSigmaM: 10, maxOffsetM: 50, indexAboveSegments: 300, headingDeg: undefined, headingWeight: 0, projectedOnly: false };
@@ -562,7 +485,7 @@ export class CoursePlacement {
    */
   update(runner: RunnerState, placement: Placement, fix: Fix, m: Measured): void {
     const o = this.options;
-    this.noteOffset(runner, placement.candidate.offsetM);
+    noteOffset(runner, placement.candidate.offsetM);
     const maxSpeedVar = (o.maxSpeedMps / 2) ** 2;
     const z = placement.candidate.distanceAlongRaceM;
     const predicted = placement.predicted;
@@ -707,11 +630,3 @@ export class CoursePlacement {
     runner.confirmedDistanceM = Math.max(runner.confirmedDistanceM, estimateM);
   }
 }
-
-/** A fix's error along the course where it was placed. */
-function alongMeasured(m: Measured, candidate: SnapCandidate): Measured {
-  if (candidate.alongErrorScale === 1) return m;
-  const sigmaM = m.sigmaM * candidate.alongErrorScale;
-  return { ...m, sigmaM, varianceM2: sigmaM * sigmaM };
-}
-

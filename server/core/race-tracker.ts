@@ -4,7 +4,8 @@
 //
 // Each fix goes through named steps (docs/COURSE-ENGINE.md): measure it, place it on the course
 // (acquire a runner not yet placed, track one who is, or look for one who was lost), update the
-// estimate, decide the finish, publish, and record the timing points passed (the placing steps in
+// estimate, decide the finish, publish, and record the timing points passed (reading the fix in
+// fix-reading.ts, the placing steps in
 // course-placement.ts, the finish and the timing points in finish-line.ts).
 import { lapNumber } from '../../shared/course-path.ts';
 import {
@@ -18,6 +19,7 @@ import {
 import { MAX_ENTRIES_PER_DELTA, type CrossingEntry, type RaceDelta } from '../../shared/wire.ts';
 import type { Course } from './course.ts';
 import { CoursePlacement } from './course-placement.ts';
+import { measureFix, usableFix } from './fix-reading.ts';
 import { FinishLine } from './finish-line.ts';
 import { packCrossing, timingPointsFor, unpackCrossing, UNTIMED_CROSSING, withCrossing } from './timing-points.ts';
 import { defaultEngineOptions, type EngineOptions } from './engine-options.ts';
@@ -276,8 +278,8 @@ export class RaceTracker {
   /** One fix through the engine's steps. */
   private advance(runner: RunnerState, given: Fix): void {
     const placer = this.placement;
-    const fix = placer.usable(runner, given);
-    const measured = placer.measure(fix, runner);
+    const fix = usableFix(runner, given, this.options);
+    const measured = measureFix(fix, runner, this.options);
     const before = runner.progress;
     const placement = before === null ? placer.acquire(runner, fix, measured) : placer.track(runner, before, fix, measured);
     if (!placement) {
