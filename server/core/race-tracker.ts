@@ -5,8 +5,8 @@
 // Each fix goes through named steps (docs/COURSE-ENGINE.md): measure it, place it on the course
 // (acquire a runner not yet placed, track one who is, or look for one who was lost), update the
 // estimate, decide the finish, publish, and record the timing points passed (reading the fix in
-// fix-reading.ts, the placing steps in
-// course-placement.ts, the finish and the timing points in finish-line.ts).
+// fix-reading.ts, the placing steps in course-placement.ts, the finish and the timing points in
+// finish-line.ts).
 import { lapNumber } from '../../shared/course-path.ts';
 import {
   RunnerStatus,
