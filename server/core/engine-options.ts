@@ -78,6 +78,8 @@ export interface EngineOptions {
   deadReckonMaxMs: number;
   /** The finish: how close counts as at the line. */
   finishToleranceM: number;
+  /** A crossing time is refined from the fixes this long either side of the point (split-fit.ts). */
+  splitWindowMs: number;
   /** Past the finish a runner is expected no further on than this: everyone slows at the line. */
   pastFinishExpectedM: number;
   /** A reading of a fix that keeps the runner going on is taken over one that takes them back when it costs at most this more. */
@@ -152,6 +154,7 @@ export const defaultEngineOptions: EngineOptions = {
   confirmSpanSec: 15, // a brisk walk: faster than drifting GPS fixes of someone standing or strolling
   deadReckonMaxMs: 90_000, // longer than a reflected signal holds in a street canyon
   finishToleranceM: 3,
+  splitWindowMs: 45_000, // a runner holds their pace over a minute and a half; fixes every 5 s give nine each side
   // About 30 s walking down the chute; fixes further on are still found (the window reaches the
   // run-out), but are not what the estimate expects.
   pastFinishExpectedM: 40,

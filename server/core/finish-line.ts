@@ -8,6 +8,7 @@ import type { EngineOptions } from './engine-options.ts';
 import { crossingFromEstimates, decideFinish, type Estimate } from './finish.ts';
 import type { Progress } from './progress-filter.ts';
 import { estimateOf, type RunnerState } from './runner-state.ts';
+import { FIT_FROM_MS, FIT_POINT, fittedCrossing, gather, newSplitFit } from './split-fit.ts';
 import { packCrossing, unpackCrossing, UNTIMED_CROSSING, withCrossing } from './timing-points.ts';
 
 /** A fix's error along the course (the tracker's reading of it). */
@@ -110,7 +111,7 @@ export class FinishLine {
     );
     runner.beyond = decision.beyondInARow > 0 ? { fixes: decision.beyondInARow, sumM: decision.beyondSumM } : null;
     if (!decision.finished) return false;
-    this.markFinished(runner, decision.atMs, decision.sigmaMs, before !== null);
+    this.markFinished(runner, decision.atMs, decision.sigmaMs, before !== null, m.varianceM2);
     return true;
   }
 
@@ -131,7 +132,7 @@ export class FinishLine {
   }
 
   /** The runner finished at `atMs`: every timing point up to the finish timed, the finish time kept. */
-  markFinished(runner: RunnerState, atMs: number, sigmaMs: number, seenBefore: boolean): void {
+  markFinished(runner: RunnerState, atMs: number, sigmaMs: number, seenBefore: boolean, varianceM2 = this.o.defaultAccuracyM ** 2): void {
     const lineM = this.course.raceDistanceM;
     runner.distanceAlongRaceM = lineM;
     runner.confirmedDistanceM = lineM;
@@ -139,6 +140,9 @@ export class FinishLine {
     // No fix moves a finished runner: what the rules kept to decide the finish is let go (a race
     // keeps its finishers' states for hours).
     runner.beyond = runner.reachedLine = runner.approach = runner.suspect = runner.pending = null;
+    // A split being refined is settled with the fixes there are.
+    if (runner.lastFixAtMs !== null) this.settleSplit(runner, varianceM2, runner.lastFixAtMs);
+    runner.splitFit = null;
     // Every timing point up to the finish is passed by now; any not recorded yet (a runner found
     // again right at the end) is put in proportion between the last one timed and the finish,
     // unsure by half that span; untimed for a runner seen for the first time at the finish.
@@ -181,6 +185,61 @@ export class FinishLine {
       const at = prior ? (crossingFromEstimates(point.distanceAlongRaceM, prior, after) ?? { atMs: after.atMs, sigmaMs: 1000 }) : null;
       runner.crossings = withCrossing(runner.crossings, at ? packCrossing(at.atMs, at.sigmaMs) : UNTIMED_CROSSING);
     }
+  }
+
+  /**
+   * Step 7: gathers the fixes about the next timing point, and refines the point's crossing time
+   * from them once the runner is half a minute past it (split-fit.ts). `trusted`: a fix the
+   * estimate took as it came (not in an episode of surprising fixes, not a runner found again).
+   */
+  gatherSplit(runner: RunnerState, alongM: number, atMs: number, m: FixError, trusted: boolean): void {
+    const windowMs = this.splitWindowMs(runner);
+    let fit = runner.splitFit;
+    // Left behind by a runner found again elsewhere, a lap count set by hand, or a silence (a fit
+    // spans a window either side of its point).
+    if (fit !== null && (!trusted || fit[FIT_POINT]! > runner.crossings.length || atMs - fit[FIT_FROM_MS]! > 3 * windowMs)) fit = runner.splitFit = null;
+    if (fit !== null) {
+      const k = fit[FIT_POINT]!;
+      gather(fit, atMs, alongM - this.timingPoints[k]!.distanceAlongRaceM);
+      const recorded = k < runner.crossings.length ? unpackCrossing(runner.crossings[k]!) : undefined;
+      if (recorded === null) runner.splitFit = null; // passed at a time nothing says
+      else if (recorded !== undefined && atMs - recorded.atMs >= windowMs) {
+        this.settleSplit(runner, m.varianceM2, atMs);
+        runner.splitFit = null;
+      }
+      return;
+    }
+    const k = runner.crossings.length;
+    const progress = runner.progress;
+    if (!trusted || progress === null || k >= this.timingPoints.length - 1) return;
+    const toGoM = this.timingPoints[k]!.distanceAlongRaceM - progress.distanceM;
+    if (toGoM > (Math.max(progress.speedMps, 1) * windowMs) / 1000) return;
+    runner.splitFit = newSplitFit(k, atMs);
+    gather(runner.splitFit, atMs, alongM - this.timingPoints[k]!.distanceAlongRaceM);
+  }
+
+  /** Three fix intervals of a runner with sparse fixes, at least `splitWindowMs` and at most four times it. */
+  private splitWindowMs(runner: RunnerState): number {
+    return Math.min(Math.max(this.o.splitWindowMs, 3 * (runner.fixIntervalMs ?? 0)), 4 * this.o.splitWindowMs);
+  }
+
+  /**
+   * The crossing time of the point the fit is about, from the fixes gathered (the latest at
+   * `lastAtMs`), when they tell it and it stays in order with its neighbours.
+   */
+  private settleSplit(runner: RunnerState, varianceM2: number, lastAtMs: number): void {
+    const fit = runner.splitFit;
+    if (fit === null) return;
+    const k = fit[FIT_POINT]!;
+    if (k >= runner.crossings.length) return;
+    const at = fittedCrossing(fit, varianceM2, lastAtMs);
+    if (at === null) return;
+    const previous = k > 0 ? unpackCrossing(runner.crossings[k - 1]!) : null;
+    const next = k + 1 < runner.crossings.length ? unpackCrossing(runner.crossings[k + 1]!) : null;
+    if ((previous !== null && at.atMs <= previous.atMs) || (next !== null && at.atMs >= next.atMs)) return;
+    const crossings = runner.crossings.slice();
+    crossings[k] = packCrossing(at.atMs, at.sigmaMs);
+    runner.crossings = crossings;
   }
 
   /** The time a race's silence is measured against: see `silentFinishes`. */

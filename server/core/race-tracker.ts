@@ -268,10 +268,10 @@ export class RaceTracker {
     if (isOutOfRace(runner.status)) return this.accepted(runner, false);
     const previousM = runner.distanceAlongRaceM;
     const previousStatus = runner.status;
-    const previousCrossings = runner.crossings.length;
+    const previousCrossings = runner.crossings;
     this.advance(runner, fix);
-    for (let k = previousCrossings; k < runner.crossings.length; k++) this.pendingCrossings.push([index, k]);
-    if (runner.distanceAlongRaceM !== previousM || runner.status !== previousStatus || runner.crossings.length !== previousCrossings) this.dirty.add(index);
+    this.noteCrossings(index, previousCrossings);
+    if (runner.distanceAlongRaceM !== previousM || runner.status !== previousStatus || runner.crossings !== previousCrossings) this.dirty.add(index);
     return this.accepted(runner, true);
   }
 
@@ -292,6 +292,21 @@ export class RaceTracker {
     if (this.line.finish(runner, { alongM: placement.candidate.distanceAlongRaceM, atMs: fix.recordedAtMs, found: placement.found }, before, along)) return;
     placer.publish(runner, placement.candidate, along);
     this.line.recordCrossings(runner, before);
+    const trusted = !placement.found && runner.suspect === null && runner.sideJumpSinceMs === null;
+    this.line.gatherSplit(runner, placement.candidate.distanceAlongRaceM, fix.recordedAtMs, along, trusted);
+  }
+
+  /**
+   * The crossings a runner gained, or had refined, since `previous` (their crossings before): for
+   * the next delta. (Crossings are replaced, never changed in place: an unchanged array is the
+   * same array.)
+   */
+  private noteCrossings(index: number, previous: readonly number[]): void {
+    const now = this.runners[index]!.crossings;
+    if (now === previous) return;
+    for (let k = 0; k < now.length; k++) {
+      if (k >= previous.length || now[k] !== previous[k]) this.pendingCrossings.push([index, k]);
+    }
   }
 
   /**
@@ -318,9 +333,9 @@ export class RaceTracker {
     if (runner.status !== RunnerStatus.onCourse) return false;
     const decision = this.line.silenceDecision(runner, nowMs);
     if (!decision) return false;
-    const previousCrossings = runner.crossings.length;
+    const previousCrossings = runner.crossings;
     this.line.markFinished(runner, decision.atMs, decision.sigmaMs, true);
-    for (let k = previousCrossings; k < runner.crossings.length; k++) this.pendingCrossings.push([index, k]);
+    this.noteCrossings(index, previousCrossings);
     this.dirty.add(index);
     return true;
   }
@@ -371,6 +386,7 @@ export class RaceTracker {
     runner.beyond = null;
     clearPending(runner);
     runner.reachedLine = null;
+    runner.splitFit = null;
     const passed = this.timingPoints.findIndex((p) => p.distanceAlongRaceM > newM);
     const keep = passed === -1 ? this.timingPoints.length - 1 : passed;
     runner.crossings = runner.crossings.slice(0, keep);
@@ -409,6 +425,7 @@ export class RaceTracker {
     const state = normaliseRunnerState(previous, this.course.raceDistanceM, this.timingPoints.length);
     if (!isOutOfRace(state.status) && state.progress) state.rejectedInARow = this.options.lostAfterRejections;
     state.anchorM = state.anchorAtMs = null; // distances along the previous line
+    state.splitFit = null;
     // (And how far the fixes fell from the previous line: the new one may be drawn where they ran.)
     state.offsetMeanDm = null;
     state.offsetFixes = 0;
@@ -428,7 +445,12 @@ export class RaceTracker {
     });
     const crossings: CrossingEntry[] = [];
     // (At most what one delta carries, the newest: older ones are in the snapshot.)
+    // (Once each: a crossing recorded and refined within one tick is sent as it is now.)
+    const seen = new Set<number>();
     for (const [runnerIndex, pointIndex] of this.pendingCrossings.slice(-MAX_ENTRIES_PER_DELTA)) {
+      const key = runnerIndex * 0x10000 + pointIndex;
+      if (seen.has(key)) continue;
+      seen.add(key);
       const packed = this.runners[runnerIndex]!.crossings[pointIndex];
       if (packed === undefined) continue;
       const at = unpackCrossing(packed);

@@ -5,6 +5,7 @@ import { RunnerStatus, type RunnerStatusCode } from '../../shared/protocol.ts';
 import type { Episode } from './episode.ts';
 import type { Estimate } from './finish.ts';
 import type { Progress } from './progress-filter.ts';
+import { FIT_LENGTH, type SplitFit } from './split-fit.ts';
 import { UNTIMED_CROSSING } from './timing-points.ts';
 
 /** What is kept of a runner between fixes; what a store persists. */
@@ -103,6 +104,11 @@ export interface RunnerState {
    * the k-th point. As many as the runner has passed.
    */
   crossings: readonly number[];
+  /**
+   * The fixes about the next timing point (or the one just passed), gathered to refine its
+   * crossing time (split-fit.ts); null away from the points.
+   */
+  splitFit: SplitFit | null;
 }
 
 /** The scatter of a runner's fixes about the course line is a running mean over about this many placed fixes. */
@@ -241,6 +247,7 @@ export function initialRunnerState(participantId: string): RunnerState {
     phoneMeasuresHeading: false,
     finishedAtMs: null,
     crossings: NO_CROSSINGS,
+    splitFit: null,
   };
 }
 
@@ -260,6 +267,7 @@ export function copyRunnerState(state: RunnerState): RunnerState {
     beyond: state.beyond === null ? null : { ...state.beyond },
     pending: state.pending === null ? null : { ...state.pending, sums: state.pending.sums?.slice() ?? null },
     suspect: state.suspect === null ? null : { ...state.suspect, sums: state.suspect.sums.slice() },
+    splitFit: state.splitFit === null ? null : state.splitFit.slice(),
   };
 }
 
@@ -323,6 +331,14 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
         slopeMps: finite(ep.slopeMps) ? ep.slopeMps : 0,
         capM: finiteOrNull(ep.capM),
       };
+    }
+    // The fixes gathered about a timing point, so that whoever continues refines its time alike.
+    const fit: unknown = saved.splitFit;
+    if (Array.isArray(fit) && fit.length === FIT_LENGTH && fit.every(finite)) {
+      const [point, , fixes, short] = fit as number[];
+      if (Number.isInteger(point) && point! >= 0 && point! < timingPointCount - 1 && Number.isInteger(fixes) && fixes! > 0 && Number.isInteger(short) && short! >= 0 && short! <= fixes!) {
+        state.splitFit = (fit as number[]).slice();
+      }
     }
     state.lastInnovationZ = finite(saved.lastInnovationZ) ? saved.lastInnovationZ : 0;
     state.anchorM = finiteOrNull(saved.anchorM);

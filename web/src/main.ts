@@ -446,6 +446,8 @@ async function start(): Promise<void> {
       viewing.pending.push(delta);
       return;
     }
+    // A crossing already known is one refined from the fixes after it: told once, not again.
+    const known = new Set(delta.crossings.filter((c) => viewing!.race.runner(c.runnerIndex)?.crossings[c.pointIndex] !== undefined).map((c) => `${c.runnerIndex}:${c.pointIndex}`));
     if (viewing.race.applyDelta(delta) === 'needsSnapshot') {
       void resync();
       return;
@@ -454,7 +456,7 @@ async function start(): Promise<void> {
     for (const c of delta.crossings) {
       const runner = viewing.race.runner(c.runnerIndex);
       const point = viewing.course.timingPoints[c.pointIndex];
-      if (!runner || !point || !favourites.has(viewing.race.raceId, runner.participantId)) continue;
+      if (!runner || !point || known.has(`${c.runnerIndex}:${c.pointIndex}`) || !favourites.has(viewing.race.raceId, runner.participantId)) continue;
       const at = c.sinceStartMs === null ? '' : t('inTime', { time: localDigits(formatDuration(c.sinceStartMs / 1000)) });
       announce(`${runner.bib} ${runner.name}`, point.kind === 'finish' ? t('finished', { at }) : t('passed', { point: pointLabel(point), at }), news);
     }
