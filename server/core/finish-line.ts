@@ -11,6 +11,9 @@ import { estimateOf, type RunnerState } from './runner-state.ts';
 import { FIT_FROM_MS, FIT_POINT, fittedCrossing, gather, newSplitFit } from './split-fit.ts';
 import { packCrossing, unpackCrossing, UNTIMED_CROSSING, withCrossing } from './timing-points.ts';
 
+/** A runner whose pace had brought them to the line this long before a fix near it got there then. */
+const ARRIVED_EARLIER_MS = 15_000;
+
 /** A fix's error along the course (the tracker's reading of it). */
 export interface FixError {
   sigmaM: number;
@@ -54,7 +57,7 @@ export class FinishLine {
     const n = runner.stillFixes;
     const clusteredShort =
       runner.stillAtM !== null && n >= 3 && fixAlongM < nearM && progress.distanceM < nearM && runner.stillAtM + 2 * Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)) < nearM;
-    if (progress.distanceM < nearM - 8 || standingShort || surelyShort || clusteredShort) {
+    if (progress.distanceM < nearM - Math.max(8, 2 * m.sigmaM) || standingShort || surelyShort || clusteredShort) {
       runner.reachedLine = null;
     }
     const approach = runner.approach;
@@ -67,6 +70,24 @@ export class FinishLine {
       // From the runner's approach (their last estimate on the move before the line) at its pace.
       const at = crossingFromEstimates(Math.min(lineM, progress.distanceM), estimateOf(runner.approach), estimateOf(progress)!);
       if (at) runner.reachedLine = { atMs: at.atMs, sigmaMs: at.sigmaMs };
+    }
+    // Sparse fixes: the estimate now close to the line, where the runner's pace on their approach,
+    // the fix before this one, had brought them long before this fix. They reached it then, and
+    // have stood at it since (a phone that reports every few minutes, at a finish): not at the
+    // time of this fix. (Not a runner seen stopping short of it: fixes came meanwhile.)
+    if (
+      runner.reachedLine === null &&
+      approach !== null &&
+      approach.speedMps >= o.movingAboveMps &&
+      progress.atMs - approach.atMs <= 1.5 * (runner.fixIntervalMs ?? 0) &&
+      progress.distanceM < nearM &&
+      progress.distanceM >= lineM - Math.max(o.finish.silentMovingWithinM, 2 * Math.sqrt(progress.varDD))
+    ) {
+      const byPaceMs = approach.atMs + ((lineM - approach.distanceM) / approach.speedMps) * 1000;
+      if (progress.atMs - byPaceMs >= ARRIVED_EARLIER_MS) {
+        runner.reachedLine = { atMs: byPaceMs, sigmaMs: Math.max(1000, (progress.atMs - approach.atMs) / 4) };
+        return;
+      }
     }
     // The approach: the latest estimate short of the line, on the move or surely short of it (a
     // runner standing just short, who then crosses, crossed after their last stand there).

@@ -603,6 +603,43 @@ describe('crossing times and finishes', () => {
     }
   });
 
+  it('times a runner whose phone reports every 5 minutes, and who stands at the line after finishing, when their pace brought them there', () => {
+    // The fixes at the line are placed a few metres short of it by their scatter: the runner is
+    // finished by the silence that follows, at the time their pace reached the line, not at the
+    // time of the last fix there (up to 10 minutes later).
+    const course = courseOf('men-10k');
+    const lineM = course.raceDistanceM;
+    const endBearingDeg = course.path.bearingAtRaceDistance(lineM);
+    const errorsSec: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const t = tracker(course);
+      const rng = seededRandom(seed);
+      const speedMps = 3 + rng.next();
+      const fixAt = (m: number, sec: number) => {
+        const onCourse = course.path.pointAtRaceDistance(Math.min(m, lineM));
+        const past = course.path.ruler.destination(onCourse, Math.max(0, m - lineM), endBearingDeg);
+        const [lon, lat] = course.path.ruler.offset(past, rng.gaussian(8), rng.gaussian(8));
+        return { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 12 };
+      };
+      const finishSec = lineM / speedMps;
+      const firstSec = rng.between(1, 300);
+      // Running to the line, then standing 1.5 m past it: two more fixes, then the phone is put away.
+      let lastSec = 0;
+      for (let sec = firstSec; sec <= finishSec + 600; sec += 300) {
+        t.applyFix('p1', fixAt(sec < finishSec ? sec * speedMps : lineM + 1.5, sec));
+        lastSec = sec;
+      }
+      for (let sec = lastSec + 10; sec <= lastSec + 1200; sec += 10) {
+        for (const p of t.silentFinishes(START_MS + sec * 1000)) t.finishBySilence(p, START_MS + sec * 1000);
+      }
+      const state = t.runnerState('p1')!;
+      expect(state.status, `seed ${seed}`).toBe(RunnerStatus.finished);
+      errorsSec.push(Math.abs((state.finishedAtMs! - START_MS) / 1000 - finishSec));
+    }
+    // Within one fix interval, as the accuracy targets ask of sparse fixes.
+    expect(Math.max(...errorsSec)).toBeLessThan(300);
+  });
+
   it('times a runner who stood 10 m short of the line from when they moved on, not from when they arrived', () => {
     // Without the phone's speed, a runner standing is also a runner creeping on slowly: the
     // crossing must come after the fixes that cluster short of the line, not at their arrival.
