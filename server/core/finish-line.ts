@@ -140,9 +140,9 @@ export class FinishLine {
    * The runner standing still, when that is the better explanation of the fixes, or when the
    * estimate's own speed (the phone's, when it reports one) says so.
    */
-  standingOf(runner: RunnerState, m: FixError): { atM: number; varianceM2: number; fixes: number; sinceMs: number } | null {
+  standingOf(runner: RunnerState, m: FixError, belowMps = this.o.standingBelowMps): { atM: number; varianceM2: number; fixes: number; sinceMs: number } | null {
     if (runner.stillAtM === null || runner.stillSinceMs === null) return null;
-    const still = runner.stillLlr >= this.o.standingLlr || (runner.stillFixes >= 2 && (runner.progress?.speedMps ?? 1) < this.o.standingBelowMps);
+    const still = runner.stillLlr >= this.o.standingLlr || (runner.stillFixes >= 2 && (runner.progress?.speedMps ?? 1) < belowMps);
     if (!still) return null;
     const n = runner.stillFixes;
     const effective = Math.min(n, this.o.stillWindowFixes);
@@ -305,7 +305,9 @@ export class FinishLine {
         estimate: this.carriedThroughReflection(runner, progress) ?? estimateOf(progress)!,
         before: null,
         reachedLine: runner.reachedLine,
-        standing: this.standingOf(runner, { sigmaM, varianceM2: Math.max(sigmaM * sigmaM, this.o.minAccuracyM ** 2) }),
+        // (Slower than a runner moving through the line, with fixes that cluster: standing, for
+        // a silence; a runner slowing to a stop after the line is in between for a few fixes.)
+        standing: this.standingOf(runner, { sigmaM, varianceM2: Math.max(sigmaM * sigmaM, this.o.minAccuracyM ** 2) }, this.o.finish.movingMinMps),
         silence: { nowMs, silentAfterMs: this.silentAfterMs(runner), lastFixAtMs: runner.lastFixAtMs },
         justFound: false,
       },

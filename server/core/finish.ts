@@ -118,6 +118,12 @@ export function decideFinish(e: FinishEvidence, o: FinishOptions = defaultFinish
       };
       return { finished: true, rule: 'silence', ...at, beyondInARow, beyondSumM };
     }
+    // Stopped just past it: the estimate reached the line and is still at it or past it, with
+    // the fixes since it stopped too few to make a stand (a runner who stops at the finish and
+    // switches the phone off within the minute).
+    if (e.reachedLine && (!s || s.fixes < 2) && est.distanceM >= e.lineM - o.lineToleranceM) {
+      return { finished: true, rule: 'silence', ...e.reachedLine, beyondInARow, beyondSumM };
+    }
   }
   return { finished: false, beyondInARow, beyondSumM };
 }

@@ -603,6 +603,38 @@ describe('crossing times and finishes', () => {
     }
   });
 
+  it('finishes a runner who stops just past the line and whose phone goes quiet within a minute', () => {
+    // The estimate is still slowing down (between a walk and a stop) when the fixes end: neither
+    // running through the line nor standing by its speed alone, but its fixes cluster at the line.
+    const course = courseOf('men-10k');
+    const lineM = course.raceDistanceM;
+    const endBearingDeg = course.path.bearingAtRaceDistance(lineM);
+    const unfinished: number[] = [];
+    for (let seed = 1; seed <= 30; seed++) {
+      const t = tracker(course);
+      const rng = seededRandom(seed);
+      const speedMps = 3 + rng.next();
+      const fixAt = (m: number, sec: number) => {
+        const onCourse = course.path.pointAtRaceDistance(Math.min(m, lineM));
+        const past = course.path.ruler.destination(onCourse, Math.max(0, m - lineM), endBearingDeg);
+        const [lon, lat] = course.path.ruler.offset(past, rng.gaussian(8), rng.gaussian(8));
+        return { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 12 };
+      };
+      const finishSec = lineM / speedMps;
+      const standSec = 30 + 20 * rng.next();
+      let lastSec = 0;
+      for (let sec = 5 * rng.next(); sec <= finishSec + standSec; sec += 5) {
+        t.applyFix('p1', fixAt(sec < finishSec ? sec * speedMps : lineM + 2, sec));
+        lastSec = sec;
+      }
+      for (let sec = lastSec + 10; sec <= lastSec + 1200; sec += 10) {
+        for (const p of t.silentFinishes(START_MS + sec * 1000)) t.finishBySilence(p, START_MS + sec * 1000);
+      }
+      if (t.runnerState('p1')!.status !== RunnerStatus.finished) unfinished.push(seed);
+    }
+    expect(unfinished).toEqual([]);
+  });
+
   it('times a runner whose phone reports every 5 minutes, and who stands at the line after finishing, when their pace brought them there', () => {
     // The fixes at the line are placed a few metres short of it by their scatter: the runner is
     // finished by the silence that follows, at the time their pace reached the line, not at the
