@@ -42,6 +42,14 @@ export interface Placement {
 const STILL_FIXES_WITHIN_MS = 15_000;
 /** A phone reporting this share of the runner's estimated pace says they run on. */
 const PHONE_PACE_SHARE = 0.6;
+/**
+ * How far a runner's pace may be from the estimate's before it has learnt it (the fix after the
+ * first: a runner may run anywhere from 2.5 to 6 m/s, and a minute later a fix 60 m from where
+ * the guess put them is not to be refused), and how far at most that takes them from the guess
+ * (beyond, the gap itself widens the search). Once learnt, `episodePaceSigmaMps`.
+ */
+const UNKNOWN_PACE_SIGMA_MPS = 1;
+const UNKNOWN_PACE_MAX_M = 60;
 
 export class CoursePlacement {
   constructor(
@@ -104,7 +112,8 @@ export class CoursePlacement {
     const sigmaM = Math.sqrt(predicted.varDD + m.varianceM2);
     // How far off a fix may be from a dead-reckoned estimate and still be the runner as estimated:
     // its own error, the estimate's, and a pace that may have drifted a little since.
-    const scatterM = Math.sqrt(m.varianceM2 + progress.varDD + (o.episodePaceSigmaMps * sinceSec) ** 2);
+    const paceDriftM = runner.paceMps === null ? Math.min(UNKNOWN_PACE_SIGMA_MPS * sinceSec, UNKNOWN_PACE_MAX_M) : o.episodePaceSigmaMps * sinceSec;
+    const scatterM = Math.sqrt(m.varianceM2 + progress.varDD + paceDriftM ** 2);
     const reachM = progress.distanceM + sinceSec * o.maxSpeedMps + o.windowMarginM;
     const silentMs = fix.recordedAtMs - progress.atMs;
     const lostAfterMs = Math.min(o.lostAfterMaxMs, Math.max(o.lostAfterMs, o.lostAfterIntervals * (runner.fixIntervalMs ?? 0)));
@@ -161,7 +170,7 @@ export class CoursePlacement {
     if (runner.offCorridorSinceMs !== null) clearSuspect(runner);
     runner.offCorridorSinceMs = null;
     const along = alongMeasured(m, candidate);
-    const alongScatterM = Math.sqrt(along.varianceM2 + progress.varDD + (o.episodePaceSigmaMps * sinceSec) ** 2);
+    const alongScatterM = Math.sqrt(along.varianceM2 + progress.varDD + paceDriftM ** 2);
     const missM = candidate.distanceAlongRaceM - predicted.distanceM;
     const episode = runner.suspect;
     const inEpisode = episode !== null;

@@ -603,6 +603,23 @@ describe('crossing times and finishes', () => {
     }
   });
 
+  it('follows a fast runner from their second fix when the phone reports once a minute', () => {
+    // The first fix says where, not how fast: a pace guessed at 3 m/s puts a runner at 4.3 m/s
+    // 80 m short a minute later, and that fix must be taken, not held off as a reflection.
+    const course = courseOf('men-10k');
+    const worstM: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const t = tracker(course);
+      const run = noisyRun(course, { startMs: START_MS, paceSecPerKm: 230, intervalSec: 60, noiseM: 8, random: seededRandom(seed) });
+      let worst = 0;
+      for (const { fix, trueDistanceAlongRaceM } of run.slice(0, 4)) {
+        worst = Math.max(worst, Math.abs(t.applyFix('p1', fix).distanceAlongRaceM - trueDistanceAlongRaceM));
+      }
+      worstM.push(worst);
+    }
+    expect(Math.max(...worstM)).toBeLessThan(30);
+  });
+
   it('finishes a runner who stops just past the line and whose phone goes quiet within a minute', () => {
     // The estimate is still slowing down (between a walk and a stop) when the fixes end: neither
     // running through the line nor standing by its speed alone, but its fixes cluster at the line.
