@@ -224,11 +224,13 @@ export class FinishLine {
       gather(fit, atMs, alongM - this.timingPoints[k]!.distanceAlongRaceM);
       const recorded = k < runner.crossings.length ? unpackCrossing(runner.crossings[k]!) : undefined;
       if (recorded === null) runner.splitFit = null; // passed at a time nothing says
-      else if (recorded !== undefined && atMs - recorded.atMs >= windowMs) {
+      else if (recorded !== undefined && (atMs - recorded.atMs >= windowMs || this.halfwayToNext(runner, k))) {
+        // Settled a window after the point, or sooner halfway to the next one, whose fixes then
+        // begin (laps of a track run fast are shorter than two windows).
         this.settleSplit(runner, m.varianceM2, atMs);
         runner.splitFit = null;
       }
-      return;
+      if (runner.splitFit !== null) return;
     }
     const k = runner.crossings.length;
     const progress = runner.progress;
@@ -237,6 +239,13 @@ export class FinishLine {
     if (toGoM > (Math.max(progress.speedMps, 1) * windowMs) / 1000) return;
     runner.splitFit = newSplitFit(k, atMs);
     gather(runner.splitFit, atMs, alongM - this.timingPoints[k]!.distanceAlongRaceM);
+  }
+
+  /** Whether the runner's estimate is past halfway from point `k` to the next point that has a fit. */
+  private halfwayToNext(runner: RunnerState, k: number): boolean {
+    const next = this.timingPoints[k + 1];
+    if (next === undefined || k + 1 >= this.timingPoints.length - 1 || runner.progress === null) return false;
+    return runner.progress.distanceM >= (this.timingPoints[k]!.distanceAlongRaceM + next.distanceAlongRaceM) / 2;
   }
 
   /** Three fix intervals of a runner with sparse fixes, at least `splitWindowMs` and at most four times it. */
@@ -255,11 +264,24 @@ export class FinishLine {
     if (k >= runner.crossings.length) return;
     const at = fittedCrossing(fit, varianceM2, lastAtMs);
     if (at === null) return;
-    const previous = k > 0 ? unpackCrossing(runner.crossings[k - 1]!) : null;
-    const next = k + 1 < runner.crossings.length ? unpackCrossing(runner.crossings[k + 1]!) : null;
-    if ((previous !== null && at.atMs <= previous.atMs) || (next !== null && at.atMs >= next.atMs)) return;
+    const packed = packCrossing(at.atMs, at.sigmaMs);
+    if (packed === runner.crossings[k]) return;
+    // Strictly between the timed crossings either side of it, as kept (to the tenth of a second).
+    const keptMs = unpackCrossing(packed)!.atMs;
+    for (let j = k - 1; j >= 0; j--) {
+      const before = unpackCrossing(runner.crossings[j]!);
+      if (before === null) continue;
+      if (keptMs <= before.atMs) return;
+      break;
+    }
+    for (let j = k + 1; j < runner.crossings.length; j++) {
+      const after = unpackCrossing(runner.crossings[j]!);
+      if (after === null) continue;
+      if (keptMs >= after.atMs) return;
+      break;
+    }
     const crossings = runner.crossings.slice();
-    crossings[k] = packCrossing(at.atMs, at.sigmaMs);
+    crossings[k] = packed;
     runner.crossings = crossings;
   }
 
