@@ -57,7 +57,10 @@ export class FinishLine {
     const n = runner.stillFixes;
     const clusteredShort =
       runner.stillAtM !== null && n >= 3 && fixAlongM < nearM && progress.distanceM < nearM && runner.stillAtM + 2 * Math.sqrt(m.varianceM2 / Math.min(n, o.stillWindowFixes)) < nearM;
-    if (progress.distanceM < nearM - Math.max(8, 2 * m.sigmaM) || standingShort || surelyShort || clusteredShort) {
+    // (Back well short: 8 m, or two of a fix's standard deviations with sparse noisy fixes that
+    // land a few metres short of a runner standing at the line; 20 m at most, whatever a phone
+    // says of its accuracy.)
+    if (progress.distanceM < nearM - Math.min(Math.max(8, 2 * m.sigmaM), 20) || standingShort || surelyShort || clusteredShort) {
       runner.reachedLine = null;
     }
     const approach = runner.approach;
