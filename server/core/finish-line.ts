@@ -224,6 +224,9 @@ export class FinishLine {
     if (fit !== null && (!trusted || fit[FIT_POINT]! > runner.crossings.length || atMs - fit[FIT_FROM_MS]! > 3 * windowMs)) fit = runner.splitFit = null;
     if (fit !== null) {
       const k = fit[FIT_POINT]!;
+      // Past the finish runners walk, stand or turn: a point just before it is timed from the
+      // fixes up to the line (the fit is settled when the runner is finished).
+      if (runner.reachedLine !== null) return;
       gather(fit, atMs, alongM - this.timingPoints[k]!.distanceAlongRaceM);
       const recorded = k < runner.crossings.length ? unpackCrossing(runner.crossings[k]!) : undefined;
       if (recorded === null) runner.splitFit = null; // passed at a time nothing says
