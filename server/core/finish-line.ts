@@ -213,8 +213,9 @@ export class FinishLine {
 
   /**
    * Step 7: gathers the fixes about the next timing point, and refines the point's crossing time
-   * from them once the runner is half a minute past it (split-fit.ts). `trusted`: a fix the
-   * estimate took as it came (not in an episode of surprising fixes, not a runner found again).
+   * from them once the runner is a window past it, or halfway to the next point (split-fit.ts).
+   * `trusted`: a fix the estimate took as it came (not in an episode of surprising fixes, not
+   * thrown aside, not a runner found again).
    */
   gatherSplit(runner: RunnerState, alongM: number, atMs: number, m: FixError, trusted: boolean): void {
     const windowMs = this.splitWindowMs(runner);
