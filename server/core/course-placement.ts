@@ -50,6 +50,8 @@ const PHONE_PACE_SHARE = 0.6;
  */
 const UNKNOWN_PACE_SIGMA_MPS = 1;
 const UNKNOWN_PACE_MAX_M = 60;
+/** A checkpoint's pace this far from the speed of an estimate that a phone's speed steers is not the runner's. */
+const ANCHOR_PACE_DENIED_MPS = 0.25;
 
 export class CoursePlacement {
   constructor(
@@ -322,6 +324,10 @@ export class CoursePlacement {
    * of steady running, and not with the estimate, put the runner back on its path.
    */
   private backOnAnchor(runner: RunnerState, candidate: SnapCandidate, fix: Fix, m: Measured, missM: number, estimate: Progress): Placement | null {
+    // A phone that measures speed keeps the estimate's speed honest through a reflection (the
+    // signal's Doppler shift is not moved by it): a checkpoint whose pace it denies would lead
+    // fixes astray (0.4 m/s too fast over two minutes is 50 m, where a reflection throws them).
+    if (runner.phoneMeasuresSpeed && Math.abs(runner.anchorMps - estimate.speedMps) > ANCHOR_PACE_DENIED_MPS) return null;
     const predicted = estimateFromAnchor(runner, this.options, fix.recordedAtMs, candidate.distanceAlongRaceM, m.varianceM2, missM, estimate);
     if (!predicted) return null;
     resetStill(runner, candidate.distanceAlongRaceM, fix.recordedAtMs, -this.options.standingLlr);

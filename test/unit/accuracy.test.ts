@@ -62,6 +62,13 @@ describe('course engine accuracy', () => {
     expect(engine.falseFinishes).toBe(0);
   });
 
+  it('does not finish a runner early when a reflection agrees with a checkpoint whose pace the phone\'s speed denies (multipath, seed 117)', () => {
+    // Near the line, a reflection 55 m ahead matched where a two-minute-old checkpoint, 0.4 m/s
+    // too fast, put the runner; the estimate was moved there and the runner finished 23 s early.
+    const { engine, misses } = runScenario(scenario('multipath-60m-for-60s'), 117, 0, 'speed');
+    expect(engine.falseFinishes, misses.filter((m) => m.includes('false finish')).join('\n')).toBe(0);
+  });
+
   it('finishes a runner whose phone stopped at the line while a reflection threw their last fixes aside', () => {
     // These seeds once left a runner who stopped their phone at the line short of it for good:
     // the last trusted fix was before the reflection, and silence was judged from there instead
