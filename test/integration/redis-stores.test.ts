@@ -29,7 +29,7 @@ describe.skipIf(!available)('on Redis', () => {
 });
 
 describe.skipIf(!available)('a tracker app\'s offline batch on Redis', () => {
-  it('goes into the race\'s log as one Stream entry (one round trip), each fix answered and applied in recorded order', async () => {
+  it('goes into the race\'s log as one Stream entry or a few, never one per fix, each fix answered and applied in recorded order', async () => {
     const { startTestServer } = await import('../support/test-server.ts');
     const { testEvent } = await import('../support/fixtures.ts');
     const keyPrefix = `test:${randomBytes(6).toString('hex')}`;
@@ -52,9 +52,9 @@ describe.skipIf(!available)('a tracker app\'s offline batch on Redis', () => {
       });
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ ok: true, data: { accepted: 120, refused: [] } });
-      // One entry; two if this machine took longer than the log's 5 ms to hand the 120 over (it
-      // then sends what it holds): never one per fix.
-      expect((await admin.xlen(streamKey)) - before).toBeLessThanOrEqual(2);
+      // One entry; a few if this machine took longer than the log's 5 ms to hand the 120 over (it
+      // then sends what it holds; a loaded CI machine made 3): never one per fix.
+      expect((await admin.xlen(streamKey)) - before).toBeLessThanOrEqual(6);
       const logged = (await server.stores.pingLog.read('street-10k')).map((p) => p.fix.recordedAtMs);
       expect(logged).toHaveLength(120);
       expect(logged).toEqual([...logged].sort((a, b) => a - b));
