@@ -56,8 +56,10 @@ export function anchorExpectation(runner: RunnerState, o: EngineOptions, atMs: n
  */
 export function noteAnchor(runner: RunnerState, p: Progress, o: EngineOptions): void {
   // (The pace is measured between checkpoints of steady running, over a minute and a half: the
-  // estimate's speed at one fix sways with every stride and corner.)
-  let paceMps = p.speedMps;
+  // estimate's speed at one fix sways with every stride and corner; a checkpoint set afresh takes
+  // the runner's pace over the last minutes, when there is one: 0.4 m/s off over two minutes is
+  // 50 m, where a reflection thrown back along the course would then agree with it.)
+  let paceMps = runner.paceMps ?? p.speedMps;
   if (runner.anchorM !== null && runner.anchorAtMs !== null) {
     const ageMs = p.atMs - runner.anchorAtMs;
     if (ageMs < o.anchorEveryMs) return;
