@@ -359,7 +359,7 @@ export class CoursePlacement {
     runner.anchorClean = false;
     let episode = addToEpisode(runner, fix.recordedAtMs, sinceSec, missM);
     const trusted = runner.progress!;
-    const context = { varianceM2: scatterM * scatterM, speedMps: trusted.speedMps };
+    const context = { varianceM2: scatterM * scatterM, speedMps: trusted.speedMps, fixVarianceM2: m.varianceM2 };
     let verdict = judgeEpisode(episodeOf(episode), context, sinceSec);
     if (verdict.kind === 'mixed') {
       // Neither explains the run: start it again from this fix.

@@ -17,8 +17,10 @@ export interface Episode {
 }
 
 export interface EpisodeContext {
-  /** Variance of one fix's error, m². */
+  /** Variance of one fix's miss from the estimate (its own error, the estimate's, a pace's drift), m². */
   varianceM2: number;
+  /** Variance of one fix's own error, m², when known apart (the pace the fixes show depends on it alone). */
+  fixVarianceM2?: number;
   /** The estimate's speed at the last trusted fix, m/s. */
   speedMps: number;
 }
@@ -66,8 +68,11 @@ export function judgeEpisode(e: Episode, c: EpisodeContext, latestSec: number): 
   const slopeSigma = Math.sqrt(c.varianceM2 / Math.max(spreadTT, 1e-9));
   if (Math.abs(slopeMps) >= 2 * slopeSigma) return pace;
   // Alongside. Behind an estimate that may itself be a runner standing, the fixes cannot tell a
-  // reflection from a stop yet: wait (meanwhile the runner is not shown running on).
+  // reflection from a stop yet: wait (meanwhile the runner is not shown running on) until they
+  // show a pace, two standard deviations from standing. (The pace the fixes show is their own
+  // slope: the estimate's doubt shifts every miss alike and does not blur it.)
   const shownMps = c.speedMps + slopeMps;
-  if (meanMiss < 0 && Math.abs(shownMps) / slopeSigma <= 2.5) return { kind: 'unsure' };
+  const shownSigma = Math.sqrt((c.fixVarianceM2 ?? c.varianceM2) / Math.max(spreadTT, 1e-9));
+  if (meanMiss < 0 && Math.abs(shownMps) / shownSigma <= 2) return { kind: 'unsure' };
   return { kind: 'offset', offsetM: meanMiss, slopeMps };
 }

@@ -204,6 +204,18 @@ describe('the episode verdict', () => {
     expect(judgeEpisode(episode([[5, -40], [10, -41], [15, -40]]), { varianceM2: 64, speedMps: 0.8 }, 15)).toEqual({ kind: 'unsure' });
   });
 
+  it('reads fixes held 50 m behind that move on at a runner\'s pace as a reflection after four fixes', () => {
+    // The misses' spread includes the estimate's own doubt (144 m²), which shifts every miss
+    // alike; the pace the fixes show (2.5 m/s, as estimated) is blurred only by their own error
+    // (81 m²): 3.1 standard deviations from a runner standing.
+    const held: Array<[number, number]> = [[5, -50], [10, -51], [15, -49], [20, -50]];
+    const verdict = judgeEpisode(episode(held), { varianceM2: 144, fixVarianceM2: 81, speedMps: 2.5 }, 20);
+    expect(verdict).toMatchObject({ kind: 'offset' });
+    if (verdict.kind === 'offset') expect(verdict.offsetM).toBeCloseTo(-50, 0);
+    // Standing fixes held as far behind stay unsure (a runner who stopped).
+    expect(judgeEpisode(episode([[5, -50], [10, -62], [15, -75], [20, -88]]), { varianceM2: 144, fixVarianceM2: 81, speedMps: 2.5 }, 20).kind).not.toBe('offset');
+  });
+
   it('cannot tell from one fix, and finds no straight line in scattered jumps', () => {
     expect(judgeEpisode(episode([[5, 60]]), context, 5)).toEqual({ kind: 'unsure' });
     expect(judgeEpisode(episode([[5, 80], [10, -90], [15, 85], [20, -70], [25, 90]]), context, 25)).toEqual({ kind: 'mixed' });
