@@ -65,6 +65,8 @@ export interface Scenario {
   walkBack?: { atM: number; backM: number };
   /** The runner starts this long after the gun (their phone's first fix is at the start line then). */
   lateStartSec?: number;
+  /** Over the last `lastM` metres the runner kicks: their pace rises by `share` within `overSec` seconds. */
+  kick?: { lastM: number; share: number; overSec: number };
   /** Whether fixes carry the phone's speed and heading (every tracker app sends them; a browser may not). */
   reportsSpeed?: boolean;
 }
@@ -126,6 +128,17 @@ export const scenarios: Scenario[] = [
     paceSecPerKm: [190, 400],
     intervalSec: 5,
     noiseM: 15,
+  },
+  {
+    name: 'stadium-track-stop-and-kick',
+    description: '10 km on the 400 m track, 15 m noise, a fix every 5 s: stops 2 min at 6.15 km (a shoe to tie), kicks 25% faster over the last 600 m',
+    course: track10k,
+    runners: 4,
+    paceSecPerKm: [190, 400],
+    intervalSec: 5,
+    noiseM: 15,
+    stop: { atM: 6150, forSec: 120 },
+    kick: { lastM: 600, share: 0.25, overSec: 20 },
   },
   {
     name: 'stadium-track-5000m',
@@ -327,6 +340,7 @@ export function simulateTruth(course: Course, scenario: Scenario, random: Random
   let excursed = false;
   let walkedBack = false;
   let walkBackLeftM = 0;
+  let kickSec = 0;
   const startSec = scenario.lateStartSec ?? 0;
   // After the finish the runner stays near it, the phone still on, for at least two fix intervals.
   const afterFinishSec = Math.max(120, 2 * scenario.intervalSec);
@@ -349,7 +363,11 @@ export function simulateTruth(course: Course, scenario: Scenario, random: Random
       distanceM -= stepM;
       walkBackLeftM -= stepM;
     } else if (finishSec < 0) {
-      const speed = baseSpeedMps * (1 + wobble * Math.sin((2 * Math.PI * t) / periodSec + phase));
+      let speed = baseSpeedMps * (1 + wobble * Math.sin((2 * Math.PI * t) / periodSec + phase));
+      if (scenario.kick && distanceM >= lineM - scenario.kick.lastM) {
+        kickSec += 1;
+        speed *= 1 + scenario.kick.share * Math.min(1, kickSec / scenario.kick.overSec);
+      }
       const previousM = distanceM;
       distanceM = Math.min(lineM, distanceM + speed);
       if (scenario.stop && !stopped && distanceM >= scenario.stop.atM) {

@@ -122,7 +122,11 @@ export class CoursePlacement {
     const lost = runner.rejectedInARow >= o.lostAfterRejections || silentMs >= lostAfterMs;
     // Far enough either side of the prediction to hold any fix the runner can have sent.
     const spreadM = o.outlierGateSigma * sigmaM + o.windowSlackM;
-    const fromM = lost ? progress.distanceM - o.backwardToleranceM : Math.max(progress.distanceM - o.backwardToleranceM, predicted.distanceM - spreadM);
+    // (Behind the last estimate by the fix's own noise: further, and a runner who stopped just as
+    // the estimate ran on would be read at the window's edge, not where their fixes are, and the
+    // estimate would creep on from there.)
+    const backM = Math.max(o.backwardToleranceM, o.backwardToleranceSigmas * m.sigmaM);
+    const fromM = lost ? progress.distanceM - backM : Math.max(progress.distanceM - backM, predicted.distanceM - spreadM);
     const toM = lost ? reachM : Math.min(reachM, predicted.distanceM + spreadM);
     const expectSigmaM = lost ? Math.max(o.reacquireSigmaM, sigmaM) : sigmaM;
     const farM = o.outlierGateSigma * expectSigmaM;

@@ -13,8 +13,9 @@ export interface EngineOptions {
   maxSpeedMps: number;
   /** Speed assumed for a runner seen for the first time, and its uncertainty. */
   typicalSpeedMps: number;
-  /** How far behind the last estimate a fix may be placed (noise along the line). */
+  /** How far behind the last estimate a fix may be placed (noise along the line): at least this, and `backwardToleranceSigmas` of the fix's error. */
   backwardToleranceM: number;
+  backwardToleranceSigmas: number;
   /** Slack added to the reachable window, for noise and clock error. */
   windowMarginM: number;
   /** Slack either side of where a tracked runner is expected (beyond four standard deviations). */
@@ -120,6 +121,7 @@ export const defaultEngineOptions: EngineOptions = {
   maxSpeedMps: 7, // 2:23 per km: faster than any sustained running pace
   typicalSpeedMps: 3, // 5:33 per km, the middle of a mass-participation field
   backwardToleranceM: 30,
+  backwardToleranceSigmas: 2, // a stadium's 15 m of scatter: a fix of a runner who stopped may fall 40 m behind an estimate that ran on
   windowMarginM: 60,
   windowSlackM: 10,
   reacquireSigmaM: 50,
