@@ -120,13 +120,16 @@ export class CoursePlacement {
     const silentMs = fix.recordedAtMs - progress.atMs;
     const lostAfterMs = Math.min(o.lostAfterMaxMs, Math.max(o.lostAfterMs, o.lostAfterIntervals * (runner.fixIntervalMs ?? 0)));
     const lost = runner.rejectedInARow >= o.lostAfterRejections || silentMs >= lostAfterMs;
-    // Far enough either side of the prediction to hold any fix the runner can have sent.
+    // Far enough ahead of the prediction to hold any fix the runner can have sent.
     const spreadM = o.outlierGateSigma * sigmaM + o.windowSlackM;
-    // (Behind the last estimate by the fix's own noise: further, and a runner who stopped just as
-    // the estimate ran on would be read at the window's edge, not where their fixes are, and the
-    // estimate would creep on from there.)
+    // Behind, back to the last trusted estimate and the fix's own noise behind it, whatever the
+    // prediction says: the fixes of a runner who stopped since fall further behind the prediction
+    // with every fix, and a window that ran on with it would read them at its edge, a miss that
+    // stays the same size, as a reflection of a runner running on (who was then carried on
+    // hundreds of metres). (Two of the fix's standard deviations: with a stadium's 15 m of
+    // scatter, 30 m read a runner who stopped at the window's edge, and the estimate crept on.)
     const backM = Math.max(o.backwardToleranceM, o.backwardToleranceSigmas * m.sigmaM);
-    const fromM = lost ? progress.distanceM - backM : Math.max(progress.distanceM - backM, predicted.distanceM - spreadM);
+    const fromM = progress.distanceM - backM;
     const toM = lost ? reachM : Math.min(reachM, predicted.distanceM + spreadM);
     const expectSigmaM = lost ? Math.max(o.reacquireSigmaM, sigmaM) : sigmaM;
     const farM = o.outlierGateSigma * expectSigmaM;
@@ -158,7 +161,10 @@ export class CoursePlacement {
       const projection = searchCourse(
         this.course,
         fix,
-        Math.max(progress.distanceM - o.backwardToleranceM, predicted.distanceM - nearM),
+        // (From the last trusted estimate, as the search on the corridor: a runner who left the
+        // course projects to where they left it, which an edge moving on with the prediction
+        // would not reach, and would read as a reflection moving on with them.)
+        progress.distanceM - backM,
         Math.min(reachM, predicted.distanceM + nearM),
         expectation,
         this.searchOptions(m, o.projectWithinM),

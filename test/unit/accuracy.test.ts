@@ -44,6 +44,19 @@ describe('course engine accuracy', () => {
     },
   );
 
+  it.each([
+    ['detour-200m', 101],
+    ['leaves-course-and-returns', 101],
+    ['walks-back-300m', 219],
+  ])('does not run on ahead of a runner who leaves the course or turns back (%s, seed %i, no speed)', (name, seed) => {
+    // These seeds once carried a runner on 221, 274 and 390 m ahead of where they were: the
+    // fixes, behind the estimate or off to the side, were read at the edge of a search window
+    // that ran on with the estimate, a miss that stayed the same size, as a reflection of a
+    // runner running on.
+    const { engine } = runScenario(scenario(name), seed, 0, 'no speed');
+    expect(engine.maxAheadM).toBeLessThanOrEqual(30);
+  });
+
   it('keeps runners going on past a turnaround whose legs are 10 m apart, with 12 m of noise and no speed', () => {
     // Seed 2018 once sent a runner back along the way out for five minutes: just past the turn,
     // the fixes of the way back fell nearer the way out.
