@@ -442,7 +442,14 @@ export class CoursePlacement {
       const w = Math.exp(-(gapSec - 30) / 60);
       from = { ...progress, speedMps: w * progress.speedMps + (1 - w) * runner.paceMps };
     }
-    const predicted = predictProgress(from, atMs, o.accelerationNoise, (o.maxSpeedMps / 2) ** 2, o.paceDriftSigmaMps);
+    // A phone that reports once a minute or less often measures a runner's pace over minutes,
+    // which holds steadier than their speed over the seconds between a dense phone's fixes (a
+    // stride, a corner, a stop). (By its usual interval, not this gap: a dense phone's fixes
+    // after a tunnel or a stop are judged as before.)
+    const intervalMs = runner.fixIntervalMs ?? 0;
+    const sparseShare = Math.min(1, Math.max(0, (intervalMs - o.denseUpToMs) / (o.sparseFromMs - o.denseUpToMs)));
+    const driftMps = o.paceDriftSigmaMps + sparseShare * (o.sparsePaceDriftSigmaMps - o.paceDriftSigmaMps);
+    const predicted = predictProgress(from, atMs, o.accelerationNoise, (o.maxSpeedMps / 2) ** 2, driftMps);
     // Nobody runs on past the finish at their pace: they slow down at the line and walk.
     const limitM = Math.min(searchLimitM(this.course), this.course.raceDistanceM + o.pastFinishExpectedM);
     return predicted.distanceM > limitM ? { ...predicted, distanceM: limitM } : predicted;

@@ -32,6 +32,13 @@ export interface EngineOptions {
   accelerationNoise: number;
   /** How far a runner's pace can drift over a long gap, m/s (caps the process noise). */
   paceDriftSigmaMps: number;
+  /**
+   * For a phone that reports every `sparseFromMs` or less often, the pace drift between its fixes
+   * is bounded tighter (from the phone's usual interval `denseUpToMs` up, in proportion).
+   */
+  sparsePaceDriftSigmaMps: number;
+  denseUpToMs: number;
+  sparseFromMs: number;
   /** A fix more than this many standard deviations from where the runner should be is an outlier. */
   outlierGateSigma: number;
   /** After this many unusable fixes in a row the runner is looked for over all they can have reached. */
@@ -131,6 +138,9 @@ export const defaultEngineOptions: EngineOptions = {
   maxAccuracyM: 50,
   accelerationNoise: 0.02, // speed wanders by about 0.35 m/s a minute
   paceDriftSigmaMps: 0.5, // but a pace held for ten minutes is within about 15%
+  sparsePaceDriftSigmaMps: 0.3, // between fixes a minute apart or more: a pace held over minutes, within about 10%
+  denseUpToMs: 10_000,
+  sparseFromMs: 40_000,
   outlierGateSigma: 4,
   lostAfterRejections: 2,
   lostAfterMs: 30_000,
