@@ -497,8 +497,12 @@ export class CoursePlacement {
     if (fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps) speedMps = fix.speedMps < o.standingBelowMps ? 0 : fix.speedMps < PHONE_PACE_SHARE * paceMps ? Math.min(speedMps, fix.speedMps) : speedMps;
     // A held reflection that drifts a little says the runner is a little faster or slower than
     // estimated; by no more than a pace drifts (a drift that fits a held offset only because a few
-    // fixes cannot tell is not a runner sprinting off).
-    if (episode !== null && episode.verdict === 1) {
+    // fixes cannot tell is not a runner sprinting off). Not when the phone measures the speed: a
+    // reflection's offset is fixed on the ground, so where the course turns its share along the
+    // course changes and the fixes drift with no change of pace, which the phone's speed (from
+    // the signal's Doppler shift, which a reflection does not move) already tells.
+    const phoneSpeedNow = runner.phoneMeasuresSpeed && fix.speedMps !== undefined && fix.speedMps <= o.maxSpeedMps;
+    if (episode !== null && episode.verdict === 1 && !phoneSpeedNow) {
       speedMps = Math.max(0, speedMps + Math.min(Math.max(episode.slopeMps, -o.paceDriftSigmaMps), o.paceDriftSigmaMps));
     }
     let reckonedM = progress.distanceM + (speedMps * sinceMs) / 1000;
