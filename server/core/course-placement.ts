@@ -9,7 +9,7 @@ import { anchorExpectation, estimateFromAnchor, noteAnchor } from './anchor.ts';
 import type { Course } from './course.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { judgeEpisode } from './episode.ts';
-import { alongMeasured, noteOffset, type Measured } from './fix-reading.ts';
+import { alongMeasured, noteOffset, scatterVarianceM2, type Measured } from './fix-reading.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
 import type { Fix } from './race-tracker.ts';
 import {
@@ -369,7 +369,10 @@ export class CoursePlacement {
     runner.anchorClean = false;
     let episode = addToEpisode(runner, fix.recordedAtMs, sinceSec, missM);
     const trusted = runner.progress!;
-    const context = { varianceM2: scatterM * scatterM, speedMps: trusted.speedMps, fixVarianceM2: m.varianceM2 };
+    // (The pace the fixes show is judged against their own error: the phone's word for it, but no
+    // less than how they have scattered about the course line.)
+    const fixVarianceM2 = Math.max(m.varianceM2, scatterVarianceM2(runner) ?? 0);
+    const context = { varianceM2: scatterM * scatterM, speedMps: trusted.speedMps, fixVarianceM2 };
     let verdict = judgeEpisode(episodeOf(episode), context, sinceSec);
     if (verdict.kind === 'mixed') {
       // Neither explains the run: start it again from this fix.
@@ -447,7 +450,9 @@ export class CoursePlacement {
     // stride, a corner, a stop). (By its usual interval, not this gap: a dense phone's fixes
     // after a tunnel or a stop are judged as before.)
     const intervalMs = runner.fixIntervalMs ?? 0;
-    const sparseShare = Math.min(1, Math.max(0, (intervalMs - o.denseUpToMs) / (o.sparseFromMs - o.denseUpToMs)));
+    const spanMs = o.paceDriftSparseIntervalMs - o.paceDriftDenseIntervalMs;
+    // (Options that leave no span between the two make a step at the sparse interval.)
+    const sparseShare = spanMs > 0 ? Math.min(1, Math.max(0, (intervalMs - o.paceDriftDenseIntervalMs) / spanMs)) : intervalMs >= o.paceDriftSparseIntervalMs ? 1 : 0;
     const driftMps = o.paceDriftSigmaMps + sparseShare * (o.sparsePaceDriftSigmaMps - o.paceDriftSigmaMps);
     const predicted = predictProgress(from, atMs, o.accelerationNoise, (o.maxSpeedMps / 2) ** 2, driftMps);
     // Nobody runs on past the finish at their pace: they slow down at the line and walk.

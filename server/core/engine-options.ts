@@ -13,8 +13,9 @@ export interface EngineOptions {
   maxSpeedMps: number;
   /** Speed assumed for a runner seen for the first time, and its uncertainty. */
   typicalSpeedMps: number;
-  /** How far behind the last estimate a fix may be placed (noise along the line): at least this, and `backwardToleranceSigmas` of the fix's error. */
+  /** How far behind the last estimate a tracked runner's fix may be placed (noise along the line): at least this, m. */
   backwardToleranceM: number;
+  /** ...and at least this many of the fix's standard deviations (a phone stating 50 m reaches 100 m back). */
   backwardToleranceSigmas: number;
   /** Slack added to the reachable window, for noise and clock error. */
   windowMarginM: number;
@@ -33,12 +34,13 @@ export interface EngineOptions {
   /** How far a runner's pace can drift over a long gap, m/s (caps the process noise). */
   paceDriftSigmaMps: number;
   /**
-   * For a phone that reports every `sparseFromMs` or less often, the pace drift between its fixes
-   * is bounded tighter (from the phone's usual interval `denseUpToMs` up, in proportion).
+   * For a phone that reports every `paceDriftSparseIntervalMs` or less often, the pace drift
+   * between its fixes is bounded by `sparsePaceDriftSigmaMps` instead (in proportion from a usual
+   * interval of `paceDriftDenseIntervalMs`).
    */
   sparsePaceDriftSigmaMps: number;
-  denseUpToMs: number;
-  sparseFromMs: number;
+  paceDriftDenseIntervalMs: number;
+  paceDriftSparseIntervalMs: number;
   /** A fix more than this many standard deviations from where the runner should be is an outlier. */
   outlierGateSigma: number;
   /** After this many unusable fixes in a row the runner is looked for over all they can have reached. */
@@ -128,7 +130,7 @@ export const defaultEngineOptions: EngineOptions = {
   maxSpeedMps: 7, // 2:23 per km: faster than any sustained running pace
   typicalSpeedMps: 3, // 5:33 per km, the middle of a mass-participation field
   backwardToleranceM: 30,
-  backwardToleranceSigmas: 2, // a stadium's 15 m of scatter: a fix of a runner who stopped may fall 40 m behind an estimate that ran on
+  backwardToleranceSigmas: 2, // a stadium's scatter (15 m, stated as 22 m): a runner who stopped may be 40 m behind an estimate that ran on
   windowMarginM: 60,
   windowSlackM: 10,
   reacquireSigmaM: 50,
@@ -139,8 +141,8 @@ export const defaultEngineOptions: EngineOptions = {
   accelerationNoise: 0.02, // speed wanders by about 0.35 m/s a minute
   paceDriftSigmaMps: 0.5, // but a pace held for ten minutes is within about 15%
   sparsePaceDriftSigmaMps: 0.3, // between fixes a minute apart or more: a pace held over minutes, within about 10%
-  denseUpToMs: 10_000,
-  sparseFromMs: 40_000,
+  paceDriftDenseIntervalMs: 10_000,
+  paceDriftSparseIntervalMs: 40_000,
   outlierGateSigma: 4,
   lostAfterRejections: 2,
   lostAfterMs: 30_000,

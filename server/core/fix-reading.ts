@@ -68,6 +68,18 @@ function accuracyFromScatter(runner: RunnerState, o: EngineOptions): number {
 }
 
 /**
+ * The variance of one fix's error, m², as the runner's own fixes have scattered about the course
+ * line; null until a few fixes have been placed. A floor under what a phone claims: one that
+ * states 3 m while its fixes scatter 8 m would otherwise make every rule that weighs a few fixes
+ * against each other surer than the fixes are.
+ */
+export function scatterVarianceM2(runner: RunnerState): number | null {
+  if (runner.offsetMeanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES) return null;
+  const sigmaM = (ACCURACY_PER_SIGMA * runner.offsetMeanDm) / 10 / MEAN_ABS_PER_SIGMA;
+  return sigmaM * sigmaM;
+}
+
+/**
  * Keeps the runner's fixes' scatter about the course line (what `accuracyFromScatter` reads):
  * the mean distance, each fix's clipped at three times the mean so far, so that a runner
  * stepping off the road or a reflection does not make every later fix look vaguer.

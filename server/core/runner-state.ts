@@ -294,7 +294,9 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
   state.phoneMeasuresSpeed = saved.phoneMeasuresSpeed === true;
   state.phoneMeasuresHeading = saved.phoneMeasuresHeading === true;
   state.finishedAtMs = finiteOrNull(saved.finishedAtMs);
-  state.paceMps = finiteOrNull(saved.paceMps);
+  // (A pace is never below standing still: a damaged one would also set the checkpoint's pace.)
+  const paceMps = finiteOrNull(saved.paceMps);
+  state.paceMps = paceMps !== null && paceMps >= 0 ? paceMps : null;
   if (Array.isArray(saved.crossings)) {
     state.crossings = saved.crossings.filter((c): c is number => finite(c) && (c === UNTIMED_CROSSING || c >= 0)).slice(0, timingPointCount);
   }

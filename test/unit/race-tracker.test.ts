@@ -118,6 +118,31 @@ describe('snapping with the runner\'s progress', () => {
     expect(worstAheadM).toBeLessThanOrEqual(60);
   });
 
+  it('holds a runner who stops, whose phone claims 3 m of accuracy while its fixes scatter 8 m, without the phone\'s speed', () => {
+    // Fixes behind an estimate that ran on are a reflection only once they show a pace; judged
+    // against the phone's 3 m, four standing fixes show one by chance, and the runner is carried
+    // on as if running. The fixes' own scatter about the course line is the floor.
+    const course = courseOf('men-10k');
+    const { ruler } = course.path;
+    const speedMps = 1000 / 300;
+    let worstAheadM = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const stopSec = 900 + (seed % 5);
+      const stopAtM = stopSec * speedMps;
+      const t = tracker(course);
+      const random = seededRandom(seed);
+      for (let sec = 5; sec <= stopSec + 120; sec += 5) {
+        const trueM = Math.min(sec * speedMps, stopAtM);
+        const [lon, lat] = ruler.offset(course.path.pointAtRaceDistance(trueM), random.gaussian(8), random.gaussian(8));
+        const result = t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 3 });
+        if (sec >= stopSec) worstAheadM = Math.max(worstAheadM, result.distanceAlongRaceM - stopAtM);
+      }
+    }
+    // (54 m at worst over these seeds; 77 m judged against the phone's 3 m. The rest of the engine
+    // still takes the phone at its word, which a phone this wrong makes too sure.)
+    expect(worstAheadM).toBeLessThanOrEqual(60);
+  });
+
   it('follows the private 700 m loop for all 46 laps without jumping a lap', () => {
     const result = evaluate(courseOf('women-32k-park'), 21, 6, 360, 10);
     expect(result.share).toBeGreaterThanOrEqual(0.99);
@@ -468,6 +493,9 @@ describe('runner state', () => {
     t.restoreRunner(damaged);
     const [lon2, lat2] = course.path.pointAtRaceDistance(1260);
     expect(Math.abs(t.applyFix('p1', { lon: lon2, lat: lat2, recordedAtMs: START_MS + 420_000, accuracyM: 5 }).distanceAlongRaceM - 1260)).toBeLessThan(10);
+    // A pace below standing still (it would also set the checkpoint of steady running) is no pace.
+    t.restoreRunner({ ...t.runnerState('p1')!, paceMps: -3 });
+    expect(t.runnerState('p1')!.paceMps).toBeNull();
   });
 
   it('keeps published distances and finishes when the course is replaced', () => {
