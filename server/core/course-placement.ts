@@ -1,19 +1,17 @@
 // Where a fix puts a runner on the course: steps 2, 3 and 5 of a fix. race-tracker.ts runs them,
 // after reading the fix (step 1, fix-reading.ts) and with the finish line's steps 4 and 6
 // (finish-line.ts) between. Place the fix (acquire a runner not placed yet, track one who is,
-// look for one who was lost, judge a fix that does not fit: an episode of reflected fixes, a
-// turnaround, a runner stopped), carry the runner on when no fix fits, update the estimate, and
-// publish what spectators see.
+// look for one who was lost; a fix that does not fit is judged in surprising-fixes.ts: an
+// episode of reflected fixes, a turnaround, a runner stopped), carry the runner on when no fix
+// fits, update the estimate, and publish what spectators see.
 import { RunnerStatus } from '../../shared/protocol.ts';
-import { anchorExpectation, estimateFromAnchor, noteAnchor } from './anchor.ts';
+import { noteAnchor } from './anchor.ts';
 import type { Course } from './course.ts';
 import type { EngineOptions } from './engine-options.ts';
-import { judgeEpisode } from './episode.ts';
-import { alongMeasured, noteOffset, scatterVarianceM2, type Measured } from './fix-reading.ts';
+import { alongMeasured, noteOffset, type Measured } from './fix-reading.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
 import type { Fix } from './race-tracker.ts';
 import {
-  addToEpisode,
   approachAt,
   clearPending,
   clearSuspect,
@@ -24,6 +22,7 @@ import {
   type RunnerState,
 } from './runner-state.ts';
 import { searchCourse, searchLimitM, type SearchOptions, type SnapCandidate } from './snap.ts';
+import { PHONE_PACE_SHARE, SurprisingFixes } from './surprising-fixes.ts';
 
 /** A fix placed on the course, and what the runner was expected to do. */
 export interface Placement {
@@ -40,8 +39,6 @@ export interface Placement {
 
 /** Fixes this close in time (the phone's usual interval) show where a runner who says they stand still stands. */
 const STILL_FIXES_WITHIN_MS = 15_000;
-/** A phone reporting this share of the runner's estimated pace says they run on. */
-const PHONE_PACE_SHARE = 0.6;
 /**
  * How far a runner's pace may be from the estimate's before it has learnt it (the fix after the
  * first: a runner may run anywhere from 2.5 to 6 m/s, and a minute later a fix 60 m from where
@@ -50,8 +47,6 @@ const PHONE_PACE_SHARE = 0.6;
  */
 const UNKNOWN_PACE_SIGMA_MPS = 1;
 const UNKNOWN_PACE_MAX_M = 60;
-/** A checkpoint's pace this far from the speed of an estimate that a phone's speed steers is not the runner's. */
-const ANCHOR_PACE_DENIED_MPS = 0.25;
 
 export class CoursePlacement {
   constructor(
@@ -59,7 +54,12 @@ export class CoursePlacement {
     private readonly course: Course,
     /** The race's start (an organiser may move it). */
     private readonly startsAtMs: () => number,
-  ) {}
+  ) {
+    this.surprises = new SurprisingFixes(options, course, (m: Measured) => this.searchOptions(m));
+  }
+
+  /** What the fixes that surprise the estimate say (surprising-fixes.ts). */
+  private readonly surprises: SurprisingFixes;
 
   /** The search's options for a fix (one object reused: this runs for every fix). */
   private readonly scratchOptions: SearchOptions = { fixSigmaM: 10, maxOffsetM: 50, indexAboveSegments: 300, headingDeg: undefined, headingWeight: 0, projectedOnly: false };
@@ -150,7 +150,7 @@ export class CoursePlacement {
       const onwards = searchCourse(this.course, fix, progress.distanceM, toM, expectation, options);
       // (Another place: not the window's edge, where a fix behind it is only held.)
       if (onwards && onwards.distanceAlongRaceM > progress.distanceM + m.sigmaM && onwards.cost <= candidate.cost + o.onwardsWithinCost) candidate = onwards;
-      else if (candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM) candidate = this.pastTurnaround(runner, progress, candidate, fix, m) ?? candidate;
+      else if (candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM) candidate = this.surprises.pastTurnaround(runner, progress, candidate, fix, m) ?? candidate;
     }
     if (!candidate) {
       runner.offCorridorSinceMs ??= fix.recordedAtMs;
@@ -171,13 +171,13 @@ export class CoursePlacement {
       );
       if (projection) {
         // (A fix thrown far aside all at once projects anywhere: the estimate's doubt, not its own error, bounds it.)
-        const thrown = runner.sideM !== null && projection.offsetM - runner.sideM > this.jumpAsideM(runner, m);
+        const thrown = runner.sideM !== null && projection.offsetM - runner.sideM > this.surprises.jumpAsideM(runner, m);
         const capAheadM = thrown ? o.publishAheadOfFixSigmas * scatterM : o.publishAheadOfSlowerFixSigmas * alongMeasured(m, projection).sigmaM;
-        this.judge(runner, predicted, projection, sinceSec, projection.distanceAlongRaceM - predicted.distanceM, scatterM, capAheadM, fix, m, false);
+        this.surprises.judge(runner, predicted, projection, sinceSec, projection.distanceAlongRaceM - predicted.distanceM, scatterM, capAheadM, fix, m, false);
       }
       return null;
     }
-    if (this.thrownAside(runner, candidate, m, fix.recordedAtMs)) return null;
+    if (this.surprises.thrownAside(runner, candidate, m, fix.recordedAtMs)) return null;
     // Back on the course after fixes off it: what those fixes suggested is over.
     if (runner.offCorridorSinceMs !== null) clearSuspect(runner);
     runner.offCorridorSinceMs = null;
@@ -199,7 +199,7 @@ export class CoursePlacement {
       runner.anchorAgrees = 0;
       return { candidate, predicted, found: !inEpisode && stale, measured: along };
     }
-    const restored = this.backOnAnchor(runner, candidate, fix, along, missM, predicted);
+    const restored = this.surprises.backOnAnchor(runner, candidate, fix, along, missM, predicted);
     if (restored) {
       clearPending(runner);
       return restored;
@@ -224,13 +224,13 @@ export class CoursePlacement {
         clearPending(runner);
         return { candidate, predicted, found: true, measured: along };
       }
-      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, along, true);
+      const judged = this.surprises.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, along, true);
       return judged && { ...judged, measured: along };
     }
     // Behind by more than the gate, in an episode of fixes behind that a stop or a turn since the
     // last trusted fix explains: the runner stopping, seen on (the miss grows as the estimate runs on).
     if (!lost && inEpisode && missM < 0 && episodeMissM < 0 && -missM <= (progress.speedMps + o.walkBackMps) * sinceSec + 2 * alongScatterM) {
-      const judged = this.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, along, true);
+      const judged = this.surprises.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, along, true);
       return judged && { ...judged, measured: along };
     }
     if (!lost) return null; // a reflected or jumped fix
@@ -261,175 +261,6 @@ export class CoursePlacement {
     return null;
   }
 
-  /** How much further aside than the runner's fixes were a fix must be to have been thrown: more than their own scatter and a brisk sideways walk between two fixes can explain. */
-  private jumpAsideM(runner: RunnerState, m: Measured): number {
-    return Math.max(this.options.sideJumpM, 3 * m.sigmaM) + (this.options.walkBackMps * (runner.fixIntervalMs ?? 0)) / 1000;
-  }
-
-  /**
-   * A fix thrown far to the side all at once, while the runner's fixes were close beside the
-   * course, is a reflected signal (multipath in a street canyon), as likely thrown along the
-   * course as across it: it is not used, and the runner is carried on at their pace, for as long
-   * as the fixes stay thrown (up to the longest a reflection holds). A runner who leaves the
-   * course walks off gradually, and is followed as usual.
-   */
-  private thrownAside(runner: RunnerState, candidate: SnapCandidate, m: Measured, atMs: number): boolean {
-    const o = this.options;
-    const sideM = candidate.offsetM;
-    if (runner.sideM === null) {
-      runner.sideM = sideM;
-      return false;
-    }
-    const jumpM = this.jumpAsideM(runner, m);
-    const thrownM = sideM - runner.sideM;
-    if (runner.sideJumpSinceMs === null) {
-      if (thrownM <= jumpM) {
-        runner.sideM = sideM;
-        return false;
-      }
-      runner.sideJumpSinceMs = atMs;
-      return true;
-    }
-    if (thrownM <= jumpM / 2 || atMs - runner.sideJumpSinceMs >= o.episodeMaxMs) {
-      // Back beside the course; or thrown for longer than any reflection holds: where the runner is.
-      runner.sideJumpSinceMs = null;
-      runner.sideM = sideM;
-      return false;
-    }
-    return true;
-  }
-
-  /**
-   * Past a turnaround the estimate may lag (a reflection held it back, or took it for the
-   * runner): every fix on the way back then also reads as the way out, behind the estimate, and
-   * a filter that follows those readings walks the runner back down the way out for good. The
-   * checkpoint of steady running (anchor.ts) says where the runner's pace has taken them: a
-   * reading on the way on that fits the fix about as well, near where that pace leads and nearer
-   * it than the reading behind, is where they are. A runner truly short of the turnaround has
-   * the checkpoint short of it too, and keeps the reading behind.
-   */
-  private pastTurnaround(runner: RunnerState, progress: Progress, behind: SnapCandidate, fix: Fix, m: Measured): SnapCandidate | null {
-    const o = this.options;
-    const expected = anchorExpectation(runner, o, fix.recordedAtMs);
-    // (Not for a runner the fixes show more likely standing than running, or whose phone says they
-    // are not moving: one who stops short of a turnaround, at a drink station, stands there.)
-    if (!expected || runner.stillLlr > 0 || (m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps)) return null;
-    const gateM = o.anchorGateSigma * Math.sqrt(expected.expectedVarM2 + m.varianceM2);
-    // (As far as the checkpoint's pace leads, which the lagging estimate's reach may fall short of;
-    // within half a lap, as the same place a lap on is not another reading of a turnaround.)
-    const toM = Math.min(expected.expectedM + 2 * gateM, behind.distanceAlongRaceM + this.course.lapLengthM / 2);
-    if (toM <= progress.distanceM + m.sigmaM) return null;
-    const options = this.searchOptions(m);
-    options.projectedOnly = true;
-    const onwards = searchCourse(this.course, fix, progress.distanceM + m.sigmaM, toM, { distanceAlongRaceM: expected.expectedM, sigmaM: Math.sqrt(expected.expectedVarM2 + m.varianceM2) }, options);
-    if (!onwards) return null;
-    const fitOf = (c: SnapCandidate) => (c.offsetM * c.offsetM) / (2 * m.varianceM2);
-    const onwardsMissM = Math.abs(onwards.distanceAlongRaceM - expected.expectedM);
-    const behindMissM = Math.abs(behind.distanceAlongRaceM - expected.expectedM);
-    return onwardsMissM < behindMissM && fitOf(onwards) <= fitOf(behind) + o.onwardsWithinCost ? onwards : null;
-  }
-
-  /**
-   * The estimate may itself be what went wrong (anchor.ts): fixes that agree with the checkpoint
-   * of steady running, and not with the estimate, put the runner back on its path.
-   */
-  private backOnAnchor(runner: RunnerState, candidate: SnapCandidate, fix: Fix, m: Measured, missM: number, estimate: Progress): Placement | null {
-    // A phone that measures speed keeps the estimate's speed honest through a reflection (the
-    // signal's Doppler shift is not moved by it): a checkpoint whose pace it denies would lead
-    // fixes astray (0.4 m/s too fast over two minutes is 50 m, where a reflection throws them).
-    if (runner.phoneMeasuresSpeed && Math.abs(runner.anchorMps - estimate.speedMps) > ANCHOR_PACE_DENIED_MPS) return null;
-    const predicted = estimateFromAnchor(runner, this.options, fix.recordedAtMs, candidate.distanceAlongRaceM, m.varianceM2, missM, estimate);
-    if (!predicted) return null;
-    resetStill(runner, candidate.distanceAlongRaceM, fix.recordedAtMs, -this.options.standingLlr);
-    clearSuspect(runner);
-    return { candidate, predicted, found: false, measured: m };
-  }
-
-  /**
-   * A fix that surprises the estimate, in an episode of them: a runner who changed pace (stopped,
-   * turned back, sped up) shows it as a drift from where their estimate says, growing with time;
-   * a reflected signal that holds for a minute (multipath in a street canyon) as a jump that
-   * stays the same size while the runner runs on. The first is taken in at once; the second is
-   * ignored while the runner is carried on at their pace, and taken as the truth only if it lasts
-   * beyond any reflection.
-   */
-  private judge(
-    runner: RunnerState,
-    predicted: Progress,
-    candidate: SnapCandidate,
-    sinceSec: number,
-    missM: number,
-    scatterM: number,
-    capAheadM: number,
-    fix: Fix,
-    m: Measured,
-    onCourse: boolean,
-  ): Placement | null {
-    const o = this.options;
-    runner.anchorClean = false;
-    let episode = addToEpisode(runner, fix.recordedAtMs, sinceSec, missM);
-    const trusted = runner.progress!;
-    // (The pace the fixes show is judged against their own error: the phone's word for it, but no
-    // less than how they have scattered about the course line.)
-    const fixVarianceM2 = Math.max(m.varianceM2, scatterVarianceM2(runner) ?? 0);
-    const context = { varianceM2: scatterM * scatterM, speedMps: trusted.speedMps, fixVarianceM2 };
-    let verdict = judgeEpisode(episodeOf(episode), context, sinceSec);
-    if (verdict.kind === 'mixed') {
-      // Neither explains the run: start it again from this fix.
-      clearSuspect(runner);
-      episode = addToEpisode(runner, fix.recordedAtMs, sinceSec, missM);
-      verdict = { kind: 'unsure' };
-    }
-    episode.verdict = verdict.kind === 'offset' ? 1 : verdict.kind === 'pace' ? 2 : 0;
-    episode.slopeMps = verdict.kind === 'offset' ? verdict.slopeMps : 0;
-    if (verdict.kind === 'pace') {
-      clearSuspect(runner);
-      // A new pace since the last trusted fix: the estimate follows it, unsure of the speed.
-      const speedMps = Math.min(Math.max(predicted.speedMps + verdict.slopeMps, 0), o.maxSpeedMps);
-      const repaced: Progress = {
-        ...predicted,
-        distanceM: predicted.distanceM + verdict.missNowM,
-        speedMps,
-        varVV: Math.max(predicted.varVV, 0.5),
-        covDV: 0,
-      };
-      if (onCourse) return { candidate, predicted: repaced, found: false };
-      // Off the course, fixes only say the runner is not making the progress estimated (a detour,
-      // a turn back): slower and no further on, never faster.
-      runner.progress = {
-        ...repaced,
-        speedMps: Math.min(repaced.speedMps, predicted.speedMps),
-        distanceM: Math.min(repaced.distanceM, predicted.distanceM),
-      };
-      return null;
-    }
-    if (onCourse && fix.recordedAtMs - episode.sinceMs >= o.episodeMaxMs) {
-      // Longer than any reflection holds: where the fixes are is where the runner is.
-      clearSuspect(runner);
-      return { candidate, predicted, found: true };
-    }
-    // Meanwhile, fixes behind the estimate (not yet known to be a reflection) keep a runner who
-    // may have stopped from being shown running on.
-    // (A miss larger than a stop or a turn since the last trusted fix can explain is a reflection.)
-    const couldBeChangeM = (trusted.speedMps + o.walkBackMps) * sinceSec + 2 * scatterM;
-    // (Within the fix's own error of it, as for any fix behind the estimate: the episode's widening
-    // doubt is about the estimate, not about where this fix is.)
-    // (Nor a runner whose phone says they run on, at about their pace and, when it tells, along the
-    // course: the phone's speed comes from the signal's Doppler shift, which a reflection that moves
-    // the position does not move.)
-    const paceMps = Math.max(runner.paceMps ?? 0, trusted.speedMps);
-    const phoneRunsOn = m.reportedMps !== undefined && m.reportedMps >= Math.max(o.movingAboveMps, PHONE_PACE_SHARE * paceMps) && this.headingAlong(m, candidate);
-    episode.capM = missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' && !phoneRunsOn ? candidate.distanceAlongRaceM + capAheadM : null;
-    return null;
-  }
-
-  /** Whether the phone's heading, when it reports one, is along the course rather than back down it. */
-  private headingAlong(m: Measured, candidate: SnapCandidate): boolean {
-    if (m.headingDeg === undefined) return true;
-    const bearingDeg = this.course.path.bearingAtRaceDistance(candidate.distanceAlongRaceM);
-    const offDeg = Math.abs((((m.headingDeg - bearingDeg) % 360) + 540) % 360 - 180);
-    return offDeg < 45;
-  }
 
   /**
    * The estimate carried forward to a fix. Over a long gap the runner's pace over the last
