@@ -376,6 +376,15 @@ export class CoursePlacement {
           runner.paceMps = runner.paceMps === null ? keptMps : 0.5 * (runner.paceMps + keptMps);
         }
       }
+      // Found again, after fixes that did not fit, about where they were when last trusted: they
+      // have not kept their pace, whatever it was (a runner who stopped, fixes half a minute
+      // apart, whose estimate ran on past the fixes; carried on at their pace again, such a
+      // runner standing 10 m short of the finish was found, and lost, and found, and finished by
+      // the silence after).
+      if (placement.found && !placement.reanchor && m.reportedMps === undefined && last) {
+        const keptMps = (z - last.distanceM) / Math.max(1, (fix.recordedAtMs - last.atMs) / 1000);
+        if (keptMps < o.movingAboveMps) speedMps = Math.max(0, keptMps);
+      }
       runner.progress = startProgress(z, m.varianceM2, fix.recordedAtMs, speedMps, o.typicalSpeedMps);
       resetStill(runner, z, fix.recordedAtMs, -o.standingLlr);
       runner.progress = this.withReportedSpeed(runner.progress, fix);
