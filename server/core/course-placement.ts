@@ -8,7 +8,7 @@ import { RunnerStatus } from '../../shared/protocol.ts';
 import { noteAnchor } from './anchor.ts';
 import type { Course } from './course.ts';
 import type { EngineOptions } from './engine-options.ts';
-import { alongMeasured, noteOffset, type Measured } from './fix-reading.ts';
+import { alongMeasured, noteOffset, scatterVarianceM2, type Measured } from './fix-reading.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
 import type { Fix } from './race-tracker.ts';
 import {
@@ -228,8 +228,16 @@ export class CoursePlacement {
       return judged && { ...judged, measured: along };
     }
     // Behind by more than the gate, in an episode of fixes behind that a stop or a turn since the
-    // last trusted fix explains: the runner stopping, seen on (the miss grows as the estimate runs on).
-    if (!lost && inEpisode && missM < 0 && episodeMissM < 0 && -missM <= (progress.speedMps + o.walkBackMps) * sinceSec + 2 * alongScatterM) {
+    // last trusted fix explains: the runner stopping, seen on (the miss grows as the estimate runs
+    // on). Or the first such fix, when the runner's pace could have taken them further than the
+    // gate since (fixes half a minute apart: a runner who stopped is 100 m behind the estimate at
+    // once; refused as a jump, they were lost, and found again where running on would have taken
+    // them, on the way back past a turnaround, 2 km ahead).
+    // (The gate as wide as the fixes' own scatter about the course line makes it, whatever the
+    // phone claims: one that states 3 m would have every fix of a runner slowing down start one.)
+    const scatterGateM = o.suspectSigma * Math.sqrt(alongScatterM * alongScatterM + Math.max(0, (scatterVarianceM2(runner) ?? 0) - along.varianceM2));
+    const stopBeyondGate = progress.speedMps * sinceSec > scatterGateM;
+    if (!lost && (inEpisode || stopBeyondGate) && missM < 0 && (!inEpisode || episodeMissM < 0) && -missM <= (progress.speedMps + o.walkBackMps) * sinceSec + 2 * alongScatterM) {
       const judged = this.surprises.judge(runner, predicted, candidate, sinceSec, missM, alongScatterM, o.publishAheadOfSlowerFixSigmas * along.sigmaM, fix, along, true);
       return judged && { ...judged, measured: along };
     }

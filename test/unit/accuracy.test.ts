@@ -64,6 +64,18 @@ describe('course engine accuracy', () => {
     for (const variant of VARIANTS) expect(runScenario(scenario('fix-every-60s'), seed, 0, variant).engine.within20Share, variant).toBeGreaterThanOrEqual(0.995);
   });
 
+  it.each([
+    ['speed', 40],
+    ['no speed', 120],
+  ] as Array<[Variant, number]>)('keeps a runner who stops for 10 minutes where they stand with a fix every 30 s (seed 400, %s)', (variant, boundM) => {
+    // The first fix after the stop is 100 m behind an estimate that ran on: refused as a jump,
+    // the runner was lost, and found again where running on would have taken them, on the way
+    // back past the turnaround, 2 km ahead (2,012-2,019 m on this seed).
+    const { engine } = runScenario({ ...scenario('stops-10min'), intervalSec: 30 }, 400, 0, variant);
+    expect(engine.maxAheadM).toBeLessThanOrEqual(boundM);
+    expect(engine.falseFinishes).toBe(0);
+  });
+
   it('never finishes a runner who stands 10 m short of the line with a fix every 30 s and 5 m of noise, without the phone\'s speed', () => {
     // The estimate ran on past the fixes at the stand; found again there after fixes that did
     // not fit, the runner was put back at their running pace, lost again, and so on, and the
