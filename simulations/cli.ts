@@ -4,7 +4,7 @@
 //       The demo's street races at simulated speed: per road section, when it became ready to
 //       reopen, the planned time, and how far the predictions 30 and 10 minutes earlier were.
 //
-//   accuracy [--json] [--seed N] [--only NAME]
+//   accuracy [--json] [--seed N] [--only NAME] [--noise M] [--interval S]
 //       The course engine's accuracy evaluation (simulations/accuracy.ts): seeded scenarios,
 //       the engine beside the naive baseline, and the targets it misses.
 //
@@ -27,7 +27,7 @@ import { formatEta, runEta } from './eta.ts';
 import { startDemoSimulation } from '../server/demo/simulated-runners.ts';
 
 const usage = `usage: npm run sim -- demo [event.json] [--url URL] [--speed N] [--organiser-token T] [--seed N]
-       npm run sim -- accuracy [--json] [--seed N] [--only NAME] [--seeds COUNT] [--misses N]
+       npm run sim -- accuracy [--json] [--seed N] [--only NAME] [--seeds COUNT] [--misses N] [--noise M] [--interval S]
        npm run sim -- closures [--json] [--seed N] [--tick SECONDS]
        npm run sim -- eta [--json] [--seed N] [--runners N]`;
 
@@ -40,12 +40,22 @@ async function accuracy(argv: string[]): Promise<void> {
       only: { type: 'string' },
       seeds: { type: 'string' },
       misses: { type: 'string', default: '40' },
+      noise: { type: 'string' },
+      interval: { type: 'string' },
     },
   });
   const seed = Number(values.seed);
   const missLines = Number(values.misses);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be a whole number\n${usage}`);
-  const chosen = scenarios.filter((s) => values.only === undefined || s.name.includes(values.only));
+  // The scenarios at another GPS noise (per axis, m) or fix interval (s) than their own: how the
+  // engine holds up beyond the seeded cases (docs/COURSE-ENGINE.md).
+  const noiseM = values.noise === undefined ? undefined : Number(values.noise);
+  const intervalSec = values.interval === undefined ? undefined : Number(values.interval);
+  if (noiseM !== undefined && !(noiseM >= 0 && noiseM <= 100)) throw new Error(`--noise must be metres from 0 to 100\n${usage}`);
+  if (intervalSec !== undefined && !(intervalSec >= 1 && intervalSec <= 3600)) throw new Error(`--interval must be seconds from 1 to 3600\n${usage}`);
+  const chosen = scenarios
+    .filter((s) => values.only === undefined || s.name.includes(values.only))
+    .map((s) => ({ ...s, ...(noiseM === undefined ? {} : { noiseM }), ...(intervalSec === undefined ? {} : { intervalSec }) }));
   if (chosen.length === 0) throw new Error(`no scenario matches "${values.only}"; scenarios: ${scenarios.map((s) => s.name).join(', ')}`);
   if (values.seeds !== undefined) {
     // Robustness: every scenario and variant on many seeds, engine only (the baseline is slow and not in question).
