@@ -24,6 +24,32 @@ beforeAll(async () => {
   event = await loadEventFile(DEMO_EVENT_FILE);
 });
 
+/**
+ * The furthest a runner who runs at `speedMps` and then stands for two minutes is shown ahead of
+ * where they stand, over seeded runs: a fix every 5 s with `noiseM` of noise on each axis, the
+ * phone stating `accuracyM`, no speed.
+ */
+function worstAheadOfStop(
+  course: Course,
+  o: { speedMps: number; noiseM: number; accuracyM: number; seeds: number; stopSec: (seed: number) => number; firstSec: (seed: number) => number },
+): number {
+  const { ruler } = course.path;
+  let worstAheadM = 0;
+  for (let seed = 1; seed <= o.seeds; seed++) {
+    const stopSec = o.stopSec(seed);
+    const stopAtM = stopSec * o.speedMps;
+    const t = tracker(course);
+    const random = seededRandom(seed);
+    for (let sec = o.firstSec(seed); sec <= stopSec + 120; sec += 5) {
+      const trueM = Math.min(sec * o.speedMps, stopAtM);
+      const [lon, lat] = ruler.offset(course.path.pointAtRaceDistance(trueM), random.gaussian(o.noiseM), random.gaussian(o.noiseM));
+      const result = t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: o.accuracyM });
+      if (sec >= stopSec) worstAheadM = Math.max(worstAheadM, result.distanceAlongRaceM - stopAtM);
+    }
+  }
+  return worstAheadM;
+}
+
 /** Runs one noisy runner through a tracker and measures what was published. */
 function evaluate(course: Course, seed: number, noiseM: number, paceSecPerKm: number, intervalSec: number) {
   const t = tracker(course);
@@ -97,22 +123,9 @@ describe('snapping with the runner\'s progress', () => {
     // The lap line ends the home straight: fixes of a runner standing there that fall behind an
     // estimate still running on must be read where they are, not at the edge of the search
     // window 30 m behind it (from where the estimate crept on round the bend, 400 m and more).
-    const course = courseOf('women-10k-stadium');
-    const { ruler } = course.path;
     const speedMps = 1000 / 270;
-    let worstAheadM = 0;
-    for (let seed = 1; seed <= 60; seed++) {
-      const stopAtM = 2400; // the 6th lap line
-      const stopSec = stopAtM / speedMps;
-      const t = tracker(course);
-      const random = seededRandom(seed);
-      for (let sec = 5 + (seed % 5); sec <= stopSec + 120; sec += 5) {
-        const trueM = Math.min(sec * speedMps, stopAtM);
-        const [lon, lat] = ruler.offset(course.path.pointAtRaceDistance(trueM), random.gaussian(15), random.gaussian(15));
-        const result = t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 22 });
-        if (sec >= stopSec) worstAheadM = Math.max(worstAheadM, result.distanceAlongRaceM - stopAtM);
-      }
-    }
+    const stopSec = 2400 / speedMps; // the 6th lap line
+    const worstAheadM = worstAheadOfStop(courseOf('women-10k-stadium'), { speedMps, noiseM: 15, accuracyM: 22, seeds: 60, stopSec: () => stopSec, firstSec: (seed) => 5 + (seed % 5) });
     // (The first fixes after the stop, 15 m off, with an estimate that ran on, take it to about
     // 50 m at worst over these seeds; 88 m with the window's edge 30 m behind the estimate.)
     expect(worstAheadM).toBeLessThanOrEqual(60);
@@ -122,22 +135,7 @@ describe('snapping with the runner\'s progress', () => {
     // Fixes behind an estimate that ran on are a reflection only once they show a pace; judged
     // against the phone's 3 m, four standing fixes show one by chance, and the runner is carried
     // on as if running. The fixes' own scatter about the course line is the floor.
-    const course = courseOf('men-10k');
-    const { ruler } = course.path;
-    const speedMps = 1000 / 300;
-    let worstAheadM = 0;
-    for (let seed = 1; seed <= 40; seed++) {
-      const stopSec = 900 + (seed % 5);
-      const stopAtM = stopSec * speedMps;
-      const t = tracker(course);
-      const random = seededRandom(seed);
-      for (let sec = 5; sec <= stopSec + 120; sec += 5) {
-        const trueM = Math.min(sec * speedMps, stopAtM);
-        const [lon, lat] = ruler.offset(course.path.pointAtRaceDistance(trueM), random.gaussian(8), random.gaussian(8));
-        const result = t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 3 });
-        if (sec >= stopSec) worstAheadM = Math.max(worstAheadM, result.distanceAlongRaceM - stopAtM);
-      }
-    }
+    const worstAheadM = worstAheadOfStop(courseOf('men-10k'), { speedMps: 1000 / 300, noiseM: 8, accuracyM: 3, seeds: 40, stopSec: (seed) => 900 + (seed % 5), firstSec: () => 5 });
     // (54 m at worst over these seeds; 77 m judged against the phone's 3 m. The rest of the engine
     // still takes the phone at its word, which a phone this wrong makes too sure.)
     expect(worstAheadM).toBeLessThanOrEqual(60);
