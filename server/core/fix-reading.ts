@@ -63,7 +63,12 @@ export function measureFix(fix: Fix, runner: RunnerState, o: EngineOptions): Mea
  * one side of a wide road, so this errs on the side of more doubt.
  */
 function accuracyFromScatter(runner: RunnerState, o: EngineOptions): number {
-  if (runner.offsetMeanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES) return o.defaultAccuracyM;
+  return scatterSigmaM(runner) ?? o.defaultAccuracyM;
+}
+
+/** The runner's fixes' scatter about the course line, as a phone states accuracy; null until a few fixes have been placed. */
+function scatterSigmaM(runner: RunnerState): number | null {
+  if (runner.offsetMeanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES) return null;
   return (ACCURACY_PER_SIGMA * runner.offsetMeanDm) / 10 / MEAN_ABS_PER_SIGMA;
 }
 
@@ -74,9 +79,8 @@ function accuracyFromScatter(runner: RunnerState, o: EngineOptions): number {
  * against each other surer than the fixes are.
  */
 export function scatterVarianceM2(runner: RunnerState): number | null {
-  if (runner.offsetMeanDm === null || runner.offsetFixes < SCATTER_MIN_FIXES) return null;
-  const sigmaM = (ACCURACY_PER_SIGMA * runner.offsetMeanDm) / 10 / MEAN_ABS_PER_SIGMA;
-  return sigmaM * sigmaM;
+  const sigmaM = scatterSigmaM(runner);
+  return sigmaM === null ? null : sigmaM * sigmaM;
 }
 
 /**
