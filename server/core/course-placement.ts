@@ -140,6 +140,17 @@ export class CoursePlacement {
     const mayHaveStoppedAtM = lost ? null : (runner.suspect?.capM ?? null);
     const expectation = { distanceAlongRaceM: mayHaveStoppedAtM === null ? predicted.distanceM : Math.min(predicted.distanceM, mayHaveStoppedAtM), sigmaM: expectSigmaM };
     let candidate = searchCourse(this.course, fix, fromM, toM, expectation, this.searchOptions(m));
+    // A runner lost is looked for back to the checkpoint of their steady running too: fixes that
+    // did not fit may have carried the estimate on (a runner off a park loop's path, near the
+    // path further round, was taken to be there), and the runner, back, is then found where they
+    // are, not at the same place a lap on. (Only where a fix projects squarely: the window's
+    // edge there is no reading of it.)
+    if (lost && runner.anchorM !== null && runner.anchorM - backM < fromM) {
+      const options = this.searchOptions(m);
+      options.projectedOnly = true;
+      const before = searchCourse(this.course, fix, runner.anchorM - backM, fromM, expectation, options);
+      if (before && (!candidate || before.cost < candidate.cost)) candidate = before;
+    }
     // A fix that would take the runner back along the course, when another reading of it that
     // fits about as well keeps them going on: at the foot of a turnaround, or where legs run
     // side by side, the fixes of a runner on the way back are as near the way out. Runners turn

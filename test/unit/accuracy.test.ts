@@ -76,6 +76,20 @@ describe('course engine accuracy', () => {
     expect(engine.falseFinishes).toBe(0);
   });
 
+  it.each([
+    [5, 12, 'no speed'],
+    [30, 6, 'speed'],
+  ] as Array<[number, number, Variant]>)('finds a runner back from 4 minutes off the park loop where they are, not a lap on (a fix every %i s, %i m of noise, seed 401, %s)', (intervalSec, noiseM, variant) => {
+    // 150 m off the path, the runner stood 50 m from the path 300 m further round, and fixes
+    // there carried the estimate on. Back on the path, their fixes were looked for only from
+    // there on, and were found 700 m on: a lap ahead for the rest of the race (23-26% of the
+    // laps wrong on this seed), with a false finish in the first case.
+    const { engine } = runScenario({ ...scenario('park-loop-leaves-and-returns'), intervalSec, noiseM }, 401, 0, variant);
+    expect(engine.lapsExactShare).toBe(1);
+    expect(engine.falseFinishes).toBe(0);
+    expect(engine.maxAheadM).toBeLessThan(350);
+  });
+
   it('never finishes a runner who stands 10 m short of the line with a fix every 30 s and 5 m of noise, without the phone\'s speed', () => {
     // The estimate ran on past the fixes at the stand; found again there after fixes that did
     // not fit, the runner was put back at their running pace, lost again, and so on, and the
