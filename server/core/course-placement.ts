@@ -151,11 +151,25 @@ export class CoursePlacement {
       const before = searchCourse(this.course, fix, runner.anchorM - backM, fromM, expectation, options);
       if (before && (!candidate || before.cost < candidate.cost)) candidate = before;
     }
+    // And of the same place on two laps, after fixes that did not fit, the lower, as for a first
+    // fix (the lowest plausible lap): the estimate those fixes carried on is what put the higher
+    // one nearer. Not below where the runner was last trusted, nor below a run of fixes already
+    // being checked as the runner found afresh (each fix of a runner running on was otherwise
+    // read a lap lower than the last, and the run never confirmed: held at a stop on the track
+    // for 4 km).
+    let lapLower = false;
+    if (lost && candidate && runner.rejectedInARow > 0 && this.course.isLapped) {
+      const lowestM = runner.pending !== null ? runner.pending.atM - o.backwardToleranceM : Math.min(progress.distanceM, runner.anchorM ?? progress.distanceM) - backM;
+      if (candidate.distanceAlongRaceM - this.course.lapLengthM >= lowestM) {
+        candidate = { ...candidate, distanceAlongRaceM: candidate.distanceAlongRaceM - this.course.lapLengthM };
+        lapLower = true;
+      }
+    }
     // A fix that would take the runner back along the course, when another reading of it that
     // fits about as well keeps them going on: at the foot of a turnaround, or where legs run
     // side by side, the fixes of a runner on the way back are as near the way out. Runners turn
     // back rarely, and never at a turnaround's mirror image of their pace.
-    if (candidate && candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM && toM > progress.distanceM) {
+    if (candidate && !lapLower && candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM && toM > progress.distanceM) {
       const options = this.searchOptions(m);
       options.projectedOnly = true;
       const onwards = searchCourse(this.course, fix, progress.distanceM, toM, expectation, options);

@@ -90,6 +90,22 @@ describe('course engine accuracy', () => {
     expect(engine.maxAheadM).toBeLessThan(350);
   });
 
+  it('finds a runner back from off the park loop on the lower of two laps that fit, with a fix a minute (seed 400, with the phone\'s speed)', () => {
+    // The fix back on the path fitted the same place a lap on better, because the estimate had
+    // been carried on by the fixes off it: two thirds of the laps wrong, and 2 false finishes.
+    const { engine } = runScenario({ ...scenario('park-loop-leaves-and-returns'), intervalSec: 60, noiseM: 8 }, 400, 0, 'speed');
+    expect(engine.lapsExactShare).toBe(1);
+    expect(engine.falseFinishes).toBe(0);
+  });
+
+  it('does not hold a runner found afresh on the track at their stop, reading each fix a lap lower (stop and kick, a fix a minute, seed 400)', () => {
+    // A lap lower than a run of fixes being checked as the runner found afresh, each fix broke
+    // the run, which never confirmed: the runner stayed at the stop, 6,135 m, for the rest of
+    // the race (3.9 km behind at the line).
+    const { engine } = runScenario({ ...scenario('stadium-track-stop-and-kick'), intervalSec: 60 }, 400, 0, 'speed');
+    expect(engine.maxErrorM).toBeLessThan(500);
+  });
+
   it('never finishes a runner who stands 10 m short of the line with a fix every 30 s and 5 m of noise, without the phone\'s speed', () => {
     // The estimate ran on past the fixes at the stand; found again there after fixes that did
     // not fit, the runner was put back at their running pace, lost again, and so on, and the
