@@ -291,6 +291,19 @@ export class CoursePlacement {
         return { candidate, predicted, found: true };
       }
     }
+    // Or a run of fixes that stays where the runner was last trusted: a runner who stopped, whose
+    // estimate ran on at their pace past the fixes, each then refused as a jump. Left lost, such
+    // a runner was found minutes later where running on would have taken them, wherever a fix
+    // there fitted (the way back past a turnaround, 2 km on).
+    // (Going nowhere: a runner running on stays within a few metres of the trusted place for a
+    // few seconds only.)
+    const nearTrustedM = Math.max(o.backwardToleranceM, 2 * m.sigmaM);
+    const stayedM = Math.abs(run.fromM - progress.distanceM) <= nearTrustedM && Math.abs(atM - progress.distanceM) <= nearTrustedM;
+    const slopeMps = spreadTT > 0 ? (sums[3]! - (sums[0]! * sums[2]!) / n) / spreadTT : Infinity;
+    if (n >= 3 && tSec >= o.confirmSpanSec && stayedM && Math.abs(slopeMps) < o.movingAboveMps) {
+      clearPending(runner);
+      return { candidate, predicted, found: true };
+    }
     return null;
   }
 

@@ -106,6 +106,14 @@ describe('course engine accuracy', () => {
     expect(engine.maxErrorM).toBeLessThan(500);
   });
 
+  it('finds a runner lost at a stop standing where they were last trusted (stops for 10 minutes, a fix every 15 s, seed 402, with the phone\'s speed)', () => {
+    // Fixes at the stop were refused one after another as the estimate ran on at the runner's
+    // pace; 5 minutes later a fix there fitted the way back past the turnaround better, 2 km on
+    // (2,017 m ahead of the runner).
+    const { engine } = runScenario({ ...scenario('stops-10min'), intervalSec: 15 }, 402, 0, 'speed');
+    expect(engine.maxAheadM).toBeLessThanOrEqual(40);
+  });
+
   it('never finishes a runner who stands 10 m short of the line with a fix every 30 s and 5 m of noise, without the phone\'s speed', () => {
     // The estimate ran on past the fixes at the stand; found again there after fixes that did
     // not fit, the runner was put back at their running pace, lost again, and so on, and the
