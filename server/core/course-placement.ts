@@ -165,11 +165,30 @@ export class CoursePlacement {
         lapLower = true;
       }
     }
+    // And of two readings of a fix that fit it about as well, the one that goes on with a run of
+    // fixes already being checked as the runner found afresh: a runner standing at a drink
+    // station before a turnaround has fixes as near the way back, which an estimate run on at
+    // their pace past them comes to put nearer (and the run, broken, was never confirmed). Not
+    // on a loop or track, where the lowest lap decides (above), and a run of fixes of a runner
+    // standing off the path near another part of it would hold the runner's way back there.
+    const checking = runner.pending;
+    let withRun = false;
+    if (lost && candidate && checking !== null && !this.course.isLapped) {
+      const options = this.searchOptions(m);
+      options.projectedOnly = true;
+      const runReachM = checking.atM + ((fix.recordedAtMs - checking.atMs) / 1000) * o.maxSpeedMps + o.windowMarginM;
+      const onRun = searchCourse(this.course, fix, checking.atM - o.backwardToleranceM, runReachM, null, options);
+      // (How well each fits the fix itself, as costs are: squared and halved.)
+      if (onRun && Math.abs(onRun.distanceAlongRaceM - candidate.distanceAlongRaceM) > m.sigmaM && onRun.offsetM ** 2 <= candidate.offsetM ** 2 + 2 * o.onwardsWithinCost * m.varianceM2) {
+        candidate = onRun;
+        withRun = true;
+      }
+    }
     // A fix that would take the runner back along the course, when another reading of it that
     // fits about as well keeps them going on: at the foot of a turnaround, or where legs run
     // side by side, the fixes of a runner on the way back are as near the way out. Runners turn
     // back rarely, and never at a turnaround's mirror image of their pace.
-    if (candidate && !lapLower && candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM && toM > progress.distanceM) {
+    if (candidate && !lapLower && !withRun && candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM && toM > progress.distanceM) {
       const options = this.searchOptions(m);
       options.projectedOnly = true;
       const onwards = searchCourse(this.course, fix, progress.distanceM, toM, expectation, options);
@@ -228,6 +247,17 @@ export class CoursePlacement {
     if (restored) {
       clearPending(runner);
       return restored;
+    }
+    // Ahead of a runner who stood still, no further on than their pace since the last fix takes
+    // them: off again (with fixes a minute apart, a runner who set off from a stop is 150 m on
+    // at the next fix; refused as a jump, they were lost, and found only four fixes on, 800 m
+    // behind by then). Not when the phone says they still stand.
+    const stood = runner.stillLlr >= o.standingLlr || progress.speedMps < o.movingAboveMps;
+    const phoneStands = m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps;
+    const paceMps = runner.paceMps ?? 0;
+    if (!lost && !inEpisode && stood && !phoneStands && paceMps >= o.movingAboveMps && missM > 0 && missM <= paceMps * sinceSec + o.suspectSigma * alongScatterM) {
+      clearPending(runner);
+      return { candidate, predicted, found: true, measured: along };
     }
     // Found again after a silence (a tunnel, a phone in a bag), or back on the course after fixes
     // off it: where their pace points, within what they can have done since.
@@ -296,11 +326,13 @@ export class CoursePlacement {
     // a runner was found minutes later where running on would have taken them, wherever a fix
     // there fitted (the way back past a turnaround, 2 km on).
     // (Going nowhere: a runner running on stays within a few metres of the trusted place for a
-    // few seconds only.)
+    // few seconds only.) Or a run going nowhere further on, within what the runner can have done
+    // since, for longer than any reflection holds: a runner who ran on a little, then stopped.
     const nearTrustedM = Math.max(o.backwardToleranceM, 2 * m.sigmaM);
-    const stayedM = Math.abs(run.fromM - progress.distanceM) <= nearTrustedM && Math.abs(atM - progress.distanceM) <= nearTrustedM;
+    const stayed = Math.abs(run.fromM - progress.distanceM) <= nearTrustedM && Math.abs(atM - progress.distanceM) <= nearTrustedM;
+    const stoppedAhead = run.fromM >= progress.distanceM - nearTrustedM && Math.abs(atM - run.fromM) <= nearTrustedM && (fix.recordedAtMs - run.fromAtMs) >= o.episodeMaxMs;
     const slopeMps = spreadTT > 0 ? (sums[3]! - (sums[0]! * sums[2]!) / n) / spreadTT : Infinity;
-    if (n >= 3 && tSec >= o.confirmSpanSec && stayedM && Math.abs(slopeMps) < o.movingAboveMps) {
+    if (n >= 3 && tSec >= o.confirmSpanSec && (stayed || stoppedAhead) && Math.abs(slopeMps) < o.movingAboveMps) {
       clearPending(runner);
       return { candidate, predicted, found: true };
     }

@@ -114,6 +114,21 @@ describe('course engine accuracy', () => {
     expect(engine.maxAheadM).toBeLessThanOrEqual(40);
   });
 
+  it('keeps a runner who ran on a little and stopped, with a fix a minute, where they stand (stops for 10 minutes, seed 400, with the phone\'s speed)', () => {
+    // The runner stopped 73 m past the last trusted fix. Each fix at the stop was refused as the
+    // estimate ran on; a run of them, going nowhere, was broken when the way back past the
+    // turnaround came to fit better, and the runner was put there, 2,018 m ahead.
+    const { engine } = runScenario({ ...scenario('stops-10min'), intervalSec: 60 }, 400, 0, 'speed');
+    expect(engine.maxAheadM).toBeLessThanOrEqual(40);
+  });
+
+  it('follows a runner who sets off again from a stop at once, with a fix a minute (stops for 5 minutes, seed 400, without the phone\'s speed)', () => {
+    // The first fix after the restart was 150 m on from the stop: refused as a jump, the runner
+    // was lost and found four fixes on, up to 776 m behind by then (94.1% within 20 m).
+    const { engine } = runScenario({ ...scenario('stops-5min'), intervalSec: 60 }, 400, 0, 'no speed');
+    expect(engine.within20Share).toBeGreaterThanOrEqual(0.98);
+  });
+
   it('never finishes a runner who stands 10 m short of the line with a fix every 30 s and 5 m of noise, without the phone\'s speed', () => {
     // The estimate ran on past the fixes at the stand; found again there after fixes that did
     // not fit, the runner was put back at their running pace, lost again, and so on, and the
