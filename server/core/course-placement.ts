@@ -10,6 +10,7 @@ import type { Course } from './course.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { alongMeasured, noteOffset, scatterVarianceM2, type Measured } from './fix-reading.ts';
 import { predictProgress, startProgress, updateProgress, updateSpeed, type Progress } from './progress-filter.ts';
+import { LostRunner } from './lost-runner.ts';
 import type { Fix } from './race-tracker.ts';
 import {
   approachAt,
@@ -18,7 +19,6 @@ import {
   episodeOf,
   expectedMiss,
   resetStill,
-  withPoint,
   type RunnerState,
 } from './runner-state.ts';
 import { searchCourse, searchLimitM, type SearchOptions, type SnapCandidate } from './snap.ts';
@@ -56,7 +56,11 @@ export class CoursePlacement {
     private readonly startsAtMs: () => number,
   ) {
     this.surprises = new SurprisingFixes(options, course, (m: Measured) => this.searchOptions(m));
+    this.lost = new LostRunner(options, course, (m: Measured) => this.searchOptions(m));
   }
+
+  /** A lost runner's fixes (lost-runner.ts). */
+  private readonly lost: LostRunner;
 
   /** What the fixes that surprise the estimate say (surprising-fixes.ts). */
   private readonly surprises: SurprisingFixes;
@@ -140,55 +144,14 @@ export class CoursePlacement {
     const mayHaveStoppedAtM = lost ? null : (runner.suspect?.capM ?? null);
     const expectation = { distanceAlongRaceM: mayHaveStoppedAtM === null ? predicted.distanceM : Math.min(predicted.distanceM, mayHaveStoppedAtM), sigmaM: expectSigmaM };
     let candidate = searchCourse(this.course, fix, fromM, toM, expectation, this.searchOptions(m));
-    // A runner lost is looked for back to the checkpoint of their steady running too: fixes that
-    // did not fit may have carried the estimate on (a runner off a park loop's path, near the
-    // path further round, was taken to be there), and the runner, back, is then found where they
-    // are, not at the same place a lap on. (Only where a fix projects squarely: the window's
-    // edge there is no reading of it.)
-    if (lost && runner.anchorM !== null && runner.anchorM - backM < fromM) {
-      const options = this.searchOptions(m);
-      options.projectedOnly = true;
-      const before = searchCourse(this.course, fix, runner.anchorM - backM, fromM, expectation, options);
-      if (before && (!candidate || before.cost < candidate.cost)) candidate = before;
-    }
-    // And of the same place on two laps, after fixes that did not fit, the lower, as for a first
-    // fix (the lowest plausible lap): the estimate those fixes carried on is what put the higher
-    // one nearer. Not below where the runner was last trusted, nor below a run of fixes already
-    // being checked as the runner found afresh (each fix of a runner running on was otherwise
-    // read a lap lower than the last, and the run never confirmed: held at a stop on the track
-    // for 4 km).
-    let lapLower = false;
-    if (lost && candidate && runner.rejectedInARow > 0 && this.course.isLapped) {
-      const lowestM = runner.pending !== null ? runner.pending.atM - o.backwardToleranceM : Math.min(progress.distanceM, runner.anchorM ?? progress.distanceM) - backM;
-      if (candidate.distanceAlongRaceM - this.course.lapLengthM >= lowestM) {
-        candidate = { ...candidate, distanceAlongRaceM: candidate.distanceAlongRaceM - this.course.lapLengthM };
-        lapLower = true;
-      }
-    }
-    // And of two readings of a fix that fit it about as well, the one that goes on with a run of
-    // fixes already being checked as the runner found afresh: a runner standing at a drink
-    // station before a turnaround has fixes as near the way back, which an estimate run on at
-    // their pace past them comes to put nearer (and the run, broken, was never confirmed). Not
-    // on a loop or track, where the lowest lap decides (above), and a run of fixes of a runner
-    // standing off the path near another part of it would hold the runner's way back there.
-    const checking = runner.pending;
-    let withRun = false;
-    if (lost && candidate && checking !== null && !this.course.isLapped) {
-      const options = this.searchOptions(m);
-      options.projectedOnly = true;
-      const runReachM = checking.atM + ((fix.recordedAtMs - checking.atMs) / 1000) * o.maxSpeedMps + o.windowMarginM;
-      const onRun = searchCourse(this.course, fix, checking.atM - o.backwardToleranceM, runReachM, null, options);
-      // (How well each fits the fix itself, as costs are: squared and halved.)
-      if (onRun && Math.abs(onRun.distanceAlongRaceM - candidate.distanceAlongRaceM) > m.sigmaM && onRun.offsetM ** 2 <= candidate.offsetM ** 2 + 2 * o.onwardsWithinCost * m.varianceM2) {
-        candidate = onRun;
-        withRun = true;
-      }
-    }
+    // A runner lost: which reading of the fix (lost-runner.ts).
+    let settled = false;
+    if (lost) ({ candidate, settled } = this.lost.reading(runner, progress, candidate, fix, m, fromM, backM, expectation));
     // A fix that would take the runner back along the course, when another reading of it that
     // fits about as well keeps them going on: at the foot of a turnaround, or where legs run
     // side by side, the fixes of a runner on the way back are as near the way out. Runners turn
     // back rarely, and never at a turnaround's mirror image of their pace.
-    if (candidate && !lapLower && !withRun && candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM && toM > progress.distanceM) {
+    if (candidate && !settled && candidate.distanceAlongRaceM < progress.distanceM - m.sigmaM && toM > progress.distanceM) {
       const options = this.searchOptions(m);
       options.projectedOnly = true;
       const onwards = searchCourse(this.course, fix, progress.distanceM, toM, expectation, options);
@@ -297,48 +260,8 @@ export class CoursePlacement {
       return judged && { ...judged, measured: along };
     }
     if (!lost) return null; // a reflected or jumped fix
-    // Lost, and this fix puts the runner far from where their pace says. Believed only when the
-    // fixes that follow agree with it and move on along the course as a runner does: a walk
-    // across a park's lawn, or a detour that brushes another part of the course, is not progress.
-    const run = chained && pending !== null ? pending : (runner.pending = { fromM: atM, fromAtMs: fix.recordedAtMs, atM, atMs: fix.recordedAtMs, fixes: 0, sums: null });
-    // The run's pace by least squares over its fixes, and how surely.
-    const tSec = (fix.recordedAtMs - run.fromAtMs) / 1000;
-    const dM = atM - run.fromM;
-    const sums = (run.sums = withPoint(run.sums, tSec, dM));
-    run.fixes += 1;
-    run.atM = atM;
-    run.atMs = fix.recordedAtMs;
-    const n = run.fixes;
-    const spreadTT = sums[1]! - (sums[0]! * sums[0]!) / n;
-    if (n >= 4 && tSec >= o.confirmSpanSec && spreadTT > 0) {
-      const slopeMps = (sums[3]! - (sums[0]! * sums[2]!) / n) / spreadTT;
-      const slopeSigma = m.sigmaM / Math.sqrt(spreadTT);
-      // (Surely moving: three standard deviations, as someone wandering off the course near
-      // another part of it shows a chance slope now and then; and not a phone that says it is still.)
-      const phoneStill = fix.speedMps !== undefined && fix.speedMps < o.standingBelowMps;
-      if (!phoneStill && slopeMps >= o.confirmPaceMps && slopeMps - 3 * slopeSigma >= o.confirmPaceMps / 3 && slopeMps <= o.maxSpeedMps) {
-        clearPending(runner);
-        return { candidate, predicted, found: true };
-      }
-    }
-    // Or a run of fixes that stays where the runner was last trusted: a runner who stopped, whose
-    // estimate ran on at their pace past the fixes, each then refused as a jump. Left lost, such
-    // a runner was found minutes later where running on would have taken them, wherever a fix
-    // there fitted (the way back past a turnaround, 2 km on).
-    // (Going nowhere: a runner running on stays within a few metres of the trusted place for a
-    // few seconds only.) Or a run going nowhere further on, within what the runner can have done
-    // since, for longer than any reflection holds: a runner who ran on a little, then stopped.
-    const nearTrustedM = Math.max(o.backwardToleranceM, 2 * m.sigmaM);
-    const stayed = Math.abs(run.fromM - progress.distanceM) <= nearTrustedM && Math.abs(atM - progress.distanceM) <= nearTrustedM;
-    const stoppedAhead = run.fromM >= progress.distanceM - nearTrustedM && Math.abs(atM - run.fromM) <= nearTrustedM && (fix.recordedAtMs - run.fromAtMs) >= o.episodeMaxMs;
-    const slopeMps = spreadTT > 0 ? (sums[3]! - (sums[0]! * sums[2]!) / n) / spreadTT : Infinity;
-    if (n >= 3 && tSec >= o.confirmSpanSec && (stayed || stoppedAhead) && Math.abs(slopeMps) < o.movingAboveMps) {
-      clearPending(runner);
-      return { candidate, predicted, found: true };
-    }
-    return null;
+    return this.lost.check(runner, progress, predicted, candidate, fix, m, chained);
   }
-
 
   /**
    * The estimate carried forward to a fix. Over a long gap the runner's pace over the last
