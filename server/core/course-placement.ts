@@ -344,8 +344,14 @@ export class CoursePlacement {
     }
     let reckonedM = progress.distanceM + (speedMps * sinceMs) / 1000;
     // Fixes behind the estimate, not yet known to be a reflection: a runner who may have stopped
-    // is not shown running on.
-    if (episode !== null && episode.capM !== null) reckonedM = Math.min(reckonedM, episode.capM);
+    // is not shown running on. (This fix's episode; or the last one, while it is recent, when
+    // this fix went to a run being checked as the runner found afresh, no further on than it: a
+    // fix at the stop says no less for the episode's fixes having counted as a silence. With a
+    // fix every 15 s, a runner who stopped was shown running on 288 m past the stop.)
+    const last = runner.suspect;
+    const atStop = last !== null && runner.pending !== null && runner.pending.atMs === fix.recordedAtMs && last.capM !== null && runner.pending.atM <= last.capM;
+    const capM = episode !== null ? episode.capM : atStop && fix.recordedAtMs - last.lastAtMs <= o.episodeMaxMs ? last.capM : null;
+    if (capM !== null) reckonedM = Math.min(reckonedM, capM);
     const limitM = this.course.raceDistanceM - o.finishToleranceM - 1; // never finish by reckoning
     runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, Math.min(reckonedM, limitM));
   }

@@ -114,6 +114,14 @@ describe('course engine accuracy', () => {
     expect(engine.maxAheadM).toBeLessThanOrEqual(40);
   });
 
+  it('does not carry a runner who stopped on past the stop while their fixes there are being checked (stops for 10 minutes, a fix every 15 s, seed 402, without the phone\'s speed)', () => {
+    // The fixes at the stop were an episode long enough to count as a silence; the next one went
+    // to a run being checked as the runner found afresh, and the runner was carried on at their
+    // pace past it, 288 m past the stop.
+    const { engine } = runScenario({ ...scenario('stops-10min'), intervalSec: 15 }, 402, 0, 'no speed');
+    expect(engine.maxAheadM).toBeLessThanOrEqual(40);
+  });
+
   it('keeps a runner who ran on a little and stopped, with a fix a minute, where they stand (stops for 10 minutes, seed 400, with the phone\'s speed)', () => {
     // The runner stopped 73 m past the last trusted fix. Each fix at the stop was refused as the
     // estimate ran on; a run of them, going nowhere, was broken when the way back past the
