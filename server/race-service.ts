@@ -1,9 +1,7 @@
 // The application layer: races, their trackers and the ping pipeline (validate, authenticate,
 // persist, apply, acknowledge; fixes come in through ingest/fix-intake.ts). Protocol-free: the
 // Socket.IO and HTTP edges call into it and turn its answers into their own messages.
-import { createHash } from 'node:crypto';
 import {
-  RunnerStatus,
   type Ack,
   type Alert,
   type CourseGeometry,
@@ -16,9 +14,8 @@ import {
   type LocalNames,
 } from '../shared/protocol.ts';
 import type { RaceDelta } from '../shared/wire.ts';
-import { lapNumber, lapsInRace } from '../shared/course-path.ts';
 import { RaceAlerts } from './race-alerts.ts';
-import { DeviceCredentials, digest, type DeviceIdentity } from './device-credentials.ts';
+import { DeviceCredentials, type DeviceIdentity } from './device-credentials.ts';
 import type { Clock } from './core/clock.ts';
 import type { SectionStatus } from './core/closures.ts';
 import { RoadSections } from './road-sections.ts';
@@ -41,7 +38,8 @@ import { RaceRegistry } from './race-registry.ts';
 import { RaceMirror } from './race-mirror.ts';
 import { RaceChanges } from './race-changes.ts';
 import { RaceLog } from './race-log.ts';
-import type { CourseRecord, RaceEdit } from './race-edits.ts';
+import { OrganiserEdits } from './organiser-edits.ts';
+import type { RaceEdit } from './race-edits.ts';
 
 /** What became of an organiser's change. */
 export type EditOutcome = 'done' | 'unknown' | 'unavailable';
@@ -133,6 +131,8 @@ export class RaceService {
   private readonly log: RaceLog;
   /** Fixes from devices: checked, stored through the log, answered (ingest/fix-intake.ts). */
   private readonly intake: FixIntake;
+  /** Organisers' changes (organiser-edits.ts). */
+  private readonly edits: OrganiserEdits;
   /** Pings on their way through the log at once, at most (ingest/fix-intake.ts). */
   static readonly MAX_PINGS_IN_FLIGHT = FixIntake.MAX_PINGS_IN_FLIGHT;
   /** Races and participants one server holds, the event's and those added while it runs (race-registry.ts). */
@@ -158,6 +158,7 @@ export class RaceService {
       markUnsaved: (raceId, participantId) => this.checkpoints.markUnsaved(raceId, participantId),
     });
     this.credentials = deps.tokenSecret ? new DeviceCredentials(deps.tokenSecret) : new DeviceCredentials();
+    this.edits = new OrganiserEdits({ stores: deps.stores, clock: deps.clock, logger: deps.logger, credentials: this.credentials, races: () => this.races, log: this.log });
     this.raceAlerts = new RaceAlerts({
       clock: deps.clock,
       logger: deps.logger,
@@ -323,70 +324,24 @@ export class RaceService {
     this.changeListeners.push(listener);
   }
 
-  /**
-   * Puts a race on a new course, on every process: the course is kept among the event's courses
-   * (so a restarted process can build it again) and goes through the race's log. Where a runner
-   * is on the new line is found afresh from their next fix, from the distance already published
-   * (which never goes back); finishes stay. The ping log keeps everything sent so far; the
-   * sequence of deltas continues.
-   */
-  async replaceCourse(race: RaceEntry, course: Course, by = 'organiser'): Promise<EditOutcome> {
-    const record: CourseRecord = {
-      definition: course.definition,
-      raceDistanceM: course.raceDistanceM,
-      ...(course.profile ? { profile: course.profile } : {}),
-    };
-    const digestHex = createHash('sha256').update(JSON.stringify(record)).digest('hex');
-    try {
-      await this.stores.records.saveCourse(digestHex, record);
-    } catch (cause) {
-      this.logger.error({ err: cause, raceId: race.raceId }, 'course could not be stored');
-      return 'unavailable';
-    }
-    return this.edit(race, { kind: 'course', digestHex, course: record, by });
+  /** A race put on a new course, on every process (organiser-edits.ts). */
+  replaceCourse(race: RaceEntry, course: Course, by = 'organiser'): Promise<EditOutcome> {
+    return this.edits.replaceCourse(race, course, by);
   }
 
   /** Takes a participant out of the race (DNF, DSQ), or back in. */
-  async setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing', by: string): Promise<EditOutcome> {
-    const identity = this.credentials.identity(participantId);
-    const race = identity ? this.races.get(identity.raceId) : undefined;
-    if (!identity || !race || !race.tracker.hasParticipant(participantId)) return 'unknown';
-    return this.edit(race, { kind: 'outcome', participantId, outcome, by });
+  setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing', by: string): Promise<EditOutcome> {
+    return this.edits.setOutcome(participantId, outcome, by);
   }
 
-  /**
-   * An organiser's change: appended to the race's log and applied (by every process) when it is
-   * read back, in order with the fixes.
-   */
-  private async edit(race: RaceEntry, edit: RaceEdit): Promise<EditOutcome> {
-    const sent = await this.log.through(race.raceId, (tag) => this.stores.pingLog.appendChange(race.raceId, edit, tag));
-    if (!sent.stored) return 'unavailable';
-    // Null: logged but not read back yet; it will be applied, by this process too.
-    return sent.result === false ? 'unknown' : 'done';
+  /** An organiser's change, through the race's log. */
+  private edit(race: RaceEntry, edit: RaceEdit): Promise<EditOutcome> {
+    return this.edits.edit(race, edit);
   }
 
-  /**
-   * An organiser sets the lap a runner is on (a lapped race only): the runner keeps their place
-   * on the lap. 'unknown' for nobody, 'not lapped' for a street race, 'no such lap' for a lap
-   * the race does not have, 'not placed' for a runner not on the course (not seen yet, finished,
-   * out of the race).
-   */
-  async setLap(participantId: string, lap: number, by: string): Promise<EditOutcome | 'not lapped' | 'no such lap' | 'not placed'> {
-    const identity = this.credentials.identity(participantId);
-    const race = identity ? this.races.get(identity.raceId) : undefined;
-    if (!identity || !race || !race.tracker.hasParticipant(participantId)) return 'unknown';
-    const course = race.tracker.course;
-    if (!course.isLapped) return 'not lapped';
-    if (lap > lapsInRace(course.lapLengthM, course.raceDistanceM, course.startOffsetM)) return 'no such lap';
-    const state = race.tracker.runnerState(participantId);
-    if (!state || (state.status !== RunnerStatus.onCourse && state.status !== RunnerStatus.offCourse)) return 'not placed';
-    // The runner's place on the lap may not allow that lap (the first or the last, partly run):
-    // refused here, as the tracker would refuse it, so that a refusal leaves nothing in the log.
-    const onLapM = state.distanceAlongRaceM + (lap - lapNumber(state.distanceAlongRaceM, course.lapLengthM, course.raceDistanceM, course.startOffsetM)) * course.lapLengthM;
-    if (onLapM < 0 || onLapM >= course.raceDistanceM) return 'no such lap';
-    const outcome = await this.edit(race, { kind: 'lap', participantId, lap, by });
-    // (The runner moved meanwhile, to where the lap is not allowed.)
-    return outcome === 'unknown' ? 'no such lap' : outcome;
+  /** An organiser sets the lap a runner is on (organiser-edits.ts says when it is refused). */
+  setLap(participantId: string, lap: number, by: string): Promise<EditOutcome | 'not lapped' | 'no such lap' | 'not placed'> {
+    return this.edits.setLap(participantId, lap, by);
   }
 
   /**
@@ -435,69 +390,19 @@ export class RaceService {
     this.races.onRaceAdded(listener);
   }
 
-  /**
-   * Moves a participant to another race: they join the new race's roster and start afresh on its
-   * course, then leave the old race's (its room hears of them no more); their device keeps working.
-   * Each step goes through its race's log, so every process moves them alike.
-   */
-  async moveParticipant(participantId: string, toRaceId: string, by: string): Promise<'moved' | 'unknown participant' | 'unknown race' | 'unavailable'> {
-    const identity = this.credentials.identity(participantId);
-    if (!identity) return 'unknown participant';
-    const to = this.races.get(toRaceId);
-    if (!to) return 'unknown race';
-    const from = this.races.get(identity.raceId);
-    if (!from) return 'moved';
-    if (from === to) {
-      // Joined already; a leave that could not be stored before (answered "send again") is sent now.
-      const stale = [...this.races.values()].find((r) => r !== to && r.tracker.hasParticipant(participantId));
-      if (!stale) return 'moved';
-      const left = await this.edit(stale, { kind: 'leave', participantId, toRaceId: to.raceId });
-      return left === 'unavailable' ? 'unavailable' : 'moved';
-    }
-    // Into the new race first: if that fails the runner is still in the old one.
-    // (Their categories go with them: the identity holds only who speaks for the device.)
-    const known = from.tracker.everParticipants.find((p) => p.participantId === participantId);
-    const participant: Participant = {
-      participantId,
-      bib: identity.bib,
-      name: identity.name,
-      ...(known?.names ? { names: known.names } : {}),
-      ...(known?.categories ? { categories: [...known.categories] } : {}),
-    };
-    // An organiser's DNF or DSQ stays with the runner.
-    const status = from.tracker.runnerState(participantId)?.status;
-    const outcome = status === RunnerStatus.dnf ? 'dnf' : status === RunnerStatus.dsq ? 'dsq' : undefined;
-    const joined = await this.edit(to, { kind: 'join', participant, fromRaceId: from.raceId, by, ...(outcome ? { outcome } : {}) });
-    if (joined === 'unavailable') return 'unavailable';
-    if (joined === 'unknown') return 'unknown participant';
-    const left = await this.edit(from, { kind: 'leave', participantId, toRaceId: to.raceId });
-    // (Joined already: the runner's fixes go to the new race; the old one keeps showing them until the leave is stored.)
-    return left === 'unavailable' ? 'unavailable' : 'moved';
+  /** Moves a participant to another race, on every process (organiser-edits.ts). */
+  moveParticipant(participantId: string, toRaceId: string, by: string): Promise<'moved' | 'unknown participant' | 'unknown race' | 'unavailable'> {
+    return this.edits.moveParticipant(participantId, toRaceId, by);
   }
 
   /** Changes a race at short notice: its name, its start time, or who may watch it. */
   changeRace(race: RaceEntry, change: { name?: string; startsAtMs?: number; isPrivate?: boolean; key?: string }, by: string): Promise<EditOutcome> {
-    return this.edit(race, {
-      kind: 'settings',
-      by,
-      ...(change.name !== undefined ? { name: change.name } : {}),
-      ...(change.startsAtMs !== undefined ? { startsAtMs: change.startsAtMs } : {}),
-      ...(change.isPrivate !== undefined ? { isPrivate: change.isPrivate } : {}),
-      ...(change.key !== undefined ? { keyDigestHex: digest(change.key).toString('hex') } : {}),
-    });
+    return this.edits.changeRace(race, change, by);
   }
 
-  /**
-   * Adds an organiser's action to the event's audit (shared by every process on Redis). Called by
-   * the process the action came through only, so each action is recorded once; the server's log
-   * line is written whatever becomes of the store.
-   */
+  /** Adds an organiser's action to the event's audit, once (organiser-edits.ts). */
   private record(by: string, action: string, details: Record<string, unknown>): void {
-    const entry: AuditEntry = { atMs: this.clock.nowMs(), by, action, details };
-    this.logger.info({ audit: entry }, action);
-    void this.stores.records.appendAudit(entry).catch((err: unknown) => {
-      this.logger.error({ err, action }, 'audit entry could not be stored');
-    });
+    this.edits.record(by, action, details);
   }
 
   /** Every change organisers made, oldest first (the newest 10,000). */
