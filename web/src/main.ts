@@ -25,6 +25,7 @@ import { ResultsView } from './results-view.ts';
 import { FAVOURITE_COLOUR, FOLLOWED_COLOUR, FURNITURE_COLOURS, RUNNER_COLOURS } from './colours.ts';
 import { choose, clockTime, currentDigits, currentLanguage, currentUnits, distanceText, localDigits, localName, officialDistanceText, pointLabel, startI18n, statusWords, t, unitMetres } from './i18n.ts';
 import { ProfileView } from './profile-view.ts';
+import { ReplayPanel } from './replay-panel.ts';
 import { Favourites, announce, askForNotifications } from './favourites.ts';
 import { $ } from './dom.ts';
 import { readSecretParam } from './secret-param.ts';
@@ -43,16 +44,6 @@ async function api<T>(path: string): Promise<T> {
 
 function etaText(eta: Eta): string {
   return `${clockTime(eta.atMs)} (${clockTime(eta.earliestMs)}–${clockTime(eta.latestMs)})`;
-}
-
-/** A race watched again (server/replay.ts, docs/RESULTS.md). */
-interface ReplayData {
-  raceId: string;
-  startsAtMs: number;
-  stepMs: number;
-  runners: Array<{ runnerIndex: number; participantId: string }>;
-  distances: number[][];
-  statuses: number[][];
 }
 
 /** A runner found by the search across races (docs/RESULTS.md). */
@@ -75,20 +66,6 @@ interface Viewing {
   laps: number;
   /** Deltas that arrived while a snapshot was being fetched. */
   pending: RaceDelta[] | null;
-}
-
-/** Where each runner was at a moment of a replay: between the frames either side of it. */
-function replayPositions(data: ReplayData, atMs: number): Map<number, { distanceM: number; status: number }> {
-  const f = Math.min(Math.max((atMs - data.startsAtMs) / data.stepMs, 0), data.distances.length - 1);
-  const k = Math.floor(f);
-  const next = Math.min(k + 1, data.distances.length - 1);
-  const out = new Map<number, { distanceM: number; status: number }>();
-  for (const [i, runner] of data.runners.entries()) {
-    const a = data.distances[k]![i]!;
-    const b = data.distances[next]![i]!;
-    out.set(runner.runnerIndex, { distanceM: a + (b - a) * (f - k), status: data.statuses[k]![i]! });
-  }
-  return out;
 }
 
 async function start(): Promise<void> {
@@ -117,8 +94,6 @@ async function start(): Promise<void> {
   let followOnSnapshot: string | null = null;
   let renderQueued = false;
   const raceNames = new Map<string, string>();
-  /** The replay being watched (the replay panel open), and where in it. */
-  let replay: { data: ReplayData; atMs: number; timer: number | null; track: { participantId: string; points: Array<[number, number, number]> } | null } | null = null;
   /** Where the spectator stands: metres along the drawn lap (along the race, on a street course). */
   let standLapM: number | null = null;
   const resultsView = new ResultsView();
@@ -140,15 +115,18 @@ async function start(): Promise<void> {
   const setMessage = (text: string): void => {
     $('message').textContent = text;
   };
+  /** The replay panel (replay-panel.ts). */
+  const replayPanel = new ReplayPanel({ api, map, raceId: () => viewing?.race.raceId ?? null, render: () => queueRender(), message: setMessage });
 
   const render = (): void => {
     renderQueued = false;
     if (!viewing) return;
     const { race, path } = viewing;
     const points: RunnerPoint[] = [];
-    const replayed = replay && replay.data.raceId === race.raceId ? replayPositions(replay.data, replay.atMs) : null;
+    const replayed = replayPanel.positions(race.raceId);
     const distanceOf = new Map<number, number>();
-    document.body.dataset['replayAtMs'] = replay ? String(replay.atMs) : '';
+    const replayAtMs = replayPanel.atMs;
+    document.body.dataset['replayAtMs'] = replayAtMs === null ? '' : String(replayAtMs);
     for (const live of race.runners) {
       const past = replayed?.get(live.runnerIndex);
       const runner = replayed ? { ...live, distanceAlongRaceM: past?.distanceM ?? 0, status: (past?.status ?? RunnerStatus.notStarted) as typeof live.status } : live;
@@ -182,7 +160,7 @@ async function start(): Promise<void> {
     const pastFollowed = liveFollowed && replayed ? replayed.get(liveFollowed.runnerIndex) : undefined;
     const followed = liveFollowed && replayed ? { ...liveFollowed, distanceAlongRaceM: pastFollowed?.distanceM ?? 0, status: (pastFollowed?.status ?? RunnerStatus.notStarted) as typeof liveFollowed.status } : liveFollowed;
     renderFavourites(followed);
-    renderTrack(liveFollowed?.participantId ?? null);
+    replayPanel.renderTrack(liveFollowed?.participantId ?? null);
     // (Built only when someone looks at them: the table open, or a runner followed.)
     const results = resultsView.isOpen || followed ? resultsOf(viewing) : null;
     if (results && resultsView.isOpen) resultsView.render(results);
@@ -240,65 +218,6 @@ async function start(): Promise<void> {
         return li;
       }),
     );
-  };
-  /** In a replay, the followed runner's own track up to the moment shown. */
-  const renderTrack = (participantId: string | null): void => {
-    if (!replay || !viewing || participantId === null) {
-      map.showTrack(null);
-      return;
-    }
-    if (replay.track?.participantId !== participantId) {
-      replay.track = { participantId, points: [] };
-      const current = replay;
-      const raceId = viewing.race.raceId;
-      void api<{ points: Array<[number, number, number]> }>(`/api/races/${encodeURIComponent(raceId)}/replay/tracks/${encodeURIComponent(participantId)}`)
-        .then(({ points }) => {
-          if (replay === current && current.track?.participantId === participantId) {
-            current.track.points = points;
-            document.body.dataset['trackPoints'] = String(points.length);
-            queueRender();
-          }
-        })
-        .catch((err: unknown) => setMessage((err as Error).message));
-    }
-    const atMs = replay.atMs;
-    map.showTrack(replay.track.points.filter((p) => p[0] <= atMs).map((p) => [p[1], p[2]]));
-  };
-  const stopReplayTimer = (): void => {
-    if (replay && replay.timer !== null) window.clearInterval(replay.timer);
-    if (replay) replay.timer = null;
-    $('replay-play').textContent = t('play');
-  };
-  const showReplayTime = (): void => {
-    if (!replay) return;
-    $<HTMLInputElement>('replay-slider').value = String(Math.round((replay.atMs - replay.data.startsAtMs) / 1000));
-    $('replay-time').textContent = t('intoTheRace', { clock: clockTime(replay.atMs), elapsed: localDigits(formatDuration((replay.atMs - replay.data.startsAtMs) / 1000)) });
-  };
-  const openReplay = (): void => {
-    if (!viewing) return;
-    const raceId = viewing.race.raceId;
-    void api<ReplayData>(`/api/races/${encodeURIComponent(raceId)}/replay`)
-      .then((data) => {
-        if (!$<HTMLDetailsElement>('replay-panel').open || viewing?.race.raceId !== raceId) return;
-        const endSec = ((data.distances.length - 1) * data.stepMs) / 1000;
-        const slider = $<HTMLInputElement>('replay-slider');
-        slider.max = String(endSec);
-        slider.disabled = false;
-        $<HTMLButtonElement>('replay-play').disabled = false;
-        replay = { data, atMs: data.startsAtMs, timer: null, track: null };
-        showReplayTime();
-        queueRender();
-      })
-      .catch((err: unknown) => setMessage((err as Error).message));
-  };
-  const closeReplay = (): void => {
-    stopReplayTimer();
-    replay = null;
-    $<HTMLInputElement>('replay-slider').disabled = true;
-    $<HTMLButtonElement>('replay-play').disabled = true;
-    $('replay-time').textContent = '';
-    delete document.body.dataset['trackPoints'];
-    queueRender();
   };
   /** Start, finish, km markers (street courses) and the event file's places, on the map and listed. */
   const showFurniture = (course: CourseGeometry, path: CoursePath): void => {
@@ -389,10 +308,7 @@ async function start(): Promise<void> {
     viewing = null;
     followedIndex = null;
     standLapM = null;
-    if (replay) {
-      $<HTMLDetailsElement>('replay-panel').open = false;
-      closeReplay();
-    }
+    replayPanel.close();
     $<HTMLInputElement>('stand-input').value = '';
     setMessage('');
     const course = await api<CourseGeometry>(`/api/races/${encodeURIComponent(raceId)}/course`);
@@ -497,31 +413,6 @@ async function start(): Promise<void> {
     queueRender();
   });
   resultsView.onChange(queueRender);
-  $('replay-panel').addEventListener('toggle', () => ($<HTMLDetailsElement>('replay-panel').open ? openReplay() : closeReplay()));
-  $('replay-slider').addEventListener('input', () => {
-    if (!replay) return;
-    replay.atMs = replay.data.startsAtMs + Number($<HTMLInputElement>('replay-slider').value) * 1000;
-    showReplayTime();
-    queueRender();
-  });
-  $('replay-play').addEventListener('click', () => {
-    if (!replay) return;
-    if (replay.timer !== null) {
-      stopReplayTimer();
-      return;
-    }
-    const endMs = replay.data.startsAtMs + (replay.data.distances.length - 1) * replay.data.stepMs;
-    if (replay.atMs >= endMs) replay.atMs = replay.data.startsAtMs;
-    $('replay-play').textContent = t('pause');
-    const current = replay;
-    current.timer = window.setInterval(() => {
-      const speed = Number($<HTMLSelectElement>('replay-speed').value);
-      current.atMs = Math.min(endMs, current.atMs + speed * 200);
-      showReplayTime();
-      queueRender();
-      if (current.atMs >= endMs) stopReplayTimer();
-    }, 200);
-  });
   // Where the spectator stands: typed, or a click on the map (on the course's nearest point).
   $<HTMLFormElement>('stand-form').addEventListener('submit', (e) => {
     e.preventDefault();
