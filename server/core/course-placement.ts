@@ -134,7 +134,12 @@ export class CoursePlacement {
     // scatter, 30 m read a runner who stopped at the window's edge, and the estimate crept on.)
     const backM = Math.max(o.backwardToleranceM, o.backwardToleranceSigmas * m.sigmaM);
     const fromM = progress.distanceM - backM;
-    const toM = lost ? reachM : Math.min(reachM, predicted.distanceM + spreadM);
+    // Past the finish line the runner is expected no further on than a walk down the chute
+    // (`predict`), but may as well have run on (round the lap, down the run-out): anywhere between
+    // the two is no surprise. (With a fix every 30 s, a runner who ran on round the track was
+    // first seen 160 m past the line, taken for a reflection, and never finished.)
+    const runOnM = predicted.distanceM >= this.course.raceDistanceM ? Math.max(predicted.distanceM, progress.distanceM + predicted.speedMps * sinceSec) : predicted.distanceM;
+    const toM = lost ? reachM : Math.min(reachM, runOnM + spreadM);
     const expectSigmaM = lost ? Math.max(o.reacquireSigmaM, sigmaM) : sigmaM;
     const farM = o.outlierGateSigma * expectSigmaM;
     // While fixes behind the estimate may show a runner who stopped (an episode not judged yet),
@@ -190,7 +195,7 @@ export class CoursePlacement {
     runner.offCorridorSinceMs = null;
     const along = alongMeasured(m, candidate);
     const alongScatterM = Math.sqrt(along.varianceM2 + progress.varDD + paceDriftM ** 2);
-    const missM = candidate.distanceAlongRaceM - predicted.distanceM;
+    const missM = candidate.distanceAlongRaceM > runOnM ? candidate.distanceAlongRaceM - runOnM : Math.min(0, candidate.distanceAlongRaceM - predicted.distanceM);
     const episode = runner.suspect;
     const inEpisode = episode !== null;
     // Where the estimate says: taken as usual. In an episode, only a fix back within its own error

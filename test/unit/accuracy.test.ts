@@ -114,6 +114,16 @@ describe('course engine accuracy', () => {
     expect(engine.maxAheadM).toBeLessThanOrEqual(40);
   });
 
+  it('finishes a runner who ran on round the track past the line, first seen 160 m past it (a fix every 30 s, seed 401)', () => {
+    // Expected no further on than a walk down the chute, the fix past the line was taken for a
+    // reflection, and the next ones, a lap on, were read a lap lower: never finished.
+    for (const variant of VARIANTS) {
+      const { engine, misses } = runScenario({ ...scenario('stadium-track-400m-x25'), intervalSec: 30 }, 401, 0, variant);
+      expect(misses.filter((m) => /not shown finished/.test(m)), variant).toEqual([]);
+      expect(engine.finishedRunners, variant).toBe(engine.crossed);
+    }
+  });
+
   it('does not carry a runner who stopped on past the stop while their fixes there are being checked (stops for 10 minutes, a fix every 15 s, seed 402, without the phone\'s speed)', () => {
     // The fixes at the stop were an episode long enough to count as a silence; the next one went
     // to a run being checked as the runner found afresh, and the runner was carried on at their
