@@ -52,9 +52,9 @@ export class OrganiserEdits {
   }
 
   /** Takes a participant out of the race (DNF, DSQ), or back in. */
-  setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing', by: string): Promise<EditOutcome> {
+  async setOutcome(participantId: string, outcome: 'dnf' | 'dsq' | 'racing', by: string): Promise<EditOutcome> {
     const race = this.raceOf(participantId);
-    if (!race) return Promise.resolve('unknown');
+    if (!race) return 'unknown';
     return this.edit(race, { kind: 'outcome', participantId, outcome, by });
   }
 

@@ -219,11 +219,14 @@ export class CoursePlacement {
     // Ahead of a runner who stood still, no further on than their pace since the last fix takes
     // them: off again (with fixes a minute apart, a runner who set off from a stop is 150 m on
     // at the next fix; refused as a jump, they were lost, and found only four fixes on, 800 m
-    // behind by then). Not when the phone says they still stand.
+    // behind by then). Not when the phone says they still stand, nor near the finish line (the
+    // approach zone), where one outlier ahead of a runner standing 10 m short of the line, taken
+    // at once, finished them: a runner setting off there is across it a fix or two later.
     const stood = runner.stillLlr >= o.standingLlr || progress.speedMps < o.movingAboveMps;
     const phoneStands = m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps;
     const paceMps = runner.paceMps ?? 0;
-    if (!lost && !inEpisode && stood && !phoneStands && paceMps >= o.movingAboveMps && missM > 0 && missM <= paceMps * sinceSec + o.suspectSigma * alongScatterM) {
+    const nearLine = candidate.distanceAlongRaceM >= this.course.raceDistanceM - o.approachZoneM;
+    if (!lost && !inEpisode && stood && !phoneStands && !nearLine && paceMps >= o.movingAboveMps && missM > 0 && missM <= paceMps * sinceSec + o.suspectSigma * alongScatterM) {
       clearPending(runner);
       return { candidate, predicted, found: true, measured: along };
     }
