@@ -1598,16 +1598,20 @@ function whenConnected(socket: AnySocket): Promise<{ ok: true } | { ok: false; c
   });
 }
 
-type EmitOutcome = { kind: 'ack'; ack: unknown; ms: number } | { kind: 'closed'; reason: string } | { kind: 'timeout' } | { kind: 'sent' };
+type EmitOutcome = { kind: 'ack'; ack: unknown; ms: number } | { kind: 'closed'; reason: string } | { kind: 'timeout' } | { kind: 'crashed' } | { kind: 'sent' };
 
-/** Waits for acknowledgements end at once when the process sees an uncaught error (the handler threw: none will come). */
+/**
+ * Waits for acknowledgements end at once when the process sees an uncaught error (a handler threw:
+ * its answer will not come). The crash itself fails the run; the inputs still waiting are not
+ * counted as failures of their own.
+ */
 const crashWatchers = new Set<() => void>();
 
 function emitAndWait(socket: AnySocket, event: string, args: unknown[], withAck: boolean): Promise<EmitOutcome> {
   return new Promise((resolve) => {
     if (!socket.connected) return resolve({ kind: 'closed', reason: 'not connected' });
     const started = performance.now();
-    const onCrash = () => setTimeout(() => finish({ kind: 'timeout' }), 50);
+    const onCrash = () => finish({ kind: 'crashed' });
     const finish = (outcome: EmitOutcome) => {
       clearTimeout(timer);
       crashWatchers.delete(onCrash);
@@ -2293,9 +2297,10 @@ class FuzzRunner {
         return this.explainClosed(input, outcome.reason);
       }
       if (outcome.kind === 'timeout') {
-        this.fail(input, 'no acknowledgement', `no answer within ${ACK_TIMEOUT_MS} ms, or the handler threw`);
+        this.fail(input, 'no acknowledgement', `no answer within ${ACK_TIMEOUT_MS} ms`);
         return { refused: true, answer: 'no ack', ms: ACK_TIMEOUT_MS };
       }
+      if (outcome.kind === 'crashed') return { refused: true, answer: 'no ack (the process crashed)', ms: 0 };
       // Sent without an answer to wait for: a request on the same connection that is answered
       // comes back after it was handled (one connection is handled in order).
       const barrier = input.via === 'device' ? await emitAndWait(socket, 'position', ['barrier'], true) : await emitAndWait(socket, 'race:leave', [{ raceId: 'fuzz-barrier' }], true);
@@ -2303,6 +2308,7 @@ class FuzzRunner {
         if (throwaway) return { refused: true, answer: 'closed (message over 64 KB or forged binary)', ms: 0 };
         return this.explainClosed(input, barrier.reason);
       }
+      if (barrier.kind === 'crashed') return { refused: true, answer: 'no ack (the process crashed)', ms: 0 };
       if (barrier.kind !== 'ack') {
         this.fail(input, 'no acknowledgement', 'the barrier after it was not answered');
         return { refused: true, answer: 'no ack', ms: 0 };
