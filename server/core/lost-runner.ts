@@ -8,7 +8,7 @@ import type { Measured } from './fix-reading.ts';
 import type { Progress } from './progress-filter.ts';
 import type { Fix } from './race-tracker.ts';
 import { clearPending, withPoint, type RunnerState } from './runner-state.ts';
-import { searchCourse, type Expectation, type SearchOptions, type SnapCandidate } from './snap.ts';
+import { offsetCost, searchCourse, type Expectation, type SearchOptions, type SnapCandidate } from './snap.ts';
 
 /** The reading of a fix for a lost runner, and whether it is settled (no other reading to weigh against it). */
 export interface LostReading {
@@ -72,8 +72,7 @@ export class LostRunner {
     options.projectedOnly = true;
     const runReachM = checking.atM + ((fix.recordedAtMs - checking.atMs) / 1000) * o.maxSpeedMps + o.windowMarginM;
     const onRun = searchCourse(this.course, fix, checking.atM - o.backwardToleranceM, runReachM, null, options);
-    // (How well each fits the fix itself, as costs are: squared and halved.)
-    if (onRun && Math.abs(onRun.distanceAlongRaceM - candidate.distanceAlongRaceM) > m.sigmaM && onRun.offsetM ** 2 <= candidate.offsetM ** 2 + 2 * o.onwardsWithinCost * m.varianceM2) {
+    if (onRun && Math.abs(onRun.distanceAlongRaceM - candidate.distanceAlongRaceM) > m.sigmaM && offsetCost(onRun, m.varianceM2) <= offsetCost(candidate, m.varianceM2) + o.onwardsWithinCost) {
       return { candidate: onRun, settled: true };
     }
     return { candidate, settled: false };

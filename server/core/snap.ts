@@ -65,6 +65,15 @@ export interface SearchOptions {
  * How far past the finish a search may reach: runners go on past the line (down the finish chute,
  * or on round the lap), and a fix there is the evidence that they crossed it.
  */
+/**
+ * How well a candidate fits the fix itself, as the search's costs are (squared and halved, in the
+ * fix's standard deviations), leaving out where it was expected: to tell two readings of a fix
+ * apart by the fix alone.
+ */
+export function offsetCost(c: SnapCandidate, fixVarianceM2: number): number {
+  return (c.offsetM * c.offsetM) / (2 * fixVarianceM2);
+}
+
 export function searchLimitM(course: Course): number {
   return course.raceDistanceM + (course.runOut?.lengthM ?? Math.min(course.lapLengthM / 2, 150));
 }

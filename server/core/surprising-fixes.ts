@@ -11,7 +11,7 @@ import { scatterVarianceM2, type Measured } from './fix-reading.ts';
 import type { Progress } from './progress-filter.ts';
 import type { Fix } from './race-tracker.ts';
 import { addToEpisode, clearSuspect, episodeOf, resetStill, type RunnerState } from './runner-state.ts';
-import { searchCourse, type SearchOptions, type SnapCandidate } from './snap.ts';
+import { offsetCost, searchCourse, type SearchOptions, type SnapCandidate } from './snap.ts';
 
 /** A phone reporting this share of the runner's estimated pace says they run on. */
 export const PHONE_PACE_SHARE = 0.6;
@@ -88,10 +88,9 @@ export class SurprisingFixes {
     options.projectedOnly = true;
     const onwards = searchCourse(this.course, fix, progress.distanceM + m.sigmaM, toM, { distanceAlongRaceM: expected.expectedM, sigmaM: Math.sqrt(expected.expectedVarM2 + m.varianceM2) }, options);
     if (!onwards) return null;
-    const fitOf = (c: SnapCandidate) => (c.offsetM * c.offsetM) / (2 * m.varianceM2);
     const onwardsMissM = Math.abs(onwards.distanceAlongRaceM - expected.expectedM);
     const behindMissM = Math.abs(behind.distanceAlongRaceM - expected.expectedM);
-    return onwardsMissM < behindMissM && fitOf(onwards) <= fitOf(behind) + o.onwardsWithinCost ? onwards : null;
+    return onwardsMissM < behindMissM && offsetCost(onwards, m.varianceM2) <= offsetCost(behind, m.varianceM2) + o.onwardsWithinCost ? onwards : null;
   }
 
   /**
