@@ -190,12 +190,17 @@ export class CoursePlacement {
       return null;
     }
     if (this.surprises.thrownAside(runner, candidate, m, fix.recordedAtMs)) return null;
-    // Back on the course after fixes off it: what those fixes suggested is over.
-    if (runner.offCorridorSinceMs !== null) clearSuspect(runner);
-    runner.offCorridorSinceMs = null;
+    const missM = candidate.distanceAlongRaceM > runOnM ? candidate.distanceAlongRaceM - runOnM : Math.min(0, candidate.distanceAlongRaceM - predicted.distanceM);
+    // Back on the course after fixes off it: what those fixes suggested is over. Unless fixes on
+    // the course before them were a reflection held off the estimate, further than a fix strays,
+    // and this fix is held as far off as they were: a
+    // reflection thrown 60 m sends some fixes off the corridor and some onto it, and the first
+    // back on it, taken as the runner found afresh, put them 50 m ahead.
     const along = alongMeasured(m, candidate);
     const alongScatterM = Math.sqrt(along.varianceM2 + progress.varDD + paceDriftM ** 2);
-    const missM = candidate.distanceAlongRaceM > runOnM ? candidate.distanceAlongRaceM - runOnM : Math.min(0, candidate.distanceAlongRaceM - predicted.distanceM);
+    const held = runner.suspect !== null && runner.suspect.verdict === 1 && runner.suspect.heldOnCourse ? expectedMiss(episodeOf(runner.suspect), sinceSec) : 0;
+    if (runner.offCorridorSinceMs !== null && !(Math.abs(held) > o.episodeEndSigma * along.sigmaM && heldAsFar(missM, held))) clearSuspect(runner);
+    runner.offCorridorSinceMs = null;
     const episode = runner.suspect;
     const inEpisode = episode !== null;
     // Where the estimate says: taken as usual. In an episode, only a fix back within its own error
@@ -525,4 +530,9 @@ export class CoursePlacement {
     runner.distanceAlongRaceM = Math.max(runner.distanceAlongRaceM, estimateM);
     runner.confirmedDistanceM = Math.max(runner.confirmedDistanceM, estimateM);
   }
+}
+
+/** A miss on the same side as a held reflection's, nearer to it than to the estimate. */
+function heldAsFar(missM: number, heldMissM: number): boolean {
+  return Math.sign(missM) === Math.sign(heldMissM) && Math.abs(missM - heldMissM) < Math.abs(missM) / 2;
 }

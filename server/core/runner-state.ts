@@ -148,6 +148,8 @@ export interface SuspectEpisode {
   verdict: number;
   slopeMps: number;
   capM: number | null;
+  /** Judged a reflection held off the estimate from fixes on the course (not only from where fixes off it project). */
+  heldOnCourse: boolean;
 }
 
 export function clearSuspect(runner: RunnerState): void {
@@ -156,7 +158,7 @@ export function clearSuspect(runner: RunnerState): void {
 
 /** Adds a surprising fix recorded at `atMs`, `missM` from the estimate `sinceSec` after the last trusted fix. */
 export function addToEpisode(runner: RunnerState, atMs: number, sinceSec: number, missM: number): SuspectEpisode {
-  const episode = (runner.suspect ??= { fixes: 0, sinceMs: atMs, lastAtMs: atMs, sums: [0, 0, 0, 0, 0], verdict: 0, slopeMps: 0, capM: null });
+  const episode = (runner.suspect ??= { fixes: 0, sinceMs: atMs, lastAtMs: atMs, sums: [0, 0, 0, 0, 0], verdict: 0, slopeMps: 0, capM: null, heldOnCourse: false });
   withPoint(episode.sums, sinceSec, missM);
   episode.fixes += 1;
   episode.lastAtMs = atMs;
@@ -332,6 +334,7 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
         verdict: ep.verdict === 1 || ep.verdict === 2 ? ep.verdict : 0,
         slopeMps: finite(ep.slopeMps) ? ep.slopeMps : 0,
         capM: finiteOrNull(ep.capM),
+        heldOnCourse: ep.heldOnCourse === true,
       };
     }
     // The fixes gathered about a timing point, so that whoever continues refines its time alike.

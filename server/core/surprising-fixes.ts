@@ -146,6 +146,7 @@ export class SurprisingFixes {
     }
     episode.verdict = verdict.kind === 'offset' ? 1 : verdict.kind === 'pace' ? 2 : 0;
     episode.slopeMps = verdict.kind === 'offset' ? verdict.slopeMps : 0;
+    if (onCourse && verdict.kind === 'offset') episode.heldOnCourse = true;
     if (verdict.kind === 'pace') {
       clearSuspect(runner);
       // A new pace since the last trusted fix: the estimate follows it, unsure of the speed.

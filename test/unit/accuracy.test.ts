@@ -179,6 +179,17 @@ describe('course engine accuracy', () => {
     expect(engine.within20Share).toBeGreaterThanOrEqual(0.995);
   });
 
+  it('does not take the first fix of a held reflection back on the course, after some thrown off it, for the runner found afresh (multipath, seeds 106 and 119, with the phone\'s speed)', () => {
+    // A reflection thrown 60 m sends some fixes onto the course, held 50 m ahead, and some off it.
+    // Two off it made the runner lost, and the next one on it, within the 100 m a lost runner is
+    // looked for, found them there: 87 m (seed 106) and 73 m (seed 119) ahead of the truth.
+    for (const seed of [106, 119]) {
+      const { engine } = runScenario(scenario('multipath-60m-for-60s'), seed, 0, 'speed');
+      expect(engine.maxAheadM).toBeLessThan(50);
+      expect(engine.falseFinishes).toBe(0);
+    }
+  });
+
   it('keeps runners going on past a turnaround whose legs are 10 m apart, with 12 m of noise and no speed', () => {
     // Seed 2018 once sent a runner back along the way out for five minutes: just past the turn,
     // the fixes of the way back fell nearer the way out.
