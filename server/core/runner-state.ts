@@ -150,6 +150,8 @@ export interface SuspectEpisode {
   capM: number | null;
   /** Judged a reflection held off the estimate from fixes on the course (not only from where fixes off it project). */
   heldOnCourse: boolean;
+  /** Its first fix lay further behind the last trusted estimate than a runner who stopped since can be. */
+  jumpedBack: boolean;
 }
 
 export function clearSuspect(runner: RunnerState): void {
@@ -158,7 +160,7 @@ export function clearSuspect(runner: RunnerState): void {
 
 /** Adds a surprising fix recorded at `atMs`, `missM` from the estimate `sinceSec` after the last trusted fix. */
 export function addToEpisode(runner: RunnerState, atMs: number, sinceSec: number, missM: number): SuspectEpisode {
-  const episode = (runner.suspect ??= { fixes: 0, sinceMs: atMs, lastAtMs: atMs, sums: [0, 0, 0, 0, 0], verdict: 0, slopeMps: 0, capM: null, heldOnCourse: false });
+  const episode = (runner.suspect ??= { fixes: 0, sinceMs: atMs, lastAtMs: atMs, sums: [0, 0, 0, 0, 0], verdict: 0, slopeMps: 0, capM: null, heldOnCourse: false, jumpedBack: false });
   withPoint(episode.sums, sinceSec, missM);
   episode.fixes += 1;
   episode.lastAtMs = atMs;
@@ -335,6 +337,7 @@ export function normaliseRunnerState(saved: Partial<RunnerState>, raceDistanceM:
         slopeMps: finite(ep.slopeMps) ? ep.slopeMps : 0,
         capM: finiteOrNull(ep.capM),
         heldOnCourse: ep.heldOnCourse === true,
+        jumpedBack: ep.jumpedBack === true,
       };
     }
     // The fixes gathered about a timing point, so that whoever continues refines its time alike.

@@ -17,6 +17,8 @@ import { offsetCost, searchCourse, type SearchOptions, type SnapCandidate } from
 export const PHONE_PACE_SHARE = 0.6;
 /** A checkpoint's pace this far from the speed of an estimate that a phone's speed steers is not the runner's. */
 const ANCHOR_PACE_DENIED_MPS = 0.25;
+/** A fix this many of its standard deviations behind where a runner who stopped can be is not one of theirs. */
+const STOP_BEHIND_SIGMAS = 3;
 
 export class SurprisingFixes {
   constructor(
@@ -184,8 +186,28 @@ export class SurprisingFixes {
     // the position does not move.)
     const paceMps = Math.max(runner.paceMps ?? 0, trusted.speedMps);
     const phoneRunsOn = m.reportedMps !== undefined && m.reportedMps >= Math.max(o.movingAboveMps, PHONE_PACE_SHARE * paceMps) && this.headingAlong(m, candidate);
-    episode.capM = missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' && !phoneRunsOn ? candidate.distanceAlongRaceM + capAheadM : null;
+    // (Nor an episode that began with a fix further behind the last trusted estimate than a runner
+    // who stopped since, or turned and walked back, can be: a reflection thrown back along the
+    // course, which held a runner running on for four fixes, 50 m behind.)
+    if (episode.fixes === 1 && missM < 0) episode.jumpedBack = this.behindAnyStop(trusted, candidate, fix, m, fixVarianceM2, sinceSec);
+    episode.capM = missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' && !phoneRunsOn && !episode.jumpedBack ? candidate.distanceAlongRaceM + capAheadM : null;
     return null;
+  }
+
+  /**
+   * Whether a fix lies further behind the last trusted estimate than a runner who stopped since
+   * (or turned and walked back) can be, by three of its standard deviations (no less than the
+   * fixes have scattered about the course line, whatever the phone claims): where it projects
+   * squarely on the course, which may be behind the place the search window held it at.
+   */
+  private behindAnyStop(trusted: Progress, candidate: SnapCandidate, fix: Fix, m: Measured, fixVarianceM2: number, sinceSec: number): boolean {
+    const o = this.options;
+    const limitM = trusted.distanceM - o.walkBackMps * sinceSec - STOP_BEHIND_SIGMAS * Math.sqrt(fixVarianceM2 + trusted.varDD);
+    if (candidate.distanceAlongRaceM < limitM) return true;
+    const options = this.searchOptions(m);
+    options.projectedOnly = true;
+    const square = searchCourse(this.course, fix, limitM - o.windowMarginM, candidate.distanceAlongRaceM + m.sigmaM, { distanceAlongRaceM: candidate.distanceAlongRaceM, sigmaM: m.sigmaM }, options);
+    return square !== null && square.distanceAlongRaceM < limitM;
   }
 
   /** Whether the phone's heading, when it reports one, is along the course rather than back down it. */
