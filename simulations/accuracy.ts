@@ -69,6 +69,8 @@ export interface Scenario {
   kick?: { lastM: number; share: number; overSec: number };
   /** Whether fixes carry the phone's speed and heading (every tracker app sends them; a browser may not). */
   reportsSpeed?: boolean;
+  /** Whether fixes carry the phone's stated accuracy (false: none, as some apps send; the engine learns it). */
+  reportsAccuracy?: boolean;
 }
 
 const courseCache = new Map<string, Course>();
@@ -490,7 +492,8 @@ export function simulateFixes(course: Course, scenario: Scenario, truth: Truth, 
       if (bias) [lon, lat] = path.ruler.offset([lon, lat], bias.east, bias.north) as LonLat;
     }
     const burst = bursts.find(([a, b]) => t >= a && t < b);
-    const fix: Fix = { lon, lat, recordedAtMs: Math.round(t * 1000), accuracyM: Math.max(3, Math.round(scenario.noiseM * 1.5)) };
+    const fix: Fix = { lon, lat, recordedAtMs: Math.round(t * 1000) };
+    if (scenario.reportsAccuracy !== false) fix.accuracyM = Math.max(3, Math.round(scenario.noiseM * 1.5));
     if (reportsSpeed) {
       fix.speedMps = Math.round(speedMps * 10) / 10;
       fix.headingDeg = Math.round(headingDeg);

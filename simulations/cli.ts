@@ -4,9 +4,11 @@
 //       The demo's street races at simulated speed: per road section, when it became ready to
 //       reopen, the planned time, and how far the predictions 30 and 10 minutes earlier were.
 //
-//   accuracy [--json] [--seed N] [--only NAME] [--noise M] [--interval S]
+//   accuracy [--json] [--seed N] [--only NAME] [--noise M] [--interval S] [--outliers SHARE] [--no-accuracy]
 //       The course engine's accuracy evaluation (simulations/accuracy.ts): seeded scenarios,
-//       the engine beside the naive baseline, and the targets it misses.
+//       the engine beside the naive baseline, and the targets it misses. The options run every
+//       scenario at another noise, fix interval or share of outliers, or with fixes that state
+//       no accuracy.
 //
 //   eta [--json] [--seed N] [--runners N]
 //       The predicted arrival's error 30 and 10 minutes before runners reach a point
@@ -27,7 +29,7 @@ import { formatEta, runEta } from './eta.ts';
 import { startDemoSimulation } from '../server/demo/simulated-runners.ts';
 
 const usage = `usage: npm run sim -- demo [event.json] [--url URL] [--speed N] [--organiser-token T] [--seed N]
-       npm run sim -- accuracy [--json] [--seed N] [--only NAME] [--seeds COUNT] [--misses N] [--noise M] [--interval S]
+       npm run sim -- accuracy [--json] [--seed N] [--only NAME] [--seeds COUNT] [--misses N] [--noise M] [--interval S] [--outliers SHARE] [--no-accuracy]
        npm run sim -- closures [--json] [--seed N] [--tick SECONDS]
        npm run sim -- eta [--json] [--seed N] [--runners N]`;
 
@@ -42,6 +44,8 @@ async function accuracy(argv: string[]): Promise<void> {
       misses: { type: 'string', default: '40' },
       noise: { type: 'string' },
       interval: { type: 'string' },
+      outliers: { type: 'string' },
+      'no-accuracy': { type: 'boolean' },
     },
   });
   const seed = Number(values.seed);
@@ -53,9 +57,18 @@ async function accuracy(argv: string[]): Promise<void> {
   const intervalSec = values.interval === undefined ? undefined : Number(values.interval);
   if (noiseM !== undefined && !(noiseM >= 0 && noiseM <= 100)) throw new Error(`--noise must be metres from 0 to 100\n${usage}`);
   if (intervalSec !== undefined && !(intervalSec >= 1 && intervalSec <= 3600)) throw new Error(`--interval must be seconds from 1 to 3600\n${usage}`);
+  // (And a share of fixes thrown 50-150 m off, or fixes that state no accuracy, as some apps send.)
+  const outlierShare = values.outliers === undefined ? undefined : Number(values.outliers);
+  if (outlierShare !== undefined && !(outlierShare >= 0 && outlierShare <= 0.5)) throw new Error(`--outliers must be a share from 0 to 0.5\n${usage}`);
   const chosen = scenarios
     .filter((s) => values.only === undefined || s.name.includes(values.only))
-    .map((s) => ({ ...s, ...(noiseM === undefined ? {} : { noiseM }), ...(intervalSec === undefined ? {} : { intervalSec }) }));
+    .map((s) => ({
+      ...s,
+      ...(noiseM === undefined ? {} : { noiseM }),
+      ...(intervalSec === undefined ? {} : { intervalSec }),
+      ...(outlierShare === undefined ? {} : { outlierShare }),
+      ...(values['no-accuracy'] ? { reportsAccuracy: false } : {}),
+    }));
   if (chosen.length === 0) throw new Error(`no scenario matches "${values.only}"; scenarios: ${scenarios.map((s) => s.name).join(', ')}`);
   if (values.seeds !== undefined) {
     // Robustness: every scenario and variant on many seeds, engine only (the baseline is slow and not in question).

@@ -80,7 +80,10 @@ export class SurprisingFixes {
     const expected = anchorExpectation(runner, o, fix.recordedAtMs);
     // (Not for a runner the fixes show more likely standing than running, or whose phone says they
     // are not moving: one who stops short of a turnaround, at a drink station, stands there.)
-    if (!expected || runner.stillLlr > 0 || (m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps)) return null;
+    // (Nor while fixes behind the estimate may still show a runner who stopped: a fast runner who
+    // stopped 100 m short of the turnaround was put 200 m on, on the way back, before the third
+    // fix at the stop could show it.)
+    if (!expected || runner.stillLlr > 0 || (m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps) || (runner.suspect !== null && runner.suspect.capM !== null)) return null;
     const gateM = o.anchorGateSigma * Math.sqrt(expected.expectedVarM2 + m.varianceM2);
     // (As far as the checkpoint's pace leads, which the lagging estimate's reach may fall short of;
     // within half a lap, as the same place a lap on is not another reading of a turnaround.)

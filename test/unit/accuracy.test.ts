@@ -190,6 +190,14 @@ describe('course engine accuracy', () => {
     }
   });
 
+  it('keeps a fast runner who stops 100 m short of the turnaround short of it while the fixes at the stop are being judged, from a phone that states no accuracy (seed 103, no speed)', () => {
+    // The third fix at the stop found the way back past the turnaround nearer where the runner's
+    // pace led: they were put 200 m on (207 m ahead of the truth) before the stop could show.
+    const { engine } = runScenario({ ...scenario('stops-before-turnaround'), reportsAccuracy: false }, 103, 0, 'no speed');
+    expect(engine.maxAheadM).toBeLessThan(60);
+    expect(engine.backwardSteps).toBe(0);
+  });
+
   it('keeps runners going on past a turnaround whose legs are 10 m apart, with 12 m of noise and no speed', () => {
     // Seed 2018 once sent a runner back along the way out for five minutes: just past the turn,
     // the fixes of the way back fell nearer the way out.
