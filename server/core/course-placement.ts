@@ -229,7 +229,10 @@ export class CoursePlacement {
     // at once, finished them: a runner setting off there is across it a fix or two later.
     const stood = runner.stillLlr >= o.standingLlr || progress.speedMps < o.movingAboveMps;
     const phoneStands = m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps;
-    const paceMps = runner.paceMps ?? 0;
+    // (Before any pace is known, at the start, the phone's speed says how far they can have gone:
+    // a runner placed 30 m behind the start line by their first fix at the gun was otherwise
+    // refused for a minute, and then found on the lap before the start, a lap behind all race.)
+    const paceMps = runner.paceMps ?? m.reportedMps ?? 0;
     const nearLine = candidate.distanceAlongRaceM >= this.course.raceDistanceM - o.approachZoneM;
     if (!lost && !inEpisode && stood && !phoneStands && !nearLine && paceMps >= o.movingAboveMps && missM > 0 && missM <= paceMps * sinceSec + o.suspectSigma * alongScatterM) {
       clearPending(runner);

@@ -198,6 +198,16 @@ describe('course engine accuracy', () => {
     expect(engine.backwardSteps).toBe(0);
   });
 
+  it('follows a runner off from the start whose first fix at the gun lies 30 m behind the line on the track, from a phone that states no accuracy (seed 113, with the phone\'s speed)', () => {
+    // Placed 30 m behind the line and standing, the runner's next fixes were refused as jumps for
+    // a minute (no pace known yet to set off at), then read on the lap before the start: a lap
+    // behind all race, not shown finished, 24 crossing times wrong.
+    const { engine } = runScenario({ ...scenario('stadium-track-stop-and-kick'), reportsAccuracy: false }, 113, 0, 'speed');
+    expect(engine.finishedRunners).toBe(engine.crossed);
+    expect(engine.crossingTimesOff).toBe(0);
+    expect(engine.within20Share).toBeGreaterThan(0.97);
+  });
+
   it('keeps runners going on past a turnaround whose legs are 10 m apart, with 12 m of noise and no speed', () => {
     // Seed 2018 once sent a runner back along the way out for five minutes: just past the turn,
     // the fixes of the way back fell nearer the way out.
