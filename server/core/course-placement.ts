@@ -139,7 +139,13 @@ export class CoursePlacement {
     // the two is no surprise. (With a fix every 30 s, a runner who ran on round the track was
     // first seen 160 m past the line, taken for a reflection, and never finished.)
     const runOnM = predicted.distanceM >= this.course.raceDistanceM ? Math.max(predicted.distanceM, progress.distanceM + predicted.speedMps * sinceSec) : predicted.distanceM;
-    const toM = lost ? reachM : Math.min(reachM, runOnM + spreadM);
+    // A runner who stood still may have set off since: as far as their pace takes them (with fixes
+    // a minute apart, one who set off from the start line is 200 m on at the next fix, where a
+    // window running on with a standing estimate does not reach; found a fix later, a lap lower).
+    const stood = runner.stillLlr >= o.standingLlr || progress.speedMps < o.movingAboveMps;
+    const paceMps = runner.paceMps ?? m.reportedMps ?? 0;
+    const offAgainM = stood ? progress.distanceM + paceMps * sinceSec : -Infinity;
+    const toM = lost ? reachM : Math.min(reachM, Math.max(runOnM, offAgainM) + spreadM);
     const expectSigmaM = lost ? Math.max(o.reacquireSigmaM, sigmaM) : sigmaM;
     const farM = o.outlierGateSigma * expectSigmaM;
     // While fixes behind the estimate may show a runner who stopped (an episode not judged yet),
@@ -227,12 +233,11 @@ export class CoursePlacement {
     // behind by then). Not when the phone says they still stand, nor near the finish line (the
     // approach zone), where one outlier ahead of a runner standing 10 m short of the line, taken
     // at once, finished them: a runner setting off there is across it a fix or two later.
-    const stood = runner.stillLlr >= o.standingLlr || progress.speedMps < o.movingAboveMps;
     const phoneStands = m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps;
-    // (Before any pace is known, at the start, the phone's speed says how far they can have gone:
-    // a runner placed 30 m behind the start line by their first fix at the gun was otherwise
-    // refused for a minute, and then found on the lap before the start, a lap behind all race.)
-    const paceMps = runner.paceMps ?? m.reportedMps ?? 0;
+    // (Before any pace is known, at the start, the phone's speed says how far they can have gone
+    // (`paceMps` above): a runner placed 30 m behind the start line by their first fix at the gun
+    // was otherwise refused for a minute, and then found on the lap before the start, a lap
+    // behind all race.)
     const nearLine = candidate.distanceAlongRaceM >= this.course.raceDistanceM - o.approachZoneM;
     if (!lost && !inEpisode && stood && !phoneStands && !nearLine && paceMps >= o.movingAboveMps && missM > 0 && missM <= paceMps * sinceSec + o.suspectSigma * alongScatterM) {
       clearPending(runner);

@@ -208,6 +208,16 @@ describe('course engine accuracy', () => {
     expect(engine.within20Share).toBeGreaterThan(0.97);
   });
 
+  it('follows a runner off from the start line of the 5,000 m on the track with a fix a minute (seed 401, with the phone\'s speed)', () => {
+    // Their first fix, at the start, showed them standing; the search window ran on with that
+    // estimate, and the next fix, 200 m on, lay beyond it: refused, the runner was found a fix
+    // later on the lap below, a lap behind all race (73.9% within 20 m, not shown finished).
+    const { engine } = runScenario({ ...scenario('stadium-track-5000m'), intervalSec: 60 }, 401, 0, 'speed');
+    expect(engine.lapsExactShare).toBe(1);
+    expect(engine.finishedRunners).toBe(engine.crossed);
+    expect(engine.falseFinishes).toBe(0);
+  });
+
   it('keeps runners going on past a turnaround whose legs are 10 m apart, with 12 m of noise and no speed', () => {
     // Seed 2018 once sent a runner back along the way out for five minutes: just past the turn,
     // the fixes of the way back fell nearer the way out.
