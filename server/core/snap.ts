@@ -24,7 +24,6 @@ export interface SnapCandidate {
   distanceAlongRaceM: number;
   /** Distance from the fix to the candidate point, ground metres. */
   offsetM: number;
-  point: LonLat;
   cost: number;
   /**
    * How much a fix's error is magnified along the course here: on the inside of a bend a small
@@ -101,7 +100,7 @@ export function searchCourse(
   best.cost = Infinity;
   best.along = 0;
   best.offset = Infinity;
-  best.lon = best.lat = best.curvature = best.side = 0;
+  best.curvature = best.side = 0;
   ctx.course = course;
   ctx.fix = fix;
   ctx.expectation = expectation;
@@ -155,15 +154,13 @@ export function searchCourse(
   const bend = 1 - best.curvature * best.side;
   // (Within a few percent of a straight line is a straight line: a drawn line's jitter is not a bend.)
   const alongErrorScale = Math.abs(bend - 1) < 0.05 ? 1 : Math.min(MAX_ALONG_ERROR_SCALE, Math.max(MIN_ALONG_ERROR_SCALE, 1 / Math.max(bend, 1e-6)));
-  return { distanceAlongRaceM: best.along, offsetM: best.offset, point: [best.lon, best.lat], cost: best.cost, alongErrorScale };
+  return { distanceAlongRaceM: best.along, offsetM: best.offset, cost: best.cost, alongErrorScale };
 }
 
 interface Best {
   cost: number;
   along: number;
   offset: number;
-  lon: number;
-  lat: number;
   /** The course's curvature where the candidate is (1/m, positive turning left), and the fix's side (m, positive left). */
   curvature: number;
   side: number;
@@ -203,7 +200,7 @@ const scratch: ScanContext = {
   earliestWithinCost: null,
   projectedOnly: false,
   runOutSearched: false,
-  best: { cost: Infinity, along: 0, offset: Infinity, lon: 0, lat: 0, curvature: 0, side: 0 },
+  best: { cost: Infinity, along: 0, offset: Infinity, curvature: 0, side: 0 },
 };
 
 /**
@@ -317,7 +314,7 @@ function scanSegment(ctx: ScanContext, i: number, lapStartM: number, from: numbe
     // would read as standing short of it).
     return;
   }
-  consider(ctx, aLon, aLat, sx / seg.kx, sy / seg.ky, t, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, course.curvaturePerM[i]!);
+  consider(ctx, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, course.curvaturePerM[i]!);
 }
 
 /** Scores the segment a–b, which starts segStartM along the race and is segLengthM long. */
@@ -347,17 +344,12 @@ function scanLine(ctx: ScanContext, a: LonLat, b: LonLat, segStartM: number, seg
   const dy = py - sy * t;
   const offsetSq = dx * dx + dy * dy;
   if (offsetSq > ctx.maxOffsetSq) return;
-  consider(ctx, a[0], a[1], b[0] - a[0], b[1] - a[1], t, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, curvature);
+  consider(ctx, segStartM + segLengthM * t, offsetSq, sx, sy, lengthSq, px, py, curvature);
 }
 
 /** Scores one candidate point and keeps it if it is the best so far. */
 function consider(
   ctx: ScanContext,
-  aLon: number,
-  aLat: number,
-  dLon: number,
-  dLat: number,
-  t: number,
   along: number,
   offsetSq: number,
   sx: number,
@@ -384,8 +376,6 @@ function consider(
     ctx.best.cost = cost;
     ctx.best.along = along;
     ctx.best.offset = Math.sqrt(offsetSq);
-    ctx.best.lon = aLon + dLon * t;
-    ctx.best.lat = aLat + dLat * t;
     ctx.best.curvature = curvature;
     // Positive when the fix is to the left of the direction of the course.
     ctx.best.side = lengthSq > 0 ? (sx * py - sy * px) / Math.sqrt(lengthSq) : 0;
