@@ -109,7 +109,7 @@ export class FinishLine {
   }
 
   /** Step 4: the finish, from the fixes around the line (finish.ts). True when the runner finished. */
-  finish(runner: RunnerState, placed: { alongM: number; atMs: number; found: boolean }, before: Progress | null, m: FixError): boolean {
+  finish(runner: RunnerState, placed: { alongM: number; atMs: number; found: boolean; offsetM: number; phoneStill: boolean }, before: Progress | null, m: FixError): boolean {
     const lineM = this.course.raceDistanceM;
     const progress = runner.progress!;
     const zoneM = 60 + 3 * m.sigmaM;
@@ -121,13 +121,13 @@ export class FinishLine {
     const decision = decideFinish(
       {
         lineM,
-        fix: { alongM, sigmaM: m.sigmaM, atMs: placed.atMs },
+        fix: { alongM, sigmaM: m.sigmaM, atMs: placed.atMs, offsetM: placed.offsetM, phoneStill: placed.phoneStill },
         beyondInARow: runner.beyond?.fixes ?? 0,
         beyondSumM: runner.beyond?.sumM ?? 0,
         estimate: estimateOf(progress)!,
         before: found ? null : estimateOf(before),
         reachedLine: runner.reachedLine,
-        standing: this.standingOf(runner, m),
+        standing: this.standingOf(runner, m, this.o.standingBelowMps, true),
         silence: null,
         justFound: found,
       },
@@ -143,15 +143,20 @@ export class FinishLine {
    * The runner standing still, when that is the better explanation of the fixes, or when the
    * estimate's own speed (the phone's, when it reports one) says so.
    */
-  standingOf(runner: RunnerState, m: FixError, belowMps = this.o.standingBelowMps): { atM: number; varianceM2: number; fixes: number; sinceMs: number } | null {
+  standingOf(runner: RunnerState, m: FixError, belowMps = this.o.standingBelowMps, doubtFew = false): { atM: number; varianceM2: number; fixes: number; sinceMs: number } | null {
     if (runner.stillAtM === null || runner.stillSinceMs === null) return null;
     const still = runner.stillLlr >= this.o.standingLlr || (runner.stillFixes >= 2 && (runner.progress?.speedMps ?? 1) < belowMps);
     if (!still) return null;
     const n = runner.stillFixes;
     const effective = Math.min(n, this.o.stillWindowFixes);
     // The spread of the fixes themselves once there are a few (phones often overstate their
-    // error), never less than a quarter of the reported variance.
-    const perFixVar = n >= 4 ? Math.max(runner.stillSumSqM2 * (effective / Math.max(effective - 1, 1)), m.varianceM2 / 4) : m.varianceM2;
+    // error), never less than a quarter of the reported variance. With fewer, the reported
+    // variance; and, `doubtFew`, their spread when it is more (for the stand's lower bound, where
+    // doubt is caution: three fixes, one an outlier 48 m past the line, made a stand at it; not
+    // for a silence, where the upper bound reaching the line would then finish more runners who
+    // stood short).
+    const spreadVar = runner.stillSumSqM2 * (effective / Math.max(effective - 1, 1));
+    const perFixVar = n >= 4 ? Math.max(spreadVar, m.varianceM2 / 4) : doubtFew && n >= 2 ? Math.max(spreadVar, m.varianceM2) : m.varianceM2;
     return { atM: runner.stillAtM, varianceM2: perFixVar / effective, fixes: n, sinceMs: runner.stillSinceMs };
   }
 

@@ -17,6 +17,8 @@ export interface FinishOptions {
   /** Fixes in a row past the line, whose mean is this many standard deviations of that mean past it, are a crossing. */
   beyondSeveralSigmas: number;
   beyondMinM: number;
+  /** A fix further than this many standard deviations aside of the line is no evidence of where along it the runner is (a reflection). */
+  beyondMaxOffsetSigmas: number;
   /** Standing this close to the line (or past it) is standing at the line. */
   lineToleranceM: number;
   /** How surely: the standing position's lower bound, in its standard deviations, must be at the line. */
@@ -35,6 +37,8 @@ export const defaultFinishOptions: FinishOptions = {
   beyondOneFixSigmas: 3.5,
   beyondSeveralSigmas: 2.5,
   beyondMinM: 8,
+  // A fix of a runner on the line falls this far aside about once in a hundred.
+  beyondMaxOffsetSigmas: 3,
   lineToleranceM: 3,
   standingConfidenceSigmas: 1.5,
   standingMinFixes: 3,
@@ -52,8 +56,12 @@ export interface Estimate {
 
 export interface FinishEvidence {
   lineM: number;
-  /** The fix just placed: distance along the race (past the line when beyond it). Null when checking silence. */
-  fix: { alongM: number; sigmaM: number; atMs: number } | null;
+  /**
+   * The fix just placed: distance along the race (past the line when beyond it), and how far
+   * aside of the course line (or the run-out past a street course's end) it lies. Null when
+   * checking silence.
+   */
+  fix: { alongM: number; sigmaM: number; atMs: number; offsetM: number; phoneStill?: boolean } | null;
   /** Fixes in a row before this one placed past the line, and the sum of how far past. */
   beyondInARow: number;
   beyondSumM: number;
@@ -79,13 +87,23 @@ export type FinishDecision =
 export function decideFinish(e: FinishEvidence, o: FinishOptions = defaultFinishOptions): FinishDecision {
   let beyondInARow = 0;
   let beyondSumM = 0;
-  if (e.fix && !e.justFound) {
+  // A fix thrown far aside of the line (a reflection) says nothing of where along it the runner
+  // is: it neither counts as past the line nor breaks a run of fixes that were. (An outlier 40 m
+  // past the end and 48 m aside finished a runner standing 10 m short of the line.)
+  const aside = e.fix !== null && e.fix.offsetM > o.beyondMaxOffsetSigmas * e.fix.sigmaM;
+  if (e.fix && aside) {
+    beyondInARow = e.beyondInARow;
+    beyondSumM = e.beyondSumM;
+  } else if (e.fix && !e.justFound) {
     const pastM = e.fix.alongM - e.lineM;
     if (pastM > 0) {
       beyondInARow = e.beyondInARow + 1;
       beyondSumM = e.beyondSumM + pastM;
     }
-    const oneFix = pastM >= Math.max(o.beyondMinM, o.beyondOneFixSigmas * e.fix.sigmaM);
+    // (Not alone while the phone says the runner stands still: one clearly past the line, when the
+    // fix before was not, ran there since, which the phone's speed, from the signal's Doppler
+    // shift, would show; an outlier 65 m past the line finished a runner standing 10 m short.)
+    const oneFix = pastM >= Math.max(o.beyondMinM, o.beyondOneFixSigmas * e.fix.sigmaM) && !(e.fix.phoneStill === true && e.beyondInARow === 0);
     const meanPastM = beyondInARow > 0 ? beyondSumM / beyondInARow : 0;
     const several = beyondInARow >= 2 && meanPastM >= Math.max(o.beyondMinM, (o.beyondSeveralSigmas * e.fix.sigmaM) / Math.sqrt(beyondInARow));
     // The smoothed estimate must agree the runner is at the line: a reflected fix ahead of a

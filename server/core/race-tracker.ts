@@ -289,7 +289,9 @@ export class RaceTracker {
     const along = placement.measured ?? measured;
     placer.update(runner, placement, fix, along);
     this.line.noteLine(runner, along, placement.candidate.distanceAlongRaceM);
-    if (this.line.finish(runner, { alongM: placement.candidate.distanceAlongRaceM, atMs: fix.recordedAtMs, found: placement.found }, before, along)) return;
+    const phoneStill = along.reportedMps !== undefined && along.reportedMps < this.options.standingBelowMps;
+    const placed = { alongM: placement.candidate.distanceAlongRaceM, atMs: fix.recordedAtMs, found: placement.found, offsetM: placement.candidate.offsetM, phoneStill };
+    if (this.line.finish(runner, placed, before, along)) return;
     placer.publish(runner, placement.candidate, along);
     this.line.recordCrossings(runner, before);
     const trusted = !placement.found && runner.suspect === null && runner.sideJumpSinceMs === null;

@@ -30,7 +30,12 @@ export class SurprisingFixes {
 
   /** How much further aside than the runner's fixes were a fix must be to have been thrown: more than their own scatter and a brisk sideways walk between two fixes can explain. */
   jumpAsideM(runner: RunnerState, m: Measured): number {
-    return Math.max(this.options.sideJumpM, 3 * m.sigmaM) + (this.options.walkBackMps * (runner.fixIntervalMs ?? 0)) / 1000;
+    // (Judged by how far the fixes have scattered about the course line when that is less than the
+    // phone states: phones overstate their error, and a phone stating 12 m whose fixes scatter 8 m
+    // let a reflection 48 m aside, 40 m past the finish, through.)
+    const scatterM2 = scatterVarianceM2(runner);
+    const sigmaM = scatterM2 === null ? m.sigmaM : Math.min(m.sigmaM, Math.sqrt(scatterM2));
+    return Math.max(this.options.sideJumpM, 3 * sigmaM) + (this.options.walkBackMps * (runner.fixIntervalMs ?? 0)) / 1000;
   }
 
   /**

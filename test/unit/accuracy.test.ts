@@ -218,6 +218,16 @@ describe('course engine accuracy', () => {
     expect(engine.falseFinishes).toBe(0);
   });
 
+  it('never finishes a runner standing 10 m short of the line through outliers thrown past it (5% of fixes outliers, seeds 406-408, with the phone\'s speed)', () => {
+    // Each seed once finished a runner who never crossed: an outlier 40 m past the line and 48 m
+    // aside (406); one 65 m past while the phone said the runner stood still (407); one 48 m past
+    // that, with the two fixes after it, made a stand of three fixes at the line (408).
+    for (const seed of [406, 407, 408]) {
+      const { engine } = runScenario({ ...scenario('stops-short-and-stays'), outlierShare: 0.05 }, seed, 0, 'speed');
+      expect(engine.falseFinishes).toBe(0);
+    }
+  });
+
   it('keeps runners going on past a turnaround whose legs are 10 m apart, with 12 m of noise and no speed', () => {
     // Seed 2018 once sent a runner back along the way out for five minutes: just past the turn,
     // the fixes of the way back fell nearer the way out.

@@ -35,7 +35,7 @@ describe('the finish decision', () => {
   it('finishes on one fix clearly past the line, at the time the runner reached it', () => {
     const before = estimate(LINE_M - 20, 0);
     const decision = decideFinish(
-      evidence({ fix: { alongM: LINE_M + 40, sigmaM: 8, atMs: T0 + 15_000 }, estimate: estimate(LINE_M + 38, 15), before }),
+      evidence({ fix: { alongM: LINE_M + 40, sigmaM: 8, atMs: T0 + 15_000, offsetM: 5 }, estimate: estimate(LINE_M + 38, 15), before }),
     );
     expect(decision).toMatchObject({ finished: true, rule: 'beyond' });
     // 20 m at 4 m/s after the fix before: 5 s later, whatever the fix after says.
@@ -43,7 +43,7 @@ describe('the finish decision', () => {
   });
 
   it('does not finish on one fix just past the line within its noise, but on a few in a row that are', () => {
-    const fix = (pastM: number, atSec: number) => ({ alongM: LINE_M + pastM, sigmaM: 8, atMs: T0 + atSec * 1000 });
+    const fix = (pastM: number, atSec: number) => ({ alongM: LINE_M + pastM, sigmaM: 8, atMs: T0 + atSec * 1000, offsetM: 5 });
     const first = decideFinish(evidence({ fix: fix(12, 5), estimate: estimate(LINE_M + 2, 5) }));
     expect(first).toMatchObject({ finished: false, beyondInARow: 1, beyondSumM: 12 });
     const second = decideFinish(
@@ -53,13 +53,27 @@ describe('the finish decision', () => {
   });
 
   it('does not take a reflected fix past the line while the smoothed estimate is still short of it', () => {
-    const decision = decideFinish(evidence({ fix: { alongM: LINE_M + 60, sigmaM: 8, atMs: T0 }, estimate: estimate(LINE_M - 50, 0) }));
+    const decision = decideFinish(evidence({ fix: { alongM: LINE_M + 60, sigmaM: 8, atMs: T0, offsetM: 5 }, estimate: estimate(LINE_M - 50, 0) }));
     expect(decision.finished).toBe(false);
+  });
+
+  it('takes no fix thrown far aside of the line as past it, nor lets it break a run of fixes that are', () => {
+    // An outlier 40 m past the end and 48 m aside (8 m of noise), with the estimate pulled to the
+    // line by the fix before: not a crossing.
+    const thrown = decideFinish(
+      evidence({ fix: { alongM: LINE_M + 40, sigmaM: 8, atMs: T0 + 5000, offsetM: 48 }, estimate: estimate(LINE_M + 15, 5), beyondInARow: 1, beyondSumM: 7, reachedLine: { atMs: T0 + 2000, sigmaMs: 800 } }),
+    );
+    expect(thrown).toMatchObject({ finished: false, beyondInARow: 1, beyondSumM: 7 });
+    // The same fix beside the line (a runner who ran on past it): the crossing.
+    const beside = decideFinish(
+      evidence({ fix: { alongM: LINE_M + 40, sigmaM: 8, atMs: T0 + 5000, offsetM: 5 }, estimate: estimate(LINE_M + 15, 5), beyondInARow: 1, beyondSumM: 7, reachedLine: { atMs: T0 + 2000, sigmaMs: 800 } }),
+    );
+    expect(beside).toMatchObject({ finished: true, rule: 'beyond', atMs: T0 + 2000 });
   });
 
   it('confirms nothing on the fix that has just found a lost runner', () => {
     const decision = decideFinish(
-      evidence({ fix: { alongM: LINE_M + 60, sigmaM: 8, atMs: T0 }, estimate: estimate(LINE_M + 60, 0), justFound: true }),
+      evidence({ fix: { alongM: LINE_M + 60, sigmaM: 8, atMs: T0, offsetM: 5 }, estimate: estimate(LINE_M + 60, 0), justFound: true }),
     );
     expect(decision.finished).toBe(false);
   });
