@@ -199,9 +199,9 @@ export class CoursePlacement {
     const missM = candidate.distanceAlongRaceM > runOnM ? candidate.distanceAlongRaceM - runOnM : Math.min(0, candidate.distanceAlongRaceM - predicted.distanceM);
     // Back on the course after fixes off it: what those fixes suggested is over. Unless fixes on
     // the course before them were a reflection held off the estimate, further than a fix strays,
-    // and this fix is held as far off as they were: a
-    // reflection thrown 60 m sends some fixes off the corridor and some onto it, and the first
-    // back on it, taken as the runner found afresh, put them 50 m ahead.
+    // and this fix is held as far off as they were (`heldAsFar`): a reflection thrown 60 m sends
+    // some fixes off the corridor and some onto it, and the first back on it, taken as the runner
+    // found afresh, put them 73-87 m ahead (multipath seeds 106 and 119).
     const along = alongMeasured(m, candidate);
     const alongScatterM = Math.sqrt(along.varianceM2 + progress.varDD + paceDriftM ** 2);
     const held = runner.suspect !== null && runner.suspect.verdict === 1 && runner.suspect.heldOnCourse ? expectedMiss(episodeOf(runner.suspect), sinceSec) : 0;
@@ -540,7 +540,7 @@ export class CoursePlacement {
   }
 }
 
-/** A miss on the same side as a held reflection's, nearer to it than to the estimate. */
+/** A miss on the same side as a held reflection's, less than half as far from it as from the estimate. */
 function heldAsFar(missM: number, heldMissM: number): boolean {
   return Math.sign(missM) === Math.sign(heldMissM) && Math.abs(missM - heldMissM) < Math.abs(missM) / 2;
 }

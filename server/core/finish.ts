@@ -17,8 +17,12 @@ export interface FinishOptions {
   /** Fixes in a row past the line, whose mean is this many standard deviations of that mean past it, are a crossing. */
   beyondSeveralSigmas: number;
   beyondMinM: number;
-  /** A fix further than this many standard deviations aside of the line is no evidence of where along it the runner is (a reflection). */
+  /**
+   * A fix further than this many standard deviations aside of the line, and `beyondMaxOffsetMinM`,
+   * is no evidence of where along it the runner is (a reflection).
+   */
   beyondMaxOffsetSigmas: number;
+  beyondMaxOffsetMinM: number;
   /** Standing this close to the line (or past it) is standing at the line. */
   lineToleranceM: number;
   /** How surely: the standing position's lower bound, in its standard deviations, must be at the line. */
@@ -39,6 +43,8 @@ export const defaultFinishOptions: FinishOptions = {
   beyondMinM: 8,
   // A fix of a runner on the line falls this far aside about once in a hundred.
   beyondMaxOffsetSigmas: 3,
+  // (And no nearer than a runner on one side of a wide finishing road, whose phone states 3 m.)
+  beyondMaxOffsetMinM: 20,
   lineToleranceM: 3,
   standingConfidenceSigmas: 1.5,
   standingMinFixes: 3,
@@ -90,8 +96,8 @@ export function decideFinish(e: FinishEvidence, o: FinishOptions = defaultFinish
   // A fix thrown far aside of the line (a reflection) says nothing of where along it the runner
   // is: it neither counts as past the line nor breaks a run of fixes that were. (An outlier 40 m
   // past the end and 48 m aside finished a runner standing 10 m short of the line.)
-  const aside = e.fix !== null && e.fix.offsetM > o.beyondMaxOffsetSigmas * e.fix.sigmaM;
-  if (e.fix && aside) {
+  const aside = e.fix !== null && e.fix.offsetM > Math.max(o.beyondMaxOffsetMinM, o.beyondMaxOffsetSigmas * e.fix.sigmaM);
+  if (e.fix && aside && !e.justFound) {
     beyondInARow = e.beyondInARow;
     beyondSumM = e.beyondSumM;
   } else if (e.fix && !e.justFound) {

@@ -52,17 +52,18 @@ export class SurprisingFixes {
       runner.sideM = sideM;
       return false;
     }
-    const jumpM = this.jumpAsideM(runner, m);
     const thrownM = sideM - runner.sideM;
     if (runner.sideJumpSinceMs === null) {
-      if (thrownM <= jumpM) {
+      // (No further aside than the least a jump can be, the usual case: not thrown, and the jump's
+      // own measure, which this runs for every fix, is not needed.)
+      if (thrownM <= o.sideJumpM || thrownM <= this.jumpAsideM(runner, m)) {
         runner.sideM = sideM;
         return false;
       }
       runner.sideJumpSinceMs = atMs;
       return true;
     }
-    if (thrownM <= jumpM / 2 || atMs - runner.sideJumpSinceMs >= o.episodeMaxMs) {
+    if (thrownM <= this.jumpAsideM(runner, m) / 2 || atMs - runner.sideJumpSinceMs >= o.episodeMaxMs) {
       // Back beside the course; or thrown for longer than any reflection holds: where the runner is.
       runner.sideJumpSinceMs = null;
       runner.sideM = sideM;
@@ -88,7 +89,8 @@ export class SurprisingFixes {
     // (Nor while fixes behind the estimate may still show a runner who stopped: a fast runner who
     // stopped 100 m short of the turnaround was put 200 m on, on the way back, before the third
     // fix at the stop could show it.)
-    if (!expected || runner.stillLlr > 0 || (m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps) || (runner.suspect !== null && runner.suspect.capM !== null)) return null;
+    const mayHaveStopped = runner.suspect !== null && runner.suspect.capM !== null && fix.recordedAtMs - runner.suspect.lastAtMs <= o.episodeMaxMs;
+    if (!expected || runner.stillLlr > 0 || (m.reportedMps !== undefined && m.reportedMps < o.movingAboveMps) || mayHaveStopped) return null;
     const gateM = o.anchorGateSigma * Math.sqrt(expected.expectedVarM2 + m.varianceM2);
     // (As far as the checkpoint's pace leads, which the lagging estimate's reach may fall short of;
     // within half a lap, as the same place a lap on is not another reading of a turnaround.)
@@ -195,8 +197,8 @@ export class SurprisingFixes {
     const paceMps = Math.max(runner.paceMps ?? 0, trusted.speedMps);
     const phoneRunsOn = m.reportedMps !== undefined && m.reportedMps >= Math.max(o.movingAboveMps, PHONE_PACE_SHARE * paceMps) && this.headingAlong(m, candidate);
     // (Nor an episode that began with a fix further behind the last trusted estimate than a runner
-    // who stopped since, or turned and walked back, can be: a reflection thrown back along the
-    // course, which held a runner running on for four fixes, 50 m behind.)
+    // who stopped since, or turned and walked back, can be: three fixes of a reflection thrown
+    // 80 m back along the course held a runner running on 30-40 m behind.)
     if (episode.fixes === 1 && missM < 0) episode.jumpedBack = this.behindAnyStop(trusted, candidate, fix, m, fixVarianceM2, sinceSec);
     episode.capM = missM < 0 && -missM <= couldBeChangeM && verdict.kind !== 'offset' && !phoneRunsOn && !episode.jumpedBack ? candidate.distanceAlongRaceM + capAheadM : null;
     return null;

@@ -71,6 +71,24 @@ describe('the finish decision', () => {
     expect(beside).toMatchObject({ finished: true, rule: 'beyond', atMs: T0 + 2000 });
   });
 
+  it('takes one fix past the line alone for no crossing while the phone says the runner stands, unless the fix before was past it too', () => {
+    const reachedLine = { atMs: T0 + 2000, sigmaMs: 800 };
+    const fix = { alongM: LINE_M + 50, sigmaM: 8, atMs: T0 + 5000, offsetM: 5, phoneStill: true };
+    // An outlier 50 m past the line while the phone's speed says standing: they did not run there.
+    expect(decideFinish(evidence({ fix, estimate: estimate(LINE_M + 10, 5), reachedLine })).finished).toBe(false);
+    // The fix before was past the line too: a runner who ran on and stopped.
+    expect(decideFinish(evidence({ fix, estimate: estimate(LINE_M + 10, 5), reachedLine, beyondInARow: 1, beyondSumM: 30 }))).toMatchObject({ finished: true, rule: 'beyond' });
+    // The same fix from a phone that says moving: the crossing.
+    expect(decideFinish(evidence({ fix: { ...fix, phoneStill: false }, estimate: estimate(LINE_M + 10, 5), reachedLine }))).toMatchObject({ finished: true, rule: 'beyond' });
+  });
+
+  it('keeps a runner on one side of a wide finishing road, whose phone states 3 m, counting their fixes past the line', () => {
+    const decision = decideFinish(
+      evidence({ fix: { alongM: LINE_M + 30, sigmaM: 3, atMs: T0 + 5000, offsetM: 12 }, estimate: estimate(LINE_M + 20, 5), reachedLine: { atMs: T0 + 2000, sigmaMs: 800 } }),
+    );
+    expect(decision).toMatchObject({ finished: true, rule: 'beyond' });
+  });
+
   it('confirms nothing on the fix that has just found a lost runner', () => {
     const decision = decideFinish(
       evidence({ fix: { alongM: LINE_M + 60, sigmaM: 8, atMs: T0, offsetM: 5 }, estimate: estimate(LINE_M + 60, 0), justFound: true }),
