@@ -151,10 +151,16 @@ describe('snapping with the runner\'s progress', () => {
 
   /**
    * A runner at 300 s/km on the men's 10 km, a fix every 5 s (6 m accuracy, 4 m of seeded noise)
-   * for 20 minutes, whose fixes from 600 s to 660 s are moved by `reflect`; `extra` adds what the
-   * phone says besides. The worst error from 560 s on, and the steps back of the published distance.
+   * for 20 minutes, whose fixes from 600 s to `untilSec` (a minute by default) are moved by
+   * `reflect`; `extra` adds what the phone says besides. The worst error from 560 s on, and the
+   * steps back of the published distance.
    */
-  function reflectedMinute(seed: number, reflect: (point: [number, number], trueM: number, bearingDeg: number) => [number, number], extra?: (bearingDeg: number, random: ReturnType<typeof seededRandom>) => Partial<Fix>) {
+  function reflectedMinute(
+    seed: number,
+    reflect: (point: [number, number], trueM: number, bearingDeg: number) => [number, number],
+    extra?: (bearingDeg: number, random: ReturnType<typeof seededRandom>) => Partial<Fix>,
+    untilSec = 660,
+  ) {
     const course = courseOf('men-10k');
     const t = tracker(course);
     const random = seededRandom(seed);
@@ -166,7 +172,7 @@ describe('snapping with the runner\'s progress', () => {
       const trueM = sec * speedMps;
       const bearing = course.path.bearingAtRaceDistance(trueM);
       let point = course.path.pointAtRaceDistance(trueM);
-      if (sec >= 600 && sec < 660) point = reflect(point, trueM, bearing);
+      if (sec >= 600 && sec < untilSec) point = reflect(point, trueM, bearing);
       const [lon, lat] = course.path.ruler.offset(point, random.gaussian(4), random.gaussian(4));
       const result = t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 6, ...extra?.(bearing, random) });
       if (result.distanceAlongRaceM < previousM) backwardSteps += 1;
@@ -190,23 +196,8 @@ describe('snapping with the runner\'s progress', () => {
     // the runner: no runner who stopped since, or turned and walked back, can be that far behind
     // the last trusted estimate. Taken for a stop, they held the runner back by 30-40 m for the
     // three fixes on 9 of these 12 seeds.
-    const course = courseOf('men-10k');
-    const speedMps = 1000 / 300;
-    const worst: number[] = [];
-    for (let seed = 1; seed <= 12; seed++) {
-      const t = tracker(course);
-      const random = seededRandom(seed);
-      let worstErrorM = 0;
-      for (let sec = 5; sec <= 700; sec += 5) {
-        const trueM = sec * speedMps;
-        const thrown = sec >= 600 && sec < 615;
-        const point = course.path.pointAtRaceDistance(thrown ? trueM - 80 : trueM);
-        const [lon, lat] = course.path.ruler.offset(point, random.gaussian(4), random.gaussian(4));
-        const result = t.applyFix('p1', { lon, lat, recordedAtMs: START_MS + sec * 1000, accuracyM: 6 });
-        if (sec >= 560) worstErrorM = Math.max(worstErrorM, Math.abs(result.distanceAlongRaceM - trueM));
-      }
-      worst.push(worstErrorM);
-    }
+    const { path } = courseOf('men-10k');
+    const worst = Array.from({ length: 12 }, (_, i) => reflectedMinute(i + 1, (_point, trueM) => path.pointAtRaceDistance(trueM - 80), undefined, 615).worstErrorM);
     // (Two seeds still hold the runner for a fix or two, 35 and 37 m: the first thrown fix is
     // refused as a jump, and the episode starts at the second, which a walk back since could
     // explain. 10 of 12 is what this code does: no margin.)
